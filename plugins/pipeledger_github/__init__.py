@@ -1,0 +1,1 @@
+"""GitHub adapter: workflow runs, deployments, environment approvals and reviews."""

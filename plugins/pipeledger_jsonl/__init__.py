@@ -1,0 +1,1 @@
+"""Line-oriented sinks: a JSONL file and standard output."""

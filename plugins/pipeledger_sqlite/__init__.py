@@ -1,0 +1,1 @@
+"""The embedded default ledger: an append-only, hash-chained SQLite database."""

@@ -1,0 +1,217 @@
+"""SQLite ledger: events with their chain links, checkpoints, in one file.
+
+Triggers refuse UPDATE and DELETE on events; ``verify`` catches anyone who drops them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeledger.chain import GENESIS_HASH, chain_events, indexed_columns
+from pipeledger.errors import SinkError
+from pipeledger.events import AuditEvent, format_time
+from pipeledger.sink import EventFilter, Ledger, LedgerRecord, SinkSettings, StoredRow
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    occurred_at TEXT NOT NULL,
+    actor TEXT,
+    repository TEXT,
+    environment TEXT,
+    body TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_kind_time ON events (kind, occurred_at);
+CREATE INDEX IF NOT EXISTS events_repository ON events (repository);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'the pipeledger ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'the pipeledger ledger is append-only'); END;
+"""
+
+INDEXED = ("kind", "occurred_at", "actor", "repository", "environment")
+
+
+class SqliteSink(Ledger):
+    schemes = ("sqlite",)
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=30000")
+            self._db.executescript(SCHEMA)
+        except (sqlite3.Error, OSError) as error:
+            raise SinkError(
+                f"Cannot open the SQLite ledger at {path}: {error}.",
+                "Check that the directory exists and is writable, and that the file is a"
+                " pipeledger ledger.",
+            ) from error
+
+    @classmethod
+    def open(cls, url: str, settings: SinkSettings) -> SqliteSink:
+        return cls(path_from_url(url))
+
+    @property
+    def display_url(self) -> str:
+        return f"sqlite:///{self._path}"
+
+    def append(
+        self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str]
+    ) -> list[LedgerRecord]:
+        try:
+            return self._append(events, checkpoints)
+        except sqlite3.Error as error:
+            raise SinkError(
+                f"Writing to the SQLite ledger {self._path} failed: {error}.",
+                "Nothing from this batch was stored; rerun to resume from the last checkpoint.",
+            ) from error
+
+    def _append(
+        self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str]
+    ) -> list[LedgerRecord]:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            fresh = self._not_stored(events)
+            last_seq, last_hash = self._head()
+            records: list[LedgerRecord] = []
+            rows: list[tuple[Any, ...]] = []
+            for record, body in chain_events(fresh, last_seq, last_hash):
+                columns = indexed_columns(record.event)
+                rows.append(
+                    (
+                        record.seq,
+                        record.event.id,
+                        *[columns[c] for c in INDEXED],
+                        body,
+                        record.prev_hash,
+                        record.hash,
+                    )
+                )
+                records.append(record)
+            db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            self._store_checkpoints(checkpoints)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return records
+
+    def _not_stored(self, events: Sequence[AuditEvent]) -> list[AuditEvent]:
+        unique = list({event.id: event for event in events}.values())
+        known: set[str] = set()
+        ids = [event.id for event in unique]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT id FROM events WHERE id IN ({marks})"  # noqa: S608 - placeholders only
+            known.update(row[0] for row in self._db.execute(query, chunk))
+        return [event for event in unique if event.id not in known]
+
+    def _head(self) -> tuple[int, str]:
+        row = self._db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+
+    def _store_checkpoints(self, checkpoints: Mapping[str, str]) -> None:
+        now = format_time(datetime.now(UTC))
+        self._db.executemany(
+            "INSERT INTO checkpoints (key, value, updated_at) VALUES (?,?,?)"
+            " ON CONFLICT(key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
+            [(key, value, now) for key, value in checkpoints.items()],
+        )
+
+    def checkpoint(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM checkpoints WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_checkpoints(self, checkpoints: Mapping[str, str]) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._store_checkpoints(checkpoints)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def head_seq(self) -> int:
+        return self._head()[0]
+
+    def records(self, selection: EventFilter | None = None) -> Iterator[LedgerRecord]:
+        where, params = _where(selection or EventFilter())
+        query = f"SELECT seq, prev_hash, hash, body FROM events {where} ORDER BY seq"  # noqa: S608
+        for seq, prev_hash, digest, body in self._db.execute(query, params):
+            event = AuditEvent.from_dict(_loads(body))
+            yield LedgerRecord(seq=seq, prev_hash=prev_hash, hash=digest, event=event)
+
+    def rows(self) -> Iterator[StoredRow]:
+        columns = ", ".join(INDEXED)
+        query = f"SELECT seq, id, body, prev_hash, hash, {columns} FROM events ORDER BY seq"  # noqa: S608
+        for row in self._db.execute(query):
+            yield StoredRow(
+                seq=row[0],
+                event_id=row[1],
+                body=row[2],
+                prev_hash=row[3],
+                hash=row[4],
+                indexed=dict(zip(INDEXED, row[5:], strict=True)),
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def path_from_url(url: str) -> Path:
+    """``sqlite:///rel.db`` is relative, ``sqlite:////abs.db`` absolute (SQLAlchemy's rule)."""
+    rest = url.split("://", 1)[1]
+    if not rest.startswith("/") or rest == "/":
+        raise SinkError(
+            f"The SQLite sink URL {url!r} has no path.", "Write sqlite:///pipeledger.db."
+        )
+    return Path(rest[1:])
+
+
+def _where(selection: EventFilter) -> tuple[str, list[Any]]:
+    clauses: list[str] = ["seq > ?"]
+    params: list[Any] = [selection.after_seq]
+    if selection.kinds:
+        clauses.append(f"kind IN ({','.join('?' * len(selection.kinds))})")
+        params.extend(kind.value for kind in selection.kinds)
+    for column in ("actor", "repository", "environment"):
+        value = getattr(selection, column)
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if selection.since is not None:
+        clauses.append("occurred_at >= ?")
+        params.append(format_time(selection.since))
+    if selection.until is not None:
+        clauses.append("occurred_at < ?")
+        params.append(format_time(selection.until))
+    return "WHERE " + " AND ".join(clauses), params
+
+
+def _loads(body: str) -> dict[str, Any]:
+    value = json.loads(body)
+    if not isinstance(value, dict):
+        raise SinkError("A ledger record is not a JSON object.", "Run pipeledger verify.")
+    return value

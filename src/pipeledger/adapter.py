@@ -1,0 +1,84 @@
+"""The adapter contract: how a platform plugin turns a forge's API into audit events.
+
+An adapter pulls history for the repositories a :class:`CollectRequest` names and yields
+:class:`Batch` es; the core writes each batch and its checkpoints to the ledger atomically, so a
+run that is killed resumes from the last batch without losing or duplicating anything.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar, Protocol
+
+from pipeledger.events import AuditEvent
+from pipeledger.progress import Progress
+
+
+@dataclass(frozen=True)
+class AdapterSettings:
+    """What the core hands a plugin: its API root, the environment it may read, limits."""
+
+    api_url: str | None
+    environ: Mapping[str, str]
+    max_wait: float = 900.0
+    request_timeout: float = 30.0
+    max_retries: int = 5
+    backoff_base: float = 1.0
+
+
+@dataclass(frozen=True)
+class CollectRequest:
+    """What to collect: owners (org/group) expand to all their repositories."""
+
+    owners: tuple[str, ...] = ()
+    repositories: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Events plus the checkpoints that become true once they are stored."""
+
+    events: Sequence[AuditEvent]
+    checkpoints: Mapping[str, str] = field(default_factory=dict)
+
+
+class CheckpointReader(Protocol):
+    def checkpoint(self, key: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class DemoScenario:
+    """Recorded API responses a platform bundles for the offline demo.
+
+    ``responses`` maps a request path with its sorted query string (``/repos/o/r?per_page=100``)
+    to a JSON body; the demo serves them from a local server and runs the real adapter on it.
+    """
+
+    request: CollectRequest
+    responses: Mapping[str, object]
+    environ: Mapping[str, str]
+
+
+class Adapter(ABC):
+    platform: ClassVar[str]
+
+    @classmethod
+    @abstractmethod
+    def create(cls, settings: AdapterSettings) -> Adapter:
+        """Build an adapter; raise a UsageError naming the missing token or setting."""
+
+    @abstractmethod
+    def collect(
+        self, request: CollectRequest, checkpoints: CheckpointReader, progress: Progress
+    ) -> Iterator[Batch]:
+        """Yield batches of events in an order that makes every checkpoint safe to store."""
+
+    @classmethod
+    def demo_scenario(cls) -> DemoScenario | None:
+        """Bundled recorded responses for ``pipeledger demo``; None if the plugin has none."""
+        return None

@@ -1,0 +1,1 @@
+"""The ``pipeledger`` command line."""

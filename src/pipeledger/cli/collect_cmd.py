@@ -1,0 +1,107 @@
+"""``pipeledger collect``: pull history from a forge into the ledger and sinks."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Any
+
+from pipeledger.adapter import AdapterSettings, CollectRequest
+from pipeledger.cli.context import Context, add_sink_option
+from pipeledger.collect import CollectSummary, collect_into
+from pipeledger.errors import ExitCode, PipeledgerError, UsageError
+from pipeledger.progress import StreamProgress
+from pipeledger.registry import available_adapters, load_adapter
+from pipeledger.timeutil import parse_when
+
+DEFAULTS: dict[str, Any] = {
+    "platform": None,
+    "api_url": None,
+    "org": [],
+    "repo": [],
+    "group": [],
+    "project": [],
+    "since": None,
+    "until": None,
+    "sink": [],
+    "max_wait": 900.0,
+    "timeout": 30.0,
+}
+
+
+def register(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "collect", help="pull runs, deployments, approvals and reviews into the ledger"
+    )
+    parser.add_argument("--platform", help=f"one of: {', '.join(available_adapters())}")
+    parser.add_argument("--api-url", help="API root (default: GITHUB_API_URL / CI_API_V4_URL)")
+    parser.add_argument("--org", action="append", help="every repository of this organization")
+    parser.add_argument("--repo", action="append", help="OWNER/NAME; repeatable")
+    parser.add_argument("--group", action="append", help="every project of this GitLab group")
+    parser.add_argument("--project", action="append", help="GitLab project path; repeatable")
+    parser.add_argument("--since", help="RFC 3339 time, date, or duration such as 7d")
+    parser.add_argument("--until", help="RFC 3339 time, date, or duration such as 1h")
+    parser.add_argument("--max-wait", type=float, help="longest rate-limit wait in seconds")
+    parser.add_argument("--timeout", type=float, help="seconds per HTTP request")
+    add_sink_option(parser)
+    return parser
+
+
+def build_request(args: argparse.Namespace) -> CollectRequest:
+    owners = tuple(args.org) + tuple(args.group)
+    repositories = tuple(args.repo) + tuple(args.project)
+    if not owners and not repositories:
+        raise UsageError(
+            "collect needs something to collect.",
+            "Name an organization (--org ORG) or group (--group PATH), or repositories"
+            " (--repo OWNER/NAME, --project PATH).",
+        )
+    since = parse_when(args.since, option="--since") if args.since else None
+    until = parse_when(args.until, option="--until") if args.until else None
+    if since and until and since >= until:
+        raise UsageError("--since must be earlier than --until.")
+    return CollectRequest(owners=owners, repositories=repositories, since=since, until=until)
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    if not args.platform:
+        raise UsageError(
+            "collect needs --platform.", f"Use one of: {', '.join(available_adapters())}."
+        )
+    request = build_request(args)
+    adapter_class = load_adapter(args.platform)
+    settings = AdapterSettings(
+        api_url=args.api_url,
+        environ=context.environ,
+        max_wait=float(args.max_wait),
+        request_timeout=float(args.timeout),
+    )
+    adapter = adapter_class.create(settings)
+    sinks = context.open_sinks(args)
+    progress = StreamProgress(context.stderr)
+    summary = CollectSummary()
+    try:
+        collect_into(adapter, request, sinks, progress, summary)
+    except PipeledgerError:
+        progress.finish()
+        context.err(_summary_line(summary, sinks.ledger.display_url, interrupted=True))
+        raise
+    finally:
+        sinks.close()
+    progress.finish()
+    context.out(_summary_line(summary, sinks.ledger.display_url, interrupted=False))
+    return _report_sink_failures(sinks.failures, context)
+
+
+def _summary_line(summary: CollectSummary, ledger: str, *, interrupted: bool) -> str:
+    head = "stopped early; kept" if interrupted else "collected"
+    return f"pipeledger: {head} {summary.seen} events, {summary.stored} new, stored in {ledger}."
+
+
+def _report_sink_failures(failures: Mapping[str, PipeledgerError], context: Context) -> int:
+    for url, error in failures.items():
+        context.err(
+            f"pipeledger: error: sink {url} failed: {error.describe()} Its events stay in the"
+            " ledger and are delivered on the next run."
+        )
+    return int(ExitCode.PLATFORM) if failures else int(ExitCode.OK)

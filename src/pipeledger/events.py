@@ -1,0 +1,209 @@
+"""The audit event: one immutable record of who did what, shared by every platform and store.
+
+Its JSON form is the public contract described by ``schemas/event.v1.schema.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+SCHEMA_ID = "pipeledger/event/v1"
+
+JsonObject = dict[str, Any]
+
+
+class EventKind(StrEnum):
+    PIPELINE_RUN = "pipeline.run"
+    DEPLOYMENT = "deployment"
+    DEPLOYMENT_APPROVAL = "deployment.approval"
+    CHANGE_REVIEW = "change.review"
+    PERMISSION_CHANGE = "permission.change"
+    PROTECTION_CHANGE = "protection.change"
+    GATE_DECISION = "gate.decision"
+
+
+class ActorType(StrEnum):
+    USER = "user"
+    BOT = "bot"
+    APP = "app"
+    SERVICE = "service"
+    # A change seen only by comparing snapshots: nobody can say who made it.
+    UNKNOWN = "unknown"
+
+
+CORRELATION_KEYS = (
+    "run_id",
+    "run_attempt",
+    "deployment_id",
+    "pull_request",
+    "pipeline_id",
+    "job_id",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    login: str | None
+    id: str | None
+    type: ActorType
+
+    def to_dict(self) -> JsonObject:
+        return {"login": self.login, "id": self.id, "type": self.type.value}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Actor:
+        return cls(login=data.get("login"), id=data.get("id"), type=ActorType(data["type"]))
+
+
+UNKNOWN_ACTOR = Actor(login=None, id=None, type=ActorType.UNKNOWN)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    owner: str
+    repository: str | None = None
+    environment: str | None = None
+
+    def to_dict(self) -> JsonObject:
+        return _without_none(
+            {"owner": self.owner, "repository": self.repository, "environment": self.environment}
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Scope:
+        return cls(
+            owner=data["owner"],
+            repository=data.get("repository"),
+            environment=data.get("environment"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where the record came from: the API endpoint (a template, not a URL) and the native id."""
+
+    endpoint: str
+    native_id: str
+
+    def to_dict(self) -> JsonObject:
+        return {"endpoint": self.endpoint, "native_id": self.native_id}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Source:
+        return cls(endpoint=data["endpoint"], native_id=data["native_id"])
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    id: str
+    kind: EventKind
+    action: str
+    occurred_at: datetime
+    platform: str
+    instance: str
+    actor: Actor
+    scope: Scope
+    source: Source
+    target: Mapping[str, Any] | None = None
+    change: Mapping[str, Any] | None = None
+    ref: str | None = None
+    sha: str | None = None
+    outcome: str | None = None
+    correlation: Mapping[str, str] = field(default_factory=dict)
+    links: Mapping[str, str] = field(default_factory=dict)
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    observed_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _require_utc("occurred_at", self.occurred_at)
+        if self.observed_at is not None:
+            _require_utc("observed_at", self.observed_at)
+
+    def to_dict(self) -> JsonObject:
+        data: JsonObject = {
+            "schema": SCHEMA_ID,
+            "id": self.id,
+            "kind": self.kind.value,
+            "action": self.action,
+            "occurred_at": format_time(self.occurred_at),
+            "platform": self.platform,
+            "instance": self.instance,
+            "actor": self.actor.to_dict(),
+            "scope": self.scope.to_dict(),
+            "source": self.source.to_dict(),
+            "target": dict(self.target) if self.target is not None else None,
+            "change": dict(self.change) if self.change is not None else None,
+            "ref": self.ref,
+            "sha": self.sha,
+            "outcome": self.outcome,
+            "correlation": dict(self.correlation) or None,
+            "links": dict(self.links) or None,
+            "attributes": dict(self.attributes) or None,
+            "observed_at": format_time(self.observed_at) if self.observed_at else None,
+        }
+        return _without_none(data)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AuditEvent:
+        observed = data.get("observed_at")
+        return cls(
+            id=data["id"],
+            kind=EventKind(data["kind"]),
+            action=data["action"],
+            occurred_at=parse_time(data["occurred_at"]),
+            platform=data["platform"],
+            instance=data["instance"],
+            actor=Actor.from_dict(data["actor"]),
+            scope=Scope.from_dict(data["scope"]),
+            source=Source.from_dict(data["source"]),
+            target=data.get("target"),
+            change=data.get("change"),
+            ref=data.get("ref"),
+            sha=data.get("sha"),
+            outcome=data.get("outcome"),
+            correlation=data.get("correlation") or {},
+            links=data.get("links") or {},
+            attributes=data.get("attributes") or {},
+            observed_at=parse_time(observed) if observed else None,
+        )
+
+    def canonical_json(self) -> str:
+        return canonical_json(self.to_dict())
+
+
+def event_id(platform: str, instance: str, endpoint: str, native_id: str) -> str:
+    """Deterministic id: collecting the same thing twice yields the same id."""
+    material = "\x1f".join((platform, instance.lower(), endpoint, native_id))
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+
+
+def canonical_json(value: Any) -> str:
+    """One byte-exact serialization, the input of every hash."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_time(text: str) -> datetime:
+    """RFC 3339 with offset or ``Z``; naive times are rejected, results are UTC."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"time {text!r} has no UTC offset")
+    return moment.astimezone(UTC)
+
+
+def _require_utc(name: str, moment: datetime) -> None:
+    if moment.tzinfo is None or moment.utcoffset() != UTC.utcoffset(None):
+        raise ValueError(f"{name} must be a UTC-aware datetime, got {moment!r}")
+
+
+def _without_none(data: JsonObject) -> JsonObject:
+    return {key: value for key, value in data.items() if value is not None}

@@ -1,0 +1,286 @@
+"""A JSON REST client shared by platform plugins: retries with backoff on 5xx and timeouts,
+waits that honour ``Retry-After`` and rate-limit reset headers (bounded by ``max_wait``),
+conditional requests, and ``Link`` pagination.
+
+Platforms differ only in header names and in how they explain a refusal, so those are
+parameters; every failure leaves here as one of the project's own errors.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from pipeledger.errors import MalformedResponse, PipeledgerError, PlatformError, RateLimitStop
+from pipeledger.progress import Progress, SilentProgress
+
+RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+SECONDARY_LIMIT_DEFAULT_WAIT = 60.0
+
+
+@dataclass(frozen=True)
+class RateLimitHeaders:
+    remaining: str
+    reset: str
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    url: str
+    headers: Mapping[str, str]
+    body: Any
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    def next_url(self) -> str | None:
+        return parse_link_header(self.headers.get("link", "")).get("next")
+
+
+ErrorTranslator = Callable[[ApiResponse], PipeledgerError]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 5
+    backoff_base: float = 1.0
+    max_wait: float = 900.0
+    timeout: float = 30.0
+
+
+class ApiClient:
+    def __init__(
+        self,
+        base_url: str,
+        headers: Mapping[str, str],
+        *,
+        rate_headers: RateLimitHeaders,
+        translate_error: ErrorTranslator,
+        policy: RetryPolicy | None = None,
+        progress: Progress | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._headers = dict(headers)
+        self._rate_headers = rate_headers
+        self._translate = translate_error
+        self._policy = policy or RetryPolicy()
+        self._progress = progress or SilentProgress()
+        self._session = session or requests.Session()
+        self._sleep = sleep
+        self._clock = clock
+        self._exhausted_until: float | None = None
+        self.requests_made = 0
+        self.not_modified = 0
+        self.rate_remaining: int | None = None
+
+    def get(
+        self, path: str, params: Mapping[str, str] | None = None, etag: str | None = None
+    ) -> ApiResponse:
+        """GET a JSON resource; 304 comes back as a response with ``not_modified``."""
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        headers = dict(self._headers)
+        if etag:
+            headers["If-None-Match"] = etag
+        failures = 0
+        while True:
+            self._wait_for_reset_if_exhausted()
+            response = self._send(url, params, headers, failures)
+            if response is None:
+                failures += 1
+                continue
+            wait = self._retry_wait(response, failures)
+            if wait is None:
+                return self._finish(response)
+            failures += 1
+            self._wait(wait, self._wait_reason(response))
+
+    def paginate(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[ApiResponse]:
+        """Every page of a list, following ``Link: rel="next"``."""
+        response = self.get(path, params)
+        yield response
+        while (next_url := response.next_url()) is not None:
+            response = self.get(next_url)
+            yield response
+
+    def _send(
+        self, url: str, params: Mapping[str, str] | None, headers: dict[str, str], failures: int
+    ) -> ApiResponse | None:
+        """One attempt; None means a timeout or connection error worth retrying."""
+        self.requests_made += 1
+        try:
+            raw = self._session.get(
+                url, params=params, headers=headers, timeout=self._policy.timeout
+            )
+        except (requests.Timeout, requests.ConnectionError) as error:
+            self._give_up_after(failures, f"could not reach {_host(url)} ({type(error).__name__})")
+            self._sleep(self._backoff(failures))
+            return None
+        return self._parse(raw, failures)
+
+    def _parse(self, raw: requests.Response, failures: int) -> ApiResponse | None:
+        headers = {key.lower(): value for key, value in raw.headers.items()}
+        self._note_rate_limit(headers)
+        body: Any = None
+        if raw.status_code != 304 and raw.content:
+            try:
+                body = raw.json()
+            except ValueError:
+                if raw.status_code < 300:
+                    self._give_up_malformed(raw.url, failures)
+                    self._sleep(self._backoff(failures))
+                    return None
+                body = {"message": raw.text[:200]}
+        return ApiResponse(status=raw.status_code, url=raw.url, headers=headers, body=body)
+
+    def _give_up_malformed(self, url: str, failures: int) -> None:
+        if failures >= self._policy.max_retries:
+            raise MalformedResponse(
+                f"{_host(url)} answered {urlsplit(url).path} with a body that is not valid JSON"
+                f" {failures + 1} times.",
+                "This is a fault of the API or a proxy in between; what was collected before"
+                " is saved, rerun later to resume.",
+            )
+
+    def _give_up_after(self, failures: int, what: str) -> None:
+        if failures >= self._policy.max_retries:
+            raise PlatformError(
+                f"Giving up after {failures + 1} attempts: {what}.",
+                "Check the network and --api-url; what was collected before is saved and a"
+                " rerun resumes from there.",
+            )
+
+    def _retry_wait(self, response: ApiResponse, failures: int) -> float | None:
+        """Seconds to wait before retrying, or None when the response is final."""
+        status = response.status
+        if status < 400 or status == 304:
+            return None
+        retry_after = _retry_after(response.headers, self._clock())
+        if status in (403, 429) and self._is_rate_limited(response, retry_after):
+            return self._rate_limit_wait(response, retry_after)
+        if status in RETRYABLE_STATUS:
+            self._give_up_after(failures, f"{_host(response.url)} answered HTTP {status}")
+            return retry_after if retry_after is not None else self._backoff(failures)
+        return None
+
+    def _is_rate_limited(self, response: ApiResponse, retry_after: float | None) -> bool:
+        if retry_after is not None or response.status == 429:
+            return True
+        if response.headers.get(self._rate_headers.remaining) == "0":
+            return True
+        message = str(response.body.get("message", "")) if isinstance(response.body, dict) else ""
+        return "rate limit" in message.lower()
+
+    def _rate_limit_wait(self, response: ApiResponse, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return retry_after
+        reset = _float(response.headers.get(self._rate_headers.reset))
+        if response.headers.get(self._rate_headers.remaining) == "0" and reset is not None:
+            return max(reset - self._clock(), 0.0) + 1.0
+        return SECONDARY_LIMIT_DEFAULT_WAIT
+
+    def _wait_reason(self, response: ApiResponse) -> str:
+        if response.status in RETRYABLE_STATUS:
+            return f"{_host(response.url)} answered HTTP {response.status}; retrying"
+        return "rate limit reached"
+
+    def _wait(self, seconds: float, reason: str) -> None:
+        if seconds > self._policy.max_wait:
+            until = datetime.fromtimestamp(self._clock() + seconds, UTC)
+            raise RateLimitStop(
+                f"{reason}: the API asks to wait {seconds:.0f} s (until"
+                f" {until:%Y-%m-%d %H:%M:%S} UTC), longer than --max-wait"
+                f" {self._policy.max_wait:.0f} s.",
+                "Everything collected so far is saved; rerun after that time to resume, or"
+                " raise --max-wait.",
+            )
+        if seconds >= 1:
+            self._progress.notice(f"{reason}; waiting {seconds:.0f} s")
+        self._sleep(seconds)
+
+    def _wait_for_reset_if_exhausted(self) -> None:
+        if self._exhausted_until is None:
+            return
+        remaining = self._exhausted_until - self._clock()
+        self._exhausted_until = None
+        if remaining > 0:
+            self._wait(remaining + 1.0, "rate limit used up")
+
+    def _note_rate_limit(self, headers: Mapping[str, str]) -> None:
+        remaining = headers.get(self._rate_headers.remaining)
+        if remaining is None or not remaining.isdigit():
+            return
+        self.rate_remaining = int(remaining)
+        self._progress.update(rate_remaining=self.rate_remaining)
+        reset = _float(headers.get(self._rate_headers.reset))
+        if self.rate_remaining == 0 and reset is not None:
+            self._exhausted_until = reset
+
+    def _finish(self, response: ApiResponse) -> ApiResponse:
+        if response.not_modified:
+            self.not_modified += 1
+            return response
+        if response.status >= 400:
+            raise self._translate(response)
+        return response
+
+    def _backoff(self, failures: int) -> float:
+        return float(min(self._policy.backoff_base * (2**failures), 60.0))
+
+
+def parse_link_header(value: str) -> dict[str, str]:
+    """``<url>; rel="next", <url>; rel="last"`` → {"next": url, "last": url}."""
+    links: dict[str, str] = {}
+    for part in value.split(","):
+        if ";" not in part:
+            continue
+        target, *params = part.split(";")
+        url = target.strip().strip("<>")
+        for param in params:
+            name, _, rel = param.strip().partition("=")
+            if name == "rel":
+                for each in rel.strip('"').split():
+                    links[each] = url
+    return links
+
+
+def _retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    seconds = _float(value)
+    if seconds is not None:
+        return max(seconds, 0.0)
+    try:
+        from email.utils import parsedate_to_datetime
+
+        return max(parsedate_to_datetime(value).timestamp() - now, 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _float(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc or url

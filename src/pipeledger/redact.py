@@ -1,0 +1,64 @@
+"""Keeps secrets out of everything pipeledger prints, logs or stores."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+
+MASK = "***"
+SECRET_ENV_NAMES = (
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "GITLAB_TOKEN",
+    "CI_JOB_TOKEN",
+    "PIPELEDGER_GITHUB_APP_PRIVATE_KEY",
+    "PIPELEDGER_SIGNING_KEY",
+    "PIPELEDGER_WEBHOOK_SECRET",
+)
+_SECRET_QUERY_KEYS = re.compile(r"(token|secret|key|password|signature|sig|auth)", re.IGNORECASE)
+
+
+def redact_url(url: str) -> str:
+    """Drop userinfo passwords and secret-looking query values from a URL."""
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    netloc = _redact_netloc(parts)
+    query = urlencode(
+        [(k, MASK if _SECRET_QUERY_KEYS.search(k) else v) for k, v in parse_qsl(parts.query)],
+        safe="*",
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _redact_netloc(parts: SplitResult) -> str:
+    if parts.username is None and parts.password is None:
+        return parts.netloc
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    user = parts.username or ""
+    if parts.password is not None:
+        return f"{user}:{MASK}@{host}"
+    return f"{MASK}@{host}" if user else host
+
+
+class SecretMasker:
+    """Replaces every known secret value in text, longest first."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: set[str] = {s for s in secrets if len(s) >= 4}
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> SecretMasker:
+        return cls(environ[name] for name in SECRET_ENV_NAMES if environ.get(name))
+
+    def add(self, secret: str) -> None:
+        if len(secret) >= 4:
+            self._secrets.add(secret)
+
+    def mask(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, MASK)
+        return text

@@ -1,0 +1,78 @@
+"""Finds adapter and sink plugins through entry points, the project's own as anyone else's.
+
+Plugins load lazily; one that fails to import is reported by name and distribution with how
+to install what it needs.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import EntryPoint, entry_points
+
+from pipeledger.adapter import Adapter
+from pipeledger.errors import UsageError
+from pipeledger.sink import Sink
+
+ADAPTER_GROUP = "pipeledger.adapters"
+SINK_GROUP = "pipeledger.sinks"
+
+
+def available_adapters() -> list[str]:
+    return sorted(ep.name for ep in entry_points(group=ADAPTER_GROUP))
+
+
+def available_sinks() -> list[str]:
+    return sorted(ep.name for ep in entry_points(group=SINK_GROUP))
+
+
+def load_adapter(platform: str) -> type[Adapter]:
+    loaded = _load(ADAPTER_GROUP, platform, "platform", available_adapters())
+    if not (isinstance(loaded, type) and issubclass(loaded, Adapter)):
+        raise UsageError(f"The plugin registered for platform {platform!r} is not an Adapter.")
+    return loaded
+
+
+def sink_scheme(url: str) -> str:
+    """``-`` is stdout; otherwise the URL scheme before ``://`` (``splunk+https`` → ``splunk``)."""
+    if url == "-":
+        return "stdout"
+    if "://" not in url:
+        raise UsageError(
+            f"The sink {url!r} is not a URL.",
+            "Write it as sqlite:///path.db, jsonl:///path.jsonl, - (stdout), postgresql://…,"
+            " https://… or another registered scheme.",
+        )
+    scheme = url.split("://", 1)[0].lower()
+    return scheme.split("+", 1)[0]
+
+
+def load_sink(url: str) -> type[Sink]:
+    scheme = sink_scheme(url)
+    if scheme in ("http", "https"):
+        scheme = "webhook"
+    loaded = _load(SINK_GROUP, scheme, "sink scheme", available_sinks())
+    if not (isinstance(loaded, type) and issubclass(loaded, Sink)):
+        raise UsageError(f"The plugin registered for sink scheme {scheme!r} is not a Sink.")
+    return loaded
+
+
+def _load(group: str, name: str, what: str, known: list[str]) -> object:
+    matches = [ep for ep in entry_points(group=group) if ep.name == name]
+    if not matches:
+        raise UsageError(
+            f"No plugin provides the {what} {name!r}.",
+            f"Available: {', '.join(known) or 'none'}. Install the plugin that provides it.",
+        )
+    return _import(matches[0], what)
+
+
+def _import(entry: EntryPoint, what: str) -> object:
+    try:
+        return entry.load()
+    except ImportError as error:
+        dist = entry.dist.name if entry.dist else "an unknown distribution"
+        missing = error.name or str(error)
+        raise UsageError(
+            f"The {what} plugin {entry.name!r} (from {dist}) could not be imported: {missing}"
+            " is missing.",
+            f"Install its extra, e.g. pip install '{dist}[{entry.name}]'.",
+        ) from error

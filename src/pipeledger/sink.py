@@ -1,0 +1,135 @@
+"""The sink contract: where events go. A :class:`Ledger` is a sink that also keeps the hash
+chain, checkpoints and delivery cursors and can be read back (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pipeledger.events import AuditEvent, EventKind
+
+
+@dataclass(frozen=True)
+class SinkSettings:
+    """What the core hands a sink plugin: the environment it may read for its secrets."""
+
+    environ: Mapping[str, str]
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class LedgerRecord:
+    """An event as the ledger stored it: its place in the chain and the chain's hash."""
+
+    seq: int
+    prev_hash: str
+    hash: str
+    event: AuditEvent
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+            "event": self.event.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    kinds: tuple[EventKind, ...] = ()
+    actor: str | None = None
+    repository: str | None = None
+    environment: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after_seq: int = 0
+
+    def matches(self, event: AuditEvent) -> bool:
+        """The same rules the ledgers apply in SQL, for sinks that filter in Python."""
+        return (
+            (not self.kinds or event.kind in self.kinds)
+            and (self.actor is None or event.actor.login == self.actor)
+            and (self.repository is None or _repository_name(event) == self.repository)
+            and (self.environment is None or event.scope.environment == self.environment)
+            and (self.since is None or event.occurred_at >= self.since)
+            and (self.until is None or event.occurred_at < self.until)
+        )
+
+
+def _repository_name(event: AuditEvent) -> str | None:
+    if event.scope.repository is None:
+        return None
+    return f"{event.scope.owner}/{event.scope.repository}"
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """A ledger row exactly as stored, for verification: nothing is trusted or parsed yet."""
+
+    seq: int
+    event_id: str
+    body: str
+    prev_hash: str
+    hash: str
+    indexed: Mapping[str, str | None]
+
+
+class Sink(ABC):
+    """Receives records. Writes must be idempotent by event id where the store allows it."""
+
+    schemes: ClassVar[tuple[str, ...]]
+    # False for sinks that only see what happens from now on (stdout).
+    replays_history: ClassVar[bool] = True
+
+    @classmethod
+    @abstractmethod
+    def open(cls, url: str, settings: SinkSettings) -> Sink:
+        """Open (and create if needed) the store; raise SinkError saying what to fix."""
+
+    @property
+    @abstractmethod
+    def display_url(self) -> str:
+        """The URL with any secret removed: the only form ever printed."""
+
+    @abstractmethod
+    def write(self, records: Sequence[LedgerRecord]) -> None:
+        """Store records; a record already stored (same event id) is skipped."""
+
+    def close(self) -> None:  # noqa: B027 - most sinks hold nothing to release
+        """Release connections and files."""
+
+
+class Ledger(Sink):
+    """A readable sink: it owns the hash chain, checkpoints and delivery cursors."""
+
+    @abstractmethod
+    def append(
+        self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str]
+    ) -> list[LedgerRecord]:
+        """Chain and store the events not yet present, and the checkpoints, in one
+        transaction; return the new records only."""
+
+    def write(self, records: Sequence[LedgerRecord]) -> None:
+        self.append([record.event for record in records], {})
+
+    @abstractmethod
+    def checkpoint(self, key: str) -> str | None: ...
+
+    @abstractmethod
+    def set_checkpoints(self, checkpoints: Mapping[str, str]) -> None: ...
+
+    @abstractmethod
+    def records(self, selection: EventFilter | None = None) -> Iterator[LedgerRecord]:
+        """Records in chain order, optionally filtered."""
+
+    @abstractmethod
+    def rows(self) -> Iterator[StoredRow]:
+        """Raw rows in storage order for ``verify``; must not trust any stored value."""
+
+    @abstractmethod
+    def head_seq(self) -> int:
+        """The seq of the last record, 0 when empty."""

@@ -1,0 +1,31 @@
+"""Parses the ``WHEN`` arguments: an RFC 3339 time, a date, or a duration back from now."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+from pipeledger.errors import UsageError
+from pipeledger.events import parse_time
+
+_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_when(text: str, now: datetime | None = None, *, option: str = "--since") -> datetime:
+    value = text.strip()
+    duration = _DURATION.match(value)
+    if duration:
+        amount, unit = int(duration.group(1)), duration.group(2)
+        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[unit]: amount})
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        return parse_time(value)
+    except ValueError:
+        raise UsageError(
+            f"{option} {text!r} is not a time pipeledger understands.",
+            "Use an RFC 3339 time (2026-05-01T12:00:00Z), a date (2026-05-01) or a duration"
+            " back from now (7d, 12h, 30m, 2w).",
+        ) from None
