@@ -82,3 +82,33 @@ class Adapter(ABC):
     def demo_scenario(cls) -> DemoScenario | None:
         """Bundled recorded responses for ``pipeledger demo``; None if the plugin has none."""
         return None
+
+
+@dataclass(frozen=True)
+class GateEvidence:
+    """What the gate needs about the running CI job, fetched with as few calls as possible.
+
+    ``events`` holds the job's ``pipeline.run`` (this attempt), the deployment(s) it made or is
+    making, their approvals and the code review of the deployed commit, all correlated by
+    ``correlation.run_id`` / ``deployment_id`` / ``pull_request`` as collect would record them.
+    ``team_members`` maps each team the policy names to its members' logins.
+    """
+
+    run_id: str
+    environment: str | None
+    events: Sequence[AuditEvent]
+    team_members: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+class GateSource(ABC):
+    """Optional second role of an adapter: evidence for the CI job that is running now."""
+
+    @classmethod
+    @abstractmethod
+    def detects_ci(cls, environ: Mapping[str, str]) -> bool:
+        """True inside this platform's CI (GITHUB_ACTIONS=true, GITLAB_CI=true)."""
+
+    @abstractmethod
+    def gate_evidence(self, environment: str | None, teams: Sequence[str]) -> GateEvidence:
+        """Read the job from the CI variables in ``settings.environ`` and fetch its evidence;
+        raise PlatformError / PermissionDenied (the gate then fails closed)."""

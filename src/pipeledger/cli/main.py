@@ -4,7 +4,9 @@ into messages and exit codes."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
+import pkgutil
 import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -12,13 +14,22 @@ from types import ModuleType
 from typing import TextIO
 
 from pipeledger import __version__
-from pipeledger.cli import collect_cmd, demo_cmd, events_cmd, verify_cmd
 from pipeledger.cli.context import Context
 from pipeledger.config import load_config_file, resolve
 from pipeledger.errors import ExitCode, PipeledgerError, UsageError
 from pipeledger.redact import SecretMasker
 
-COMMANDS: tuple[ModuleType, ...] = (collect_cmd, demo_cmd, events_cmd, verify_cmd)
+
+def command_modules() -> list[ModuleType]:
+    """Every ``pipeledger.cli.*_cmd`` module is a subcommand: ``register`` + ``run`` +
+    ``DEFAULTS``."""
+    import pipeledger.cli as package
+
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(package.__path__) if m.name.endswith("_cmd")
+    )
+    return [importlib.import_module(f"pipeledger.cli.{name}") for name in names]
+
 
 Runner = Callable[[argparse.Namespace, Context], int]
 
@@ -35,7 +46,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, dict[str, object]
     parser.add_argument("--config", help="config file (default ./pipeledger.yml)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     defaults: dict[str, dict[str, object]] = {}
-    for module in COMMANDS:
+    for module in command_modules():
         sub = module.register(commands)
         sub.set_defaults(run=module.run)
         defaults[sub.prog.split()[-1]] = module.DEFAULTS

@@ -1,0 +1,1 @@
+"""GitLab adapter: pipelines, deployments, approvals, merge request approvals, audit events."""

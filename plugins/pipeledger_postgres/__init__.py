@@ -1,0 +1,1 @@
+"""PostgreSQL ledger: a shared, append-only, hash-chained store for many collectors."""

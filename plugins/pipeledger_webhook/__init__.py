@@ -1,0 +1,1 @@
+"""Generic webhook sink: signed JSON batches."""
