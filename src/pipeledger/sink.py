@@ -78,6 +78,39 @@ class StoredRow:
     indexed: Mapping[str, str | None]
 
 
+@dataclass(frozen=True)
+class ChainCheckpoint:
+    """The chain head at one moment, signed when a key is configured (Ed25519, base64).
+
+    Written to every sink, so a remote copy exposes a local ledger that was rewritten whole.
+    """
+
+    seq: int
+    head_hash: str
+    created_at: datetime
+    key_id: str | None = None
+    signature: str | None = None
+
+    def signed_message(self) -> bytes:
+        """The exact bytes that are signed: seq, head hash and time, one per line."""
+        lines = (
+            "pipeledger-checkpoint-v1",
+            str(self.seq),
+            self.head_hash,
+            self.created_at.isoformat(),
+        )
+        return "\n".join(lines).encode()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "head_hash": self.head_hash,
+            "created_at": self.created_at.isoformat(),
+            "key_id": self.key_id,
+            "signature": self.signature,
+        }
+
+
 class Sink(ABC):
     """Receives records. Writes must be idempotent by event id where the store allows it."""
 
@@ -98,6 +131,15 @@ class Sink(ABC):
     @abstractmethod
     def write(self, records: Sequence[LedgerRecord]) -> None:
         """Store records; a record already stored (same event id) is skipped."""
+
+    def write_checkpoint(self, checkpoint: ChainCheckpoint) -> None:
+        """Store a chain checkpoint next to the records. Sinks that can hold one override
+        this; the default refuses, so a sink cannot silently drop checkpoints."""
+        raise NotImplementedError(f"{type(self).__name__} does not store checkpoints")
+
+    def check(self) -> None:  # noqa: B027 - a sink that opened fine may have nothing to add
+        """Test connectivity and permissions without writing events; raise SinkError
+        saying what to fix. The default opens nothing more than ``open`` did."""
 
     def close(self) -> None:  # noqa: B027 - most sinks hold nothing to release
         """Release connections and files."""
