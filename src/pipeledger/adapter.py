@@ -62,6 +62,7 @@ class DemoScenario:
     request: CollectRequest
     responses: Mapping[str, object]
     environ: Mapping[str, str]
+    next_steps: str = ""
 
 
 class Adapter(ABC):

@@ -189,7 +189,10 @@ def canonical_json(value: Any) -> str:
 
 
 def format_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """RFC 3339 in UTC with ``Z``, keeping only the sub-second digits that carry information."""
+    micro = moment.microsecond
+    spec = "seconds" if micro == 0 else "milliseconds" if micro % 1000 == 0 else "microseconds"
+    return moment.astimezone(UTC).isoformat(timespec=spec).replace("+00:00", "Z")
 
 
 def parse_time(text: str) -> datetime:

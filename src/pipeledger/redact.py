@@ -7,15 +7,8 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
-SECRET_ENV_NAMES = (
-    "GITHUB_TOKEN",
-    "GH_TOKEN",
-    "GITLAB_TOKEN",
-    "CI_JOB_TOKEN",
-    "PIPELEDGER_GITHUB_APP_PRIVATE_KEY",
-    "PIPELEDGER_SIGNING_KEY",
-    "PIPELEDGER_WEBHOOK_SECRET",
-)
+# Any variable whose name says it holds a credential; plugins need not register theirs.
+SECRET_ENV_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY|SIGNING_KEY)")
 _SECRET_QUERY_KEYS = re.compile(r"(token|secret|key|password|signature|sig|auth)", re.IGNORECASE)
 
 
@@ -52,7 +45,7 @@ class SecretMasker:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> SecretMasker:
-        return cls(environ[name] for name in SECRET_ENV_NAMES if environ.get(name))
+        return cls(value for name, value in environ.items() if SECRET_ENV_NAME.search(name.upper()))
 
     def add(self, secret: str) -> None:
         if len(secret) >= 4:

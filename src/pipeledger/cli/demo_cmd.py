@@ -31,6 +31,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
+    next_steps: list[str] = []
     with tempfile.TemporaryDirectory(prefix="pipeledger-demo-") as scratch:
         path = Path(args.ledger) if args.ledger else Path(scratch) / "demo.db"
         if path.exists():
@@ -38,15 +39,18 @@ def run(args: argparse.Namespace, context: Context) -> int:
         url = f"sqlite:///{path.resolve()}"
         sinks = SinkSet.open([url], SinkSettings(environ={}))
         try:
-            _collect_demos(sinks, context)
+            next_steps = _collect_demos(sinks, context)
             _report(sinks, context)
         finally:
             sinks.close()
-    _next_steps(context)
+    for text in next_steps:
+        context.out(text)
     return int(ExitCode.OK)
 
 
-def _collect_demos(sinks: SinkSet, context: Context) -> None:
+def _collect_demos(sinks: SinkSet, context: Context) -> list[str]:
+    """Run every platform's bundled scenario; return each platform's next-steps text."""
+    next_steps: list[str] = []
     for platform in available_adapters():
         adapter_class = load_adapter(platform)
         scenario = adapter_class.demo_scenario()
@@ -60,6 +64,9 @@ def _collect_demos(sinks: SinkSet, context: Context) -> None:
             f"{platform}: collected {summary.stored} events from recorded API responses"
             f" through the real {platform} adapter (offline, served on 127.0.0.1)."
         )
+        if scenario.next_steps:
+            next_steps.append(scenario.next_steps)
+    return next_steps
 
 
 def _report(sinks: SinkSet, context: Context) -> None:
@@ -128,13 +135,3 @@ def _review_line(event: AuditEvent) -> str:
     pull = event.correlation.get("pull_request", "?")
     author = (event.target or {}).get("author", "?")
     return f"{event.actor.login} {event.action} PR #{pull} by {author} in {_where(event)}"
-
-
-def _next_steps(context: Context) -> None:
-    context.out(
-        "Run it on your own org:\n"
-        "  export GITHUB_TOKEN=…   # fine-grained: Actions, Deployments, Pull requests: read\n"
-        "  pipeledger collect --platform github --org YOUR_ORG --since 30d\n"
-        "  pipeledger events --kind deployment --environment production\n"
-        "  pipeledger verify"
-    )

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from pipeledger.events import AuditEvent, canonical_json, event_id, parse_time
+from tests.conftest import ROOT
+from tests.core.factories import make_event
+
+SCHEMA = json.loads((ROOT / "schemas" / "event.v1.schema.json").read_text())
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
+EXAMPLES = ROOT / "schemas" / "examples" / "event"
+
+
+def test_round_trip_keeps_every_field() -> None:
+    event = make_event(7, attributes={"workflow": "deploy"}, links={"html": "https://x.test/1"})
+    again = AuditEvent.from_dict(json.loads(event.canonical_json()))
+    assert again == event
+
+
+def test_serialized_event_matches_the_public_schema() -> None:
+    VALIDATOR.validate(make_event(3).to_dict())
+
+
+def test_ids_are_deterministic_and_distinct() -> None:
+    first = event_id("github", "github.com", "/runs/{id}", "1")
+    assert first == event_id("github", "GitHub.com", "/runs/{id}", "1")
+    assert first != event_id("github", "github.com", "/runs/{id}", "2")
+    assert first != event_id("gitlab", "github.com", "/runs/{id}", "1")
+
+
+def test_naive_or_non_utc_times_are_refused() -> None:
+    with pytest.raises(ValueError, match="UTC-aware"):
+        make_event(1, occurred_at=datetime(2026, 1, 1))  # noqa: DTZ001
+    with pytest.raises(ValueError, match="UTC-aware"):
+        make_event(1, occurred_at=datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=2))))
+
+
+def test_parse_time_normalizes_offsets_to_utc() -> None:
+    assert parse_time("2026-01-01T02:00:00+02:00") == parse_time("2026-01-01T00:00:00Z")
+    with pytest.raises(ValueError):
+        parse_time("2026-01-01T00:00:00")
+
+
+def test_canonical_json_is_key_order_independent() -> None:
+    assert canonical_json({"b": 1, "a": [1, {"d": 2, "c": 3}]}) == canonical_json(
+        {"a": [1, {"c": 3, "d": 2}], "b": 1}
+    )
+
+
+@pytest.mark.parametrize("path", sorted((EXAMPLES / "valid").glob("*.json")), ids=lambda p: p.name)
+def test_valid_examples_pass_the_schema(path: Path) -> None:
+    data = json.loads(path.read_text())
+    VALIDATOR.validate(data)
+    assert AuditEvent.from_dict(data).to_dict() == data
+
+
+@pytest.mark.parametrize(
+    "path", sorted((EXAMPLES / "invalid").glob("*.json")), ids=lambda p: p.name
+)
+def test_invalid_examples_fail_the_schema(path: Path) -> None:
+    assert not VALIDATOR.is_valid(json.loads(path.read_text()))
+
+
+def test_example_folders_are_not_empty() -> None:
+    assert len(list((EXAMPLES / "valid").glob("*.json"))) >= 3
+    assert len(list((EXAMPLES / "invalid").glob("*.json"))) >= 5
