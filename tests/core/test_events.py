@@ -35,7 +35,7 @@ def test_ids_are_deterministic_and_distinct() -> None:
 
 def test_naive_or_non_utc_times_are_refused() -> None:
     with pytest.raises(ValueError, match="UTC-aware"):
-        make_event(1, occurred_at=datetime(2026, 1, 1))  # noqa: DTZ001
+        make_event(1, occurred_at=datetime(2026, 1, 1))
     with pytest.raises(ValueError, match="UTC-aware"):
         make_event(1, occurred_at=datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=2))))
 
