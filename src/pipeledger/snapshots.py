@@ -1,0 +1,362 @@
+"""Snapshots of who can do what and what guards deploys, and the events their differences
+imply — how permission and protection history is recorded on plans without an audit log.
+
+A change seen only by comparing two snapshots has no known actor: its events say so
+(``actor.type: unknown``) and carry the window in which it happened. The first snapshot of a
+scope is a baseline and implies no events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pipeledger.events import (
+    UNKNOWN_ACTOR,
+    AuditEvent,
+    EventKind,
+    Scope,
+    Source,
+    event_id,
+    format_time,
+    parse_time,
+)
+
+SNAPSHOT_FORMAT = 1
+
+# Roles from least to most powerful; GitHub's and GitLab's names share one scale.
+ROLE_RANK = {
+    "none": 0,
+    "guest": 1,
+    "planner": 1,
+    "read": 2,
+    "pull": 2,
+    "reporter": 2,
+    "triage": 3,
+    "write": 4,
+    "push": 4,
+    "developer": 4,
+    "maintain": 5,
+    "maintainer": 5,
+    "member": 2,
+    "admin": 6,
+    "owner": 7,
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One subject's access to one scope (an org, group, repository or project)."""
+
+    subject_type: str  # user, team, group
+    subject: str
+    role: str
+    scope: Scope
+    via: str | None = None  # where inherited access comes from, e.g. "team:devs"
+
+    @property
+    def key(self) -> str:
+        where = self.scope.repository or ""
+        return f"{self.scope.owner}/{where}|{self.subject_type}:{self.subject}|{self.via or ''}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "subject_type": self.subject_type,
+            "subject": self.subject,
+            "role": self.role,
+            "scope": self.scope.to_dict(),
+            "via": self.via,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Grant:
+        return cls(
+            subject_type=data["subject_type"],
+            subject=data["subject"],
+            role=data["role"],
+            scope=Scope.from_dict(data["scope"]),
+            via=data.get("via"),
+        )
+
+
+@dataclass(frozen=True)
+class Protection:
+    """The rules guarding one target: ``environment:production``, ``branch:main``, …
+
+    ``settings`` holds JSON values; the strength rules below know the common ones.
+    """
+
+    target: str
+    scope: Scope
+    settings: Mapping[str, Any]
+
+    @property
+    def key(self) -> str:
+        return f"{self.scope.owner}/{self.scope.repository or ''}|{self.target}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "scope": self.scope.to_dict(),
+            "settings": dict(self.settings),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Protection:
+        return cls(
+            target=data["target"], scope=Scope.from_dict(data["scope"]), settings=data["settings"]
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything one collect saw for one scope, at one moment."""
+
+    platform: str
+    instance: str
+    scope_key: str
+    taken_at: datetime
+    grants: Mapping[str, Grant] = field(default_factory=dict)
+    protections: Mapping[str, Protection] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        platform: str,
+        instance: str,
+        scope_key: str,
+        taken_at: datetime,
+        grants: Iterable[Grant] = (),
+        protections: Iterable[Protection] = (),
+    ) -> Snapshot:
+        return cls(
+            platform=platform,
+            instance=instance,
+            scope_key=scope_key,
+            taken_at=taken_at,
+            grants={grant.key: grant for grant in grants},
+            protections={protection.key: protection for protection in protections},
+        )
+
+    def same_state(self, other: Snapshot) -> bool:
+        return self.grants == other.grants and self.protections == other.protections
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "format": SNAPSHOT_FORMAT,
+                "platform": self.platform,
+                "instance": self.instance,
+                "scope_key": self.scope_key,
+                "taken_at": format_time(self.taken_at),
+                "grants": [g.to_dict() for g in self.grants.values()],
+                "protections": [p.to_dict() for p in self.protections.values()],
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Snapshot:
+        data = json.loads(text)
+        return cls.build(
+            platform=data["platform"],
+            instance=data["instance"],
+            scope_key=data["scope_key"],
+            taken_at=parse_time(data["taken_at"]),
+            grants=[Grant.from_dict(g) for g in data["grants"]],
+            protections=[Protection.from_dict(p) for p in data["protections"]],
+        )
+
+
+def snapshot_checkpoint_key(platform: str, instance: str, scope_key: str) -> str:
+    return f"snapshot:{platform}:{instance}:{scope_key}"
+
+
+def diff_snapshots(previous: Snapshot | None, current: Snapshot) -> list[AuditEvent]:
+    """Events for every difference; none for a first (baseline) snapshot."""
+    if previous is None:
+        return []
+    return [*_grant_events(previous, current), *_protection_events(previous, current)]
+
+
+def _grant_events(previous: Snapshot, current: Snapshot) -> Iterator[AuditEvent]:
+    for key in sorted(set(previous.grants) | set(current.grants)):
+        before, after = previous.grants.get(key), current.grants.get(key)
+        if before == after:
+            continue
+        grant = after or before
+        assert grant is not None
+        old_role = before.role if before else None
+        new_role = after.role if after else None
+        action = "granted" if before is None else "revoked" if after is None else "changed"
+        yield _snapshot_event(
+            previous,
+            current,
+            kind=EventKind.PERMISSION_CHANGE,
+            action=action,
+            scope=grant.scope,
+            native=f"grant|{key}|{old_role}->{new_role}",
+            target={"type": grant.subject_type, "login": grant.subject, "via": grant.via},
+            change={"from": old_role, "to": new_role},
+            extra={"escalation": role_rank(new_role) > role_rank(old_role)},
+        )
+
+
+def _protection_events(previous: Snapshot, current: Snapshot) -> Iterator[AuditEvent]:
+    for key in sorted(set(previous.protections) | set(current.protections)):
+        before, after = previous.protections.get(key), current.protections.get(key)
+        if before == after:
+            continue
+        rule = after or before
+        assert rule is not None
+        old = dict(before.settings) if before else {}
+        new = dict(after.settings) if after else {}
+        if before is None or after is None:
+            action = "added" if before is None else "removed"
+            yield _protection_event(
+                previous, current, rule, key, action, None, old or None, new or None
+            )
+            continue
+        for setting in sorted(set(old) | set(new)):
+            if old.get(setting) != new.get(setting):
+                verdict = setting_change(setting, old.get(setting), new.get(setting))
+                yield _protection_event(
+                    previous,
+                    current,
+                    rule,
+                    key,
+                    verdict,
+                    setting,
+                    old.get(setting),
+                    new.get(setting),
+                )
+
+
+_STRENGTH = {
+    "added": "stronger",
+    "strengthened": "stronger",
+    "removed": "weaker",
+    "weakened": "weaker",
+    "changed": "unknown",
+}
+
+
+def _protection_event(
+    previous: Snapshot,
+    current: Snapshot,
+    rule: Protection,
+    key: str,
+    action: str,
+    setting: str | None,
+    old: Any,
+    new: Any,
+) -> AuditEvent:
+    kind_of_target, _, name = rule.target.partition(":")
+    change_text = f"{json.dumps(old, sort_keys=True)}->{json.dumps(new, sort_keys=True)}"
+    return _snapshot_event(
+        previous,
+        current,
+        kind=EventKind.PROTECTION_CHANGE,
+        action=action,
+        scope=rule.scope,
+        native=f"protection|{key}|{setting}|{change_text}",
+        target={"type": kind_of_target, "name": name, "setting": setting},
+        change={"from": old, "to": new},
+        extra={"strength": _STRENGTH[action]},
+    )
+
+
+def _snapshot_event(
+    previous: Snapshot,
+    current: Snapshot,
+    *,
+    kind: EventKind,
+    action: str,
+    scope: Scope,
+    native: str,
+    target: Mapping[str, Any],
+    change: Mapping[str, Any],
+    extra: Mapping[str, Any],
+) -> AuditEvent:
+    endpoint = f"snapshot:{current.scope_key}"
+    native_id = f"{native}@{format_time(current.taken_at)}"
+    return AuditEvent(
+        id=event_id(current.platform, current.instance, endpoint, native_id),
+        kind=kind,
+        action=action,
+        occurred_at=current.taken_at,
+        observed_at=current.taken_at,
+        platform=current.platform,
+        instance=current.instance,
+        actor=UNKNOWN_ACTOR,
+        scope=scope,
+        source=Source(endpoint=endpoint, native_id=native_id),
+        target={k: v for k, v in target.items() if v is not None},
+        change=dict(change),
+        attributes={
+            "detected_by": "snapshot-diff",
+            "window_start": format_time(previous.taken_at),
+            "window_end": format_time(current.taken_at),
+            **extra,
+        },
+    )
+
+
+def role_rank(role: str | None) -> int:
+    if role is None:
+        return 0
+    return ROLE_RANK.get(role.lower(), 0)
+
+
+# Settings where a larger value guards more, a smaller one less.
+_MORE_IS_STRONGER = {
+    "wait_timer",
+    "required_approving_review_count",
+    "required_approvals",
+    "required_approval_count",
+}
+# Settings where true guards and false does not.
+_TRUE_IS_STRONGER = {
+    "prevent_self_review",
+    "enforce_admins",
+    "require_code_owner_reviews",
+    "dismiss_stale_reviews",
+    "required_signatures",
+    "required_linear_history",
+    "require_last_push_approval",
+    "protected_branches_only",
+}
+# Settings where true opens a door.
+_TRUE_IS_WEAKER = {"admin_bypass", "allow_force_pushes", "allow_deletions", "can_admins_bypass"}
+# Lists of people or rules who must approve: fewer is weaker.
+_LIST_MORE_IS_STRONGER = {"required_reviewers", "approval_rules", "deploy_access_levels"}
+
+
+def setting_change(setting: str, old: Any, new: Any) -> str:
+    """``weakened``, ``strengthened`` or ``changed`` (when strength cannot be told)."""
+    if setting in _MORE_IS_STRONGER and _numbers(old, new):
+        return "strengthened" if (new or 0) > (old or 0) else "weakened"
+    if setting in _TRUE_IS_STRONGER:
+        return "strengthened" if bool(new) else "weakened"
+    if setting in _TRUE_IS_WEAKER:
+        return "weakened" if bool(new) else "strengthened"
+    if setting in _LIST_MORE_IS_STRONGER:
+        return _list_change(old, new)
+    return "changed"
+
+
+def _numbers(*values: Any) -> bool:
+    return all(v is None or isinstance(v, int | float) for v in values)
+
+
+def _list_change(old: Any, new: Any) -> str:
+    before = {json.dumps(v, sort_keys=True) for v in (old or [])}
+    after = {json.dumps(v, sort_keys=True) for v in (new or [])}
+    if before - after:
+        return "weakened"
+    if after - before:
+        return "strengthened"
+    return "changed"
