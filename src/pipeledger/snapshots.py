@@ -360,3 +360,36 @@ def _list_change(old: Any, new: Any) -> str:
     if after - before:
         return "strengthened"
     return "changed"
+
+
+def reconcile(
+    diff_events: Iterable[AuditEvent], known_events: Iterable[AuditEvent]
+) -> list[AuditEvent]:
+    """Drop snapshot-diff events that an audit log already recorded with its real actor.
+
+    A diff event matches an audit-log event of the same kind, scope and target whose new
+    value agrees and whose time falls inside the diff's window: one change, one event.
+    """
+    known = [event for event in known_events if event.actor.login is not None]
+    return [event for event in diff_events if not any(_same_change(event, k) for k in known)]
+
+
+def _same_change(diff: AuditEvent, known: AuditEvent) -> bool:
+    if diff.kind is not known.kind or diff.scope.owner != known.scope.owner:
+        return False
+    if known.scope.repository not in (None, diff.scope.repository):
+        return False
+    if not _same_target(diff.target or {}, known.target or {}):
+        return False
+    new_value = (known.change or {}).get("to")
+    if new_value is not None and new_value != (diff.change or {}).get("to"):
+        return False
+    start = parse_time(str(diff.attributes["window_start"]))
+    return start <= known.occurred_at <= diff.occurred_at
+
+
+def _same_target(diff: Mapping[str, Any], known: Mapping[str, Any]) -> bool:
+    for field_name in ("login", "name", "setting"):
+        if field_name in known and known[field_name] != diff.get(field_name):
+            return False
+    return any(field_name in known for field_name in ("login", "name"))

@@ -117,3 +117,26 @@ def test_setting_strength_rules() -> None:
     assert setting_change("admin_bypass", False, True) == "weakened"
     assert setting_change("enforce_admins", True, False) == "weakened"
     assert setting_change("custom_thing", "a", "b") == "changed"
+
+
+def test_an_audit_log_event_replaces_the_matching_diff_event() -> None:
+    from dataclasses import replace
+
+    from pipeledger.events import Actor
+    from pipeledger.snapshots import reconcile
+
+    events = diff_snapshots(BEFORE, AFTER)
+    alice = next(e for e in events if (e.target or {}).get("login") == "alice")
+    logged = replace(
+        alice,
+        id="f" * 32,
+        actor=Actor(login="root", id="9", type=ActorType.USER),
+        occurred_at=datetime(2026, 3, 1, 17, 30, tzinfo=UTC),
+    )
+    kept = reconcile(events, [logged])
+    assert alice not in kept
+    assert len(kept) == len(events) - 1
+    outside = replace(logged, occurred_at=datetime(2026, 2, 1, tzinfo=UTC))
+    assert reconcile(events, [outside]) == events
+    other_role = replace(logged, change={"from": "read", "to": "write"})
+    assert reconcile(events, [other_role]) == events
