@@ -127,7 +127,7 @@ def node_id(kind: str, ident: int) -> str:
 
 def fake_sha(*parts: object) -> str:
     """Deterministic 40-hex commit sha derived from ``parts``."""
-    return hashlib.sha1("/".join(map(str, parts)).encode()).hexdigest()  # noqa: S324
+    return hashlib.sha1("/".join(map(str, parts)).encode()).hexdigest()
 
 
 def rebase(value: Any, pairs: tuple[tuple[str, str], ...]) -> Any:
@@ -332,7 +332,9 @@ class FakeRepo(Cached):
     """A repository and everything the fake serves for it.
 
     Mutate through :meth:`add_run`, :meth:`add_deployment`, :meth:`add_status`,
-    :meth:`add_approval` and :meth:`add_pull`; they keep the indexes and caches right.
+    :meth:`add_approval` and :meth:`add_pull`; they keep the indexes and caches right and
+    hold the org's lock (the one the server renders under).  For other edits of served data,
+    hold ``org.lock`` yourself.
     """
 
     name: str
@@ -350,6 +352,7 @@ class FakeRepo(Cached):
     created_at: datetime = datetime(2024, 3, 1, tzinfo=UTC)
     default_branch: str = "main"
     _version: int = field(default=0, repr=False)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def touch(self) -> None:
         """Bump the version so sorted views are rebuilt."""
@@ -357,39 +360,44 @@ class FakeRepo(Cached):
 
     def add_run(self, run: FakeRun) -> FakeRun:
         """Add (or replace) a run."""
-        self.runs[run.id] = run
-        self.touch()
+        with self.lock:
+            self.runs[run.id] = run
+            self.touch()
         return run
 
     def add_deployment(self, deployment: FakeDeployment) -> FakeDeployment:
         """Add a deployment; its environment is registered if new."""
-        self.deployments[deployment.id] = deployment
-        self.environment_id(deployment.environment)
-        self.touch()
+        with self.lock:
+            self.deployments[deployment.id] = deployment
+            self.environment_id(deployment.environment)
+            self.touch()
         return deployment
 
     def add_status(self, deployment: FakeDeployment, status: FakeStatus) -> FakeStatus:
         """Append a status to a deployment (changes the deployment's ``updated_at``)."""
-        deployment.statuses.append(status)
-        deployment.clear_cache()
-        self.touch()
+        with self.lock:
+            deployment.statuses.append(status)
+            deployment.clear_cache()
+            self.touch()
         return status
 
     def add_approval(self, approval: FakeApproval) -> FakeApproval:
         """Record an environment approval/rejection for ``approval.run_id``."""
-        self.approvals.setdefault(approval.run_id, []).append(approval)
-        for env in approval.environments:
-            self.environment_id(env)
-        self.touch()
+        with self.lock:
+            self.approvals.setdefault(approval.run_id, []).append(approval)
+            for env in approval.environments:
+                self.environment_id(env)
+            self.touch()
         return approval
 
     def add_pull(self, pull: FakePull) -> FakePull:
         """Add a PR and index its head and merge commits for ``/commits/{sha}/pulls``."""
-        self.pulls[pull.number] = pull
-        for sha in (pull.merge_commit_sha, pull.head_sha):
-            if sha and pull.number not in self.commit_pulls.setdefault(sha, []):
-                self.commit_pulls[sha].append(pull.number)
-        self.touch()
+        with self.lock:
+            self.pulls[pull.number] = pull
+            for sha in (pull.merge_commit_sha, pull.head_sha):
+                if sha and pull.number not in self.commit_pulls.setdefault(sha, []):
+                    self.commit_pulls[sha].append(pull.number)
+            self.touch()
         return pull
 
     def environment_id(self, name: str) -> int:
@@ -400,8 +408,13 @@ class FakeRepo(Cached):
 
     def _view(self, name: str, make: Callable[[], Any]) -> Any:
         """Derived view rebuilt when the repo changed (add_* or direct dict edits)."""
-        key = (self._version, len(self.runs), len(self.deployments), len(self.pulls),
-               len(self.commit_pulls))
+        key = (
+            self._version,
+            len(self.runs),
+            len(self.deployments),
+            len(self.pulls),
+            len(self.commit_pulls),
+        )
         views: dict[str, tuple[tuple[int, ...], Any]] = self.__dict__.setdefault("_views", {})
         hit = views.get(name)
         if hit is None or hit[0] != key:
@@ -414,7 +427,9 @@ class FakeRepo(Cached):
         return list(
             self._view(
                 "runs",
-                lambda: sorted(self.runs.values(), key=lambda r: (r.created_at, r.id), reverse=True),
+                lambda: sorted(
+                    self.runs.values(), key=lambda r: (r.created_at, r.id), reverse=True
+                ),
             )
         )
 
@@ -459,6 +474,7 @@ class FakeOrg(Cached):
     def _adopt(self, repo: FakeRepo) -> None:
         repo.owner = self.login
         repo.owner_id = self.id
+        repo.lock = self.lock  # the server renders under this lock
 
     def add_repo(self, repo: FakeRepo) -> FakeRepo:
         """Add a repository to the org."""
@@ -504,7 +520,7 @@ def render_user(user: FakeUser, base: str) -> JSON:
     else:
         html = f"https://github.com/{user.login}"
     kind = {"Bot": "Bot", "Organization": "Organization"}.get(user.type, "User")
-    rendered = rebase(template, ((f"{_EXAMPLE_API}/users/octocat", api),))
+    rendered: JSON = rebase(template, ((f"{_EXAMPLE_API}/users/octocat", api),))
     rendered.update(
         login=user.login,
         id=user.id,
@@ -520,13 +536,15 @@ def render_user(user: FakeUser, base: str) -> JSON:
 
 def _repo_pairs(repo: FakeRepo, base: str) -> tuple[tuple[str, str], ...]:
     full = f"{repo.owner}/{repo.name}"
-    return (
-        (f"{_EXAMPLE_API}/repos/{_EXAMPLE_REPO}", f"{base}/repos/{full}"),
-        (f"{_EXAMPLE_API}/users/octocat", f"{base}/users/{repo.owner}"),
-        (_EXAMPLE_API, base),
-        ("git:github.com/", "git://github.com/"),
-        (_EXAMPLE_REPO, full),
-    )
+    pairs: list[tuple[str, str]] = []
+    for api in (_EXAMPLE_API, "http://api.github.com"):  # one spec example says http://
+        pairs += [
+            (f"{api}/repos/{_EXAMPLE_REPO}", f"{base}/repos/{full}"),
+            (f"{api}/users/octocat", f"{base}/users/{repo.owner}"),
+            (api, base),
+        ]
+    pairs += [("git:github.com/", "git://github.com/"), (_EXAMPLE_REPO, full)]
+    return tuple(pairs)
 
 
 def _repo_identity(repo: FakeRepo, base: str) -> JSON:
@@ -561,14 +579,19 @@ def _repo_identity(repo: FakeRepo, base: str) -> JSON:
         "created_at": created,
         "updated_at": created,
         "pushed_at": created,
-        "permissions": {"admin": False, "maintain": False, "push": False, "triage": True,
-                        "pull": True},
+        "permissions": {
+            "admin": False,
+            "maintain": False,
+            "push": False,
+            "triage": True,
+            "pull": True,
+        },
     }
 
 
 def render_repo_from(template: JSON, repo: FakeRepo, base: str) -> JSON:
     """Fill any repository-shaped template (minimal, full, head/base repo, run repo)."""
-    rendered = rebase(template, _repo_pairs(repo, base))
+    rendered: JSON = rebase(template, _repo_pairs(repo, base))
     identity = _repo_identity(repo, base)
     for key in list(rendered):
         if key in identity:
@@ -634,8 +657,9 @@ def _attempt_view(run: FakeRun, attempt: int) -> JSON:
     }
 
 
-def render_run(run: FakeRun, repo: FakeRepo, base: str, *, attempt: int | None = None,
-               detail: bool = False) -> JSON:
+def render_run(
+    run: FakeRun, repo: FakeRepo, base: str, *, attempt: int | None = None, detail: bool = False
+) -> JSON:
     """workflow-run; ``detail`` uses the single-run shape (adds referenced_workflows etc.)."""
     number = attempt or run.run_attempt
     template = TEMPLATES["run_get" if detail else "run_list"]
@@ -688,9 +712,14 @@ def template_key(detail: bool) -> str:
     return "run_get" if detail else "run_list"
 
 
-def actions_app() -> JSON:
+_APP_CACHE: dict[str, JSON] = {}
+
+
+def actions_app(base: str) -> JSON:
     """The GitHub Actions app object (``performed_via_github_app`` of Actions deployments)."""
-    return TEMPLATES["actions_app"]
+    if base not in _APP_CACHE:
+        _APP_CACHE[base] = rebase(TEMPLATES["actions_app"], ((_EXAMPLE_API, base),))
+    return _APP_CACHE[base]
 
 
 def render_deployment(deployment: FakeDeployment, repo: FakeRepo, base: str) -> JSON:
@@ -715,13 +744,14 @@ def render_deployment(deployment: FakeDeployment, repo: FakeRepo, base: str) -> 
         "repository_url": api,
         "transient_environment": deployment.transient_environment,
         "production_environment": deployment.production_environment,
-        "performed_via_github_app": actions_app() if by_actions else None,
+        "performed_via_github_app": actions_app(base) if by_actions else None,
     }
     return overlay(TEMPLATES["deployment"], values)
 
 
-def render_status(status: FakeStatus, deployment: FakeDeployment, repo: FakeRepo,
-                  base: str) -> JSON:
+def render_status(
+    status: FakeStatus, deployment: FakeDeployment, repo: FakeRepo, base: str
+) -> JSON:
     """deployment-status; Actions statuses link ``log_url``/``target_url`` to the run's job."""
     api = f"{base}/repos/{repo.owner}/{repo.name}"
     job_path = deployment.actions_job_url
@@ -742,7 +772,7 @@ def render_status(status: FakeStatus, deployment: FakeDeployment, repo: FakeRepo
         "repository_url": api,
         "environment_url": "",
         "log_url": target,
-        "performed_via_github_app": actions_app() if job_path else None,
+        "performed_via_github_app": actions_app(base) if job_path else None,
     }
     return overlay(TEMPLATES["status"], values)
 
@@ -790,8 +820,7 @@ def _pull_pairs(pull: FakePull, repo: FakeRepo, base: str) -> tuple[tuple[str, s
     )
 
 
-def _pull_branch(pull: FakePull, repo: FakeRepo, base: str, template_key: str,
-                 side: str) -> JSON:
+def _pull_branch(pull: FakePull, repo: FakeRepo, base: str, template_key: str, side: str) -> JSON:
     ref = pull.head_ref if side == "head" else pull.base_ref
     sha = pull.head_sha if side == "head" else fake_sha(repo.name, "base", pull.number)
     return {
@@ -904,11 +933,20 @@ def render_team_membership(org: FakeOrg, slug: str, login: str, base: str) -> JS
 
 def render_private_user(user: FakeUser, base: str) -> JSON:
     """private-user (``/user``) for the token's owner."""
-    rendered = rebase(TEMPLATES["private_user"],
-                      ((f"{_EXAMPLE_API}/users/octocat", f"{base}/users/{quote(user.login)}"),))
+    rendered: JSON = rebase(
+        TEMPLATES["private_user"],
+        ((f"{_EXAMPLE_API}/users/octocat", f"{base}/users/{quote(user.login)}"),),
+    )
     rendered.update(render_user(user, base))
-    rendered.update(name=user.login, company=None, blog="", location=None, email=None,
-                    bio=None, twitter_username=None)
+    rendered.update(
+        name=user.login,
+        company=None,
+        blog="",
+        location=None,
+        email=None,
+        bio=None,
+        twitter_username=None,
+    )
     return rendered
 
 
@@ -952,24 +990,59 @@ def expected_counts(org: FakeOrg) -> dict[str, int]:
 # --------------------------------------------------------------------------------------------
 
 HUMAN_LOGINS = (
-    "alice-ops", "bob-dev", "carol-sre", "dave-eng", "erin-qa", "frank-dev",
-    "grace-lead", "heidi-sec", "ivan-dev", "judy-pm", "mallory-ext", "oscar-dev",
+    "alice-ops",
+    "bob-dev",
+    "carol-sre",
+    "dave-eng",
+    "erin-qa",
+    "frank-dev",
+    "grace-lead",
+    "heidi-sec",
+    "ivan-dev",
+    "judy-pm",
+    "mallory-ext",
+    "oscar-dev",
 )
 RELEASE_MANAGERS = HUMAN_LOGINS[:5]
 BOTS = (("dependabot[bot]", 49699333), ("renovate[bot]", 29139614))
 REPO_WORDS = (
-    "api", "web", "billing", "auth", "search", "payments", "mobile-backend", "infra",
-    "notifications", "analytics", "gateway", "catalog", "checkout", "inventory", "reports",
-    "identity", "scheduler", "ledger", "docs", "frontend",
+    "api",
+    "web",
+    "billing",
+    "auth",
+    "search",
+    "payments",
+    "mobile-backend",
+    "infra",
+    "notifications",
+    "analytics",
+    "gateway",
+    "catalog",
+    "checkout",
+    "inventory",
+    "reports",
+    "identity",
+    "scheduler",
+    "ledger",
+    "docs",
+    "frontend",
 )
 COMMIT_MESSAGES = (
-    "Fix flaky test", "Bump version", "Add retry to client", "Refactor config loading",
-    "Update README.md", "Tune timeouts", "Add metrics endpoint", "Handle empty payloads",
+    "Fix flaky test",
+    "Bump version",
+    "Add retry to client",
+    "Refactor config loading",
+    "Update README.md",
+    "Tune timeouts",
+    "Add metrics endpoint",
+    "Handle empty payloads",
 )
 APPROVE_COMMENTS = ("Ship it!", "LGTM", "", "Approved for release", "go")
 REJECT_COMMENTS = ("Not during the freeze", "Canary is failing", "Wrong build")
 WORKFLOWS = {  # name -> (file, id offset)
-    "CI": ("ci.yml", 1), "Deploy": ("deploy.yml", 2), "Nightly": ("nightly.yml", 3),
+    "CI": ("ci.yml", 1),
+    "Deploy": ("deploy.yml", 2),
+    "Nightly": ("nightly.yml", 3),
     "Release": ("release.yml", 4),
 }
 RUN_EVERY = timedelta(minutes=37)
@@ -980,8 +1053,13 @@ class _Ids:
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
-        self.next = {"run": 21_000_000_000, "deployment": 2_100_000_000,
-                     "status": 5_000_000_000, "review": 2_000_000_000, "job": 58_000_000_000}
+        self.next = {
+            "run": 21_000_000_000,
+            "deployment": 2_100_000_000,
+            "status": 5_000_000_000,
+            "review": 2_000_000_000,
+            "job": 58_000_000_000,
+        }
 
     def take(self, kind: str) -> int:
         value = self.next[kind]
@@ -1022,14 +1100,13 @@ class _Gen:
 
 def _repo_names(count: int) -> list[str]:
     return [
-        REPO_WORDS[i % len(REPO_WORDS)] + (f"-{i // len(REPO_WORDS) + 1}" if i >= len(REPO_WORDS)
-                                           else "")
+        REPO_WORDS[i % len(REPO_WORDS)]
+        + (f"-{i // len(REPO_WORDS) + 1}" if i >= len(REPO_WORDS) else "")
         for i in range(count)
     ]
 
 
-def _plans(gen: _Gen, runs_per_repo: int, deploy_fraction: float,
-           start: datetime) -> list[_Plan]:
+def _plans(gen: _Gen, runs_per_repo: int, deploy_fraction: float, start: datetime) -> list[_Plan]:
     plans: list[_Plan] = []
     repos = list(gen.org.repos.values())
     deploy_count = round(runs_per_repo * deploy_fraction)
@@ -1044,29 +1121,42 @@ def _plans(gen: _Gen, runs_per_repo: int, deploy_fraction: float,
     return plans
 
 
-def _new_run(gen: _Gen, plan: _Plan, workflow: str, event: str, actor: FakeUser,
-             branch: str, title: str) -> FakeRun:
+def _new_run(
+    gen: _Gen, plan: _Plan, workflow: str, event: str, actor: FakeUser, branch: str, title: str
+) -> FakeRun:
     repo = plan.repo
     file_name, offset = WORKFLOWS[workflow]
     key = (repo.name, workflow)
     gen.run_numbers[key] = gen.run_numbers.get(key, 0) + 1
     started = plan.created_at + timedelta(seconds=gen.rng.randint(2, 40))
     run = FakeRun(
-        id=gen.ids.take("run"), repo=repo.name, name=workflow, event=event, status="completed",
-        conclusion="success", head_branch=branch,
-        head_sha=fake_sha(repo.name, plan.index, branch), run_attempt=1, actor=actor,
-        triggering_actor=actor, created_at=plan.created_at,
-        updated_at=started + timedelta(minutes=gen.rng.randint(2, 25)), run_started_at=started,
-        run_number=gen.run_numbers[key], workflow_id=repo.id % 1_000_000 * 10 + offset,
-        path=f".github/workflows/{file_name}", display_title=title,
+        id=gen.ids.take("run"),
+        repo=repo.name,
+        name=workflow,
+        event=event,
+        status="completed",
+        conclusion="success",
+        head_branch=branch,
+        head_sha=fake_sha(repo.name, plan.index, branch),
+        run_attempt=1,
+        actor=actor,
+        triggering_actor=actor,
+        created_at=plan.created_at,
+        updated_at=started + timedelta(minutes=gen.rng.randint(2, 25)),
+        run_started_at=started,
+        run_number=gen.run_numbers[key],
+        workflow_id=repo.id % 1_000_000 * 10 + offset,
+        path=f".github/workflows/{file_name}",
+        display_title=title,
     )
     return run
 
 
 def _plain_run(gen: _Gen, plan: _Plan) -> FakeRun:
     rng = gen.rng
-    event = rng.choices(["push", "pull_request", "workflow_dispatch", "schedule"],
-                        weights=[45, 35, 8, 12])[0]
+    event = rng.choices(
+        ["push", "pull_request", "workflow_dispatch", "schedule"], weights=[45, 35, 8, 12]
+    )[0]
     message = rng.choice(COMMIT_MESSAGES)
     actor = gen.human()
     branch = "main"
@@ -1082,8 +1172,9 @@ def _plain_run(gen: _Gen, plan: _Plan) -> FakeRun:
     elif event == "workflow_dispatch":
         workflow, message = "Release", "Release"
     run = _new_run(gen, plan, workflow, event, actor, branch, message)
-    run.conclusion = rng.choices(["success", "failure", "cancelled", "skipped"],
-                                 weights=[82, 12, 4, 2])[0]
+    run.conclusion = rng.choices(
+        ["success", "failure", "cancelled", "skipped"], weights=[82, 12, 4, 2]
+    )[0]
     return run
 
 
@@ -1099,18 +1190,30 @@ def _maybe_rerun(gen: _Gen, run: FakeRun) -> None:
 
 
 def _status(gen: _Gen, deployment: FakeDeployment, state: str, at: datetime) -> FakeStatus:
-    status = FakeStatus(gen.ids.take("status"), state, deployment.creator, at,
-                        "" if state != "inactive" else "Superseded by a newer deployment")
+    status = FakeStatus(
+        gen.ids.take("status"),
+        state,
+        deployment.creator,
+        at,
+        "" if state != "inactive" else "Superseded by a newer deployment",
+    )
     deployment.statuses.append(status)
     return status
 
 
-def _deployment(gen: _Gen, run: FakeRun, env: str, creator: FakeUser,
-                at: datetime) -> FakeDeployment:
+def _deployment(
+    gen: _Gen, run: FakeRun, env: str, creator: FakeUser, at: datetime
+) -> FakeDeployment:
     repo = gen.org.repos[run.repo]
     deployment = FakeDeployment(
-        id=gen.ids.take("deployment"), repo=run.repo, environment=env, ref=run.head_branch,
-        sha=run.head_sha, creator=creator, created_at=at, run_id=run.id,
+        id=gen.ids.take("deployment"),
+        repo=run.repo,
+        environment=env,
+        ref=run.head_branch,
+        sha=run.head_sha,
+        creator=creator,
+        created_at=at,
+        run_id=run.id,
         job_id=gen.ids.take("job"),
     )
     repo.add_deployment(deployment)
@@ -1137,8 +1240,9 @@ def _approve(gen: _Gen, run: FakeRun, user: FakeUser, env: str, ok: bool = True)
     gen.org.repos[run.repo].add_approval(approval)
 
 
-def _gated_deploy(gen: _Gen, run: FakeRun, env: str, trigger: FakeUser, approver: FakeUser,
-                  at: datetime) -> datetime:
+def _gated_deploy(
+    gen: _Gen, run: FakeRun, env: str, trigger: FakeUser, approver: FakeUser, at: datetime
+) -> datetime:
     """One approved deployment; returns when it finished."""
     deployment = _deployment(gen, run, env, trigger, at)
     _approve(gen, run, approver, env)
@@ -1198,13 +1302,19 @@ def _merged_pull(gen: _Gen, run: FakeRun) -> FakePull:
     repo = gen.org.repos[run.repo]
     number = gen.pull_numbers.get(repo.name, 100 + repo.id % 700) + 1
     gen.pull_numbers[repo.name] = number
-    merged_at = run.created_at - timedelta(minutes=rng.randint(0, 5) if run.event == "push"
-                                           else rng.randint(60, 600))
+    merged_at = run.created_at - timedelta(
+        minutes=rng.randint(0, 5) if run.event == "push" else rng.randint(60, 600)
+    )
     author = gen.human()
     pull = FakePull(
-        number=number, repo=repo.name, author=author, merge_commit_sha=run.head_sha,
-        merged_at=merged_at, head_ref=f"feature/{rng.choice(REPO_WORDS)}-{number}",
-        title=run.display_title, created_at=merged_at - timedelta(hours=rng.randint(2, 72)),
+        number=number,
+        repo=repo.name,
+        author=author,
+        merge_commit_sha=run.head_sha,
+        merged_at=merged_at,
+        head_ref=f"feature/{rng.choice(REPO_WORDS)}-{number}",
+        title=run.display_title,
+        created_at=merged_at - timedelta(hours=rng.randint(2, 72)),
         merged_by=run.actor,
     )
     for _ in range(rng.choices([0, 1, 2], weights=[15, 55, 30])[0]):
@@ -1219,9 +1329,14 @@ def _review(gen: _Gen, pull: FakePull) -> None:
         state = "APPROVED"
     window = (pull.merged_at or pull.opened_at) - pull.opened_at
     submitted = pull.opened_at + window * rng.uniform(0.2, 0.95)
-    review = FakeReview(gen.ids.take("review"), gen.human(pull.author), state,
-                        submitted.replace(microsecond=0), pull.head_sha,
-                        "" if state == "APPROVED" else "See comments.")
+    review = FakeReview(
+        gen.ids.take("review"),
+        gen.human(pull.author),
+        state,
+        submitted.replace(microsecond=0),
+        pull.head_sha,
+        "" if state == "APPROVED" else "See comments.",
+    )
     pull.reviews.append(review)
 
 
@@ -1240,9 +1355,14 @@ def _make_users() -> tuple[list[FakeUser], list[FakeUser]]:
     return humans, bots
 
 
-def generate_org(org: str = "acme", repos: int = 20, runs_per_repo: int = 500,
-                 deploy_fraction: float = 0.1, seed: int = 0,
-                 start: datetime = datetime(2026, 1, 1, tzinfo=UTC)) -> FakeOrg:
+def generate_org(
+    org: str = "acme",
+    repos: int = 20,
+    runs_per_repo: int = 500,
+    deploy_fraction: float = 0.1,
+    seed: int = 0,
+    start: datetime = datetime(2026, 1, 1, tzinfo=UTC),
+) -> FakeOrg:
     """Deterministic org: ``repos`` repos x ``runs_per_repo`` runs (one every ~37 minutes).
 
     ``round(runs_per_repo * deploy_fraction)`` runs per repo are "Deploy" runs with
@@ -1252,11 +1372,15 @@ def generate_org(org: str = "acme", repos: int = 20, runs_per_repo: int = 500,
     humans, bots = _make_users()
     fake_org = FakeOrg(login=org, id=9_000_000 + seed % 1000)
     for i, name in enumerate(_repo_names(repos)):
-        fake_org.add_repo(FakeRepo(name=name, id=800_000_000 + i * 1_009 + seed % 1000,
-                                   description=f"The {name} service",
-                                   visibility="internal" if i % 7 == 3 else "private",
-                                   created_at=datetime(2024, 3, 1, tzinfo=UTC)
-                                   + timedelta(days=i)))
+        fake_org.add_repo(
+            FakeRepo(
+                name=name,
+                id=800_000_000 + i * 1_009 + seed % 1000,
+                description=f"The {name} service",
+                visibility="internal" if i % 7 == 3 else "private",
+                created_at=datetime(2024, 3, 1, tzinfo=UTC) + timedelta(days=i),
+            )
+        )
     fake_org.teams = {
         "release-managers": set(RELEASE_MANAGERS),
         "developers": {u.login for u in humans},
@@ -1289,17 +1413,36 @@ def _at(minutes: int) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def _srun(run_id: int, repo: str, name: str, event: str, actor: FakeUser, minute: int,
-          conclusion: str | None = "success", **extra: Any) -> FakeRun:
+def _srun(
+    run_id: int,
+    repo: str,
+    name: str,
+    event: str,
+    actor: FakeUser,
+    minute: int,
+    conclusion: str | None = "success",
+    **extra: Any,
+) -> FakeRun:
     status = "completed" if conclusion else "in_progress"
     files = {"CI": "ci.yml", "Deploy": "deploy.yml", "Nightly": "nightly.yml"}
     run = FakeRun(
-        id=run_id, repo=repo, name=name, event=event, status=status, conclusion=conclusion,
+        id=run_id,
+        repo=repo,
+        name=name,
+        event=event,
+        status=status,
+        conclusion=conclusion,
         head_branch=extra.pop("branch", "main"),
-        head_sha=extra.pop("sha", fake_sha("scenario", run_id)), run_attempt=1, actor=actor,
-        triggering_actor=actor, created_at=_at(minute), updated_at=_at(minute + 10),
-        run_started_at=_at(minute), run_number=run_id - 9000,
-        workflow_id=70 + len(files[name]), path=f".github/workflows/{files[name]}",
+        head_sha=extra.pop("sha", fake_sha("scenario", run_id)),
+        run_attempt=1,
+        actor=actor,
+        triggering_actor=actor,
+        created_at=_at(minute),
+        updated_at=_at(minute + 10),
+        run_started_at=_at(minute),
+        run_number=run_id - 9000,
+        workflow_id=70 + len(files[name]),
+        path=f".github/workflows/{files[name]}",
         display_title=extra.pop("title", name),
     )
     for key, value in extra.items():
@@ -1307,25 +1450,60 @@ def _srun(run_id: int, repo: str, name: str, event: str, actor: FakeUser, minute
     return run
 
 
-def _sdeploy(repo: FakeRepo, dep_id: int, run: FakeRun, env: str, creator: FakeUser,
-             minute: int, states: Iterable[tuple[int, str, int]]) -> FakeDeployment:
-    deployment = FakeDeployment(dep_id, repo.name, env, run.head_branch, run.head_sha, creator,
-                                _at(minute), run.id, job_id=dep_id + 40_000)
+def _sdeploy(
+    repo: FakeRepo,
+    dep_id: int,
+    run: FakeRun,
+    env: str,
+    creator: FakeUser,
+    minute: int,
+    states: Iterable[tuple[int, str, int]],
+) -> FakeDeployment:
+    deployment = FakeDeployment(
+        dep_id,
+        repo.name,
+        env,
+        run.head_branch,
+        run.head_sha,
+        creator,
+        _at(minute),
+        run.id,
+        job_id=dep_id + 40_000,
+    )
     for status_id, state, status_minute in states:
         deployment.statuses.append(FakeStatus(status_id, state, creator, _at(status_minute)))
     return repo.add_deployment(deployment)
 
 
-def _sapprove(repo: FakeRepo, run: FakeRun, user: FakeUser, env: str, state: str = "approved",
-              comment: str = "LGTM") -> None:
+def _sapprove(
+    repo: FakeRepo,
+    run: FakeRun,
+    user: FakeUser,
+    env: str,
+    state: str = "approved",
+    comment: str = "LGTM",
+) -> None:
     repo.add_approval(FakeApproval(run.id, user, state, comment, [env]))
 
 
-def _spull(repo: FakeRepo, number: int, author: FakeUser, run: FakeRun,
-           reviews: Iterable[tuple[int, FakeUser, str, int]]) -> FakePull:
-    pull = FakePull(number, repo.name, author, run.head_sha, run.created_at - timedelta(minutes=1),
-                    f"feature/change-{number}", title=run.display_title,
-                    created_at=run.created_at - timedelta(days=1), merged_by=run.actor)
+def _spull(
+    repo: FakeRepo,
+    number: int,
+    author: FakeUser,
+    run: FakeRun,
+    reviews: Iterable[tuple[int, FakeUser, str, int]],
+) -> FakePull:
+    pull = FakePull(
+        number,
+        repo.name,
+        author,
+        run.head_sha,
+        run.created_at - timedelta(minutes=1),
+        f"feature/change-{number}",
+        title=run.display_title,
+        created_at=run.created_at - timedelta(days=1),
+        merged_by=run.actor,
+    )
     for review_id, user, state, minute in reviews:
         pull.reviews.append(FakeReview(review_id, user, state, _at(minute), pull.head_sha))
     return repo.add_pull(pull)
@@ -1334,52 +1512,91 @@ def _spull(repo: FakeRepo, number: int, author: FakeUser, run: FakeRun,
 def _scenario_api(repo: FakeRepo) -> None:
     repo.add_run(_srun(9001, "api", "CI", "push", ALICE, 0))
     r2 = repo.add_run(_srun(9002, "api", "Deploy", "push", ALICE, 10, title="Add login"))
-    _sdeploy(repo, 5001, r2, "production", ALICE, 11, [(7001, "in_progress", 15),
-                                                        (7002, "success", 18)])
+    _sdeploy(
+        repo, 5001, r2, "production", ALICE, 11, [(7001, "in_progress", 15), (7002, "success", 18)]
+    )
     _sapprove(repo, r2, BOB, "production", comment="Ship it!")
     _spull(repo, 11, ALICE, r2, [(8001, BOB, "APPROVED", -300)])
-    repo.add_run(_srun(9003, "api", "CI", "pull_request", DEPENDABOT, 20,
-                       branch="dependabot/pip/requests-2.32.0",
-                       title="Bump requests from 2.31.0 to 2.32.0"))
-    r4 = repo.add_run(_srun(9004, "api", "Deploy", "workflow_dispatch", CAROL, 30, "failure",
-                            title="Deploy"))
-    _sdeploy(repo, 5002, r4, "production", CAROL, 31, [(7003, "in_progress", 33),
-                                                        (7004, "failure", 36)])
+    repo.add_run(
+        _srun(
+            9003,
+            "api",
+            "CI",
+            "pull_request",
+            DEPENDABOT,
+            20,
+            branch="dependabot/pip/requests-2.32.0",
+            title="Bump requests from 2.31.0 to 2.32.0",
+        )
+    )
+    r4 = repo.add_run(
+        _srun(9004, "api", "Deploy", "workflow_dispatch", CAROL, 30, "failure", title="Deploy")
+    )
+    _sdeploy(
+        repo, 5002, r4, "production", CAROL, 31, [(7003, "in_progress", 33), (7004, "failure", 36)]
+    )
     _sapprove(repo, r4, CAROL, "production", comment="self-approving, urgent")
-    _spull(repo, 12, DAVE, r4, [(8002, BOB, "CHANGES_REQUESTED", -600),
-                                (8003, CAROL, "APPROVED", -120)])
-    r5 = repo.add_run(_srun(9005, "api", "Deploy", "push", BOB, 40, run_attempt=2,
-                            triggering_actor=CAROL, run_started_at=_at(70),
-                            updated_at=_at(85), title="Hotfix"))
+    _spull(
+        repo,
+        12,
+        DAVE,
+        r4,
+        [(8002, BOB, "CHANGES_REQUESTED", -600), (8003, CAROL, "APPROVED", -120)],
+    )
+    r5 = repo.add_run(
+        _srun(
+            9005,
+            "api",
+            "Deploy",
+            "push",
+            BOB,
+            40,
+            run_attempt=2,
+            triggering_actor=CAROL,
+            run_started_at=_at(70),
+            updated_at=_at(85),
+            title="Hotfix",
+        )
+    )
     _sdeploy(repo, 5003, r5, "production", BOB, 41, [(7005, "failure", 45)])
     _sapprove(repo, r5, ALICE, "production", "rejected", "Not during the freeze")
-    _sdeploy(repo, 5004, r5, "production", CAROL, 71, [(7006, "in_progress", 75),
-                                                        (7007, "success", 80)])
+    _sdeploy(
+        repo, 5004, r5, "production", CAROL, 71, [(7006, "in_progress", 75), (7007, "success", 80)]
+    )
     _sapprove(repo, r5, DAVE, "production")
 
 
 def _scenario_web(repo: FakeRepo) -> None:
     repo.add_run(_srun(9006, "web", "CI", "push", DAVE, 5))
     r7 = repo.add_run(_srun(9007, "web", "Deploy", "push", DAVE, 15, title="New header"))
-    _sdeploy(repo, 5005, r7, "staging", DAVE, 16, [(7008, "in_progress", 20),
-                                                    (7009, "success", 22),
-                                                    (7015, "inactive", 66)])
+    _sdeploy(
+        repo,
+        5005,
+        r7,
+        "staging",
+        DAVE,
+        16,
+        [(7008, "in_progress", 20), (7009, "success", 22), (7015, "inactive", 66)],
+    )
     _sapprove(repo, r7, ALICE, "staging")
     _spull(repo, 3, DAVE, r7, [])
     repo.add_run(_srun(9008, "web", "Nightly", "schedule", ALICE, 25, "failure"))
     r11 = repo.add_run(_srun(9011, "web", "Deploy", "push", ALICE, 55, title="Footer"))
-    _sdeploy(repo, 5008, r11, "staging", ALICE, 56, [(7013, "in_progress", 60),
-                                                      (7014, "success", 65)])
+    _sdeploy(
+        repo, 5008, r11, "staging", ALICE, 56, [(7013, "in_progress", 60), (7014, "success", 65)]
+    )
     _sapprove(repo, r11, DAVE, "staging")
 
 
 def _scenario_infra(repo: FakeRepo) -> None:
-    r9 = repo.add_run(_srun(9009, "infra", "Deploy", "workflow_dispatch", BOB, 35,
-                            title="Rotate certificates"))
+    r9 = repo.add_run(
+        _srun(9009, "infra", "Deploy", "workflow_dispatch", BOB, 35, title="Rotate certificates")
+    )
     _sdeploy(repo, 5006, r9, "staging", BOB, 36, [(7010, "success", 40)])
     _sapprove(repo, r9, ALICE, "staging")
-    _sdeploy(repo, 5007, r9, "production", BOB, 41, [(7011, "in_progress", 45),
-                                                      (7012, "success", 50)])
+    _sdeploy(
+        repo, 5007, r9, "production", BOB, 41, [(7011, "in_progress", 45), (7012, "success", 50)]
+    )
     _sapprove(repo, r9, CAROL, "production")
     _spull(repo, 7, BOB, r9, [(8004, ALICE, "APPROVED", -200)])
     repo.add_run(_srun(9010, "infra", "CI", "push", CAROL, 90, None))
@@ -1398,7 +1615,9 @@ def scenario_org() -> FakeOrg:
     for offset, (name, build) in enumerate(builders.items()):
         repo = org.add_repo(FakeRepo(name=name, id=101 + offset, description=f"acme {name}"))
         build(repo)
-    org.teams = {"release-managers": {"alice", "carol"},
-                 "developers": {"alice", "bob", "carol", "dave"}}
+    org.teams = {
+        "release-managers": {"alice", "carol"},
+        "developers": {"alice", "bob", "carol", "dave"},
+    }
     org.team_maintainers = {"release-managers": {"alice"}}
     return org
