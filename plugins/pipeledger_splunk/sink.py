@@ -38,6 +38,8 @@ HINTS = Hints(
 )
 # HEC answers 400 with code 5 ("No data") to an empty POST once the token is accepted.
 NO_DATA = 5
+# Refusals whose JSON body ({"text", "code"}) says more than the status.
+EXPLAINED = frozenset({400, 401, 403})
 
 
 class SplunkSink(Sink):
@@ -112,10 +114,10 @@ class SplunkSink(Sink):
         self._post(canonical_json(event).encode())
 
     def check(self) -> None:
-        reply = self.client.send("POST", self._target, body=b"", accept=frozenset({400}))
+        reply = self.client.send("POST", self._target, body=b"", accept=EXPLAINED)
         body = reply.json()
         code = body.get("code") if isinstance(body, dict) else None
-        if reply.status == 400 and code != NO_DATA:
+        if reply.status >= 400 and code != NO_DATA:
             raise self._rejected(reply, body)
 
     def close(self) -> None:
@@ -135,7 +137,7 @@ class SplunkSink(Sink):
         return {"time": round(epoch, 3), **fields}
 
     def _post(self, body: bytes) -> None:
-        reply = self.client.send("POST", self._target, body=body, accept=frozenset({400}))
+        reply = self.client.send("POST", self._target, body=body, accept=EXPLAINED)
         answer = reply.json()
         if not (isinstance(answer, dict) and answer.get("code") == 0):
             raise self._rejected(reply, answer)
