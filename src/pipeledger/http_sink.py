@@ -85,7 +85,7 @@ class HttpSinkClient:
         if auth is not None:
             self._session.auth = auth
         self._masker = SecretMasker([s for s in secrets if s])
-        self._sleep = sleep
+        self.sleep = sleep
         self._clock = clock
         self.requests_made = 0
         self.retries = 0
@@ -127,7 +127,7 @@ class HttpSinkClient:
             )
         backoff = min(self.policy.backoff_base * 2**attempt, self.policy.backoff_cap)
         self.retries += 1
-        self._sleep(retry_after if retry_after is not None else backoff)
+        self.sleep(retry_after if retry_after is not None else backoff)
 
     def refusal(self, reply: Reply, detail: str | None = None) -> SinkError:
         """The error for a final non-success answer."""

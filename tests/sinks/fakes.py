@@ -4,9 +4,11 @@ the Datadog log intake. Each keeps what it stored so tests can count every event
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+import socket
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -53,6 +55,7 @@ class FakeServer:
         self.port = 0
         self._server: ThreadingHTTPServer | None = None
         self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
 
     @property
     def url(self) -> str:
@@ -68,10 +71,16 @@ class FakeServer:
         return self
 
     def down(self) -> None:
+        """Stop listening and drop open keep-alive connections, as a crashed service would."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._lock:
+            for connection in self._connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+            self._connections.clear()
 
     def __enter__(self) -> FakeServer:
         return self.up()
@@ -94,6 +103,11 @@ class FakeServer:
             # One write per answer and no Nagle: otherwise delayed ACKs add 40 ms a request.
             wbufsize = 1 << 16
             disable_nagle_algorithm = True
+
+            def setup(self) -> None:
+                super().setup()
+                with fake._lock:
+                    fake._connections.add(self.connection)
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
