@@ -1,4 +1,4 @@
-"""Maps ledger records to ECS (Elastic Common Schema 8.x) documents: ``@timestamp``, the four
+"""Maps ledger records to ECS 8.x documents: ``@timestamp``, the four
 categorization fields, ``user``, ``service``, ``labels``, and the native record under
 ``pipeledger``."""
 
