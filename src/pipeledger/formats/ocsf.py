@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, assert_never
 
 from pipeledger import __version__
-from pipeledger.events import Actor, ActorType, AuditEvent, EventKind
+from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, format_time
 from pipeledger.formats.vocabulary import Outcome, is_removal, is_update, outcome_of, summary
 from pipeledger.sink import LedgerRecord
 
@@ -191,7 +191,7 @@ def _metadata(record: LedgerRecord) -> dict[str, Any]:
         "log_name": event.kind.value,
         "log_provider": event.platform,
         "sequence": record.seq,
-        "original_time": event.to_dict()["occurred_at"],
+        "original_time": format_time(event.occurred_at),
     }
     correlation = event.correlation.get("run_id") or event.correlation.get("pipeline_id")
     if correlation:
