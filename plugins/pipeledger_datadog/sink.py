@@ -19,7 +19,7 @@ from pipeledger.http_sink import (
     Hints,
     HttpSinkClient,
     SendPolicy,
-    batch_ranges,
+    batched,
 )
 from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
 from pipeledger.sink_url import SinkUrl, is_loopback
@@ -88,10 +88,9 @@ class DatadogSink(Sink):
         return self._display
 
     def write(self, records: Sequence[LedgerRecord]) -> None:
-        entries = [self._entry(render(r, self._format), r.event.instance) for r in records]
-        sizes = [len(entry) + 1 for entry in entries]
-        for part in batch_ranges(sizes, self._limits.count, self._limits.size):
-            self._post(entries[part.start : part.stop])
+        entries = ((r, self._entry(render(r, self._format), r.event.instance)) for r in records)
+        for batch in batched(entries, self._limits):
+            self._post([entry for _, entry in batch])
 
     def write_checkpoint(self, checkpoint: ChainCheckpoint) -> None:
         self._post([self._entry(checkpoint_document(checkpoint), None)])

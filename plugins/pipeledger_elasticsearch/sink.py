@@ -8,7 +8,7 @@ backoff, any other item failure (a mapping error) stops with the item's reason.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -25,7 +25,7 @@ from pipeledger.http_sink import (
     Hints,
     HttpSinkClient,
     SendPolicy,
-    batch_ranges,
+    batched,
 )
 from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
 from pipeledger.sink_url import SinkUrl
@@ -112,7 +112,7 @@ class ElasticsearchSink(Sink):
         return self._display
 
     def write(self, records: Sequence[LedgerRecord]) -> None:
-        documents = [BulkDocument(self._index, r.event.id, self._document(r)) for r in records]
+        documents = (BulkDocument(self._index, r.event.id, self._document(r)) for r in records)
         self._bulk(documents)
 
     def write_checkpoint(self, checkpoint: ChainCheckpoint) -> None:
@@ -134,22 +134,18 @@ class ElasticsearchSink(Sink):
         document.setdefault("@timestamp", record.event.to_dict()["occurred_at"])
         return document
 
-    def _bulk(self, documents: Sequence[BulkDocument]) -> None:
-        lines = [document.ndjson(self._pipeline) for document in documents]
-        for part in batch_ranges([len(x) for x in lines], self._limits.count, self._limits.size):
-            self._send_until_stored(
-                documents[part.start : part.stop], lines[part.start : part.stop]
-            )
+    def _bulk(self, documents: Iterable[BulkDocument]) -> None:
+        lines = ((document, document.ndjson(self._pipeline)) for document in documents)
+        for batch in batched(lines, self._limits, overhead=0):
+            self._send_until_stored(batch)
 
-    def _send_until_stored(self, documents: Sequence[BulkDocument], lines: Sequence[bytes]) -> None:
-        pending = list(range(len(documents)))
+    def _send_until_stored(self, batch: list[tuple[BulkDocument, bytes]]) -> None:
+        pending = batch
         attempt = 0
         while pending:
-            body = b"".join(lines[i] for i in pending)
-            answer = self._post_bulk(body)
-            retry = [
-                pending[n] for n in self._failed_items(answer, [documents[i] for i in pending])
-            ]
+            answer = self._post_bulk(b"".join(line for _, line in pending))
+            failed = self._failed_items(answer, [document for document, _ in pending])
+            retry = [pending[position] for position in failed]
             if not retry:
                 return
             self.client.pause(attempt, f"{len(retry)} documents rejected with 429 or 5xx")

@@ -13,7 +13,7 @@ from typing import Any
 from pipeledger.errors import UsageError
 from pipeledger.events import canonical_json
 from pipeledger.formats import OutputFormat, checkpoint_document, render
-from pipeledger.http_sink import BatchLimits, batch_ranges
+from pipeledger.http_sink import BatchLimits, batched
 from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
 from pipeledger.sink_url import SinkUrl
 from pipeledger_s3.errors import translate
@@ -80,11 +80,12 @@ class S3Sink(Sink):
         return self._display
 
     def write(self, records: Sequence[LedgerRecord]) -> None:
-        lines = [(canonical_json(render(r, self._format)) + "\n").encode() for r in records]
-        for part in batch_ranges([len(x) for x in lines], self._limits.count, self._limits.size):
-            chunk = records[part.start : part.stop]
-            body = b"".join(lines[part.start : part.stop])
-            self._put_once(batch_key(self._prefix, chunk, body), body, "application/x-ndjson")
+        lines = ((r, (canonical_json(render(r, self._format)) + "\n").encode()) for r in records)
+        for batch in batched(lines, self._limits, overhead=0):
+            body = b"".join(line for _, line in batch)
+            first, last = batch[0][0], batch[-1][0]
+            key = batch_key(self._prefix, first, last, body)
+            self._put_once(key, body, "application/x-ndjson")
 
     def write_checkpoint(self, checkpoint: ChainCheckpoint) -> None:
         body = (canonical_json(checkpoint_document(checkpoint)) + "\n").encode()
@@ -118,12 +119,12 @@ class S3Sink(Sink):
             self.objects_written += 1
 
 
-def batch_key(prefix: str, records: Sequence[LedgerRecord], body: bytes) -> str:
+def batch_key(prefix: str, first: LedgerRecord, last: LedgerRecord, body: bytes) -> str:
     """``prefix/YYYY/MM/DD/<first seq>-<last seq>-<sha256>.jsonl``; the date is the first
     event's, so the key depends on nothing but the batch."""
-    day = records[0].event.occurred_at.strftime("%Y/%m/%d")
+    day = first.event.occurred_at.strftime("%Y/%m/%d")
     digest = hashlib.sha256(body).hexdigest()
-    name = f"{records[0].seq:012d}-{records[-1].seq:012d}-{digest}.jsonl"
+    name = f"{first.seq:012d}-{last.seq:012d}-{digest}.jsonl"
     return "/".join(part for part in (prefix, day, name) if part)
 
 

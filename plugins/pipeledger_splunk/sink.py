@@ -20,7 +20,7 @@ from pipeledger.http_sink import (
     HttpSinkClient,
     Reply,
     SendPolicy,
-    batch_ranges,
+    batched,
 )
 from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
 from pipeledger.sink_url import SinkUrl
@@ -100,10 +100,9 @@ class SplunkSink(Sink):
         return self._display
 
     def write(self, records: Sequence[LedgerRecord]) -> None:
-        pieces = [self._event(r) for r in records]
-        sizes = [len(piece) + 1 for piece in pieces]
-        for part in batch_ranges(sizes, self._limits.count, self._limits.size):
-            self._post(b"\n".join(pieces[part.start : part.stop]))
+        pieces = ((r, self._event(r)) for r in records)
+        for batch in batched(pieces, self._limits):
+            self._post(b"\n".join(piece for _, piece in batch))
 
     def write_checkpoint(self, checkpoint: ChainCheckpoint) -> None:
         event = {

@@ -16,7 +16,13 @@ from pipeledger import __version__
 from pipeledger.errors import UsageError
 from pipeledger.events import canonical_json
 from pipeledger.formats import OutputFormat, checkpoint_document, render
-from pipeledger.http_sink import BatchLimits, Hints, HttpSinkClient, SendPolicy, batch_ranges
+from pipeledger.http_sink import (
+    BatchLimits,
+    Hints,
+    HttpSinkClient,
+    SendPolicy,
+    batched,
+)
 from pipeledger.redact import MASK, redact_url
 from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
 from pipeledger.sink_url import SinkUrl
@@ -98,12 +104,9 @@ class WebhookSink(Sink):
         return self._display
 
     def write(self, records: Sequence[LedgerRecord]) -> None:
-        pieces = [canonical_json(render(r, self._format)).encode() for r in records]
-        sizes = [len(piece) + 1 for piece in pieces]
-        for part in batch_ranges(sizes, self._limits.count, self._limits.size):
-            first, last = records[part.start].event.id, records[part.stop - 1].event.id
-            key = _digest(f"{first}\n{last}")
-            self._post(b"[" + b",".join(pieces[part.start : part.stop]) + b"]", b"null", key)
+        pieces = ((r, canonical_json(render(r, self._format)).encode()) for r in records)
+        for batch in batched(pieces, self._limits):
+            self._send_batch(batch)
 
     def write_checkpoint(self, checkpoint: ChainCheckpoint) -> None:
         document = canonical_json(checkpoint_document(checkpoint)["pipeledger_checkpoint"])
@@ -116,6 +119,10 @@ class WebhookSink(Sink):
 
     def close(self) -> None:
         self.client.close()
+
+    def _send_batch(self, batch: list[tuple[LedgerRecord, bytes]]) -> None:
+        key = _digest(f"{batch[0][0].event.id}\n{batch[-1][0].event.id}")
+        self._post(b"[" + b",".join(piece for _, piece in batch) + b"]", b"null", key)
 
     def _post(self, records_json: bytes, checkpoint_json: bytes, key: str) -> None:
         # Keys in sorted order, as canonical JSON would have them.

@@ -1,6 +1,6 @@
 """What HTTP sinks share: a client that sends one request until it gets a final answer
 (retrying timeouts, connection errors, 429 and 5xx with exponential backoff, honouring a
-bounded ``Retry-After``), batching by count and bytes, and errors that say what to fix.
+bounded ``Retry-After``), lazy batching by count and bytes, and errors that say what to fix.
 
 Only the redacted URL ever appears in an error; the text of a requests exception never does,
 because it carries the full URL.
@@ -9,9 +9,9 @@ because it carries the full URL.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
@@ -19,6 +19,7 @@ from pipeledger.errors import SinkError
 from pipeledger.http import retry_after_seconds
 from pipeledger.redact import SecretMasker
 
+T = TypeVar("T")
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 KEPT_IN_LEDGER = "The events stay in the ledger and are delivered on the next run."
 
@@ -178,21 +179,6 @@ class HttpSinkClient:
         return self._masker.mask(" ".join(text.split()))
 
 
-def batch_ranges(sizes: Sequence[int], max_count: int, max_bytes: int) -> Iterator[range]:
-    """Consecutive index ranges of at most ``max_count`` items and ``max_bytes`` bytes; an
-    item larger than ``max_bytes`` travels alone (the server decides about it)."""
-    start = 0
-    total = 0
-    for index, size in enumerate(sizes):
-        full = index - start >= max_count or (index > start and total + size > max_bytes)
-        if full:
-            yield range(start, index)
-            start, total = index, 0
-        total += size
-    if start < len(sizes):
-        yield range(start, len(sizes))
-
-
 @dataclass(frozen=True)
 class BatchLimits:
     """How much one request may carry: URL options ``batch_size`` and ``max_bytes``, capped
@@ -212,3 +198,22 @@ class BatchLimits:
             count=options("batch_size", default.count, 1, ceiling.count),
             size=options("max_bytes", default.size, 1024, ceiling.size),
         )
+
+
+def batched(
+    pieces: Iterable[tuple[T, bytes]], limits: BatchLimits, overhead: int = 1
+) -> Iterator[list[tuple[T, bytes]]]:
+    """Groups (item, serialized piece) pairs into batches within ``limits``, lazily, so
+    pieces are serialized only as batches are needed. An item larger than ``limits.size``
+    travels alone (the server decides about it); ``overhead`` is each piece's separator."""
+    batch: list[tuple[T, bytes]] = []
+    size = 0
+    for item, piece in pieces:
+        cost = len(piece) + overhead
+        if batch and (len(batch) >= limits.count or size + cost > limits.size):
+            yield batch
+            batch, size = [], 0
+        batch.append((item, piece))
+        size += cost
+    if batch:
+        yield batch

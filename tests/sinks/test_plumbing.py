@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeledger.errors import UsageError
-from pipeledger.http_sink import batch_ranges
+from pipeledger.http_sink import BatchLimits, batched
 from pipeledger.registry import load_sink
 from pipeledger.sink import SinkSettings
 from pipeledger.sink_url import SinkUrl
@@ -87,13 +87,28 @@ def test_sink_url_parts_and_options() -> None:
 @pytest.mark.parametrize(
     ("sizes", "count", "limit", "expected"),
     [
-        ([10] * 5, 2, 1000, [(0, 2), (2, 4), (4, 5)]),
-        ([10] * 5, 100, 25, [(0, 2), (2, 4), (4, 5)]),
-        ([5, 50, 5], 100, 20, [(0, 1), (1, 2), (2, 3)]),  # an oversized item travels alone
+        ([10] * 5, 2, 1000, [[0, 1], [2, 3], [4]]),
+        ([9] * 5, 100, 25, [[0, 1], [2, 3], [4]]),  # 9 bytes + 1 separator each
+        ([4, 49, 4], 100, 20, [[0], [1], [2]]),  # an oversized item travels alone
         ([], 10, 10, []),
     ],
 )
-def test_batch_ranges(
-    sizes: list[int], count: int, limit: int, expected: list[tuple[int, int]]
+def test_batched_by_count_and_bytes(
+    sizes: list[int], count: int, limit: int, expected: list[list[int]]
 ) -> None:
-    assert [(r.start, r.stop) for r in batch_ranges(sizes, count, limit)] == expected
+    pieces = ((n, b"x" * size) for n, size in enumerate(sizes))
+    batches = batched(pieces, BatchLimits(count=count, size=limit))
+    assert [[n for n, _ in batch] for batch in batches] == expected
+
+
+def test_batches_are_built_lazily() -> None:
+    built: list[int] = []
+
+    def pieces():
+        for n in range(6):
+            built.append(n)
+            yield n, b"x"
+
+    batches = batched(pieces(), BatchLimits(count=2, size=100))
+    assert [n for n, _ in next(batches)] == [0, 1]
+    assert built == [0, 1, 2]  # one piece of lookahead, no more
