@@ -167,10 +167,18 @@ class ElasticsearchSink(Sink):
         """Positions worth retrying; raises on an item that will never be accepted."""
         if not answer.get("errors"):
             return []
+        items = answer["items"]
+        if len(items) != len(sent):
+            raise SinkError(
+                f"{self._display} answered {len(items)} bulk items for {len(sent)} documents.",
+                f"Check that the URL points at Elasticsearch or OpenSearch. {KEPT_IN_LEDGER}",
+            )
         retry: list[int] = []
-        for position, item in enumerate(answer["items"]):
+        for position, item in enumerate(items):
             result: dict[str, Any] = next(iter(item.values()), {}) if item else {}
-            status = int(result.get("status", 0))
+            status = result.get("status")
+            if not isinstance(status, int):
+                raise _item_error(self._display, sent[position], 0, "the item has no status")
             if status < 300 or status == ALREADY_STORED:
                 continue
             if status == 429 or status >= 500:

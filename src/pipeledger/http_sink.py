@@ -8,6 +8,7 @@ because it carries the full URL.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -53,8 +54,6 @@ class Reply:
 
     def json(self) -> Any:
         """The body as JSON, or None when it is not JSON."""
-        import json
-
         try:
             return json.loads(self.content) if self.content else None
         except ValueError:
@@ -100,13 +99,13 @@ class HttpSinkClient:
         headers: Mapping[str, str] | None = None,
         accept: frozenset[int] = frozenset(),
     ) -> Reply:
-        """Send until the answer is final. 2xx, 3xx and ``accept`` come back; other answers
-        raise SinkError with the remedy."""
+        """Send until the answer is final. 2xx and ``accept`` come back; other answers raise
+        SinkError with the remedy."""
         attempt = 0
         while True:
             reply, trouble = self._attempt(method, url, body, headers)
             if reply is not None and reply.status not in RETRYABLE_STATUS:
-                if reply.status < 400 or reply.status in accept:
+                if reply.status < 300 or reply.status in accept:
                     return reply
                 raise self.refusal(reply)
             retry_after = reply.retry_after(self._clock()) if reply is not None else None
@@ -141,6 +140,11 @@ class HttpSinkClient:
             404: self.hints.not_found,
             413: self.hints.too_large,
         }
+        if 300 <= status < 400:
+            # Redirects are not followed: requests would replay POST bodies as GETs and pass
+            # custom credential headers (DD-API-KEY, Splunk tokens) on to the new host.
+            message = f"{self.display_url} answered HTTP {status} (a redirect)"
+            remedies[status] = "Put the final URL (the Location it redirects to) in the sink."
         remedy = remedies.get(status, "Check the sink URL and the service's logs.")
         return SinkError(f"{message}.", f"{remedy} {KEPT_IN_LEDGER}")
 
@@ -154,7 +158,12 @@ class HttpSinkClient:
         self.requests_made += 1
         try:
             raw = self._session.request(
-                method, url, data=body, headers=headers, timeout=self.policy.timeout
+                method,
+                url,
+                data=body,
+                headers=headers,
+                timeout=self.policy.timeout,
+                allow_redirects=False,
             )
         except requests.exceptions.SSLError:
             raise SinkError(

@@ -191,3 +191,14 @@ def test_unknown_options_and_formats_are_usage_errors(server):
         open_sink(f"{server.url}/hook?format=cef")
     with pytest.raises(UsageError, match="out of range"):
         open_sink(f"{server.url}/hook?batch_size=0")
+
+
+def test_redirects_are_not_followed(server, receiver):
+    server.forced.append(Answer(307, b"", {"Location": "http://127.0.0.2:9/elsewhere"}))
+
+    with pytest.raises(SinkError) as caught:
+        open_sink(f"{server.url}/hook").write(make_records(1))
+
+    assert "HTTP 307 (a redirect)" in caught.value.message
+    assert "final URL" in caught.value.remedy
+    assert len(server.received) == 1 and receiver.records == []
