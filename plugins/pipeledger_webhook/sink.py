@@ -23,7 +23,6 @@ from pipeledger.http_sink import (
     SendPolicy,
     batched,
 )
-from pipeledger.redact import MASK, redact_url
 from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
 from pipeledger.sink_url import SinkUrl
 
@@ -72,13 +71,13 @@ class WebhookSink(Sink):
         secret = settings.environ.get(ENV_NAME) or None
         if secret is None and not parsed.option_bool("unsigned"):
             raise UsageError(
-                f"The webhook sink {_display(parsed)} has no signing secret.",
+                f"The webhook sink {parsed.display} has no signing secret.",
                 f"Set {ENV_NAME} to a secret shared with the receiver, or add unsigned=1"
                 " to the URL to send unsigned batches.",
             )
         auth = (parsed.username or "", parsed.password or "") if parsed.username else None
         client = HttpSinkClient(
-            _display(parsed),
+            parsed.display,
             HINTS,
             headers={"Content-Type": "application/json", "User-Agent": f"pipeledger/{__version__}"},
             auth=auth,
@@ -92,7 +91,7 @@ class WebhookSink(Sink):
         encoded = secret.encode() if secret else None
         return cls(
             target=_target(parsed),
-            display=_display(parsed),
+            display=parsed.display,
             client=client,
             secret=encoded,
             output=output,
@@ -150,12 +149,3 @@ def _target(parsed: SinkUrl) -> str:
     """The receiver's URL: no credentials (sent as basic auth), its own query kept."""
     query = urlencode(parsed.passthrough)
     return urlunsplit((parsed.transport, parsed.netloc, parsed.path or "/", query, ""))
-
-
-def _display(parsed: SinkUrl) -> str:
-    # The receiver's own query parameters often are keys (?code=…): none is ever shown.
-    masked = [(key, MASK) for key, _ in parsed.passthrough] + list(parsed.options.items())
-    user = f"{parsed.username}:{MASK}@" if parsed.password else ""
-    netloc = user + parsed.netloc
-    path = parsed.path
-    return redact_url(urlunsplit((parsed.transport, netloc, path, urlencode(masked, safe="*"), "")))

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pipeledger.errors import UsageError
-from pipeledger.redact import redact_url
+from pipeledger.redact import MASK, redact_url
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
@@ -77,7 +77,15 @@ class SinkUrl:
 
     @property
     def display(self) -> str:
-        return redact_url(self.original)
+        """The URL as it may be printed: no password, no secret-looking option, and no
+        passthrough value (a receiver's own query parameters are often keys: ?code=…)."""
+        if not self.passthrough:
+            return redact_url(self.original)
+        parts = urlsplit(self.original)
+        hidden = {key for key, _ in self.passthrough}
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        query = urlencode([(k, MASK if k in hidden else v) for k, v in pairs], safe="*")
+        return redact_url(urlunsplit(parts._replace(query=query)))
 
     def option(self, name: str, default: str | None = None) -> str | None:
         value = self.options.get(name)

@@ -202,3 +202,11 @@ def test_redirects_are_not_followed(server, receiver):
     assert "HTTP 307 (a redirect)" in caught.value.message
     assert "final URL" in caught.value.remedy
     assert len(server.received) == 1 and receiver.records == []
+
+
+def test_option_errors_mask_the_receivers_query(server):
+    with pytest.raises(UsageError) as caught:
+        open_sink(f"{server.url}/hook?code=fn-key-value&batch_size=abc")
+
+    assert "fn-key-value" not in caught.value.describe()
+    assert "code=***" in caught.value.message
