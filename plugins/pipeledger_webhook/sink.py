@@ -32,7 +32,8 @@ OPTIONS = ("format", "batch_size", "max_bytes", "unsigned")
 DEFAULT_LIMITS = BatchLimits(count=500, size=1_000_000)
 CEILING = BatchLimits(count=10_000, size=100_000_000)
 HINTS = Hints(
-    credentials="Check the user and password in the sink URL.",
+    credentials=f"Check that {ENV_NAME} is the receiver's secret, and the user and password in"
+    " the sink URL if the receiver needs them.",
     permission=f"The receiver refused the request; check that it shares {ENV_NAME}.",
     not_found="Check the path of the webhook URL.",
 )
