@@ -169,7 +169,7 @@ class ApiClient:
         status = response.status
         if status < 400 or status == 304:
             return None
-        retry_after = _retry_after(response.headers, self._clock())
+        retry_after = retry_after_seconds(response.headers, self._clock())
         if status in (403, 429) and self._is_rate_limited(response, retry_after):
             return self._rate_limit_wait(response, retry_after)
         if status in RETRYABLE_STATUS:
@@ -258,7 +258,8 @@ def parse_link_header(value: str) -> dict[str, str]:
     return links
 
 
-def _retry_after(headers: Mapping[str, str], now: float) -> float | None:
+def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds a ``Retry-After`` header (lower-case key; delay or HTTP date) asks to wait."""
     value = headers.get("retry-after")
     if value is None:
         return None
