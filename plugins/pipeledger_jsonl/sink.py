@@ -59,11 +59,11 @@ class JsonlSink(Sink):
         return iter(list(self._contents.checkpoints))
 
     def check(self) -> None:
-        target = self._path if self._path.exists() else _existing_parent(self._path)
-        if not os.access(target, os.W_OK):
+        problem = _unwritable(self._path)
+        if problem:
             raise SinkError(
-                f"The JSONL sink {self.display_url}: {target} is not writable.",
-                "Give the user running pipeledger write permission there, or choose another path.",
+                f"The JSONL sink {self.display_url}: {problem}.",
+                "Fix the path, or give the user running pipeledger write permission there.",
             )
 
     def _append(self, text: str) -> None:
@@ -118,11 +118,18 @@ def _take_line(contents: _Contents, line: str, number: int, path: Path) -> None:
         ) from None
 
 
-def _existing_parent(path: Path) -> Path:
+def _unwritable(path: Path) -> str | None:
+    """Why the file could not be appended to (or created), if anything stops it."""
+    if path.exists():
+        if not path.is_file():
+            return f"{path} is not a regular file"
+        return None if os.access(path, os.W_OK) else f"{path} is not writable"
     for parent in path.absolute().parents:
         if parent.exists():
-            return parent
-    return Path("/")
+            if not parent.is_dir():
+                return f"{parent} is not a directory, so {path} cannot be created"
+            return None if os.access(parent, os.W_OK) else f"{parent} is not writable"
+    return f"no directory of {path} exists"
 
 
 class StdoutSink(Sink):

@@ -18,6 +18,7 @@ import psycopg
 APPEND_LOCK = 0x504C01
 MIGRATE_LOCK = 0x504C02
 LOCK_SQL = "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))"
+SCHEMA_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s, hashtext(%s))"
 
 TABLES = (
     "pipeledger_events",

@@ -31,7 +31,13 @@ from pipeledger.sink import (
 )
 from pipeledger_postgres.errors import connect_error, operation_error
 from pipeledger_postgres.privileges import missing_grants, trigger_problems
-from pipeledger_postgres.schema import APPEND_LOCK, LOCK_SQL, migrate
+from pipeledger_postgres.schema import (
+    APPEND_LOCK,
+    LOCK_SQL,
+    MIGRATE_LOCK,
+    SCHEMA_LOCK_SQL,
+    migrate,
+)
 
 PAGE_SIZE = 2000
 EVENT_COLUMNS = ("seq", "id", *INDEXED_COLUMNS, "body", "prev_hash", "hash")
@@ -92,8 +98,11 @@ class PostgresSink(Ledger):
             (schema,),
         ).fetchone()
         if exists is None:
+            # Concurrent CREATE SCHEMA IF NOT EXISTS can still collide; the lock queues them.
             create = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
-            self._db.execute(create)
+            with self._db.transaction():
+                self._db.execute(SCHEMA_LOCK_SQL, (MIGRATE_LOCK, schema))
+                self._db.execute(create)
         elif not exists[0]:
             raise SinkError(
                 f"The PostgreSQL ledger {self._display_url}: this role may not use the schema"

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipeledger.events import AuditEvent
+from pipeledger.events import AuditEvent, format_time
 from pipeledger.sink import LedgerRecord, StoredRow
 
 GENESIS_HASH = "0" * 64
@@ -193,10 +193,9 @@ def _scope_repository(scope: object) -> str | None:
 def indexed_columns(event: AuditEvent) -> dict[str, str | None]:
     """The query columns a ledger stores next to the body; verify checks they agree."""
     repository = f"{event.scope.owner}/{event.scope.repository}" if event.scope.repository else None
-    body = event.to_dict()
     return {
         "kind": event.kind.value,
-        "occurred_at": body["occurred_at"],
+        "occurred_at": format_time(event.occurred_at),  # exactly as the body writes it
         "actor": event.actor.login,
         "repository": repository,
         "environment": event.scope.environment,

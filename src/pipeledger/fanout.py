@@ -28,7 +28,12 @@ DEFAULT_CHECKPOINT_EVERY = 1000
 
 
 def delivery_key(sink: Sink) -> str:
-    return f"delivery:{sink.display_url}"  # status() rebuilds it for sinks that did not open
+    return url_delivery_key(sink.display_url)
+
+
+def url_delivery_key(display_url: str) -> str:
+    """The cursor of the sink shown as ``display_url``, also for one that did not open."""
+    return f"delivery:{display_url}"
 
 
 def checkpoint_delivery_key(sink: Sink) -> str:
@@ -195,7 +200,7 @@ class SinkSet:
         urls += [url for url in self.failures if url not in urls and url != self.ledger.display_url]
         statuses = []
         for url in urls:
-            delivered = int(self.ledger.checkpoint(f"delivery:{url}") or 0)
+            delivered = int(self.ledger.checkpoint(url_delivery_key(url)) or 0)
             statuses.append(
                 DeliveryStatus(url, delivered, head - delivered, self.failures.get(url))
             )

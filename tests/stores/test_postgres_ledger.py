@@ -117,6 +117,25 @@ def test_two_concurrent_writers_keep_one_valid_chain(
     assert [r.seq for r in ledger.records()] == list(range(1, 316))
 
 
+def test_writers_that_start_together_on_a_new_schema_create_it_once(postgres_url: str) -> None:
+    barrier = threading.Barrier(3)
+    failures: list[BaseException] = []
+
+    def opener() -> None:
+        barrier.wait()
+        try:
+            PostgresSink.open(postgres_url, SETTINGS).close()
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=opener) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
 def test_tampering_behind_the_ledgers_back_is_detected(
     ledger: PostgresSink, postgres_admin: psycopg.Connection[Any]
 ) -> None:

@@ -4,11 +4,12 @@ permissions, and say per sink what to fix; exit 3 if any fails."""
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from typing import Any
 
 from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.errors import ExitCode, PipeledgerError
-from pipeledger.fanout import DEFAULT_LEDGER_URL, delivery_key, open_sink
+from pipeledger.fanout import DEFAULT_LEDGER_URL, open_sink, url_delivery_key
 from pipeledger.redact import redact_url
 from pipeledger.registry import load_sink
 from pipeledger.signing import signer_from_environ
@@ -26,43 +27,47 @@ def register(commands: Any) -> argparse.ArgumentParser:
     return parser
 
 
+@dataclass
+class _Checked:
+    url: str
+    sink: Sink | None  # open when it passed
+
+
 def run(args: argparse.Namespace, context: Context) -> int:
     settings = SinkSettings(environ=context.environ)
     urls = list(args.sink)
-    opened: list[Sink] = []
-    failed = False
+    if not any(_is_ledger_url(url) for url in urls):
+        context.out(f"(no ledger among the sinks: the default {DEFAULT_LEDGER_URL} is used)")
+        urls.insert(0, DEFAULT_LEDGER_URL)
+    checked: list[_Checked] = []
     try:
         for url in urls:
-            sink = _check_one(url, settings, context)
-            failed = failed or sink is None
-            opened.extend([sink] if sink is not None else [])
-        if not any(_is_ledger_url(url) for url in urls):
-            context.out(f"(no ledger among the sinks: the default {DEFAULT_LEDGER_URL} is used)")
-            ledger = _check_one(DEFAULT_LEDGER_URL, settings, context)
-            failed = failed or ledger is None
-            opened.extend([ledger] if ledger is not None else [])
-        _report_pending(opened, context)
-        failed = _report_signing(context) or failed
+            checked.append(_check_one(url, settings, context))
+        _report_pending(checked, urls, context)
+        signing_failed = _report_signing(context)
     finally:
-        for sink in opened:
-            sink.close()
+        for each in checked:
+            if each.sink is not None:
+                each.sink.close()
+    failed = signing_failed or any(each.sink is None for each in checked)
     return int(ExitCode.PLATFORM) if failed else int(ExitCode.OK)
 
 
-def _check_one(url: str, settings: SinkSettings, context: Context) -> Sink | None:
-    """The opened sink when it passes, else None after saying what to fix."""
+def _check_one(url: str, settings: SinkSettings, context: Context) -> _Checked:
+    """Open and check one sink; say OK, or what to fix."""
     sink: Sink | None = None
     try:
         sink = open_sink(url, settings)
         sink.check()
     except PipeledgerError as error:
-        context.out(f"FAIL  {sink.display_url if sink else redact_url(url)}: {error.describe()}")
+        shown = sink.display_url if sink else redact_url(url)
+        context.out(f"FAIL  {shown}: {error.describe()}")
         if sink is not None:
             sink.close()
-        return None
+        return _Checked(shown, None)
     kind = "ledger" if isinstance(sink, Ledger) else "sink"
     context.out(f"OK    {sink.display_url} ({kind}): reachable, and the permissions suffice.")
-    return sink
+    return _Checked(sink.display_url, sink)
 
 
 def _is_ledger_url(url: str) -> bool:
@@ -74,19 +79,20 @@ def _is_ledger_url(url: str) -> bool:
         return False
 
 
-def _report_pending(opened: list[Sink], context: Context) -> None:
-    ledgers = [sink for sink in opened if isinstance(sink, Ledger)]
-    if not ledgers:
+def _report_pending(checked: list[_Checked], urls: list[str], context: Context) -> None:
+    """How far behind each sink is, read from the ledger (the first ledger-capable URL)."""
+    position = next(i for i, url in enumerate(urls) if _is_ledger_url(url))
+    ledger = checked[position].sink
+    if not isinstance(ledger, Ledger):
         return
-    ledger = ledgers[0]
     head = ledger.head_seq()
-    for sink in opened:
-        if sink is ledger:
+    for index, each in enumerate(checked):
+        if index == position or (each.sink is not None and not each.sink.replays_history):
             continue
-        pending = head - int(ledger.checkpoint(delivery_key(sink)) or 0)
+        pending = head - int(ledger.checkpoint(url_delivery_key(each.url)) or 0)
         if pending > 0:
             context.out(
-                f"      {sink.display_url}: {pending} records wait in the ledger for it;"
+                f"      {each.url}: {pending} records wait in the ledger for it;"
                 " pipeledger flush delivers them."
             )
 
