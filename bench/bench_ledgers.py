@@ -80,7 +80,9 @@ def report(store: str, events: list[AuditEvent], url: str) -> None:
     print(f"{store}: append {len(events)} events: {len(events) / elapsed:,.0f} events/s")
     more = make_events(len(events), start=len(events))
     elapsed = fill(url, more, signer())
-    print(f"{store}: append with signed checkpoints: {len(more) / elapsed:,.0f} events/s")
+    print(
+        f"{store}: append {len(more)} more, signed checkpoints: {len(more) / elapsed:,.0f} events/s"
+    )
     elapsed = fill(url, events, None)
     print(f"{store}: redeliver {len(events)} known events: {len(events) / elapsed:,.0f} events/s")
     sinks = SinkSet.open([url], SETTINGS)
