@@ -13,6 +13,7 @@ GRANTS_HINT = (
     " GRANT SELECT, INSERT ON pipeledger_events, pipeledger_chain_checkpoints TO <role>;"
     " GRANT SELECT, INSERT, UPDATE ON pipeledger_cursors TO <role>;"
     " GRANT SELECT ON pipeledger_meta, pipeledger_schema_version TO <role>."
+    " If the tables do not exist yet, run pipeledger once as a role that may create them."
     " pipeledger sinks check lists exactly what is missing."
 )
 

@@ -193,7 +193,15 @@ class PostgresSink(Ledger):
             " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (fingerprint) DO NOTHING"
         )
         params = [canonical_json(values), *(values[name] for name in CHECKPOINT_COLUMNS)]
-        self._run("writing a checkpoint to", lambda: self._db.execute(query, params))
+
+        def insert() -> None:
+            # Under the append lock ids are handed out in commit order, so readers never see
+            # a lower id appear after a higher one (delivery counts checkpoints by position).
+            with self._db.transaction(), self._db.cursor() as cursor:
+                cursor.execute(LOCK_SQL, (APPEND_LOCK,))
+                cursor.execute(query, params)
+
+        self._run("writing a checkpoint to", insert)
 
     def stored_checkpoints(self) -> Iterator[ChainCheckpoint]:
         columns = ", ".join(CHECKPOINT_COLUMNS)

@@ -13,6 +13,7 @@ import pytest
 
 from pipeledger.errors import SinkError
 from pipeledger.sink import SinkSettings
+from pipeledger_postgres.errors import connect_error
 from pipeledger_postgres.sink import PostgresSink
 from tests.stores.factory import make_events
 
@@ -34,6 +35,31 @@ def test_connection_refused_names_host_and_port_and_hides_the_password() -> None
     assert "Check the host and port" in text
     assert "app:***@127.0.0.1" in text
     assert "s3cret-pass" not in text
+
+
+@pytest.mark.parametrize(
+    ("server_said", "remedy"),
+    [
+        ('FATAL:  password authentication failed for user "app"', "PGPASSWORD"),
+        ("FATAL:  no pg_hba.conf entry for host", "pg_hba.conf"),
+        ('could not translate host name "db.invalid" to address', "Check the host and port"),
+        ("timeout expired", "did not answer within 5 s"),
+        ("SSL SYSCALL error", "Check the URL"),
+    ],
+)
+def test_connection_failures_are_explained(server_said: str, remedy: str) -> None:
+    error = connect_error(
+        psycopg.OperationalError(server_said), "postgresql://app:***@db/x", 5, "pw12"
+    )
+    assert remedy in error.describe()
+    assert error.describe().startswith(
+        "Cannot connect to the PostgreSQL ledger postgresql://app:***@db/x"
+    )
+
+
+def test_a_password_echoed_by_the_server_is_masked() -> None:
+    error = connect_error(psycopg.OperationalError("bad password s3cret-pw"), "u", 5, "s3cret-pw")
+    assert "s3cret-pw" not in error.describe()
 
 
 def test_a_missing_database_says_to_create_it(postgres_server: str) -> None:
