@@ -1,6 +1,8 @@
-"""JSONL file and stdout sinks: one ledger record per line.
+"""JSONL file and stdout sinks: one ledger record per line, and chain checkpoints as
+``{"checkpoint": {...}}`` lines between them.
 
-The file sink remembers the event ids it holds, so redelivery after a crash adds nothing.
+The file sink remembers the event ids and checkpoints it holds, so redelivery after a crash
+adds nothing; it can be read back for ``verify --against``.
 """
 
 from __future__ import annotations
@@ -8,13 +10,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from pipeledger.errors import SinkError
 from pipeledger.events import canonical_json
-from pipeledger.sink import LedgerRecord, Sink, SinkSettings
+from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
 
 
 class JsonlSink(Sink):
@@ -22,7 +25,7 @@ class JsonlSink(Sink):
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._ids = _stored_ids(path)
+        self._contents = _read(path)
 
     @classmethod
     def open(cls, url: str, settings: SinkSettings) -> JsonlSink:
@@ -38,14 +41,36 @@ class JsonlSink(Sink):
         return f"jsonl:///{self._path}"
 
     def write(self, records: Sequence[LedgerRecord]) -> None:
-        fresh = [r for r in records if r.event.id not in self._ids]
+        fresh = [r for r in records if r.event.id not in self._contents.ids]
         if not fresh:
             return
-        lines = "".join(canonical_json(r.to_dict()) + "\n" for r in fresh)
+        self._append("".join(canonical_json(r.to_dict()) + "\n" for r in fresh))
+        self._contents.ids.update(r.event.id for r in fresh)
+
+    def write_checkpoint(self, checkpoint: ChainCheckpoint) -> None:
+        line = canonical_json({"checkpoint": checkpoint.to_dict()})
+        if line in self._contents.checkpoint_lines:
+            return
+        self._append(line + "\n")
+        self._contents.checkpoint_lines.add(line)
+        self._contents.checkpoints.append(checkpoint)
+
+    def stored_checkpoints(self) -> Iterator[ChainCheckpoint]:
+        return iter(list(self._contents.checkpoints))
+
+    def check(self) -> None:
+        problem = _unwritable(self._path)
+        if problem:
+            raise SinkError(
+                f"The JSONL sink {self.display_url}: {problem}.",
+                "Fix the path, or give the user running pipeledger write permission there.",
+            )
+
+    def _append(self, text: str) -> None:
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             with self._path.open("a", encoding="utf-8") as handle:
-                handle.write(lines)
+                handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as error:
@@ -54,26 +79,57 @@ class JsonlSink(Sink):
                 "Check the path and free space; the events stay in the ledger and are"
                 " delivered on the next run.",
             ) from error
-        self._ids.update(r.event.id for r in fresh)
 
 
-def _stored_ids(path: Path) -> set[str]:
-    ids: set[str] = set()
+@dataclass
+class _Contents:
+    """What the file already holds: event ids, and checkpoints (as lines, for dedupe)."""
+
+    ids: set[str] = field(default_factory=set)
+    checkpoint_lines: set[str] = field(default_factory=set)
+    checkpoints: list[ChainCheckpoint] = field(default_factory=list)
+
+
+def _read(path: Path) -> _Contents:
+    contents = _Contents()
     if not path.exists():
-        return ids
+        return contents
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                ids.add(json.loads(line)["event"]["id"])
-            except (ValueError, KeyError, TypeError):
-                raise SinkError(
-                    f"Line {number} of {path} is not a pipeledger record.",
-                    "Point the jsonl sink at a new file, or remove the partial last line"
-                    " left by an interrupted write.",
-                ) from None
-    return ids
+            if line.strip():
+                _take_line(contents, line, number, path)
+    return contents
+
+
+def _take_line(contents: _Contents, line: str, number: int, path: Path) -> None:
+    try:
+        data: Any = json.loads(line)
+        if "checkpoint" in data:
+            checkpoint = ChainCheckpoint.from_dict(data["checkpoint"])
+            contents.checkpoint_lines.add(canonical_json({"checkpoint": checkpoint.to_dict()}))
+            contents.checkpoints.append(checkpoint)
+        else:
+            contents.ids.add(str(data["event"]["id"]))
+    except (ValueError, KeyError, TypeError):
+        raise SinkError(
+            f"Line {number} of {path} is not a pipeledger record or checkpoint.",
+            "Point the jsonl sink at a new file, or remove the partial last line"
+            " left by an interrupted write.",
+        ) from None
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why the file could not be appended to (or created), if anything stops it."""
+    if path.exists():
+        if not path.is_file():
+            return f"{path} is not a regular file"
+        return None if os.access(path, os.W_OK) else f"{path} is not writable"
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"{parent} is not a directory, so {path} cannot be created"
+            return None if os.access(parent, os.W_OK) else f"{parent} is not writable"
+    return f"no directory of {path} exists"
 
 
 class StdoutSink(Sink):
@@ -95,4 +151,9 @@ class StdoutSink(Sink):
         stream = self._stream or sys.stdout
         for record in records:
             stream.write(canonical_json(record.to_dict()) + "\n")
+        stream.flush()
+
+    def write_checkpoint(self, checkpoint: ChainCheckpoint) -> None:
+        stream = self._stream or sys.stdout
+        stream.write(canonical_json({"checkpoint": checkpoint.to_dict()}) + "\n")
         stream.flush()

@@ -1,21 +1,31 @@
-"""SQLite ledger: events with their chain links, checkpoints, in one file.
+"""SQLite ledger: events with their chain links, cursors and chain checkpoints, in one file.
 
-Triggers refuse UPDATE and DELETE on events; ``verify`` catches anyone who drops them.
+Triggers refuse UPDATE and DELETE on events and chain checkpoints; ``verify`` catches anyone
+who drops them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeledger.chain import GENESIS_HASH, chain_events, indexed_columns
+from pipeledger.chain import GENESIS_HASH, INDEXED_COLUMNS, new_rows, unique_by_id
 from pipeledger.errors import SinkError
-from pipeledger.events import AuditEvent, format_time
-from pipeledger.sink import EventFilter, Ledger, LedgerRecord, SinkSettings, StoredRow
+from pipeledger.events import AuditEvent, canonical_json, format_time
+from pipeledger.sink import (
+    ChainCheckpoint,
+    EventFilter,
+    Ledger,
+    LedgerRecord,
+    SinkSettings,
+    StoredRow,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -43,9 +53,25 @@ CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'the pipeledger ledger is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'the pipeledger ledger is append-only'); END;
+CREATE TABLE IF NOT EXISTS chain_checkpoints (
+    id INTEGER PRIMARY KEY,
+    fingerprint TEXT NOT NULL UNIQUE,
+    chain_id TEXT,
+    seq INTEGER NOT NULL,
+    head_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    key_id TEXT,
+    signature TEXT
+);
+CREATE TRIGGER IF NOT EXISTS chain_checkpoints_no_update BEFORE UPDATE ON chain_checkpoints
+BEGIN SELECT RAISE(ABORT, 'the pipeledger ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS chain_checkpoints_no_delete BEFORE DELETE ON chain_checkpoints
+BEGIN SELECT RAISE(ABORT, 'the pipeledger ledger is append-only'); END;
+UPDATE meta SET value = '2' WHERE key = 'schema_version' AND value = '1';
 """
 
-INDEXED = ("kind", "occurred_at", "actor", "repository", "environment")
+INDEXED = INDEXED_COLUMNS
+CHECKPOINT_COLUMNS = "chain_id, seq, head_hash, created_at, key_id, signature"
 
 
 class SqliteSink(Ledger):
@@ -60,6 +86,13 @@ class SqliteSink(Ledger):
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=30000")
             self._db.executescript(SCHEMA)
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('chain_id', ?)",
+                (uuid.uuid4().hex,),
+            )
+            self._chain_id = str(
+                self._db.execute("SELECT value FROM meta WHERE key = 'chain_id'").fetchone()[0]
+            )
         except (sqlite3.Error, OSError) as error:
             raise SinkError(
                 f"Cannot open the SQLite ledger at {path}: {error}.",
@@ -92,33 +125,19 @@ class SqliteSink(Ledger):
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            fresh = self._not_stored(events)
-            last_seq, last_hash = self._head()
-            records: list[LedgerRecord] = []
-            rows: list[tuple[Any, ...]] = []
-            for record, body in chain_events(fresh, last_seq, last_hash):
-                columns = indexed_columns(record.event)
-                rows.append(
-                    (
-                        record.seq,
-                        record.event.id,
-                        *[columns[c] for c in INDEXED],
-                        body,
-                        record.prev_hash,
-                        record.hash,
-                    )
-                )
-                records.append(record)
-            db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            rows = new_rows(self._not_stored(events), *self._head())
+            db.executemany(
+                "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)", [row.values() for row in rows]
+            )
             self._store_checkpoints(checkpoints)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        return records
+        return [row.record for row in rows]
 
     def _not_stored(self, events: Sequence[AuditEvent]) -> list[AuditEvent]:
-        unique = list({event.id: event for event in events}.values())
+        unique = unique_by_id(events)
         known: set[str] = set()
         ids = [event.id for event in unique]
         for start in range(0, len(ids), 500):
@@ -155,6 +174,45 @@ class SqliteSink(Ledger):
 
     def head_seq(self) -> int:
         return self._head()[0]
+
+    def head(self) -> tuple[int, str]:
+        return self._head()
+
+    @property
+    def chain_id(self) -> str:
+        return self._chain_id
+
+    def write_checkpoint(self, checkpoint: ChainCheckpoint) -> None:
+        """Stored once: a redelivered checkpoint (same fingerprint) is skipped."""
+        values = checkpoint.to_dict()
+        row = [values[name] for name in CHECKPOINT_COLUMNS.split(", ")]
+        try:
+            self._db.execute(
+                f"INSERT OR IGNORE INTO chain_checkpoints (fingerprint, {CHECKPOINT_COLUMNS})"  # noqa: S608 - constant columns
+                " VALUES (?,?,?,?,?,?,?)",
+                [canonical_json(values), *row],
+            )
+        except sqlite3.Error as error:
+            raise SinkError(
+                f"Writing a chain checkpoint to the SQLite ledger {self._path} failed: {error}.",
+                "Check that the file is writable; pipeledger flush writes it again.",
+            ) from error
+
+    def stored_checkpoints(self) -> Iterator[ChainCheckpoint]:
+        query = f"SELECT {CHECKPOINT_COLUMNS} FROM chain_checkpoints ORDER BY id"  # noqa: S608
+        for row in self._db.execute(query).fetchall():
+            yield _checkpoint(row)
+
+    def check(self) -> None:
+        """Open already read the file; writing needs the file and its directory writable
+        (SQLite creates its journal beside it)."""
+        for path in (self._path, self._path.parent.resolve()):
+            if not os.access(path, os.W_OK):
+                raise SinkError(
+                    f"The SQLite ledger {self._path}: {path} is not writable.",
+                    "Give the user running pipeledger write permission on the file and its"
+                    " directory.",
+                )
 
     def records(self, selection: EventFilter | None = None) -> Iterator[LedgerRecord]:
         where, params = _where(selection or EventFilter())
@@ -208,6 +266,16 @@ def _where(selection: EventFilter) -> tuple[str, list[Any]]:
         clauses.append("occurred_at < ?")
         params.append(format_time(selection.until))
     return "WHERE " + " AND ".join(clauses), params
+
+
+def _checkpoint(row: Sequence[Any]) -> ChainCheckpoint:
+    names = CHECKPOINT_COLUMNS.split(", ")
+    try:
+        return ChainCheckpoint.from_dict(dict(zip(names, row, strict=True)))
+    except (ValueError, KeyError, TypeError):
+        raise SinkError(
+            "A chain checkpoint in the SQLite ledger is malformed.", "Run pipeledger verify."
+        ) from None
 
 
 def _loads(body: str) -> dict[str, Any]:

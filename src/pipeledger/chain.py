@@ -10,11 +10,14 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from pipeledger.events import AuditEvent
+from pipeledger.events import AuditEvent, format_time
 from pipeledger.sink import LedgerRecord, StoredRow
 
 GENESIS_HASH = "0" * 64
+# The query columns every ledger stores next to the body, in this order.
+INDEXED_COLUMNS = ("kind", "occurred_at", "actor", "repository", "environment")
 
 
 def link_hash(prev_hash: str, seq: int, body: str) -> str:
@@ -35,6 +38,43 @@ def chain_events(
 
 
 @dataclass(frozen=True)
+class NewRow:
+    """A record about to be stored: its chain link, exact body and query columns."""
+
+    record: LedgerRecord
+    body: str
+    indexed: dict[str, str | None]
+
+    def values(self) -> tuple[Any, ...]:
+        """seq, id, the indexed columns, body, prev_hash, hash: a ledger table's row."""
+        record = self.record
+        columns = (self.indexed[name] for name in INDEXED_COLUMNS)
+        return (record.seq, record.event.id, *columns, self.body, record.prev_hash, record.hash)
+
+
+def unique_by_id(events: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """One event per id, in first-seen order; a later copy of an id replaces the earlier."""
+    return list({event.id: event for event in events}.values())
+
+
+def new_rows(events: Sequence[AuditEvent], last_seq: int, last_hash: str) -> list[NewRow]:
+    """The rows that extend a chain ending at (last_seq, last_hash) with ``events``."""
+    return [
+        NewRow(record=record, body=body, indexed=indexed_columns(record.event))
+        for record, body in chain_events(events, last_seq, last_hash)
+    ]
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A hash the chain must have at ``seq``, as a checkpoint or a copy recorded it."""
+
+    seq: int
+    hash: str
+    origin: str
+
+
+@dataclass(frozen=True)
 class Break:
     seq: int
     event_id: str
@@ -52,17 +92,52 @@ class VerifyReport:
         return self.first_break is None
 
 
-def verify_rows(rows: Iterable[StoredRow]) -> VerifyReport:
+def verify_rows(rows: Iterable[StoredRow], anchors: Iterable[Anchor] = ()) -> VerifyReport:
+    """Recompute the chain; each anchor's hash must be the chain's at its seq. An anchor past
+    the last record means records were cut from the end (its ``Break`` has no event id)."""
+    pending = sorted(anchors, key=lambda anchor: anchor.seq, reverse=True)
     prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
+    agreed = 0
     for row in rows:
         problem = _row_problem(row, expected_seq, prev)
+        while not problem and pending and pending[-1].seq <= row.seq:
+            anchor = pending.pop()
+            problem = _anchor_problem(anchor, row.seq, row.hash, agreed)
+            agreed = max(agreed, anchor.seq)
         if problem:
             return VerifyReport(checked, prev, Break(row.seq, row.event_id, problem))
         prev = row.hash
         expected_seq += 1
         checked += 1
+    return _after_last_row(checked, prev, pending, agreed)
+
+
+def _anchor_problem(anchor: Anchor, seq: int, chain_hash: str, agreed: int) -> str | None:
+    expected = GENESIS_HASH if anchor.seq == 0 else chain_hash
+    if anchor.seq not in (0, seq) or anchor.hash == expected:
+        return None
+    since = f"after seq {agreed}, where they last agree" if agreed else "from the start"
+    return (
+        f"{anchor.origin} records the chain head at seq {anchor.seq} as"
+        f" {anchor.hash[:16]}…, the ledger has {expected[:16]}… (the ledger was rewritten"
+        f" at or before this record, {since})"
+    )
+
+
+def _after_last_row(checked: int, prev: str, pending: list[Anchor], agreed: int) -> VerifyReport:
+    for anchor in reversed(pending):
+        if anchor.seq == 0:
+            problem = _anchor_problem(anchor, 0, GENESIS_HASH, agreed)
+            if problem:
+                return VerifyReport(checked, prev, Break(0, "", problem))
+            continue
+        problem = (
+            f"the ledger ends at seq {checked} but {anchor.origin} records seq {anchor.seq}"
+            " (records were removed from the end)"
+        )
+        return VerifyReport(checked, prev, Break(checked + 1, "", problem))
     return VerifyReport(checked, prev, None)
 
 
@@ -118,10 +193,9 @@ def _scope_repository(scope: object) -> str | None:
 def indexed_columns(event: AuditEvent) -> dict[str, str | None]:
     """The query columns a ledger stores next to the body; verify checks they agree."""
     repository = f"{event.scope.owner}/{event.scope.repository}" if event.scope.repository else None
-    body = event.to_dict()
     return {
         "kind": event.kind.value,
-        "occurred_at": body["occurred_at"],
+        "occurred_at": format_time(event.occurred_at),  # exactly as the body writes it
         "actor": event.actor.login,
         "repository": repository,
         "environment": event.scope.environment,

@@ -83,6 +83,8 @@ class ChainCheckpoint:
     """The chain head at one moment, signed when a key is configured (Ed25519, base64).
 
     Written to every sink, so a remote copy exposes a local ledger that was rewritten whole.
+    ``chain_id`` names the ledger whose chain it describes: a store fed by several ledgers
+    keeps each one's checkpoints apart.
     """
 
     seq: int
@@ -90,6 +92,7 @@ class ChainCheckpoint:
     created_at: datetime
     key_id: str | None = None
     signature: str | None = None
+    chain_id: str | None = None
 
     def signed_message(self) -> bytes:
         """The exact bytes that are signed: seq, head hash and time, one per line."""
@@ -108,7 +111,27 @@ class ChainCheckpoint:
             "created_at": self.created_at.isoformat(),
             "key_id": self.key_id,
             "signature": self.signature,
+            "chain_id": self.chain_id,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ChainCheckpoint:
+        """Raises ValueError, KeyError or TypeError on anything that is not a checkpoint."""
+        created_at = datetime.fromisoformat(str(data["created_at"]))
+        if created_at.tzinfo is None:
+            raise ValueError("checkpoint time has no UTC offset")
+        return cls(
+            seq=int(data["seq"]),
+            head_hash=str(data["head_hash"]),
+            created_at=created_at,
+            key_id=_optional_text(data.get("key_id")),
+            signature=_optional_text(data.get("signature")),
+            chain_id=_optional_text(data.get("chain_id")),
+        )
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 class Sink(ABC):
@@ -136,6 +159,11 @@ class Sink(ABC):
         """Store a chain checkpoint next to the records. Sinks that can hold one override
         this; the default refuses, so a sink cannot silently drop checkpoints."""
         raise NotImplementedError(f"{type(self).__name__} does not store checkpoints")
+
+    def stored_checkpoints(self) -> Iterator[ChainCheckpoint]:
+        """Every chain checkpoint this sink holds, in the order stored, for
+        ``verify --against``. Sinks that cannot be read back keep this default."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be read back")
 
     def check(self) -> None:  # noqa: B027 - a sink that opened fine may have nothing to add
         """Test connectivity and permissions without writing events; raise SinkError
@@ -175,3 +203,26 @@ class Ledger(Sink):
     @abstractmethod
     def head_seq(self) -> int:
         """The seq of the last record, 0 when empty."""
+
+    @property
+    @abstractmethod
+    def chain_id(self) -> str:
+        """A random id fixed when the ledger was created; it labels its checkpoints."""
+
+    @abstractmethod
+    def stored_checkpoints(self) -> Iterator[ChainCheckpoint]:
+        """Every chain checkpoint stored: this ledger's own and any received as a copy."""
+
+    def own_checkpoints(self) -> list[ChainCheckpoint]:
+        """Checkpoints of this ledger's own chain, in stored order (not those it keeps as a
+        copy for another ledger)."""
+        chain_id = self.chain_id
+        return [c for c in self.stored_checkpoints() if c.chain_id in (chain_id, None)]
+
+    def head(self) -> tuple[int, str]:
+        """The last record's seq and hash ((0, genesis) when empty). Records never change,
+        so the hash read for a seq stays right while other writers append."""
+        seq = self.head_seq()
+        for record in self.records(EventFilter(after_seq=seq - 1)):
+            return record.seq, record.hash
+        return 0, "0" * 64

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pipeledger.adapter import AdapterSettings, CollectRequest
-from pipeledger.cli.context import Context, add_sink_option
+from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.collect import CollectSummary, collect_into
 from pipeledger.errors import ExitCode, PipeledgerError, UsageError
 from pipeledger.progress import StreamProgress
@@ -23,7 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "project": [],
     "since": None,
     "until": None,
-    "sink": [],
+    **SINK_DEFAULTS,
     "max_wait": 900.0,
     "timeout": 30.0,
 }

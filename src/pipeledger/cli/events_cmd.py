@@ -8,14 +8,14 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from pipeledger.cli.context import Context, add_sink_option
+from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, EventKind, format_time
 from pipeledger.sink import EventFilter
 from pipeledger.timeutil import parse_when
 
 DEFAULTS: dict[str, Any] = {
-    "sink": [],
+    **SINK_DEFAULTS,
     "kind": [],
     "actor": None,
     "repository": None,
