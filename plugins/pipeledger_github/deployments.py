@@ -90,7 +90,7 @@ class DeploymentsCollector:
             span = self._span_after(gaps, listed.oldest, newest, reached)
             # The ETag may be kept only when a 304 would mean "nothing newer than the span".
             vouches = newest is None or (span is not None and newest <= span.high)
-            events = listed.events + self._approvals(listed.changed_runs)
+            events = listed.events + self._approvals(listed.changed_runs, adopt=True)
             yield self._batch(events, span, first_etag if vouches else self.stored.etag)
             if reached:
                 return
@@ -105,7 +105,7 @@ class DeploymentsCollector:
                 continue
             listed.oldest = min(listed.oldest or created, created)
             listed.newest = max(listed.newest or created, created)
-            if ident in self.pending or not any(_inside(gap, created) for gap in gaps):
+            if ident in self.pending or not any(gap.contains(created) for gap in gaps):
                 continue
             listed.events += self._record(deployment, ident, created, listed.changed_runs)
             listed.events += self.provenance.reviews(deployment)
@@ -143,22 +143,21 @@ class DeploymentsCollector:
             known.append(compact_deployment(deployment))
         changed.add(run_id)
 
-    def _approvals(self, run_ids: set[str]) -> list[AuditEvent]:
+    def _approvals(self, run_ids: set[str], *, adopt: bool) -> list[AuditEvent]:
         events: list[AuditEvent] = []
         for run_id in sorted(run_ids):
-            run, run_events = self._run(run_id)
+            run, run_events = self._run(run_id, adopt)
             events += run_events
             events += self.provenance.approvals(run, self.by_run.get(run_id, []))
         return events
 
-    def _run(self, run_id: str) -> tuple[Item, list[AuditEvent]]:
-        """The run as listed. A run not listed in this collection that deployed after the last
-        one is an older run re-run since: it is fetched (once) and recorded."""
+    def _run(self, run_id: str, adopt: bool) -> tuple[Item, list[AuditEvent]]:
+        """The run as listed. A run that made a new deployment but was not listed is older
+        than the runs already stored: a re-run of it made the deployment, so it is fetched
+        (once) and its new attempt recorded."""
         if run_id in self.runs.runs:
             return self.runs.runs[run_id], []
-        deployed = [time_field(d, "created_at") for d in self.by_run.get(run_id, [])]
-        previous = self.runs.previous_high
-        if previous is None or any(moment and moment > previous for moment in deployed):
+        if adopt:
             run, events = self.runs.adopt(run_id)
             if run is not None:
                 return run, events
@@ -184,7 +183,7 @@ class DeploymentsCollector:
                 del self.pending[ident]
             else:
                 self.pending[ident] = Pending(pending.created_at, page.etag, pending.record)
-        events += self._approvals(changed)
+        events += self._approvals(changed, adopt=False)
         yield self._batch(events, self.stored.span, self.stored.etag)
 
     def _span_after(
@@ -230,10 +229,6 @@ def compact_deployment(deployment: Item) -> dict[str, Any]:
     if isinstance(app, Mapping) and "slug" in app:
         compact["performed_via_github_app"] = {"slug": app["slug"]}
     return compact
-
-
-def _inside(gap: Gap, created: datetime) -> bool:
-    return (gap.low is None or created >= gap.low) and (gap.high is None or created <= gap.high)
 
 
 def _below(low: datetime | None, floor: datetime | None) -> bool:

@@ -35,10 +35,11 @@ class RunsCollector:
         self.pending = dict(stored.pending)
         self.listed: set[str] = set()
         self.runs: dict[str, dict[str, Any]] = {}
-        self.previous_high = stored.span.high if stored.span else None
         self._path = f"{context.client.repos_path(context.repository)}/actions/runs"
+        self._wanted = Gap(None, None, Side.APART)
 
     def collect(self, since: datetime | None, until: datetime | None) -> Iterator[Batch]:
+        self._wanted = Gap(since, until, Side.APART)
         for gap in plan_gaps(self.stored.span, since, until):
             if gap.high is None:
                 yield from self._list_from_top(gap)
@@ -54,7 +55,7 @@ class RunsCollector:
             if page.not_modified:
                 self._unchanged_since(self.stored.floor)
                 return
-            events, oldest, page_newest = self._take(page, gap)
+            events, oldest, page_newest = self._take(page)
             first = (page.etag, oldest) if number == 1 else first
             newest = _later(newest, page_newest)
             reached = page.next_url is None or (
@@ -93,7 +94,7 @@ class RunsCollector:
         ascending = gap.side is Side.UPPER
         for window_low, window_high, pages in self._leaves(low, gap.high, ascending):
             for page in pages:
-                events, _, _ = self._take(page, gap)
+                events, _, _ = self._take(page)
                 yield self._batch(events, self.stored.span, self.stored.etag, self.stored.floor)
             span = self._span_after_window(gap, window_low, window_high)
             yield self._batch([], span, self.stored.etag, self.stored.floor)
@@ -153,11 +154,10 @@ class RunsCollector:
             self.ctx.page_read()
             yield page
 
-    def _take(
-        self, page: Page, gap: Gap
-    ) -> tuple[list[AuditEvent], datetime | None, datetime | None]:
-        """Events of the page's runs inside the gap (and of followed unfinished ones), with the
-        page's oldest and newest creation times."""
+    def _take(self, page: Page) -> tuple[list[AuditEvent], datetime | None, datetime | None]:
+        """Events of the page's runs in the requested range, with the page's oldest and newest
+        creation times. Runs below the gap are stored already; recording them again costs
+        nothing and catches their re-runs."""
         events: list[AuditEvent] = []
         times: list[datetime] = []
         for run in page.items:
@@ -166,10 +166,7 @@ class RunsCollector:
                 self.ctx.oddities.note("a workflow run without 'created_at' was skipped.")
                 continue
             times.append(created)
-            inside = (gap.low is None or created >= gap.low) and (
-                gap.high is None or created <= gap.high
-            )
-            if inside or ident_of(run) in self.pending:
+            if self._wanted.contains(created) or ident_of(run) in self.pending:
                 events += self._record(run)
         return events, min(times, default=None), max(times, default=None)
 

@@ -23,11 +23,25 @@ class Side(Enum):
 
 @dataclass(frozen=True)
 class Gap:
-    """Creation times ``low``..``high`` to read; ``high`` None means up to now."""
+    """Creation times ``low``..``high`` to read; ``high`` None means up to now. An end that
+    touches the stored span is open: what sits exactly there is stored already."""
 
     low: datetime | None
     high: datetime | None
     side: Side
+
+    def contains(self, moment: datetime) -> bool:
+        above = (
+            self.low is None
+            or moment > self.low
+            or (moment == self.low and self.side is not Side.UPPER)
+        )
+        below = (
+            self.high is None
+            or moment < self.high
+            or (moment == self.high and self.side is not Side.LOWER)
+        )
+        return above and below
 
 
 def plan_gaps(span: Span | None, since: datetime | None, until: datetime | None) -> list[Gap]:
