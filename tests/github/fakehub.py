@@ -57,6 +57,7 @@ class FakeHub:
         self.log: list[Logged] = []
         self.failures: list[Failure] = []
         self.rate_headers: dict[str, str] = {"x-ratelimit-remaining": "4999"}
+        self.last_headers: dict[str, str] = {}
 
     def repo(self, name: str = "acme/web") -> Repo:
         return self.repos.setdefault(name, Repo())
@@ -77,6 +78,7 @@ class FakeHub:
         path = parts.path[len(urlsplit(self.base).path) :]
         query = dict(parse_qsl(parts.query))
         etag_sent = request.headers.get("If-None-Match")
+        self.last_headers = dict(request.headers)
         failure = self._failure(path, query)
         if failure is not None:
             self.log.append(Logged(path, query, failure.status, bool(etag_sent)))
