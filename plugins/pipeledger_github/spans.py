@@ -82,4 +82,5 @@ def _floor(moment: datetime) -> datetime:
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The date-time form GitHub's search syntax documents: ``YYYY-MM-DDTHH:MM:SS+00:00``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")

@@ -77,7 +77,9 @@ def test_demo_shows_deployments_and_approvals(monkeypatch: pytest.MonkeyPatch) -
     assert "Who approved (3)" in out
     assert "bob approved the deployment to production of run 9001 in acme/web" in out
     assert "erin approved the deployment to production of run 9002 in acme/web" in out
-    assert "erin ran Deploy on refs/heads/main in acme/web: success (re-run; first run by dave)" in out
+    assert (
+        "erin ran Deploy on refs/heads/main in acme/web: success (re-run; first run by dave)" in out
+    )
     assert "carol approved PR #41 by alice in acme/web" in out
 
 
