@@ -30,6 +30,8 @@ class Collector:
         self.instance = instance
         self.progress = progress
         self.clock = clock
+        # Shared by every repository, so each oddity is reported once per collection.
+        self.oddities = Oddities()
 
     def collect(self, request: CollectRequest, checkpoints: CheckpointReader) -> Iterator[Batch]:
         for repository in self.repositories(request):
@@ -38,7 +40,7 @@ class Collector:
     def collect_repository(
         self, repository: str, request: CollectRequest, checkpoints: CheckpointReader
     ) -> Iterator[Batch]:
-        context = RepoContext(self.client, repository, self.instance, Oddities(), self.progress)
+        context = RepoContext(self.client, repository, self.instance, self.oddities, self.progress)
         self.progress.update(repository=repository)
         stored_runs = SourceCheckpoint.loads(checkpoints.checkpoint(context.key(runs.SOURCE)))
         run_collector = runs.RunsCollector(context, stored_runs)

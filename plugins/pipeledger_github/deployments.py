@@ -17,6 +17,7 @@ from pipeledger.events import AuditEvent
 from pipeledger_github.checkpoints import Pending, SourceCheckpoint, Span
 from pipeledger_github.client import Page
 from pipeledger_github.context import RepoContext
+from pipeledger_github.errors import NotFound
 from pipeledger_github.fields import ident_of, time_field
 from pipeledger_github.normalize import deployment_events, deployment_is_final, deployment_run_id
 from pipeledger_github.provenance import Provenance
@@ -114,7 +115,11 @@ class DeploymentsCollector:
     def _record(
         self, deployment: Item, ident: str, created: datetime, changed: set[str]
     ) -> list[AuditEvent]:
-        page = self.ctx.client.statuses(self.ctx.repository, ident)
+        try:
+            page = self.ctx.client.statuses(self.ctx.repository, ident)
+        except NotFound:
+            self.ctx.oddities.note(f"deployment {ident} was deleted while being read; skipped.")
+            return []
         statuses = page.items
         events = self._events(deployment, statuses)
         if events and not deployment_is_final(statuses):
@@ -174,7 +179,12 @@ class DeploymentsCollector:
             if pending.record is None or self.now - pending.created_at > FOLLOW_PENDING_FOR:
                 del self.pending[ident]
                 continue
-            page = self.ctx.client.statuses(self.ctx.repository, ident, pending.etag)
+            try:
+                page = self.ctx.client.statuses(self.ctx.repository, ident, pending.etag)
+            except NotFound:
+                self.ctx.oddities.note(f"deployment {ident} was deleted; no longer followed.")
+                del self.pending[ident]
+                continue
             if page.not_modified:
                 continue
             events += self._events(pending.record, page.items)

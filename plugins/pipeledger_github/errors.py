@@ -16,6 +16,10 @@ class NotFound(PermissionDenied):
     """404: GitHub answers it both for what does not exist and for what the token cannot see."""
 
 
+class Unprocessable(PlatformError):
+    """422: GitHub cannot answer for this input (a commit that no longer exists)."""
+
+
 @dataclass(frozen=True)
 class Need:
     """What an endpoint needs: the fine-grained permission, the Actions ``permissions:`` key
@@ -74,7 +78,8 @@ def translate_error(response: ApiResponse) -> PipeledgerError:
             " the name and that the token has access to that repository"
             f" (`{need_for(path).permission}` for {need_for(path).purpose}).",
         )
-    return PlatformError(
+    kind = Unprocessable if response.status == 422 else PlatformError
+    return kind(
         f"GitHub answered HTTP {response.status} for {path}: {message}.",
         "If this persists, check https://www.githubstatus.com and --api-url; what was"
         " collected before is saved.",

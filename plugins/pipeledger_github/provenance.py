@@ -9,6 +9,7 @@ from typing import Any
 
 from pipeledger.events import AuditEvent
 from pipeledger_github.context import RepoContext
+from pipeledger_github.errors import NotFound, Unprocessable
 from pipeledger_github.normalize import approval_events, review_events
 
 Item = Mapping[str, Any]
@@ -30,7 +31,11 @@ class Provenance:
         if run_id in self._approvals_done and not again:
             return []
         self._approvals_done.add(run_id)
-        approvals = self.ctx.client.approvals(self.ctx.repository, run_id)
+        try:
+            approvals = self.ctx.client.approvals(self.ctx.repository, run_id)
+        except NotFound:
+            self.ctx.oddities.note(f"run {run_id} is gone; its approvals cannot be read.")
+            return []
         return self.ctx.normalized(
             lambda: approval_events(
                 approvals,
@@ -71,11 +76,22 @@ class Provenance:
 
     def _merged_pulls(self, sha: str) -> list[Item]:
         if sha not in self._pulls:
-            pulls = self.ctx.client.commit_pulls(self.ctx.repository, sha)
+            try:
+                pulls = self.ctx.client.commit_pulls(self.ctx.repository, sha)
+            except (NotFound, Unprocessable):
+                self.ctx.oddities.note(
+                    f"deployed commit {sha[:12]} is no longer in the repository; the review"
+                    " of its pull request cannot be read."
+                )
+                pulls = []
             self._pulls[sha] = [pull for pull in pulls if pull.get("merged_at")]
         return self._pulls[sha]
 
     def _reviews_of(self, number: int) -> list[Item]:
         if number not in self._reviews:
-            self._reviews[number] = self.ctx.client.reviews(self.ctx.repository, number)
+            try:
+                self._reviews[number] = self.ctx.client.reviews(self.ctx.repository, number)
+            except NotFound:
+                self.ctx.oddities.note(f"pull request #{number} is gone; its reviews are skipped.")
+                self._reviews[number] = []
         return self._reviews[number]

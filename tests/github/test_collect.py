@@ -324,3 +324,24 @@ def test_record_missing_fields_is_skipped_with_a_notice(
     assert [e.action for e in stored_events(sinks)] == ["frozen"]
     assert any("'status'" in notice and "skipped" in notice for notice in progress.notices)
     assert any("'frozen'" in notice for notice in progress.notices)
+
+
+def test_vanished_commit_run_or_deployment_does_not_stop_the_collection(
+    hub: FakeHub, make_adapter: AdapterFactory, sinks: SinkSet
+) -> None:
+    seed(hub)
+    hub.fail(f"/commits/{SHA1}/pulls", 422, body='{"message": "No commit found for SHA"}')
+    hub.fail("/runs/9002/approvals", 404, body='{"message": "Not Found"}')
+    hub.fail("/deployments/501/statuses", 404, body='{"message": "Not Found"}')
+    progress = RecordingProgress()
+    run_collect(make_adapter(), sinks, progress=progress)
+    assert kinds(sinks) == {
+        EventKind.PIPELINE_RUN: 3,
+        EventKind.DEPLOYMENT: 5,  # 501 skipped
+        EventKind.DEPLOYMENT_APPROVAL: 1,
+        EventKind.CHANGE_REVIEW: 1,  # PR 42 only
+    }
+    notices = " ".join(progress.notices)
+    assert "no longer in the repository" in notices
+    assert "run 9002 is gone" in notices
+    assert "deployment 501 was deleted" in notices
