@@ -47,6 +47,14 @@ class Batch:
     checkpoints: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class RequestCounts:
+    """HTTP requests an adapter made, for the collect summary; 304s cost no rate limit."""
+
+    made: int
+    not_modified: int
+
+
 class CheckpointReader(Protocol):
     def checkpoint(self, key: str) -> str | None: ...
 
@@ -82,6 +90,10 @@ class Adapter(ABC):
     @classmethod
     def demo_scenario(cls) -> DemoScenario | None:
         """Bundled recorded responses for ``pipeledger demo``; None if the plugin has none."""
+        return None
+
+    def request_counts(self) -> RequestCounts | None:
+        """Requests made so far, shown in the collect summary; None if not counted."""
         return None
 
 

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
-from pipeledger.adapter import AdapterSettings, CollectRequest
+from pipeledger.adapter import Adapter, AdapterSettings, CollectRequest
 from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.collect import CollectSummary, collect_into
 from pipeledger.errors import ExitCode, PipeledgerError, UsageError
@@ -84,18 +84,24 @@ def run(args: argparse.Namespace, context: Context) -> int:
         collect_into(adapter, request, sinks, progress, summary)
     except PipeledgerError:
         progress.finish()
-        context.err(_summary_line(summary, sinks.ledger.display_url, interrupted=True))
+        context.err(_summary_line(summary, sinks.ledger.display_url, adapter, interrupted=True))
         raise
     finally:
         sinks.close()
     progress.finish()
-    context.out(_summary_line(summary, sinks.ledger.display_url, interrupted=False))
+    context.out(_summary_line(summary, sinks.ledger.display_url, adapter, interrupted=False))
     return _report_sink_failures(sinks.failures, context)
 
 
-def _summary_line(summary: CollectSummary, ledger: str, *, interrupted: bool) -> str:
+def _summary_line(
+    summary: CollectSummary, ledger: str, adapter: Adapter, *, interrupted: bool
+) -> str:
     head = "stopped early; kept" if interrupted else "collected"
-    return f"pipeledger: {head} {summary.seen} events, {summary.stored} new, stored in {ledger}."
+    line = f"pipeledger: {head} {summary.seen} events, {summary.stored} new, stored in {ledger}."
+    counts = adapter.request_counts()
+    if counts is not None:
+        line += f" requests: {counts.made} ({counts.not_modified} not modified)."
+    return line
 
 
 def _report_sink_failures(failures: Mapping[str, PipeledgerError], context: Context) -> int:

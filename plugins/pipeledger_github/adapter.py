@@ -1,0 +1,120 @@
+"""The GitHub adapter: collects history into the ledger and gives the gate its evidence."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+
+import requests
+
+from pipeledger.adapter import (
+    Adapter,
+    AdapterSettings,
+    Batch,
+    CheckpointReader,
+    CollectRequest,
+    DemoScenario,
+    GateEvidence,
+    GateSource,
+    RequestCounts,
+)
+from pipeledger.progress import Progress, SilentProgress
+from pipeledger_github import gate
+from pipeledger_github.auth import Endpoint, resolve_endpoint, resolve_token
+from pipeledger_github.client import GitHubClient
+from pipeledger_github.collector import Collector
+from pipeledger_github.context import RepoContext
+from pipeledger_github.fields import Oddities
+
+
+class _ProgressRelay:
+    """The client is built once; each collection reports to its own progress."""
+
+    def __init__(self) -> None:
+        self.target: Progress = SilentProgress()
+
+    def update(
+        self,
+        *,
+        repository: str | None = None,
+        pages: int = 0,
+        events: int = 0,
+        rate_remaining: int | None = None,
+    ) -> None:
+        self.target.update(
+            repository=repository, pages=pages, events=events, rate_remaining=rate_remaining
+        )
+
+    def notice(self, message: str) -> None:
+        self.target.notice(message)
+
+
+class GitHubAdapter(Adapter, GateSource):
+    platform = "github"
+
+    def __init__(
+        self,
+        settings: AdapterSettings,
+        endpoint: Endpoint,
+        token: str,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.endpoint = endpoint
+        self._progress = _ProgressRelay()
+        self._clock = clock
+        self.client = GitHubClient.build(
+            endpoint.api_url,
+            token,
+            settings,
+            self._progress,
+            session=session,
+            sleep=sleep,
+            clock=clock,
+        )
+
+    @classmethod
+    def create(cls, settings: AdapterSettings) -> GitHubAdapter:
+        endpoint = resolve_endpoint(settings.api_url, settings.environ)
+        token = resolve_token(settings.environ, endpoint.api_url)
+        return cls(settings, endpoint, token)
+
+    @property
+    def instance(self) -> str:
+        return self.endpoint.instance
+
+    @property
+    def requests_made(self) -> int:
+        return self.client.api.requests_made
+
+    @property
+    def not_modified(self) -> int:
+        return self.client.api.not_modified
+
+    def request_counts(self) -> RequestCounts:
+        return RequestCounts(made=self.requests_made, not_modified=self.not_modified)
+
+    def collect(
+        self, request: CollectRequest, checkpoints: CheckpointReader, progress: Progress
+    ) -> Iterator[Batch]:
+        self._progress.target = progress
+        collector = Collector(self.client, self.instance, self._progress, self._clock)
+        yield from collector.collect(request, checkpoints)
+
+    @classmethod
+    def demo_scenario(cls) -> DemoScenario:
+        from pipeledger_github.demo import scenario
+
+        return scenario()
+
+    @classmethod
+    def detects_ci(cls, environ: Mapping[str, str]) -> bool:
+        return environ.get("GITHUB_ACTIONS") == "true"
+
+    def gate_evidence(self, environment: str | None, teams: Sequence[str]) -> GateEvidence:
+        repository, run_id, sha = gate.job_identity(self.settings.environ)
+        context = RepoContext(self.client, repository, self.instance, Oddities(), self._progress)
+        return gate.evidence(context, run_id, sha, environment, teams)

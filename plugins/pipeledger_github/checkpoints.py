@@ -1,0 +1,113 @@
+"""What the ledger remembers per (repository, source) between collections, as JSON.
+
+``low``..``high`` is the span of creation times already stored in full; ``pending`` holds records
+that were not final yet (re-checked conditionally); ``etag`` is that of the newest-first list's
+first page, so a collection with nothing new costs one 304, and ``floor`` the oldest creation
+time on that page (what a 304 vouches for).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pipeledger.events import format_time, parse_time
+
+
+@dataclass(frozen=True)
+class Span:
+    """Creation times ``low``..``high`` (inclusive) whose records are all stored; ``low`` None
+    means from the very first one."""
+
+    low: datetime | None
+    high: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"low": format_time(self.low) if self.low else None, "high": format_time(self.high)}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Span | None:
+        if not isinstance(data, dict) or not isinstance(data.get("high"), str):
+            return None
+        low = data.get("low")
+        return cls(
+            low=parse_time(low) if isinstance(low, str) else None, high=parse_time(data["high"])
+        )
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A record seen before it was final: its creation time, the ETag of its last fetch, and
+    (deployments) the fields needed to record its later statuses."""
+
+    created_at: datetime
+    etag: str | None = None
+    record: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"created_at": format_time(self.created_at), "etag": self.etag}
+        if self.record is not None:
+            data["record"] = self.record
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any) -> Pending | None:
+        if not isinstance(data, dict) or not isinstance(data.get("created_at"), str):
+            return None
+        record = data.get("record")
+        etag = data.get("etag")
+        return cls(
+            created_at=parse_time(data["created_at"]),
+            etag=etag if isinstance(etag, str) else None,
+            record=record if isinstance(record, dict) else None,
+        )
+
+
+@dataclass(frozen=True)
+class SourceCheckpoint:
+    span: Span | None = None
+    etag: str | None = None
+    floor: datetime | None = None
+    pending: dict[str, Pending] = field(default_factory=dict)
+
+    def dumps(self) -> str:
+        return json.dumps(
+            {
+                "version": 1,
+                "span": self.span.to_json() if self.span else None,
+                "etag": self.etag,
+                "floor": format_time(self.floor) if self.floor else None,
+                "pending": {key: value.to_json() for key, value in sorted(self.pending.items())},
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def loads(cls, text: str | None) -> SourceCheckpoint:
+        """A stored checkpoint; an unreadable one counts as none (everything is re-listed and
+        the ledger drops what it already has)."""
+        if not text:
+            return cls()
+        try:
+            data = json.loads(text)
+            pending = {
+                str(key): parsed
+                for key, value in (data.get("pending") or {}).items()
+                if (parsed := Pending.from_json(value)) is not None
+            }
+            etag, floor = data.get("etag"), data.get("floor")
+            return cls(
+                span=Span.from_json(data.get("span")),
+                etag=etag if isinstance(etag, str) else None,
+                floor=parse_time(floor) if isinstance(floor, str) else None,
+                pending=pending,
+            )
+        except (ValueError, TypeError, AttributeError):
+            return cls()
+
+
+def checkpoint_key(instance: str, repository: str, source: str) -> str:
+    return f"github:{instance}:{repository}:{source}"

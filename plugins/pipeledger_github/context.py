@@ -1,0 +1,69 @@
+"""What the per-repository collectors share: the client, names, oddities and progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pipeledger.adapter import Batch
+from pipeledger.events import AuditEvent
+from pipeledger.progress import Progress
+from pipeledger_github.checkpoints import SourceCheckpoint, checkpoint_key
+from pipeledger_github.client import GitHubClient
+from pipeledger_github.fields import MissingField, Oddities
+
+# Fields of a run that deployments, approvals and the gate need later; keeping only these
+# bounds memory on large backfills.
+RUN_FIELDS = (
+    "id",
+    "run_attempt",
+    "head_branch",
+    "head_sha",
+    "created_at",
+    "run_started_at",
+    "status",
+)
+
+
+@dataclass
+class RepoContext:
+    client: GitHubClient
+    repository: str
+    instance: str
+    oddities: Oddities
+    progress: Progress
+
+    def key(self, source: str) -> str:
+        return checkpoint_key(self.instance, self.repository, source)
+
+    def page_read(self) -> None:
+        self.progress.update(repository=self.repository, pages=1)
+
+    def batch(
+        self, events: Sequence[AuditEvent], source: str, checkpoint: SourceCheckpoint | None
+    ) -> Batch:
+        checkpoints = {self.key(source): checkpoint.dumps()} if checkpoint is not None else {}
+        self.flush_notices()
+        return Batch(events=list(events), checkpoints=checkpoints)
+
+    def flush_notices(self) -> None:
+        for message in self.oddities.take():
+            self.progress.notice(f"{self.repository}: {message}")
+
+    def normalized(
+        self, make: Callable[[], list[AuditEvent] | AuditEvent], what: str
+    ) -> list[AuditEvent]:
+        """Events from a normalizer; a record it cannot use is skipped with a notice."""
+        try:
+            made = make()
+        except MissingField as missing:
+            self.oddities.note(f"{missing}; that {what} is skipped.")
+            return []
+        return made if isinstance(made, list) else [made]
+
+
+def compact_run(run: Mapping[str, Any], repository: str) -> dict[str, Any]:
+    compact = {key: run[key] for key in RUN_FIELDS if key in run}
+    compact["repository"] = {"full_name": repository}
+    return compact

@@ -1,0 +1,22 @@
+"""Recorded GitHub API responses for ``pipeledger demo``: two repositories of an ``acme``
+organization, built from the shapes of GitHub's own API examples (see tests/github)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from importlib import resources
+
+from pipeledger.adapter import CollectRequest, DemoScenario
+
+# The demo records events as if they came from github.com, whatever port serves them.
+DEMO_ENVIRON = {"GITHUB_TOKEN": "demo-not-a-real-token", "PIPELEDGER_GITHUB_INSTANCE": "github.com"}
+
+
+def scenario() -> DemoScenario:
+    responses: dict[str, object] = {}
+    for entry in sorted(resources.files(__name__).iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            responses.update(json.loads(entry.read_text(encoding="utf-8")))
+    request = CollectRequest(owners=("acme",), since=datetime(2026, 5, 1, tzinfo=UTC))
+    return DemoScenario(request=request, responses=responses, environ=DEMO_ENVIRON)

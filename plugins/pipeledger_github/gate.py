@@ -1,0 +1,143 @@
+"""Evidence for the GitHub Actions job that is running now: its run, the deployments it made,
+their approvals and the reviews of the deployed commit, fetched in a handful of calls and
+normalized exactly as ``collect`` would record them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pipeledger.adapter import GateEvidence
+from pipeledger.errors import MalformedResponse, UsageError
+from pipeledger.events import AuditEvent, EventKind
+from pipeledger_github.context import RepoContext
+from pipeledger_github.fields import time_field
+from pipeledger_github.normalize import deployment_events, deployment_run_id, run_event
+from pipeledger_github.provenance import Provenance
+
+Item = Mapping[str, Any]
+CI_VARIABLES = ("GITHUB_RUN_ID", "GITHUB_REPOSITORY")
+
+
+def job_identity(environ: Mapping[str, str]) -> tuple[str, str, str | None]:
+    """(repository, run id, commit) of the running job, from the Actions variables."""
+    missing = [name for name in CI_VARIABLES if not environ.get(name)]
+    if missing:
+        raise UsageError(
+            f"Not inside a GitHub Actions job: {', '.join(missing)} not set.",
+            "Run `pipeledger check` as a step of the deploy job, or use `pipeledger audit` to"
+            " evaluate recorded history.",
+        )
+    return environ["GITHUB_REPOSITORY"], environ["GITHUB_RUN_ID"], environ.get("GITHUB_SHA")
+
+
+def collect_evidence(
+    context: RepoContext, run_id: str, sha: str | None, environment: str | None
+) -> list[AuditEvent]:
+    """The run (1 call), its approvals (1), its deployments (1 + 1 per deployment), the pull
+    requests of the commit (1) and their reviews (1 per merged pull request)."""
+    page = context.client.run(context.repository, run_id)
+    if not page.items:
+        raise MalformedResponse(f"GitHub returned no body for run {run_id}.")
+    run = page.items[0]
+    events = context.normalized(
+        lambda: run_event(
+            run, context.instance, repository=context.repository, oddities=context.oddities
+        ),
+        "workflow run",
+    )
+    commit = sha or _text(run.get("head_sha"))
+    made = _deployments_of_run(context, run, run_id, commit, environment)
+    provenance = Provenance(context)
+    events += provenance.approvals(run, [deployment for deployment, _ in made])
+    for deployment, statuses in made:
+        events += _deployment(context, deployment, statuses)
+        events += provenance.reviews(deployment)
+    if not made and commit:
+        events += provenance.reviews({"sha": commit})
+    return events
+
+
+def _deployments_of_run(
+    context: RepoContext,
+    run: Item,
+    run_id: str,
+    sha: str | None,
+    environment: str | None,
+) -> list[tuple[Item, list[Item]]]:
+    """Deployments of the commit (to the environment) created since the run began whose
+    statuses point at this run."""
+    if not sha:
+        return []
+    params = {"sha": sha} | ({"environment": environment} if environment else {})
+    path = f"{context.client.repos_path(context.repository)}/deployments"
+    started = time_field(run, "created_at")
+    made = []
+    for deployment in context.client.items(path, params):
+        created = time_field(deployment, "created_at")
+        if started is not None and created is not None and created < started:
+            continue
+        statuses = context.client.statuses(context.repository, str(deployment.get("id"))).items
+        if deployment_run_id(statuses) == run_id:
+            made.append((deployment, statuses))
+    return made
+
+
+def _deployment(context: RepoContext, deployment: Item, statuses: list[Item]) -> list[AuditEvent]:
+    return context.normalized(
+        lambda: deployment_events(
+            deployment,
+            statuses,
+            context.instance,
+            repository=context.repository,
+            oddities=context.oddities,
+        ),
+        "deployment",
+    )
+
+
+def team_members(
+    context: RepoContext, teams: Sequence[str], events: Sequence[AuditEvent]
+) -> dict[str, frozenset[str]]:
+    """For each team the policy names (``slug`` or ``org/slug``), which of the people in the
+    evidence are active members: one membership call per (team, person)."""
+    people = sorted(
+        {
+            event.actor.login
+            for event in events
+            if event.actor.login
+            and event.kind in (EventKind.DEPLOYMENT_APPROVAL, EventKind.CHANGE_REVIEW)
+        }
+    )
+    owner = context.repository.split("/", 1)[0]
+    members: dict[str, frozenset[str]] = {}
+    for team in teams:
+        org, _, slug = team.rpartition("/")
+        found = {
+            login
+            for login in people
+            if context.client.team_membership_state(org or owner, slug, login) == "active"
+        }
+        members[team] = frozenset(found)
+    return members
+
+
+def evidence(
+    context: RepoContext,
+    run_id: str,
+    sha: str | None,
+    environment: str | None,
+    teams: Sequence[str],
+) -> GateEvidence:
+    events = collect_evidence(context, run_id, sha, environment)
+    context.flush_notices()
+    return GateEvidence(
+        run_id=run_id,
+        environment=environment,
+        events=events,
+        team_members=team_members(context, teams, events),
+    )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,97 @@
+"""A deployment's provenance: the environment approvals of the run that made it and the
+reviews of the pull request that brought the deployed commit, each fetched once per collection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pipeledger.events import AuditEvent
+from pipeledger_github.context import RepoContext
+from pipeledger_github.errors import NotFound, Unprocessable
+from pipeledger_github.normalize import approval_events, review_events
+
+Item = Mapping[str, Any]
+
+
+class Provenance:
+    def __init__(self, context: RepoContext) -> None:
+        self.ctx = context
+        self._approvals_done: set[str] = set()
+        self._pulls: dict[str, list[Item]] = {}
+        self._reviews: dict[int, list[Item]] = {}
+
+    def approvals(
+        self, run: Item, deployments: Sequence[Item], *, again: bool = False
+    ) -> list[AuditEvent]:
+        """One ``/approvals`` call per run per collection (``again`` after its deployments
+        changed, as approvals arrive while a deployment waits)."""
+        run_id = str(run.get("id"))
+        if run_id in self._approvals_done and not again:
+            return []
+        self._approvals_done.add(run_id)
+        try:
+            approvals = self.ctx.client.approvals(self.ctx.repository, run_id)
+        except NotFound:
+            self.ctx.oddities.note(f"run {run_id} is gone; its approvals cannot be read.")
+            return []
+        return self.ctx.normalized(
+            lambda: approval_events(
+                approvals,
+                run,
+                deployments,
+                self.ctx.instance,
+                repository=self.ctx.repository,
+                oddities=self.ctx.oddities,
+            ),
+            "approval list",
+        )
+
+    def reviews(self, deployment: Item) -> list[AuditEvent]:
+        """Reviews of every merged pull request that contains the deployed commit."""
+        sha = deployment.get("sha")
+        if not isinstance(sha, str) or not sha:
+            return []
+        events: list[AuditEvent] = []
+        for pull in self._merged_pulls(sha):
+            number = pull.get("number")
+            if not isinstance(number, int):
+                continue
+            events += self._review_events(pull, self._reviews_of(number), deployment)
+        return events
+
+    def _review_events(self, pull: Item, reviews: list[Item], deployment: Item) -> list[AuditEvent]:
+        return self.ctx.normalized(
+            lambda: review_events(
+                pull,
+                reviews,
+                deployment,
+                self.ctx.instance,
+                repository=self.ctx.repository,
+                oddities=self.ctx.oddities,
+            ),
+            "pull request",
+        )
+
+    def _merged_pulls(self, sha: str) -> list[Item]:
+        if sha not in self._pulls:
+            try:
+                pulls = self.ctx.client.commit_pulls(self.ctx.repository, sha)
+            except (NotFound, Unprocessable):
+                self.ctx.oddities.note(
+                    f"deployed commit {sha[:12]} is no longer in the repository; the review"
+                    " of its pull request cannot be read."
+                )
+                pulls = []
+            self._pulls[sha] = [pull for pull in pulls if pull.get("merged_at")]
+        return self._pulls[sha]
+
+    def _reviews_of(self, number: int) -> list[Item]:
+        if number not in self._reviews:
+            try:
+                self._reviews[number] = self.ctx.client.reviews(self.ctx.repository, number)
+            except NotFound:
+                self.ctx.oddities.note(f"pull request #{number} is gone; its reviews are skipped.")
+                self._reviews[number] = []
+        return self._reviews[number]
