@@ -101,6 +101,9 @@ def _parse(path: str, text: str) -> LocatedDocument:
         line = mark.line + 1 if mark else 1
         column = f", column {mark.column + 1}" if mark else ""
         problem = str(getattr(error, "problem", None) or "invalid YAML")
+        context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+        if context and context_mark is not None and context_mark.line + 1 != line:
+            problem += f" ({context} started on line {context_mark.line + 1})"
         raise PolicyError(
             path,
             [
@@ -128,7 +131,7 @@ def _schema_problems(document: LocatedDocument) -> list[Problem]:
     validator = jsonschema.Draft202012Validator(schema)
     problems = []
     for error in validator.iter_errors(document.data):
-        pointer, message, remedy = describe(error)
+        pointer, message, remedy = describe(error, schema)
         line = document.key_lines.get(pointer) or document.line_of(pointer)
         problems.append(Problem(line, pointer, message, remedy))
     return problems

@@ -48,15 +48,28 @@ def pointer_of(path: Sequence[Any]) -> str:
     return "".join(f"/{escape_token(str(part))}" for part in path)
 
 
-def describe(error: ValidationError) -> tuple[str, str, str]:
-    """``(pointer, message, remedy)`` for one schema error."""
+def describe(error: ValidationError, root: Mapping[str, Any]) -> tuple[str, str, str]:
+    """``(pointer, message, remedy)`` for one schema error; ``root`` resolves local refs."""
     pointer = pointer_of(error.absolute_path)
     schema = error.schema if isinstance(error.schema, Mapping) else {}
+    if error.validator == "required":
+        schema = {**schema, "properties": _resolved(schema.get("properties", {}), root)}
     hint = str(schema.get("description") or "")
     handler = _HANDLERS.get(str(error.validator))
     if handler is not None:
         return handler(error, pointer, schema, hint)
     return pointer, error.message, f"Write {hint}." if hint else "See policy.v1.schema.json."
+
+
+def _resolved(properties: Mapping[str, Any], root: Mapping[str, Any]) -> dict[str, Any]:
+    """Property schemas with a local ``$ref`` replaced by what it points to."""
+    resolved: dict[str, Any] = {}
+    for name, sub in properties.items():
+        ref = sub.get("$ref", "") if isinstance(sub, Mapping) else ""
+        if ref.startswith("#/$defs/"):
+            sub = {**root["$defs"].get(ref.removeprefix("#/$defs/"), {}), **sub}
+        resolved[name] = sub
+    return resolved
 
 
 def _additional(
@@ -107,7 +120,8 @@ def _type(error: ValidationError, pointer: str, schema: Any, hint: str) -> tuple
     names = [expected] if isinstance(expected, str) else list(expected)
     wanted = " or ".join(_EXPECTED.get(n, n) for n in names)
     got = _JSON_TYPES.get(type(error.instance), type(error.instance).__name__)
-    message = f"expected {wanted}, got {got} ({_short(error.instance)})"
+    shown = "" if isinstance(error.instance, dict | list) else f" ({_short(error.instance)})"
+    message = f"expected {wanted}, got {got}{shown}"
     remedy = f"Write {hint}." if hint else f"Write {wanted}."
     if "string" in names and isinstance(error.instance, int | float | bool):
         # YAML reads 06:00 as 360 (base 60) and yes/on as true: quotes keep text as text.
