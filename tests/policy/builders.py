@@ -176,8 +176,6 @@ def rule_yaml(body: str) -> str:
     return "version: 1\nrules:\n" + body
 
 
-
-
 def judge(
     loaded: LoadedPolicy,
     events: Iterable[AuditEvent],

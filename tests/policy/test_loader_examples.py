@@ -72,9 +72,13 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", ["check", "audit"])
-def test_cli_exits_2_with_location(command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_exits_2_with_location(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = EXAMPLES / "invalid" / "bad-severity.yml"
-    code = main([command, "--policy", str(path), "--sink", f"sqlite:///{tmp_path}/l.db"], environ={})
+    code = main(
+        [command, "--policy", str(path), "--sink", f"sqlite:///{tmp_path}/l.db"], environ={}
+    )
     assert code == ExitCode.USAGE
     err = capsys.readouterr().err
     assert re.search(r"bad-severity\.yml:6: at /rules/0/severity: 'fatal' is not allowed", err)

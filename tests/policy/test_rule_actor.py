@@ -8,7 +8,16 @@ import pytest
 
 from pipeledger.events import EventKind
 from pipeledger.policy.loader import LoadedPolicy
-from tests.policy.builders import actor, deployment, judge, make, messages, policy_from, rule_yaml, run
+from tests.policy.builders import (
+    actor,
+    deployment,
+    judge,
+    make,
+    messages,
+    policy_from,
+    rule_yaml,
+    run,
+)
 
 NO_BOTS = """
   - id: no-bots
@@ -53,9 +62,10 @@ def test_allow_list_by_team_and_deny_beats_allow(tmp_path: Path) -> None:
     )
     teams = {"release": ["alice", "mallory"]}
     assert judge(loaded, [run(trigger="alice"), deployment()], teams).findings == []
-    assert "not on this rule's allow list" in messages(
-        judge(loaded, [run(trigger="eve"), deployment()], teams)
-    )[0]
+    assert (
+        "not on this rule's allow list"
+        in messages(judge(loaded, [run(trigger="eve"), deployment()], teams))[0]
+    )
     assert "deny list" in messages(judge(loaded, [run(trigger="mallory"), deployment()], teams))[0]
 
 

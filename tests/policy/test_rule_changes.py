@@ -63,7 +63,9 @@ def drift(tmp_path: Path) -> LoadedPolicy:
 
 def test_admin_grant_by_someone_not_allowed(permissions: LoadedPolicy) -> None:
     [finding] = judge(permissions, [grant("admin", "write")]).findings
-    assert finding.message == "mallory gave user eve the admin role (was write) in octo-org/octo-repo."
+    assert (
+        finding.message == "mallory gave user eve the admin role (was write) in octo-org/octo-repo."
+    )
     assert finding.severity.value == "warning" and finding.subject.kind == "permission.change"
 
 
@@ -110,7 +112,9 @@ def test_weakened_protection(drift: LoadedPolicy, before: Any, after: Any, reaso
     [
         protection({"required_approving_review_count": 1}, {"required_approving_review_count": 2}),
         protection({"enforce_admins": False}, {"enforce_admins": True}),
-        protection({"required_approving_review_count": 1}, {"required_approving_review_count": 0}, "dev"),
+        protection(
+            {"required_approving_review_count": 1}, {"required_approving_review_count": 0}, "dev"
+        ),
     ],
 )
 def test_strengthened_or_untracked(drift: LoadedPolicy, event: AuditEvent) -> None:

@@ -124,4 +124,6 @@ def test_freeze_wins_over_an_allowed_window(tmp_path: Path) -> None:
 
 def test_unknown_time_zone_suggests_the_right_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="Did you mean Europe/Berlin"):
-        policy_from(tmp_path, rule_yaml(WEEKDAYS.format(zone="Europe/Berlinn", hours="06:00-20:00")))
+        policy_from(
+            tmp_path, rule_yaml(WEEKDAYS.format(zone="Europe/Berlinn", hours="06:00-20:00"))
+        )

@@ -129,14 +129,17 @@ def test_status_events_of_one_deployment_are_judged_once(policy: LoadedPolicy) -
 def test_allowed_approvers_by_team(tmp_path: Path) -> None:
     loaded = policy_from(
         tmp_path,
-        rule_yaml(RULE + "    min_approvals: 2\n    approvers: {teams: [release], users: [ops-*]}\n"),
+        rule_yaml(
+            RULE + "    min_approvals: 2\n    approvers: {teams: [release], users: [ops-*]}\n"
+        ),
     )
     teams = {"release": ["Carol"]}
     base = [run(), deployment(), approval("carol")]
     assert "has 1" in messages(judge(loaded, base, teams))[0]
-    assert "dave approved but is not an allowed approver" in messages(
-        judge(loaded, [*base, approval("dave")], teams)
-    )[0]
+    assert (
+        "dave approved but is not an allowed approver"
+        in messages(judge(loaded, [*base, approval("dave")], teams))[0]
+    )
     assert judge(loaded, [*base, approval("ops-erin")], teams).findings == []
 
 

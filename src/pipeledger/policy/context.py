@@ -38,6 +38,9 @@ class DeploymentContext:
 
     @property
     def deployment_key(self) -> str:
+        if self.pending:
+            # The gate's deployment does not exist yet: name it by run, attempt, environment.
+            return f"pending:{self.deployment.source.native_id}"
         return self.deployment.correlation.get("deployment_id") or self.deployment.id
 
     @property

@@ -101,7 +101,10 @@ def _parse(path: str, text: str) -> LocatedDocument:
         line = mark.line + 1 if mark else 1
         column = f", column {mark.column + 1}" if mark else ""
         problem = str(getattr(error, "problem", None) or "invalid YAML")
-        context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+        context, context_mark = (
+            getattr(error, "context", None),
+            getattr(error, "context_mark", None),
+        )
         if context and context_mark is not None and context_mark.line + 1 != line:
             problem += f" ({context} started on line {context_mark.line + 1})"
         raise PolicyError(

@@ -37,9 +37,27 @@ class Window:
         )
 
     def describe(self) -> str:
-        days = ", ".join(DAYS[d].capitalize() for d in sorted(self.days))
+        days = _day_ranges(sorted(self.days))
         end = self.end.strftime("%H:%M") if self.end else "24:00"
         return f"{days} {self.start:%H:%M}-{end}"
+
+
+def _day_ranges(days: list[int]) -> str:
+    """``[0, 1, 2, 3, 4, 6]`` -> ``Mon-Fri, Sun``."""
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(_run_name(run) for run in runs)
+
+
+def _run_name(run: list[int]) -> str:
+    first, last = DAYS[run[0]].capitalize(), DAYS[run[-1]].capitalize()
+    if len(run) == 1:
+        return first
+    return f"{first}-{last}" if len(run) > 2 else f"{first}, {last}"
 
 
 @dataclass(frozen=True)
