@@ -35,7 +35,9 @@ RULES = """
 """
 
 
-def build_report(loaded: LoadedPolicy, evaluation: Evaluation, fail_on: FailOn = FailOn.ERROR) -> Report:
+def build_report(
+    loaded: LoadedPolicy, evaluation: Evaluation, fail_on: FailOn = FailOn.ERROR
+) -> Report:
     return Report(
         command="audit",
         policy=loaded.policy,
@@ -101,7 +103,9 @@ def test_github_keeps_ten_errors_and_a_notice_for_the_rest(loaded: LoadedPolicy)
     notices = [line for line in lines if line.startswith("::notice ")]
     assert len(errors) == 10 and len(warnings) == 10 and len(notices) == 10
     assert "7 more finding(s)" in notices[-1]  # 36 findings, 29 shown
-    assert errors[0].startswith("::error title=pipeledger prod-approval,file=policies/policy.yml,line=")
+    assert errors[0].startswith(
+        "::error title=pipeledger prod-approval,file=policies/policy.yml,line="
+    )
 
 
 def test_github_escapes_workflow_command_data() -> None:

@@ -4,7 +4,6 @@ happened outside any gate are found too. Exits 1 when findings reach ``--fail-on
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,13 +16,9 @@ from pipeledger.cli.findings_output import (
     require_policy,
 )
 from pipeledger.errors import ExitCode, UsageError
-from pipeledger.events import AuditEvent, EventKind
-from pipeledger.policy.context import CONTEXT_KINDS, assemble, build_index
-from pipeledger.policy.engine import Evaluation, evaluate
+from pipeledger.policy.audit import audit_ledger
 from pipeledger.policy.loader import LoadedPolicy, load_policy
-from pipeledger.policy.rules.base import EvaluationEnv
 from pipeledger.report.model import OutputFormat, Report
-from pipeledger.sink import EventFilter, Ledger
 from pipeledger.timeutil import parse_when
 
 DEFAULTS: dict[str, Any] = {
@@ -79,43 +74,6 @@ def run(args: argparse.Namespace, context: Context) -> int:
     )
     emit(report, targets, context)
     return int(ExitCode.VIOLATIONS if failed else ExitCode.OK)
-
-
-def audit_ledger(
-    loaded: LoadedPolicy,
-    ledger: Ledger,
-    since: datetime | None,
-    until: datetime | None,
-    *,
-    keep_subjects: bool = False,
-) -> Evaluation:
-    """Deployments (and single events) in ``[since, until)``, judged with everything the
-    ledger knows about them, whenever it happened."""
-    event_kinds = {k for rule in loaded.rules for k in rule.event_kinds}
-    judges_deployments = any(rule.judges_deployments for rule in loaded.rules)
-    kinds = set(event_kinds) | (set(CONTEXT_KINDS) if judges_deployments else set())
-    events = [record.event for record in ledger.records(EventFilter(kinds=tuple(sorted(kinds))))]
-    contexts = (
-        [ctx for ctx in assemble(build_index(events)) if _within(ctx.when, since, until)]
-        if judges_deployments
-        else []
-    )
-    singles = _singles(events, event_kinds, since, until)
-    env = EvaluationEnv(dict(loaded.policy.teams))
-    return evaluate(loaded, contexts, singles, env, keep_subjects=keep_subjects)
-
-
-def _singles(
-    events: Iterable[AuditEvent],
-    kinds: set[EventKind],
-    since: datetime | None,
-    until: datetime | None,
-) -> list[AuditEvent]:
-    return [e for e in events if e.kind in kinds and _within(e.occurred_at, since, until)]
-
-
-def _within(moment: datetime, since: datetime | None, until: datetime | None) -> bool:
-    return (since is None or moment >= since) and (until is None or moment < until)
 
 
 def _unresolved_teams(loaded: LoadedPolicy) -> list[str]:

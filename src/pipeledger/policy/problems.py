@@ -67,8 +67,9 @@ def _resolved(properties: Mapping[str, Any], root: Mapping[str, Any]) -> dict[st
     for name, sub in properties.items():
         ref = sub.get("$ref", "") if isinstance(sub, Mapping) else ""
         if ref.startswith("#/$defs/"):
-            sub = {**root["$defs"].get(ref.removeprefix("#/$defs/"), {}), **sub}
-        resolved[name] = sub
+            resolved[name] = {**root["$defs"].get(ref.removeprefix("#/$defs/"), {}), **sub}
+        else:
+            resolved[name] = sub
     return resolved
 
 
