@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any

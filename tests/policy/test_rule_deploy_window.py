@@ -73,7 +73,8 @@ def test_window_past_midnight(tmp_path: Path, at: str, ok: bool) -> None:
     loaded = policy_from(
         tmp_path,
         rule_yaml(
-            '  - id: night\n    type: deploy-window\n    allow: [{days: [fri], hours: "22:00-02:00"}]\n'
+            "  - id: night\n    type: deploy-window\n"
+            '    allow: [{days: [fri], hours: "22:00-02:00"}]\n'
         ),
     )
     assert (judge(loaded, [deployment(run_id=None, at=at)]).findings == []) is ok

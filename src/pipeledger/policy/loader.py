@@ -36,11 +36,14 @@ class PolicyError(ConfigError):
         lines = "\n".join("  " + p.render(path) for p in ordered)
         count = f"{len(ordered)} problem{'s' if len(ordered) != 1 else ''}"
         super().__init__(
-            f"The policy file {path} has {count}:\n{lines}\n",
+            f"The policy file {path} has {count}:\n{lines}",
             "Fix the file; schemas/policy.v1.schema.json describes every key.",
         )
         self.path = path
         self.problems = ordered
+
+    def describe(self) -> str:
+        return f"{self.message}\n{self.remedy}"
 
 
 @dataclass(frozen=True)
