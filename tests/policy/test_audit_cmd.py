@@ -78,3 +78,22 @@ def test_audit_warns_about_teams_it_cannot_resolve(tmp_path: Path) -> None:
 def test_audit_of_an_empty_ledger_passes(tmp_path: Path) -> None:
     code, report, _ = audit(tmp_path)
     assert code == 0 and report["evaluated"] == {"deployments": 0, "events": 0}
+
+
+def test_bad_output_options_are_usage_errors(tmp_path: Path) -> None:
+    for extra in (["--output", "nope=x.txt"], ["--output", "sarif"], ["--format", "xml"]):
+        err = io.StringIO()
+        argv = ["audit", "--policy", BASELINE, "--sink", f"sqlite:///{tmp_path}/l.db", *extra]
+        assert main(argv, environ={}, stdout=io.StringIO(), stderr=err) == 2, extra
+        assert "pipeledger: error:" in err.getvalue()
+
+
+def test_policy_is_required(tmp_path: Path) -> None:
+    err = io.StringIO()
+    code = main(
+        ["audit", "--sink", f"sqlite:///{tmp_path}/l.db"],
+        environ={},
+        stdout=io.StringIO(),
+        stderr=err,
+    )
+    assert code == 2 and "audit needs --policy FILE" in err.getvalue()

@@ -45,9 +45,15 @@ def audit_ledger(
     *,
     keep_subjects: bool = False,
 ) -> Evaluation:
+    kinds = needed_kinds(loaded)
     with collector_paused():
-        selection = EventFilter(kinds=needed_kinds(loaded))
-        events = [record.event for record in ledger.records(selection)]
+        if set(CONTEXT_KINDS) <= set(kinds):
+            # Deployment rules need nearly every record; reading all in chain order is
+            # faster than a kind filter, which makes the store sort them back by seq.
+            records = ledger.records(EventFilter())
+            events = [r.event for r in records if r.event.kind in kinds]
+        else:
+            events = [r.event for r in ledger.records(EventFilter(kinds=kinds))]
         return audit_events(loaded, events, since, until, keep_subjects=keep_subjects)
 
 

@@ -104,21 +104,34 @@ def repository_of(event: AuditEvent) -> str | None:
     return f"{event.scope.owner}/{event.scope.repository}"
 
 
+# (owner, repository, id): ids such as run ids are unique only within a repository.
+Key = tuple[str, str | None, str]
+Table = dict[Key, list[AuditEvent]]
+
+
+def _key(event: AuditEvent, value: str) -> Key:
+    return (event.scope.owner, event.scope.repository, value)
+
+
+def _table() -> Table:
+    return defaultdict(list)
+
+
 @dataclass
 class EventIndex:
     """Context events by the keys deployments are joined on."""
 
-    runs: dict[str, list[AuditEvent]] = field(default_factory=lambda: defaultdict(list))
-    approvals: dict[str, list[AuditEvent]] = field(default_factory=lambda: defaultdict(list))
-    reviews_by_link: dict[str, list[AuditEvent]] = field(default_factory=lambda: defaultdict(list))
-    reviews_by_pull: dict[str, list[AuditEvent]] = field(default_factory=lambda: defaultdict(list))
-    deployments: dict[str, list[AuditEvent]] = field(default_factory=lambda: defaultdict(list))
+    runs: Table = field(default_factory=_table)
+    approvals: Table = field(default_factory=_table)
+    reviews_by_link: Table = field(default_factory=_table)
+    reviews_by_pull: Table = field(default_factory=_table)
+    deployments: Table = field(default_factory=_table)
 
     def add(self, event: AuditEvent) -> None:
         kind = event.kind
         if kind is EventKind.DEPLOYMENT:
             key = event.correlation.get("deployment_id") or event.id
-            self.deployments[f"{repository_of(event)}#{key}"].append(event)
+            self.deployments[_key(event, key)].append(event)
         elif kind is EventKind.PIPELINE_RUN:
             self._add_keyed(self.runs, event, event.correlation.get("run_id"))
         elif kind is EventKind.DEPLOYMENT_APPROVAL:
@@ -126,19 +139,16 @@ class EventIndex:
         elif kind is EventKind.CHANGE_REVIEW:
             self._add_review(event)
 
-    def _add_keyed(
-        self, table: dict[str, list[AuditEvent]], event: AuditEvent, key: str | None
-    ) -> None:
+    def _add_keyed(self, table: Table, event: AuditEvent, key: str | None) -> None:
         if key:
-            table[f"{repository_of(event)}#{key}"].append(event)
+            table[_key(event, key)].append(event)
 
     def _add_review(self, event: AuditEvent) -> None:
-        repo = repository_of(event)
         for link in _review_links(event):
-            self.reviews_by_link[f"{repo}#{link}"].append(event)
+            self.reviews_by_link[_key(event, link)].append(event)
         pull = event.correlation.get("pull_request")
         if pull:
-            self.reviews_by_pull[f"{repo}#{pull}"].append(event)
+            self.reviews_by_pull[_key(event, pull)].append(event)
 
 
 def _review_links(event: AuditEvent) -> set[str]:
@@ -175,19 +185,18 @@ def _context(
     ordered = sorted(group, key=lambda e: (e.action != "created", e.occurred_at))
     head = ordered[0]
     environment = next((e.scope.environment for e in ordered if e.scope.environment), None)
-    repo = repository_of(head)
-    run = _run_for(head, index, repo)
+    run = _run_for(head, index)
     sha = head.sha or (run.sha if run else None)
     return DeploymentContext(
         deployment=head,
         when=head.occurred_at,
         environment=environment,
-        repository=repo,
+        repository=repository_of(head),
         ref=_deployed_ref(head, run),
         sha=sha,
         run=run,
-        approvals=_approvals_for(head, environment, index, repo),
-        reviews=_reviews_for(head, sha, index, repo),
+        approvals=_approvals_for(head, environment, index),
+        reviews=_reviews_for(head, sha, index),
         statuses=tuple(ordered),
         pending=pending,
     )
@@ -201,11 +210,11 @@ def _deployed_ref(deployment: AuditEvent, run: AuditEvent | None) -> str | None:
     return deployment.ref or (run.ref if run else None)
 
 
-def _run_for(deployment: AuditEvent, index: EventIndex, repo: str | None) -> AuditEvent | None:
+def _run_for(deployment: AuditEvent, index: EventIndex) -> AuditEvent | None:
     run_id = deployment.correlation.get("run_id")
     if not run_id:
         return None
-    attempts = index.runs.get(f"{repo}#{run_id}", [])
+    attempts = index.runs.get(_key(deployment, run_id), [])
     wanted = deployment.correlation.get("run_attempt")
     if wanted:
         attempts = [e for e in attempts if e.correlation.get("run_attempt") in (wanted, None)]
@@ -220,7 +229,7 @@ def _attempt_number(event: AuditEvent) -> int:
 
 
 def _approvals_for(
-    deployment: AuditEvent, environment: str | None, index: EventIndex, repo: str | None
+    deployment: AuditEvent, environment: str | None, index: EventIndex
 ) -> tuple[AuditEvent, ...]:
     run_id = deployment.correlation.get("run_id")
     if not run_id:
@@ -231,7 +240,7 @@ def _approvals_for(
         sorted(
             (
                 e
-                for e in index.approvals.get(f"{repo}#{run_id}", [])
+                for e in index.approvals.get(_key(deployment, run_id), [])
                 if (e.scope.environment is None or e.scope.environment.lower() == env)
                 and (attempt is None or e.correlation.get("run_attempt") in (attempt, None))
             ),
@@ -241,18 +250,18 @@ def _approvals_for(
 
 
 def _reviews_for(
-    deployment: AuditEvent, sha: str | None, index: EventIndex, repo: str | None
+    deployment: AuditEvent, sha: str | None, index: EventIndex
 ) -> tuple[AuditEvent, ...]:
     links = [f"sha:{sha}"] if sha else []
     if deployment.correlation.get("deployment_id"):
         links.append(f"deployment:{deployment.correlation['deployment_id']}")
     found: dict[str, AuditEvent] = {}
     for link in links:
-        for review in index.reviews_by_link.get(f"{repo}#{link}", []):
+        for review in index.reviews_by_link.get(_key(deployment, link), []):
             found[review.id] = review
             pull = review.correlation.get("pull_request")
             # Reviews name the commit they saw, not the merge commit: take the whole PR.
-            for sibling in index.reviews_by_pull.get(f"{repo}#{pull}", []) if pull else []:
+            for sibling in index.reviews_by_pull.get(_key(deployment, pull), []) if pull else []:
                 found[sibling.id] = sibling
     return tuple(sorted(found.values(), key=lambda e: e.occurred_at))
 

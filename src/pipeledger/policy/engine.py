@@ -56,10 +56,11 @@ def evaluate(
 ) -> Evaluation:
     results = [RuleResult(spec=rule.spec) for rule in loaded.rules]
     pairs = list(zip(loaded.rules, results, strict=True))
+    deployment_pairs = [(rule, result) for rule, result in pairs if rule.judges_deployments]
     for ctx in contexts:
         subject: Subject | None = None
-        for rule, result in pairs:
-            if not rule.judges_deployments or not rule.selects_deployment(ctx):
+        for rule, result in deployment_pairs:
+            if not rule.selects_deployment(ctx):
                 continue
             subject = subject or ctx.subject
             _record(result, rule, subject, rule.check_deployment(ctx, env), keep_subjects)
