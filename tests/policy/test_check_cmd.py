@@ -175,3 +175,22 @@ def test_without_environment_nothing_environment_scoped_applies(
     ]
     assert main(argv, environ=ENV, stdout=out, stderr=io.StringIO()) == 0
     assert json.loads(out.getvalue())["findings"] == []
+
+
+def test_options_from_environment_twins(
+    fake_platform: type[FakeGateAdapter], tmp_path: Path
+) -> None:
+    FakeGateAdapter.case = CASES[2]
+    out = io.StringIO()
+    environ = {
+        **ENV,
+        "PIPELEDGER_POLICY": BASELINE,
+        "PIPELEDGER_ENVIRONMENT": "production",
+        "PIPELEDGER_FORMAT": "gitlab",
+        "PIPELEDGER_OUTPUT": f"sarif={tmp_path}/a.sarif,json={tmp_path}/a.json",
+        "PIPELEDGER_SINK": f"sqlite:///{tmp_path}/l.db",
+        "PIPELEDGER_NOW": CASES[2].now,
+    }
+    assert main(["check"], environ=environ, stdout=out, stderr=io.StringIO()) == 1
+    assert [i["check_name"] for i in json.loads(out.getvalue())] == ["prod-refs"]
+    assert (tmp_path / "a.sarif").exists() and (tmp_path / "a.json").exists()
