@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Protocol
 
-from pipeledger.events import AuditEvent
+from pipeledger.events import Actor, AuditEvent
 from pipeledger.progress import Progress
 
 
@@ -113,6 +113,22 @@ class GateEvidence:
     team_members: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class CiJob:
+    """The running CI job as its variables describe it, known without any API call, so a
+    gate that cannot reach the API can still record who it turned away."""
+
+    platform: str
+    instance: str
+    owner: str
+    repository: str | None
+    run_id: str
+    run_attempt: str | None
+    actor: Actor
+    ref: str | None = None
+    sha: str | None = None
+
+
 class GateSource(ABC):
     """Optional second role of an adapter: evidence for the CI job that is running now."""
 
@@ -125,3 +141,7 @@ class GateSource(ABC):
     def gate_evidence(self, environment: str | None, teams: Sequence[str]) -> GateEvidence:
         """Read the job from the CI variables in ``settings.environ`` and fetch its evidence;
         raise PlatformError / PermissionDenied (the gate then fails closed)."""
+
+    def ci_job(self) -> CiJob | None:
+        """The job from the CI variables alone; None when the adapter cannot tell."""
+        return None

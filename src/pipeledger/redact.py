@@ -51,6 +51,10 @@ class SecretMasker:
         if len(secret) >= 4:
             self._secrets.add(secret)
 
+    def values(self) -> list[str]:
+        """The secrets themselves, for a CI's own masking command (``::add-mask::``)."""
+        return sorted(self._secrets)
+
     def mask(self, text: str) -> str:
         for secret in sorted(self._secrets, key=len, reverse=True):
             text = text.replace(secret, MASK)

@@ -1,0 +1,231 @@
+"""``pipeledger check``: the deploy gate inside a CI job. Fetches the running job's evidence
+through the platform's adapter, records it with the verdict, evaluates the policy and exits
+0 (pass), 1 (violations), 2 (policy or usage error) or 3 (platform failure, fail closed)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pipeledger import registry
+from pipeledger.adapter import AdapterSettings, CiJob, GateEvidence, GateSource
+from pipeledger.cli.context import Context, add_sink_option
+from pipeledger.cli.findings_output import (
+    Target,
+    add_policy_options,
+    emit,
+    parse_fail_on,
+    parse_targets,
+    require_policy,
+)
+from pipeledger.errors import ExitCode, PlatformError, SinkError, UsageError
+from pipeledger.events import AuditEvent
+from pipeledger.policy.context import team_members_lower
+from pipeledger.policy.engine import Evaluation, evaluate
+from pipeledger.policy.gate import Decision, decision_event, gate_contexts, job_from_run, run_event
+from pipeledger.policy.loader import LoadedPolicy, load_policy
+from pipeledger.policy.model import FailOn
+from pipeledger.policy.rules.base import EvaluationEnv
+from pipeledger.report.model import OutputFormat, Report
+from pipeledger.timeutil import parse_when
+
+DEFAULTS: dict[str, Any] = {
+    "policy": None,
+    "environment": None,
+    "platform": None,
+    "api_url": None,
+    "sink": [],
+    "format": "text",
+    "output": [],
+    "fail_on": "error",
+    "fail_open": False,
+    "timeout": 30.0,
+    "max_wait": 60.0,
+    "now": None,
+}
+
+
+def register(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "check", help="gate the current CI job's deployment against a policy"
+    )
+    add_policy_options(parser)
+    parser.add_argument("--environment", help="the environment this job deploys to")
+    parser.add_argument("--platform", help="adapter to use (default: detected from the CI)")
+    parser.add_argument("--api-url", help="API root (default: the CI's own variable)")
+    parser.add_argument(
+        "--fail-open",
+        action="store_const",
+        const=True,
+        help="if the platform cannot be reached, warn and exit 0 instead of failing closed",
+    )
+    parser.add_argument("--timeout", type=float, help="seconds per HTTP request")
+    parser.add_argument("--max-wait", type=float, help="longest rate-limit wait in seconds")
+    # For tests and rehearsals only: judge deploy windows at this time instead of now.
+    parser.add_argument("--now", help=argparse.SUPPRESS)
+    add_sink_option(parser)
+    return parser
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One ``check`` invocation: what it was asked and what it has loaded."""
+
+    args: argparse.Namespace
+    context: Context
+    loaded: LoadedPolicy
+    targets: list[Target]
+    fail_on: FailOn
+    now: datetime
+
+    @property
+    def environment(self) -> str | None:
+        return self.args.environment  # type: ignore[no-any-return]
+
+    def details(self) -> dict[str, Any]:
+        details: dict[str, Any] = {
+            "fail_on": self.fail_on.value,
+            "fail_open": bool(self.args.fail_open),
+        }
+        if self.args.now:
+            details["clock_overridden"] = True
+        return details
+
+    def report(
+        self, decision: Decision, evaluation: Evaluation | None, error: str | None = None
+    ) -> Report:
+        return Report(
+            command="check",
+            policy=self.loaded.policy,
+            decision=decision.value,
+            fail_on=self.fail_on,
+            evaluation=evaluation,
+            generated_at=self.now,
+            environment=self.environment,
+            error=error,
+        )
+
+    def decision_record(
+        self, job: CiJob, decision: Decision, evaluation: Evaluation | None, extra: dict[str, Any]
+    ) -> AuditEvent:
+        return decision_event(
+            job,
+            environment=self.environment,
+            decision=decision,
+            now=self.now,
+            policy=self.loaded.policy,
+            evaluation=evaluation,
+            details={**self.details(), **extra},
+        )
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    policy_path = require_policy(args, "check")
+    gate = Gate(
+        args=args,
+        context=context,
+        fail_on=parse_fail_on(args.fail_on),
+        targets=parse_targets(args.format, args.output),
+        loaded=load_policy(policy_path),
+        now=_now(args, context),
+    )
+    source = select_gate_source(args, context)
+    policy = gate.loaded.policy
+    teams = [t for t in policy.team_names() if t not in policy.teams]
+    try:
+        evidence = source.gate_evidence(args.environment, teams)
+        job = job_from_run(run_event(evidence))
+    except PlatformError as error:
+        return _platform_failure(gate, source, error)
+    evaluation = _evaluate(gate, evidence)
+    decision = Decision.FAIL if evaluation.fails(gate.fail_on) else Decision.PASS
+    record = gate.decision_record(job, decision, evaluation, {})
+    _record(gate, [*evidence.events, record])
+    emit(gate.report(decision, evaluation), gate.targets, context)
+    return int(ExitCode.VIOLATIONS if decision is Decision.FAIL else ExitCode.OK)
+
+
+def _evaluate(gate: Gate, evidence: GateEvidence) -> Evaluation:
+    contexts = gate_contexts(evidence, gate.environment, gate.now)
+    members = {**team_members_lower(evidence.team_members), **gate.loaded.policy.teams}
+    keep = any(t.output_format is OutputFormat.JUNIT for t in gate.targets)
+    return evaluate(
+        gate.loaded, contexts, evidence.events, EvaluationEnv(members), keep_subjects=keep
+    )
+
+
+def select_gate_source(args: argparse.Namespace, context: Context) -> GateSource:
+    """The adapter that is a gate source: the one named, or the one whose CI this is."""
+    settings = AdapterSettings(
+        api_url=args.api_url,
+        environ=context.environ,
+        request_timeout=float(args.timeout),
+        max_wait=float(args.max_wait),
+    )
+    names = [args.platform] if args.platform else registry.available_adapters()
+    skipped: list[str] = []
+    for name in names:
+        try:
+            adapter_class = registry.load_adapter(name)
+        except UsageError:
+            if args.platform:
+                raise
+            skipped.append(name)
+            continue
+        if not issubclass(adapter_class, GateSource):
+            if args.platform:
+                raise UsageError(f"The {name} adapter cannot act as a gate (no GateSource).")
+            continue
+        if args.platform or adapter_class.detects_ci(context.environ):
+            adapter = adapter_class.create(settings)
+            assert isinstance(adapter, GateSource)
+            return adapter
+    unloaded = f" ({', '.join(skipped)} could not be loaded)" if skipped else ""
+    raise UsageError(
+        f"check found no CI it recognises{unloaded}.",
+        "Run it inside a CI job (GitHub Actions, GitLab CI) or name the adapter with --platform.",
+    )
+
+
+def _platform_failure(gate: Gate, source: GateSource, error: PlatformError) -> int:
+    """Record and report the failure; fail closed (raise, exit 3) unless --fail-open."""
+    job = source.ci_job()
+    if job is not None:
+        record = gate.decision_record(job, Decision.ERROR, None, {"error": error.message})
+        try:
+            _record(gate, [record])
+        except SinkError as sink_error:
+            gate.context.err(
+                f"pipeledger: warning: the error decision was not recorded: {sink_error}"
+            )
+    files = [t for t in gate.targets if t.output_format is not OutputFormat.TEXT]
+    emit(gate.report(Decision.ERROR, None, error.describe()), files, gate.context)
+    if not gate.args.fail_open:
+        raise error
+    gate.context.err(
+        "pipeledger: WARNING: the gate could not judge this deployment and lets it through"
+        f" because of --fail-open: {error.describe()}"
+    )
+    return int(ExitCode.OK)
+
+
+def _record(gate: Gate, events: list[AuditEvent]) -> None:
+    sinks = gate.context.open_sinks(gate.args)
+    try:
+        sinks.append(events, {})
+    finally:
+        sinks.close()
+    for url, failure in sinks.failures.items():
+        gate.context.err(
+            f"pipeledger: warning: sink {url} failed: {failure.describe()} The decision is in"
+            " the ledger and reaches that sink on the next run."
+        )
+
+
+def _now(args: argparse.Namespace, context: Context) -> datetime:
+    if not args.now:
+        return datetime.now(UTC)
+    context.err(f"pipeledger: warning: the clock is set to {args.now} by --now/PIPELEDGER_NOW.")
+    return parse_when(args.now, option="--now")

@@ -1,0 +1,110 @@
+"""Options and output shared by ``check`` and ``audit``: the policy, ``--fail-on``, and the
+findings formats written to stdout (``--format``) and files (``--output FORMAT=PATH``)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeledger.cli.context import Context
+from pipeledger.errors import SinkError, UsageError
+from pipeledger.policy.model import FailOn
+from pipeledger.report import github, render
+from pipeledger.report.model import OutputFormat, Report
+
+FORMATS = ", ".join(f.value for f in OutputFormat)
+
+
+@dataclass(frozen=True)
+class Target:
+    output_format: OutputFormat
+    path: Path | None  # None: standard output
+
+
+def add_policy_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--policy", metavar="FILE", help="policy file (YAML)")
+    parser.add_argument("--format", help=f"findings format on stdout: {FORMATS} (default text)")
+    parser.add_argument(
+        "--output",
+        action="append",
+        metavar="FORMAT=PATH",
+        help="also write a format to a file; repeatable (e.g. sarif=results.sarif)",
+    )
+    parser.add_argument(
+        "--fail-on", help="lowest severity that fails: error (default), warning or never"
+    )
+
+
+def require_policy(args: argparse.Namespace, command: str) -> str:
+    if not args.policy:
+        raise UsageError(
+            f"{command} needs --policy FILE.",
+            "Start from examples/policies/baseline.yml (env PIPELEDGER_POLICY).",
+        )
+    return str(args.policy)
+
+
+def parse_fail_on(value: str) -> FailOn:
+    try:
+        return FailOn(value)
+    except ValueError:
+        raise UsageError(
+            f"--fail-on {value!r} is not a level.", "Use error, warning or never."
+        ) from None
+
+
+def parse_targets(stdout_format: str, outputs: Sequence[str]) -> list[Target]:
+    targets = [Target(_format(stdout_format, "--format"), None)]
+    for item in outputs:
+        name, sep, path = item.partition("=")
+        if not sep or not path:
+            raise UsageError(
+                f"--output {item!r} is not FORMAT=PATH.", "Write e.g. --output sarif=out.sarif."
+            )
+        targets.append(Target(_format(name, "--output"), Path(path)))
+    return targets
+
+
+def _format(name: str, option: str) -> OutputFormat:
+    try:
+        return OutputFormat(name.strip().lower())
+    except ValueError:
+        raise UsageError(f"{option} {name!r} is not a format.", f"Use one of: {FORMATS}.") from None
+
+
+def emit(report: Report, targets: Sequence[Target], context: Context) -> None:
+    """Write every requested format; GitHub's also fills the step summary and outputs."""
+    if any(t.output_format is OutputFormat.GITHUB for t in targets):
+        # Unmasked on purpose: these lines tell the runner what to mask from now on.
+        context.stdout.write(github.mask_commands(context.masker.values()))
+        _write_step_files(report, context)
+    for target in targets:
+        text = context.masker.mask(render(target.output_format, report))
+        if target.path is None:
+            context.stdout.write(text)
+        else:
+            _write(target.path, text)
+
+
+def _write_step_files(report: Report, context: Context) -> None:
+    files = github.step_files(report)
+    summary = context.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        _write(Path(summary), context.masker.mask(files.summary), append=True)
+    outputs = context.environ.get("GITHUB_OUTPUT")
+    if outputs:
+        lines = "".join(f"{key}={value}\n" for key, value in files.outputs.items())
+        _write(Path(outputs), lines, append=True)
+
+
+def _write(path: Path, text: str, *, append: bool = False) -> None:
+    try:
+        with path.open("a" if append else "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise SinkError(
+            f"Cannot write the findings file {path}: {error.strerror}.",
+            "Check that its directory exists and is writable.",
+        ) from None

@@ -1,0 +1,2 @@
+"""The policy engine: load a policy file, assemble deployments from events, evaluate rules
+into findings. Platform-neutral: it sees only audit events."""

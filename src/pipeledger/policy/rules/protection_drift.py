@@ -1,0 +1,104 @@
+"""``protection-drift``: branch or environment protection that was weakened or removed.
+
+Weaker means: protection deleted or disabled; a protective switch turned off; a count
+lowered; a required list shortened; or a permissive setting (``allow_*``, ``bypass*``)
+turned on or lengthened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pipeledger.events import ActorType, AuditEvent, EventKind
+from pipeledger.policy.globs import GlobSet
+from pipeledger.policy.model import RuleSpec, Violation
+from pipeledger.policy.rules.base import EvaluationEnv, PeopleSet, Rule, links_of
+
+_REMOVALS = frozenset({"deleted", "removed", "disabled", "destroyed"})
+
+
+class ProtectionDriftRule(Rule):
+    type_name = "protection-drift"
+    default_remedy = "Restore the protection, and find out who weakened it and why."
+    default_kinds = (EventKind.PROTECTION_CHANGE,)
+
+    def __init__(self, spec: RuleSpec) -> None:
+        super().__init__(spec)
+        self.targets = GlobSet(spec.params.get("targets"))
+        self.allowed = PeopleSet(spec.params.get("allowed"))
+
+    def check_event(self, event: AuditEvent, env: EvaluationEnv) -> Iterable[Violation]:
+        target = event.target or {}
+        name = target.get("name") or target.get("branch") or event.scope.environment
+        if not self.targets.matches(str(name) if name else None):
+            return ()
+        weakenings = weakened(event)
+        if not weakenings:
+            return ()
+        actor = event.actor
+        if actor.type is not ActorType.UNKNOWN and self.allowed.names(
+            actor.login, actor.type.value, env
+        ):
+            return ()
+        who = actor.login if actor.type is not ActorType.UNKNOWN else "someone unknown"
+        kind = target.get("type", "protection")
+        return [
+            Violation(
+                message=f"{who} weakened the {kind} protection of {name or 'a target'}:"
+                f" {'; '.join(weakenings)}.",
+                evidence=[event.id],
+                links=links_of(event),
+            )
+        ]
+
+
+def weakened(event: AuditEvent) -> list[str]:
+    if event.action in _REMOVALS:
+        return [f"protection {event.action}"]
+    change = event.change or {}
+    before, after = change.get("from"), change.get("to")
+    if not isinstance(before, Mapping):
+        return []
+    if not isinstance(after, Mapping):
+        return ["protection removed"] if after is None and before else []
+    return [
+        reason
+        for key in sorted(set(before) | set(after), key=str)
+        if (reason := _setting_weakened(str(key), before.get(key), after.get(key)))
+    ]
+
+
+def _setting_weakened(key: str, old: Any, new: Any) -> str | None:
+    permissive = key.startswith(("allow_", "bypass")) or "bypass" in key
+    if isinstance(old, Mapping) or isinstance(new, Mapping):
+        inner = weakened_nested(old, new)
+        return f"{key}: {', '.join(inner)}" if inner else None
+    if isinstance(old, bool) or isinstance(new, bool):
+        turned_off = bool(old) and not new
+        turned_on = not old and bool(new)
+        if turned_on if permissive else turned_off:
+            return f"{key} {'on' if permissive else 'off'}"
+        return None
+    if isinstance(old, int | float) and (new is None or isinstance(new, int | float)):
+        lower = (new or 0) < old
+        higher = (new or 0) > old
+        return f"{key} {old} -> {new}" if (higher if permissive else lower) else None
+    if isinstance(old, list) or isinstance(new, list):
+        lost = len(old or []) > len(new or [])
+        gained = len(new or []) > len(old or [])
+        if gained if permissive else lost:
+            return f"{key} {len(old or [])} -> {len(new or [])} entries"
+    return None
+
+
+def weakened_nested(old: Any, new: Any) -> list[str]:
+    old_map = old if isinstance(old, Mapping) else {}
+    new_map = new if isinstance(new, Mapping) else {}
+    if old_map and not new_map:
+        return ["removed"]
+    return [
+        reason
+        for key in sorted(set(old_map) | set(new_map), key=str)
+        if (reason := _setting_weakened(str(key), old_map.get(key), new_map.get(key)))
+    ]

@@ -1,0 +1,51 @@
+"""What every findings format renders: the verdict, the findings and per-rule tallies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from pipeledger import __version__
+from pipeledger.policy.engine import Evaluation, RuleResult
+from pipeledger.policy.model import FailOn, Finding, Policy
+
+TOOL_NAME = "pipeledger"
+TOOL_URI = "https://pipeledger.dev"
+TOOL_VERSION = __version__
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
+    JUNIT = "junit"
+    GITHUB = "github"
+    GITLAB = "gitlab"
+
+
+@dataclass(frozen=True)
+class Report:
+    command: str
+    policy: Policy
+    decision: str
+    fail_on: FailOn
+    evaluation: Evaluation | None
+    generated_at: datetime
+    environment: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    error: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.evaluation.findings if self.evaluation else []
+
+    @property
+    def results(self) -> list[RuleResult]:
+        return self.evaluation.results if self.evaluation else []
+
+    @property
+    def failing(self) -> list[Finding]:
+        return [f for f in self.findings if self.fail_on.fails(f.severity)]

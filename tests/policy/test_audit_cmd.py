@@ -1,0 +1,99 @@
+"""``pipeledger audit`` over a real SQLite ledger: deployments outside any gate are found."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from pipeledger.cli.main import main
+from pipeledger_sqlite.sink import SqliteSink
+from tests.policy.builders import approval, deployment, review, run
+
+ROOT = Path(__file__).resolve().parents[2]
+BASELINE = str(ROOT / "examples" / "policies" / "baseline.yml")
+
+
+def write_ledger(path: Path) -> None:
+    ledger = SqliteSink(path)
+    events = [
+        # Deployment 1: fine (Wednesday, main, approved by carol, reviewed by dave).
+        run("1", trigger="alice"),
+        deployment("11", run_id="1", at="2026-03-11T10:05:00Z"),
+        deployment("11", run_id="1", action="success", at="2026-03-11T10:09:00Z"),
+        approval("carol", run_id="1"),
+        review("dave", author="bob"),
+        # Deployment 2: Saturday, from a branch, self-approved.
+        run("2", trigger="erin", ref="refs/heads/hotfix", sha="b" * 40, at="2026-03-14T02:00:00Z"),
+        deployment("22", run_id="2", ref="hotfix", sha="b" * 40, at="2026-03-14T02:05:00Z"),
+        approval("erin", run_id="2", at="2026-03-14T02:01:00Z"),
+        # Staging is not production: not judged.
+        deployment("33", run_id=None, environment="staging", at="2026-03-14T03:00:00Z"),
+    ]
+    ledger.append(events, {})
+    ledger.close()
+
+
+def audit(tmp_path: Path, *extra: str) -> tuple[int, dict, str]:  # type: ignore[type-arg]
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["audit", "--policy", BASELINE, "--sink", f"sqlite:///{tmp_path}/l.db", *extra]
+    code = main([*argv, "--format", "json"], environ={}, stdout=out, stderr=err)
+    return code, json.loads(out.getvalue()) if out.getvalue() else {}, err.getvalue()
+
+
+def test_audit_finds_what_no_gate_stopped(tmp_path: Path) -> None:
+    write_ledger(tmp_path / "l.db")
+    code, report, _ = audit(tmp_path)
+    assert code == 1
+    assert report["evaluated"]["deployments"] == 3  # staging is assembled, not judged
+    found = {(f["rule_id"], f["subject"]["key"]) for f in report["findings"]}
+    assert found == {
+        ("prod-approval", "22"),
+        ("prod-review", "22"),
+        ("prod-refs", "22"),
+        ("prod-window", "22"),
+    }
+
+
+def test_audit_period(tmp_path: Path) -> None:
+    write_ledger(tmp_path / "l.db")
+    code, report, _ = audit(tmp_path, "--until", "2026-03-12")
+    assert code == 0 and report["findings"] == [] and report["evaluated"]["deployments"] == 1
+    code, report, _ = audit(tmp_path, "--since", "2026-03-12", "--fail-on", "never")
+    assert code == 0 and len(report["findings"]) == 4
+
+
+def test_audit_warns_about_teams_it_cannot_resolve(tmp_path: Path) -> None:
+    write_ledger(tmp_path / "l.db")
+    policy = tmp_path / "p.yml"
+    policy.write_text(
+        "version: 1\nrules:\n  - id: a\n    type: require-approval\n"
+        "    approvers: {teams: [release]}\n",
+        encoding="utf-8",
+    )
+    code, _, err = audit(tmp_path, "--policy", str(policy))
+    assert code == 1 and "team(s) release without listing their members" in err
+
+
+def test_audit_of_an_empty_ledger_passes(tmp_path: Path) -> None:
+    code, report, _ = audit(tmp_path)
+    assert code == 0 and report["evaluated"] == {"deployments": 0, "events": 0}
+
+
+def test_bad_output_options_are_usage_errors(tmp_path: Path) -> None:
+    for extra in (["--output", "nope=x.txt"], ["--output", "sarif"], ["--format", "xml"]):
+        err = io.StringIO()
+        argv = ["audit", "--policy", BASELINE, "--sink", f"sqlite:///{tmp_path}/l.db", *extra]
+        assert main(argv, environ={}, stdout=io.StringIO(), stderr=err) == 2, extra
+        assert "pipeledger: error:" in err.getvalue()
+
+
+def test_policy_is_required(tmp_path: Path) -> None:
+    err = io.StringIO()
+    code = main(
+        ["audit", "--sink", f"sqlite:///{tmp_path}/l.db"],
+        environ={},
+        stdout=io.StringIO(),
+        stderr=err,
+    )
+    assert code == 2 and "audit needs --policy FILE" in err.getvalue()
