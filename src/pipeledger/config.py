@@ -51,12 +51,12 @@ def _from_environ(dest: str, default: Any, environ: Mapping[str, str]) -> Any:
         return [item for item in raw.replace("\n", " ").replace(",", " ").split() if item]
     if isinstance(default, bool):
         return raw.strip().lower() in ("1", "true", "yes", "on")
-    if isinstance(default, float):
+    if isinstance(default, int | float):
         try:
-            return float(raw)
+            return type(default)(raw)
         except ValueError:
             raise ConfigError(
-                f"{env_name(dest)}={raw!r} is not a number.", "Set it to a number of seconds."
+                f"{env_name(dest)}={raw!r} is not a number.", "Set it to a number."
             ) from None
     return raw
 

@@ -23,8 +23,16 @@ def expected(org: FakeOrg) -> dict[EventKind, Counter[Row]]:
     reviews: Counter[Row] = Counter()
     for repo in org.repos.values():
         for run in repo.runs.values():
-            runs[(str(run.id), str(run.run_attempt), run.status, run.triggering_actor.login,
-                  run.actor.login, str(run.conclusion or ""))] += 1
+            runs[
+                (
+                    str(run.id),
+                    str(run.run_attempt),
+                    run.status,
+                    run.triggering_actor.login,
+                    run.actor.login,
+                    str(run.conclusion or ""),
+                )
+            ] += 1
         for dep in repo.deployments.values():
             deployments[(str(dep.id), "created", str(dep.run_id or ""))] += 1
             for status in dep.statuses:
@@ -34,13 +42,13 @@ def expected(org: FakeOrg) -> dict[EventKind, Counter[Row]]:
                 if pull.merged_at is None or pull.merge_commit_sha != dep.sha:
                     continue
                 for review in pull.reviews:
-                    reviews[(str(number), review.user.login, review.state.lower(),
-                             str(dep.id))] += 1
+                    reviews[
+                        (str(number), review.user.login, review.state.lower(), str(dep.id))
+                    ] += 1
         for run_id, items in repo.approvals.items():
             for approval in items:
                 for environment in approval.environments:
-                    approvals[(str(run_id), approval.user.login, approval.state,
-                               environment)] += 1
+                    approvals[(str(run_id), approval.user.login, approval.state, environment)] += 1
     return {
         EventKind.PIPELINE_RUN: runs,
         EventKind.DEPLOYMENT: deployments,
@@ -52,13 +60,18 @@ def expected(org: FakeOrg) -> dict[EventKind, Counter[Row]]:
 def row(event: AuditEvent) -> Row:
     c = event.correlation
     if event.kind is EventKind.PIPELINE_RUN:
-        return (c["run_id"], c["run_attempt"], event.action, str(event.actor.login),
-                str(event.attributes.get("initial_actor")), event.outcome or "")
+        return (
+            c["run_id"],
+            c["run_attempt"],
+            event.action,
+            str(event.actor.login),
+            str(event.attributes.get("initial_actor")),
+            event.outcome or "",
+        )
     if event.kind is EventKind.DEPLOYMENT:
         return (c["deployment_id"], event.action, c.get("run_id", ""))
     if event.kind is EventKind.DEPLOYMENT_APPROVAL:
-        return (c["run_id"], str(event.actor.login), event.action,
-                str(event.scope.environment))
+        return (c["run_id"], str(event.actor.login), event.action, str(event.scope.environment))
     return (c["pull_request"], str(event.actor.login), event.action, c["deployment_id"])
 
 
@@ -74,8 +87,12 @@ def collected(db: Path) -> dict[EventKind, Counter[Row]]:
 
 
 def expected_kinds() -> tuple[EventKind, ...]:
-    return (EventKind.PIPELINE_RUN, EventKind.DEPLOYMENT, EventKind.DEPLOYMENT_APPROVAL,
-            EventKind.CHANGE_REVIEW)
+    return (
+        EventKind.PIPELINE_RUN,
+        EventKind.DEPLOYMENT,
+        EventKind.DEPLOYMENT_APPROVAL,
+        EventKind.CHANGE_REVIEW,
+    )
 
 
 def event_count(db: Path) -> int:

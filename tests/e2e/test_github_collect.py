@@ -32,8 +32,26 @@ def server() -> Iterator[FakeGitHubServer]:
 
 
 def collect(server: FakeGitHubServer, db: Path, *extra: str) -> tuple[int, str, str]:
-    argv = ["collect", "--platform", "github", "--api-url", server.base_url, "--org", "acme",
-            "--since", "2025-01-01", "--sink", f"sqlite:///{db}", "--max-wait", "5", *extra]
+    argv = [
+        "collect",
+        "--platform",
+        "github",
+        "--api-url",
+        server.base_url,
+        "--org",
+        "acme",
+        "--since",
+        "2025-01-01",
+        "--sink",
+        f"sqlite:///{db}",
+        "--max-wait",
+        "5",
+        "--retries",
+        "2",
+        "--backoff",
+        "0.05",
+        *extra,
+    ]
     return run_cli(argv, {"GITHUB_TOKEN": TOKEN})
 
 
@@ -58,8 +76,9 @@ def test_a_rerun_with_nothing_new_adds_nothing_and_makes_only_conditional_reques
     code, out, err = collect(server, db)
     assert code == 0, err
     assert event_count(db) == before
-    data_requests = [r for r in server.requests if "/actions/runs" in r.path
-                     or "/deployments" in r.path]
+    data_requests = [
+        r for r in server.requests if "/actions/runs" in r.path or "/deployments" in r.path
+    ]
     unconditional = [r for r in data_requests if not r.had_if_none_match]
     # Only runs still in progress are looked at again, and those conditionally too.
     assert unconditional == []
@@ -75,16 +94,40 @@ def test_new_history_is_collected_incrementally(server: FakeGitHubServer, tmp_pa
     when = datetime.now(UTC) - timedelta(hours=1)
     alice, bob = FakeUser("alice", 501), FakeUser("bob", 502)
     sha = fake_sha("new-deploy")
-    run = repo.add_run(FakeRun(
-        id=99_001, repo="web", name="deploy", event="push", status="completed",
-        conclusion="success", head_branch="main", head_sha=sha, run_attempt=1, actor=alice,
-        triggering_actor=alice, created_at=when, updated_at=when + timedelta(minutes=5),
-        run_started_at=when))
-    deployment = repo.add_deployment(FakeDeployment(
-        id=88_001, repo="web", environment="production", ref="main", sha=sha, creator=alice,
-        created_at=when + timedelta(minutes=1), run_id=run.id, job_id=77_001))
+    run = repo.add_run(
+        FakeRun(
+            id=99_001,
+            repo="web",
+            name="deploy",
+            event="push",
+            status="completed",
+            conclusion="success",
+            head_branch="main",
+            head_sha=sha,
+            run_attempt=1,
+            actor=alice,
+            triggering_actor=alice,
+            created_at=when,
+            updated_at=when + timedelta(minutes=5),
+            run_started_at=when,
+        )
+    )
+    deployment = repo.add_deployment(
+        FakeDeployment(
+            id=88_001,
+            repo="web",
+            environment="production",
+            ref="main",
+            sha=sha,
+            creator=alice,
+            created_at=when + timedelta(minutes=1),
+            run_id=run.id,
+            job_id=77_001,
+        )
+    )
     repo.add_status(deployment, FakeStatus(66_001, "success", alice, when + timedelta(minutes=4)))
     from tests.fakes.github_data import FakeApproval
+
     repo.add_approval(FakeApproval(run.id, bob, "approved", "ship it", ["production"]))
     before = event_count(db)
     server.reset_log()
@@ -102,7 +145,7 @@ def test_5xx_and_a_secondary_limit_are_retried_without_loss(
     start = server.request_number
     server.faults = {start + 2: 502, start + 5: 503, start + 9: 500}
     server.secondary_limit_on = {start + 7: 1}
-    code, out, err = collect(server, db)
+    code, _, err = collect(server, db)
     assert code == 0, err
     assert "waiting" in err
     assert collected(db) == expected(server.org)
@@ -125,7 +168,9 @@ def test_a_rate_limit_stop_keeps_what_was_collected_and_a_rerun_completes(
     assert collected(db) == expected(server.org)
 
 
-def test_a_missing_permission_names_it_and_exits_3(server: FakeGitHubServer, tmp_path: Path) -> None:
+def test_a_missing_permission_names_it_and_exits_3(
+    server: FakeGitHubServer, tmp_path: Path
+) -> None:
     server.forbidden_paths = {r"/approvals$": "actions=read"}
     code, _, err = collect(server, tmp_path / "l.db")
     assert code == 3
@@ -135,8 +180,17 @@ def test_a_missing_permission_names_it_and_exits_3(server: FakeGitHubServer, tmp
 
 def test_a_bad_token_is_a_clear_error(server: FakeGitHubServer, tmp_path: Path) -> None:
     code, _, err = run_cli(
-        ["collect", "--platform", "github", "--api-url", server.base_url, "--org", "acme",
-         "--sink", f"sqlite:///{tmp_path / 'l.db'}"],
+        [
+            "collect",
+            "--platform",
+            "github",
+            "--api-url",
+            server.base_url,
+            "--org",
+            "acme",
+            "--sink",
+            f"sqlite:///{tmp_path / 'l.db'}",
+        ],
         {"GITHUB_TOKEN": "ghp_wrong_token_123"},
     )
     assert code == 3
@@ -146,8 +200,17 @@ def test_a_bad_token_is_a_clear_error(server: FakeGitHubServer, tmp_path: Path) 
 
 def test_no_token_is_a_usage_error(server: FakeGitHubServer, tmp_path: Path) -> None:
     code, _, err = run_cli(
-        ["collect", "--platform", "github", "--api-url", server.base_url, "--org", "acme",
-         "--sink", f"sqlite:///{tmp_path / 'l.db'}"],
+        [
+            "collect",
+            "--platform",
+            "github",
+            "--api-url",
+            server.base_url,
+            "--org",
+            "acme",
+            "--sink",
+            f"sqlite:///{tmp_path / 'l.db'}",
+        ],
         {},
     )
     assert code == 2

@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     **SINK_DEFAULTS,
     "max_wait": 900.0,
     "timeout": 30.0,
+    "retries": 5,
+    "backoff": 1.0,
 }
 
 
@@ -43,6 +45,10 @@ def register(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("--until", help="RFC 3339 time, date, or duration such as 1h")
     parser.add_argument("--max-wait", type=float, help="longest rate-limit wait in seconds")
     parser.add_argument("--timeout", type=float, help="seconds per HTTP request")
+    parser.add_argument("--retries", type=int, help="retries of a failed request (default 5)")
+    parser.add_argument(
+        "--backoff", type=float, help="first retry delay in seconds, doubled each time (default 1)"
+    )
     add_sink_option(parser)
     return parser
 
@@ -75,6 +81,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
         environ=context.environ,
         max_wait=float(args.max_wait),
         request_timeout=float(args.timeout),
+        max_retries=int(args.retries),
+        backoff_base=float(args.backoff),
     )
     adapter = adapter_class.create(settings)
     sinks = context.open_sinks(args)
