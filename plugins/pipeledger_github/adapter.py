@@ -12,6 +12,7 @@ from pipeledger.adapter import (
     AdapterSettings,
     Batch,
     CheckpointReader,
+    CiJob,
     CollectRequest,
     DemoScenario,
     GateEvidence,
@@ -113,6 +114,11 @@ class GitHubAdapter(Adapter, GateSource):
     @classmethod
     def detects_ci(cls, environ: Mapping[str, str]) -> bool:
         return environ.get("GITHUB_ACTIONS") == "true"
+
+    def ci_job(self) -> CiJob | None:
+        """The running job from the Actions variables alone (no API call), so a gate that
+        cannot reach GitHub still records whom it turned away."""
+        return gate.ci_job(self.settings.environ, self.instance)
 
     def gate_evidence(self, environment: str | None, teams: Sequence[str]) -> GateEvidence:
         repository, run_id, sha = gate.job_identity(self.settings.environ)

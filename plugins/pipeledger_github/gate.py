@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pipeledger.adapter import GateEvidence
+from pipeledger.adapter import CiJob, GateEvidence
 from pipeledger.errors import MalformedResponse, UsageError
-from pipeledger.events import AuditEvent, EventKind
+from pipeledger.events import Actor, ActorType, AuditEvent, EventKind
 from pipeledger_github.context import RepoContext
 from pipeledger_github.fields import time_field
 from pipeledger_github.normalize import deployment_events, deployment_run_id, run_event
@@ -29,6 +29,26 @@ def job_identity(environ: Mapping[str, str]) -> tuple[str, str, str | None]:
             " evaluate recorded history.",
         )
     return environ["GITHUB_REPOSITORY"], environ["GITHUB_RUN_ID"], environ.get("GITHUB_SHA")
+
+
+def ci_job(environ: Mapping[str, str], instance: str) -> CiJob | None:
+    """The job as the Actions variables describe it; None outside a job."""
+    if any(not environ.get(name) for name in CI_VARIABLES):
+        return None
+    owner, _, name = environ["GITHUB_REPOSITORY"].partition("/")
+    login = environ.get("GITHUB_TRIGGERING_ACTOR") or environ.get("GITHUB_ACTOR") or None
+    kind = ActorType.BOT if login and login.endswith("[bot]") else ActorType.USER
+    return CiJob(
+        platform="github",
+        instance=instance,
+        owner=owner,
+        repository=name or None,
+        run_id=environ["GITHUB_RUN_ID"],
+        run_attempt=environ.get("GITHUB_RUN_ATTEMPT"),
+        actor=Actor(login=login, id=environ.get("GITHUB_ACTOR_ID"), type=kind),
+        ref=environ.get("GITHUB_REF"),
+        sha=environ.get("GITHUB_SHA"),
+    )
 
 
 def collect_evidence(

@@ -43,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     "fail_open": False,
     "timeout": 30.0,
     "max_wait": 60.0,
+    "retries": 3,
+    "backoff": 1.0,
     "now": None,
 }
 
@@ -63,6 +65,10 @@ def register(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--timeout", type=float, help="seconds per HTTP request")
     parser.add_argument("--max-wait", type=float, help="longest rate-limit wait in seconds")
+    parser.add_argument("--retries", type=int, help="retries of a failed request (default 3)")
+    parser.add_argument(
+        "--backoff", type=float, help="first retry delay in seconds, doubled each time (default 1)"
+    )
     # For tests and rehearsals only: judge deploy windows at this time instead of now.
     parser.add_argument("--now", help=argparse.SUPPRESS)
     add_sink_option(parser)
@@ -163,6 +169,8 @@ def select_gate_source(args: argparse.Namespace, context: Context) -> GateSource
         environ=context.environ,
         request_timeout=float(args.timeout),
         max_wait=float(args.max_wait),
+        max_retries=int(args.retries),
+        backoff_base=float(args.backoff),
     )
     names = [args.platform] if args.platform else registry.available_adapters()
     skipped: list[str] = []
