@@ -43,9 +43,10 @@ class Mark:
             return None
         try:
             data = json.loads(text)
-            since = parse_time(data["since"]) if data.get("since") else None
-            return cls(since, parse_time(data["through"]), frozenset(map(str, data["ids"])))
-        except (ValueError, KeyError, TypeError):
+            since = parse_time(str(data["since"])) if data.get("since") else None
+            through = parse_time(str(data["through"]))
+            return cls(since, through, frozenset(map(str, data["ids"])))
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
     def covers(self, since: datetime | None) -> bool:
