@@ -4,7 +4,7 @@ uses the newest time seen as its cursor, so a run stopped anywhere resumes exact
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -86,7 +86,7 @@ class Step:
     ids: frozenset[str]
 
 
-Fetch = Callable[[datetime | None, int], list[Json]]
+Fetch = Callable[[datetime | None, int], Sequence[Json]]
 
 
 def walk_by_time(fetch: Fetch, start: Start, stamp: str = "updated_at") -> Iterator[Step]:

@@ -80,6 +80,9 @@ class FakeGitLab:
     total_limit: int = 10_000
     rate_limit: int = 2000
     rate_window: int = 60
+    # Quota mode for tests: the window ends at the next whole second once ``rate_limit``
+    # requests are used, so a client that honours RateLimit-Reset waits at most ~2 s.
+    rate_quota: bool = False
     delay: float = 0.0
     log: list[Logged] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
@@ -161,7 +164,11 @@ class FakeGitLab:
         route, handler, args = _route(path)
         if self.delay:
             time.sleep(self.delay)
+        rate = self._rate_headers()
         try:
+            if int(rate["RateLimit-Observed"]) > self.rate_limit:
+                wait = max(1, int(rate["RateLimit-Reset"]) - int(time.time()))
+                raise HttpError(429, "Retry later\n", {"Retry-After": str(wait)})
             status, extra, body = self._dispatch(method, route, handler, args, path, query, headers)
         except HttpError as error:
             status, extra, body = error.status, error.headers, error.body
@@ -169,7 +176,6 @@ class FakeGitLab:
             self.log.append(Logged(route, path, query, status))
             if self.recorded is not None and status == 200:
                 self.recorded[replay_key(path, parts.query)] = body
-        rate = self._rate_headers(count=status != 429)
         return status, {**rate, **extra}, _encode(body)
 
     def _dispatch(
@@ -215,16 +221,17 @@ class FakeGitLab:
             return
         raise HttpError(401, {"message": "401 Unauthorized"})
 
-    def _rate_headers(self, count: bool) -> dict[str, str]:
+    def _rate_headers(self) -> dict[str, str]:
+        """GitLab's RateLimit-* headers for a fixed window of ``rate_window`` seconds."""
         now = time.time()
-        window_start = int(now // self.rate_window * self.rate_window)
         with self.lock:
-            start, observed = self._window
-            if start != window_start:
-                start, observed = window_start, 0
-            observed += 1 if count else 0
+            if self.rate_quota:
+                start, observed, reset = self._quota(now)
+            else:
+                start = int(now // self.rate_window * self.rate_window)
+                observed = self._window[1] + 1 if self._window[0] == start else 1
+                reset = start + self.rate_window
             self._window = (start, observed)
-        reset = start + self.rate_window
         return {
             "RateLimit-Limit": str(self.rate_limit),
             "RateLimit-Observed": str(observed),
@@ -232,6 +239,17 @@ class FakeGitLab:
             "RateLimit-Reset": str(reset),
             "RateLimit-ResetTime": formatdate(reset, usegmt=True),
         }
+
+    def _quota(self, now: float) -> tuple[int, int, int]:
+        reset_at, observed = self._window
+        if observed >= self.rate_limit and now >= reset_at:
+            observed = 0  # the exhausted window has ended
+        observed += 1
+        if observed < self.rate_limit:
+            reset_at = math.ceil(now) + self.rate_window
+        elif observed == self.rate_limit:
+            reset_at = math.ceil(now)
+        return reset_at, observed, reset_at
 
     # ---- pagination -----------------------------------------------------------------------
 

@@ -63,7 +63,8 @@ def _t(item: dict[str, Any]) -> datetime:
 
 
 def _walk(fetch: FakeList, start: Start) -> tuple[list[int], list[Mark]]:
-    seen, marks = [], []
+    seen: list[int] = []
+    marks: list[Mark] = []
     for step in walk_by_time(fetch, start):
         seen.extend(int(i["id"]) for i in step.fresh)
         if step.through is not None:

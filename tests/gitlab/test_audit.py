@@ -21,7 +21,7 @@ SCOPE = Scope(owner="twitter", repository="typeahead-js")
 
 
 def _audit_examples() -> list[tuple[str, int]]:
-    found = []
+    found: list[tuple[str, int]] = []
     for path in sorted((gitlab_examples() / "docs").glob("audit-events-*.json")):
         value = load_example(f"docs/{path.name}")
         found.extend((path.name, i) for i in range(len(value) if isinstance(value, list) else 1))
@@ -30,7 +30,8 @@ def _audit_examples() -> list[tuple[str, int]]:
 
 def _example(name: str, index: int) -> dict[str, Any]:
     value = load_example(f"docs/{name}")
-    return value[index] if isinstance(value, list) else value
+    item: dict[str, Any] = value[index] if isinstance(value, list) else value
+    return item
 
 
 @pytest.mark.parametrize(("name", "index"), _audit_examples())

@@ -135,7 +135,7 @@ def test_next_link_on_another_host_is_fetched_from_the_api_host(clock: Clock) ->
     )
     responses.get(f"{API}/groups/5/x?page=2", json=[{"id": 2}])
     assert len(_client(clock).list_all("/groups/5/descendant_groups")) == 2
-    assert all(call.request.url.startswith(API) for call in responses.calls)
+    assert all(str(call.request.url).startswith(API) for call in responses.calls)
 
 
 @responses.activate

@@ -184,3 +184,14 @@ def test_missing_or_job_token_is_a_usage_error(
 def _only_projects(instance: FakeInstance, *ids: int) -> FakeInstance:
     chosen = [p for p in instance.projects if not ids or p.id in ids]
     return FakeInstance(instance.root, [], chosen, instance.users)
+
+
+def test_ratelimit_remaining_is_honoured_before_gitlab_has_to_say_429(tmp_path: Path) -> None:
+    # The quota runs out after 100 requests; the run needs about 200.
+    with FakeGitLab(generate_group(), rate_limit=100, rate_quota=True) as fake:
+        run = collect(fake, tmp_path / "l.db", "--group", "acme")
+        assert run.code == 0, run.err
+        assert "rate limit used up; waiting" in run.err
+        assert all(entry.status != 429 for entry in fake.log)
+        assert fake.requests > 100
+        assert records(ledger_events(tmp_path / "l.db")) == expected_records(fake.instance)
