@@ -26,6 +26,7 @@ from pipeledger_gitlab.client import (
     GitLabClient,
     find_credentials,
     instance_of,
+    job_token_credentials,
     resolve_api_url,
 )
 from pipeledger_gitlab.collector import GitLabCollector
@@ -84,10 +85,11 @@ class GitLabAdapter(Adapter, GateSource):
         job = CiJob.from_environ(self.settings.environ)
         progress = SilentProgress()
         self.client = self._client(progress)
+        job_credentials = job_token_credentials(self.settings.environ)
+        job_client = self._client(progress, job_credentials) if job_credentials else None
+        gate = GitLabGate(self.client, self.instance, progress, job_client)
         with _shape_errors():
-            return GitLabGate(self.client, self.instance, progress).evidence(
-                job, environment, teams
-            )
+            return gate.evidence(job, environment, teams)
 
     @classmethod
     def demo_scenario(cls) -> DemoScenario | None:
@@ -95,14 +97,14 @@ class GitLabAdapter(Adapter, GateSource):
 
         return scenario()
 
-    def _client(self, progress: Progress) -> GitLabClient:
+    def _client(self, progress: Progress, credentials: Credentials | None = None) -> GitLabClient:
         policy = RetryPolicy(
             max_retries=self.settings.max_retries,
             backoff_base=self.settings.backoff_base,
             max_wait=self.settings.max_wait,
             timeout=self.settings.request_timeout,
         )
-        return GitLabClient(self.api_url, self.credentials, policy, progress)
+        return GitLabClient(self.api_url, credentials or self.credentials, policy, progress)
 
 
 @contextmanager

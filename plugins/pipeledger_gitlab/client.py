@@ -53,10 +53,13 @@ def find_credentials(environ: Mapping[str, str]) -> Credentials | None:
     token = environ.get("GITLAB_TOKEN", "").strip()
     if token:
         return Credentials("GITLAB_TOKEN", "Authorization", f"Bearer {token}")
+    return job_token_credentials(environ)
+
+
+def job_token_credentials(environ: Mapping[str, str]) -> Credentials | None:
+    """The running job's own token, which alone can say which job is running (GET /job)."""
     job_token = environ.get("CI_JOB_TOKEN", "").strip()
-    if job_token:
-        return Credentials("CI_JOB_TOKEN", "JOB-TOKEN", job_token)
-    return None
+    return Credentials("CI_JOB_TOKEN", "JOB-TOKEN", job_token) if job_token else None
 
 
 def resolve_api_url(api_url: str | None, environ: Mapping[str, str]) -> str:
@@ -118,6 +121,11 @@ class GitLabClient:
     @property
     def requests_made(self) -> int:
         return self._api.requests_made
+
+    def page(self, path: str, params: Params | None = None) -> list[JsonItem]:
+        """One page of a list at per_page=100 (the caller decides what comes next)."""
+        query = {**(params or {}), "per_page": str(PER_PAGE)}
+        return _items(self._api.get(path, query), path)
 
     def get_object(self, path: str, params: Params | None = None) -> JsonObject:
         body = self._api.get(path, params).body

@@ -124,7 +124,7 @@ class GitLabCollector:
 
         def fetch(after: datetime | None, page: int) -> list[Json]:
             self._progress.update(pages=1)
-            return next(self._client.pages(path, _time_params(after, window.until, page)))
+            return self._client.page(path, _time_params(after, window.until, page))
 
         for step in walk_by_time(fetch, start):
             if step.through is not None and step.fresh:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeledger.adapter import GateEvidence
-from pipeledger.errors import UsageError
+from pipeledger.errors import PlatformError, UsageError
 from pipeledger.events import Actor, AuditEvent
 from pipeledger.progress import Progress
 from pipeledger_gitlab.actors import actor_type, username_of
@@ -61,12 +61,20 @@ class CiJob:
 
 
 class GitLabGate:
-    def __init__(self, client: GitLabClient, instance: str, progress: Progress) -> None:
+    def __init__(
+        self,
+        client: GitLabClient,
+        instance: str,
+        progress: Progress,
+        job_client: GitLabClient | None = None,
+    ) -> None:
         self._client = client
+        self._job_client = job_client
         self._instance = instance
         self._evidence = DeploymentEvidence(client, instance, progress)
 
     def evidence(self, job: CiJob, environment: str | None, teams: Sequence[str]) -> GateEvidence:
+        self._verify(job)
         project = self._project(job)
         origin = Origin(self._instance, project)
         pipeline = self._client.get_object(f"/projects/{project.id}/pipelines/{job.pipeline_id}")
@@ -83,6 +91,22 @@ class GitLabGate:
             events=events,
             team_members={team: self._members(team) for team in teams},
         )
+
+    def _verify(self, job: CiJob) -> None:
+        """A job's .gitlab-ci.yml can override predefined variables, so they are checked
+        against the job GitLab says the job token belongs to before anything is trusted."""
+        if self._job_client is None:
+            return
+        running = self._job_client.get_object("/job")
+        wrong = [name for name, claimed, actual in _claims(job, running) if claimed != actual]
+        if wrong:
+            raise PlatformError(
+                f"The CI variables {', '.join(wrong)} do not match the job GitLab says is"
+                " running (GET /job with CI_JOB_TOKEN).",
+                "A predefined variable was overridden in the pipeline configuration or the"
+                " job's environment; remove the override. The gate fails closed until the"
+                " variables describe the real job.",
+            )
 
     def _project(self, job: CiJob) -> ProjectRef:
         if job.project_path:
@@ -121,6 +145,25 @@ class GitLabGate:
                 f" {error.remedy}",
             ) from None
         return frozenset(filter(None, (username_of(m) for m in members)))
+
+
+def _claims(job: CiJob, running: Json) -> list[tuple[str, str, str]]:
+    """(variable, its value, what GitLab says) for every variable both sides know."""
+    pipeline = running.get("pipeline") or {}
+    user = running.get("user") or {}
+    pairs = [
+        ("CI_JOB_ID", job.job_id, running.get("id")),
+        ("CI_PIPELINE_ID", job.pipeline_id, pipeline.get("id")),
+        ("CI_PROJECT_ID", job.project_id, pipeline.get("project_id")),
+        ("CI_COMMIT_SHA", job.sha, pipeline.get("sha")),
+        ("CI_COMMIT_REF_NAME", job.ref_name, running.get("ref")),
+        ("GITLAB_USER_LOGIN", job.user_login, user.get("username")),
+    ]
+    return [
+        (name, str(claimed), str(actual))
+        for name, claimed, actual in pairs
+        if claimed is not None and actual is not None
+    ]
 
 
 def _attempt_actor(job: CiJob, pipeline: Json) -> Actor | None:

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
-from tests.fakes.gitlab_data import FakeInstance
-from tests.fakes.gitlab_routes import JOB_TOKEN_ROUTES, HttpError, Listing, route
+from tests.fakes.gitlab_data import FakeDeployment, FakeInstance, FakeProject
+from tests.fakes.gitlab_routes import JOB_TOKEN_ONLY, JOB_TOKEN_ROUTES, HttpError, Listing, route
 
 JSON = dict[str, Any]
 API_PREFIX = "/api/v4"
@@ -57,6 +57,8 @@ class FakeGitLab:
     instance: FakeInstance
     token: str = DEFAULT_TOKEN
     job_token: str | None = None
+    # The (project, deployment) whose deploy job the job token belongs to, for GET /job.
+    job_token_job: tuple[FakeProject, FakeDeployment] | None = None
     free_tier: bool = False
     link_headers: bool = True
     total_limit: int = 10_000
@@ -194,9 +196,10 @@ class FakeGitLab:
         raise HttpError(fault.status, f"<html><body><h1>{fault.status}</h1></body></html>", extra)
 
     def _authenticate(self, route: str, headers: dict[str, str]) -> None:
-        if headers.get("private-token") == self.token:
-            return
-        if headers.get("authorization") == f"Bearer {self.token}":
+        personal = headers.get("private-token") == self.token or (
+            headers.get("authorization") == f"Bearer {self.token}"
+        )
+        if personal and route not in JOB_TOKEN_ONLY:
             return
         job = headers.get("job-token")
         if job is not None and job == self.job_token and route in JOB_TOKEN_ROUTES:

@@ -55,6 +55,7 @@ _FILES = {
     "audit_group": "docs/audit-events-group-list.json",
     "member": "docs/members-list-all.group-or-project.json",
     "user": "docs-extra/user-public.json",
+    "job": "docs/jobs-job-token-job.json",
 }
 
 
@@ -362,3 +363,18 @@ def render_member(user: FakeUser, access_level: int) -> JSON:
             "email": f"{user.username}@example.com",
         },
     )
+
+
+def render_job(deployment: FakeDeployment, project: FakeProject) -> JSON:
+    """The deployment's job as GET /job shows it to the job's own token."""
+    pipeline = deployment.pipeline
+    template = TEMPLATES["job"]
+    return overlay("job", {
+        "id": deployment.job_id, "name": f"deploy:{deployment.environment}",
+        "ref": pipeline.ref, "tag": pipeline.tag, "status": "running", "stage": "deploy",
+        "pipeline": {**template["pipeline"], "id": pipeline.id, "project_id": project.id,
+                     "ref": pipeline.ref, "sha": pipeline.sha, "status": pipeline.status},
+        "commit": {**template["commit"], "id": pipeline.sha, "short_id": pipeline.sha[:8]},
+        "user": {**template["user"], **render_user_basic(deployment.user)},
+        "web_url": f"{WEB}/{project.full_path}/-/jobs/{deployment.job_id}",
+    })  # fmt: skip

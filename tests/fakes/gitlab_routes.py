@@ -202,6 +202,13 @@ def group_members_all(fake: FakeGitLab, key: str, query: dict[str, str]) -> List
     return Listing(list(members.values()), lambda pair: render.render_member(*pair))
 
 
+def get_job(fake: FakeGitLab, query: dict[str, str]) -> JSON:
+    if fake.job_token_job is None:
+        raise HttpError(404, {"message": "404 Job Not Found"})
+    project, deployment = fake.job_token_job
+    return render.render_job(deployment, project)
+
+
 def get_user(fake: FakeGitLab, ident: str, query: dict[str, str]) -> JSON:
     user = fake.instance.user(int(ident))
     if user is None:
@@ -234,10 +241,13 @@ ROUTES: tuple[tuple[str, re.Pattern[str], Callable[..., Any]], ...] = tuple(
         ("groups.audit_events", r"^/groups/([^/]+)/audit_events$", group_audit_events),
         ("groups.members_all", r"^/groups/([^/]+)/members/all$", group_members_all),
         ("users.get", r"^/users/(\d+)$", get_user),
+        ("job", r"^/job$", get_job),
     )
 )
 # What GitLab lets CI_JOB_TOKEN reach among these (its deployments API).
-JOB_TOKEN_ROUTES = frozenset({"projects.deployments", "projects.deployment"})
+JOB_TOKEN_ROUTES = frozenset({"projects.deployments", "projects.deployment", "job"})
+# Only a job token can ask which job it belongs to.
+JOB_TOKEN_ONLY = frozenset({"job"})
 
 
 def route(path: str) -> tuple[str, Callable[..., Any] | None, tuple[str, ...]]:
