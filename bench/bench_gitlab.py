@@ -64,7 +64,8 @@ def minimum_requests(instance: FakeInstance, free_tier: bool = False) -> dict[st
 
 
 def _collect(fake: FakeGitLab, db: Path) -> tuple[float, str]:
-    argv = ["collect", "--platform", "gitlab", "--api-url", fake.api_url, "--group", "acme",
+    group = fake.instance.root.full_path
+    argv = ["collect", "--platform", "gitlab", "--api-url", fake.api_url, "--group", group,
             "--sink", f"sqlite:///{db}"]  # fmt: skip
     out, err = io.StringIO(), io.StringIO()
     started = time.perf_counter()
@@ -108,9 +109,24 @@ def _run(free_tier: bool) -> None:
     print(f"   at GitLab.com's 2,000 requests/min per user: at least {made / 2000:.1f} min")
 
 
+def _ties() -> None:
+    """The time walk's worst case: 250 pipelines of which 150 share one updated_at, more
+    than a page, so the walk must page within that instant."""
+    instance = generate_group(5, Size(subgroups=0, projects_per_group=1, pipelines=250))
+    project = instance.projects[0]
+    for pipeline in project.pipelines[:150]:
+        pipeline.updated_at = project.pipelines[0].updated_at
+    with FakeGitLab(instance, rate_limit=10**9) as fake, tempfile.TemporaryDirectory() as tmp:
+        _collect(fake, Path(tmp) / "ties.db")
+        lists = fake.counts()["projects.pipelines"]
+    print(f"-- ties: 250 pipelines, 150 stamped at one instant: {lists} pipeline list requests"
+          f" (minimum {_pages(250)})")  # fmt: skip
+
+
 def main() -> None:
     _run(free_tier=False)
     _run(free_tier=True)
+    _ties()
 
 
 if __name__ == "__main__":

@@ -192,6 +192,8 @@ class ErrorTranslator:
         what = self.describe(response.url)
         detail = _message(response.body)
         status = response.status
+        if self._credentials.is_job_token and status in (401, 403, 404):
+            return _job_token_refused(what, status)
         if status == 401:
             return self._unauthorized(what)
         if status == 403:
@@ -211,14 +213,6 @@ class ErrorTranslator:
         return path or "/"
 
     def _unauthorized(self, what: str) -> PipeledgerError:
-        if self._credentials.is_job_token:
-            return PermissionDenied(
-                f"GitLab does not accept CI_JOB_TOKEN for {what} (401).",
-                "A job token reaches only a few endpoints (deployments, the job itself);"
-                " pipelines, merge request approvals and audit events need a token with"
-                " read_api. Add GITLAB_TOKEN as a masked CI/CD variable (a project access"
-                " token with read_api and the Reporter role).",
-            )
         return PermissionDenied(
             f"GitLab rejected GITLAB_TOKEN (401 Unauthorized) when reading {what}.",
             "The token is invalid, expired or revoked, or --api-url points at another"
@@ -245,6 +239,17 @@ class ErrorTranslator:
             "Check the project or group path and --api-url; GitLab also answers 404 when"
             f" {self._credentials.variable} cannot see a private project or group.",
         )
+
+
+def _job_token_refused(what: str, status: int) -> PermissionDenied:
+    # GitLab answers 401, 403 or 404 to a job token outside its short list of endpoints.
+    return PermissionDenied(
+        f"GitLab does not accept CI_JOB_TOKEN for {what} ({status}).",
+        "A job token reaches only a few endpoints (its own job, deployments); pipelines,"
+        " merge request approvals and audit events need a token with read_api. Add"
+        " GITLAB_TOKEN as a masked CI/CD variable (a project access token with read_api and"
+        " the Reporter role).",
+    )
 
 
 def _message(body: Any) -> str:

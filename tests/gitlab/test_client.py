@@ -257,3 +257,16 @@ def test_credentials_prefer_gitlab_token() -> None:
     both = find_credentials({"GITLAB_TOKEN": "a-token", "CI_JOB_TOKEN": "job"})
     assert both is not None and both.variable == "GITLAB_TOKEN"
     assert find_credentials({"GITLAB_TOKEN": " "}) is None
+
+
+@responses.activate
+@pytest.mark.parametrize("status", [403, 404])
+def test_job_token_refusals_all_ask_for_gitlab_token(clock: Clock, status: int) -> None:
+    responses.get(f"{API}/projects/1/merge_requests/2/approvals", json={}, status=status)
+    client = _client(clock, {"CI_JOB_TOKEN": "job-token-value"})
+    with pytest.raises(PermissionDenied) as caught:
+        client.get_object("/projects/1/merge_requests/2/approvals")
+    assert (
+        f"CI_JOB_TOKEN for /projects/1/merge_requests/2/approvals ({status})"
+        in caught.value.message
+    )

@@ -195,3 +195,15 @@ def test_ratelimit_remaining_is_honoured_before_gitlab_has_to_say_429(tmp_path: 
         assert all(entry.status != 429 for entry in fake.log)
         assert fake.requests > 100
         assert records(ledger_events(tmp_path / "l.db")) == expected_records(fake.instance)
+
+
+def test_more_items_at_one_instant_than_a_page_holds(tmp_path: Path) -> None:
+    instance = generate_group(5, Size(subgroups=0, projects_per_group=1, pipelines=250))
+    project = instance.projects[0]
+    for pipeline in project.pipelines[:150]:
+        pipeline.updated_at = project.pipelines[0].updated_at
+    with FakeGitLab(instance) as fake:
+        assert collect(fake, tmp_path / "l.db", "--project", project.full_path).code == 0
+        events = ledger_events(tmp_path / "l.db")
+        assert records(events) == expected_records(_only_projects(instance))
+        assert fake.counts()["projects.pipeline"] == 250  # each detail fetched once
