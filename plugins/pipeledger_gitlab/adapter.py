@@ -53,7 +53,6 @@ class GitLabAdapter(Adapter, GateSource):
         self.instance = instance_of(api_url)
         self.credentials = credentials
         self._clock = clock or (lambda: datetime.now(UTC))
-        self.client: GitLabClient | None = None
 
     @classmethod
     def create(cls, settings: AdapterSettings) -> GitLabAdapter:
@@ -72,8 +71,7 @@ class GitLabAdapter(Adapter, GateSource):
                 " pipelines, merge request approvals or audit events.",
                 COLLECT_ACCESS_ADVICE,
             )
-        self.client = self._client(progress)
-        collector = GitLabCollector(self.client, self.instance, progress)
+        collector = GitLabCollector(self._client(progress), self.instance, progress)
         with _shape_errors():
             yield from collector.run(request, checkpoints, self._clock())
 
@@ -84,10 +82,10 @@ class GitLabAdapter(Adapter, GateSource):
     def gate_evidence(self, environment: str | None, teams: Sequence[str]) -> GateEvidence:
         job = CiJob.from_environ(self.settings.environ)
         progress = SilentProgress()
-        self.client = self._client(progress)
+        client = self._client(progress)
         job_credentials = job_token_credentials(self.settings.environ)
         job_client = self._client(progress, job_credentials) if job_credentials else None
-        gate = GitLabGate(self.client, self.instance, progress, job_client)
+        gate = GitLabGate(client, self.instance, progress, job_client)
         with _shape_errors():
             return gate.evidence(job, environment, teams)
 

@@ -190,8 +190,10 @@ class ErrorTranslator:
 
     def __call__(self, response: ApiResponse) -> PipeledgerError:
         what = self.describe(response.url)
-        detail = _message(response.body)
         status = response.status
+        detail = _message(response.body)
+        if detail.startswith(str(status)):
+            detail = ""  # GitLab's "403 Forbidden" says nothing the status does not
         if self._credentials.is_job_token and status in (401, 403, 404):
             return _job_token_refused(what, status)
         if status == 401:

@@ -99,8 +99,14 @@ class GitLabCollector:
         key = self._key(project.id, "pipelines")
         path = f"/projects/{project.id}/pipelines"
         for fresh, mark in self._walk(path, key, checkpoints, window):
-            details = [self._client.get_object(f"{path}/{item['id']}") for item in fresh]
+            details = filter(None, (self._pipeline(path, item) for item in fresh))
             yield Batch([pipeline_event(origin, d) for d in details], {key: mark.encode()})
+
+    def _pipeline(self, path: str, item: Json) -> Json | None:
+        try:
+            return self._client.get_object(f"{path}/{item['id']}")
+        except GitLabNotFound:
+            return None  # deleted since it was listed (pipeline retention, a user)
 
     def _deployments(
         self, project: ProjectRef, checkpoints: CheckpointReader, window: Window

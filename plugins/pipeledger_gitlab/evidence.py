@@ -34,7 +34,10 @@ class DeploymentEvidence:
     def events(self, project: ProjectRef, deployment: Json) -> list[AuditEvent]:
         """Creation and status events, approvals, and the review of the deployed commit."""
         origin = Origin(self._instance, project)
-        detail = self.detail(project, deployment)
+        try:
+            detail = self.detail(project, deployment)
+        except GitLabNotFound:
+            return []  # deleted since it was listed
         events = deployment_events(origin, detail) + deployment_approval_events(origin, detail)
         for merge_request in self.merge_requests(project, detail.get("sha")):
             approvals = self.merge_request_approvals(merge_request, project)

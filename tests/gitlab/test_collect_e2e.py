@@ -207,3 +207,28 @@ def test_more_items_at_one_instant_than_a_page_holds(tmp_path: Path) -> None:
         events = ledger_events(tmp_path / "l.db")
         assert records(events) == expected_records(_only_projects(instance))
         assert fake.counts()["projects.pipeline"] == 250  # each detail fetched once
+
+
+def test_pipeline_or_deployment_deleted_after_listing_is_skipped(
+    fake: FakeGitLab, tmp_path: Path
+) -> None:
+    project = fake.instance.projects[1]
+    pipeline, deployment = project.pipelines[2], project.deployments[1]
+    fake.fail_next(1, 404, f"/pipelines/{pipeline.id}", retry_after=None)
+    fake.fail_next(1, 404, f"/deployments/{deployment.id}", retry_after=None)
+    run = collect(fake, tmp_path / "l.db", "--group", "acme")
+    assert run.code == 0, run.err
+    held = records(ledger_events(tmp_path / "l.db"))
+    gone = {r for r in expected_records(fake.instance) if r[1].startswith(str(deployment.id))}
+    gone |= {
+        r for r in expected_records(fake.instance) if r[1].endswith(f"/deployment/{deployment.id}")
+    }
+    gone.add(
+        (
+            "pipeline.run",
+            f"{pipeline.id}/{pipeline.status}",
+            pipeline.user.username,
+            pipeline.status,
+        )
+    )
+    assert held == expected_records(fake.instance) - gone
