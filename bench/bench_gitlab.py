@@ -1,0 +1,133 @@
+"""GitLab collect against the fake GitLab on 127.0.0.1: requests made versus the fewest the
+REST API allows for the same data, events per second, and what an incremental rerun costs.
+
+Run with ``python -m bench.run gitlab``.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import tempfile
+import time
+from pathlib import Path
+
+from tests.fakes.gitlab_api import DEFAULT_TOKEN, FakeGitLab
+from tests.fakes.gitlab_data import FakeInstance
+from tests.fakes.gitlab_generate import Size, expected_records, generate_group
+
+from pipeledger.cli.main import main as cli_main
+
+SIZE = Size(subgroups=3, projects_per_group=3, pipelines=120, deployments=30, audit_events=8)
+
+
+def _pages(count: int) -> int:
+    return max(1, math.ceil(count / 100))
+
+
+def minimum_requests(instance: FakeInstance, free_tier: bool = False) -> dict[str, int]:
+    """The fewest GETs that return this data: every list page at per_page=100, plus the
+    single objects lists leave out (a pipeline's user and tag; a deployment's approvals),
+    the merge requests of each deployed commit and their approvals, and the login of each
+    audit event author."""
+    need = {
+        "resolve group": 1 + _pages(len(instance.groups) - 1) + _pages(len(instance.projects)),
+        "pipeline lists": 0,
+        "pipeline details": 0,
+        "deployment lists": 0,
+        "deployment details": 0,
+        "commit merge requests": 0,
+        "merge request approvals": 0,
+        "audit lists": 0,
+        "audit authors": 0,
+    }
+    authors: set[int] = set()
+    for project in instance.projects:
+        need["pipeline lists"] += _pages(len(project.pipelines))
+        need["pipeline details"] += len(project.pipelines)
+        need["deployment lists"] += _pages(len(project.deployments))
+        need["deployment details"] += 0 if free_tier else len(project.deployments)
+        shas = {d.sha for d in project.deployments}
+        need["commit merge requests"] += len(shas)
+        need["merge request approvals"] += len(
+            {m.iid for m in project.merge_requests if m.merge_commit_sha in shas}
+        )
+        need["audit lists"] += _pages(len(project.audit_events))
+        authors |= {e.author.id for e in project.audit_events if e.expected}
+    for group in instance.groups:
+        need["audit lists"] += _pages(len(group.audit_events))
+        authors |= {e.author.id for e in group.audit_events if e.expected}
+    need["audit authors"] = len(authors)
+    if free_tier:  # one deployment without approval fields, one refused audit list say it all
+        need["deployment details"], need["audit lists"], need["audit authors"] = 1, 1, 0
+    return need
+
+
+def _collect(fake: FakeGitLab, db: Path) -> tuple[float, str]:
+    group = fake.instance.root.full_path
+    argv = ["collect", "--platform", "gitlab", "--api-url", fake.api_url, "--group", group,
+            "--sink", f"sqlite:///{db}"]  # fmt: skip
+    out, err = io.StringIO(), io.StringIO()
+    started = time.perf_counter()
+    code = cli_main(argv, {"GITLAB_TOKEN": DEFAULT_TOKEN}, out, err)
+    elapsed = time.perf_counter() - started
+    if code != 0:
+        raise RuntimeError(err.getvalue())
+    return elapsed, out.getvalue().strip()
+
+
+def _run(free_tier: bool) -> None:
+    instance = generate_group(11, SIZE)
+    expected = len(expected_records(instance, free_tier))
+    minimum = minimum_requests(instance, free_tier)
+    # No rate limit here: this measures pipeledger, not the limit (see the note printed below).
+    unlimited = 10**9
+    with (
+        FakeGitLab(instance, free_tier=free_tier, rate_limit=unlimited) as fake,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        db = Path(tmp) / "bench.db"
+        elapsed, summary = _collect(fake, db)
+        made = fake.requests
+        rerun_elapsed, _ = _collect(fake, db)
+        rerun = fake.requests - made
+    tier = "free tier (no audit events, no approvals)" if free_tier else "premium"
+    floor = sum(minimum.values())
+    print(f"-- {tier}: {len(instance.groups)} groups, {len(instance.projects)} projects,")
+    print(f"   {sum(len(p.pipelines) for p in instance.projects)} pipelines,"
+          f" {sum(len(p.deployments) for p in instance.projects)} deployments;"
+          f" {expected} events expected")  # fmt: skip
+    print(f"   {summary}")
+    print(f"   requests made {made}, minimum {floor} ({made / floor:.3f}x)")
+    for name, count in minimum.items():
+        print(f"     minimum {name:<24} {count}")
+    print(
+        f"   wall {elapsed:.2f} s, {expected / elapsed:.0f} events/s,"
+        f" {made / elapsed:.0f} requests/s"
+    )
+    print(f"   incremental rerun, nothing new: {rerun} requests, {rerun_elapsed:.2f} s")
+    print(f"   at GitLab.com's 2,000 requests/min per user: at least {made / 2000:.1f} min")
+
+
+def _ties() -> None:
+    """The time walk's worst case: 250 pipelines of which 150 share one updated_at, more
+    than a page, so the walk must page within that instant."""
+    instance = generate_group(5, Size(subgroups=0, projects_per_group=1, pipelines=250))
+    project = instance.projects[0]
+    for pipeline in project.pipelines[:150]:
+        pipeline.updated_at = project.pipelines[0].updated_at
+    with FakeGitLab(instance, rate_limit=10**9) as fake, tempfile.TemporaryDirectory() as tmp:
+        _collect(fake, Path(tmp) / "ties.db")
+        lists = fake.counts()["projects.pipelines"]
+    print(f"-- ties: 250 pipelines, 150 stamped at one instant: {lists} pipeline list requests"
+          f" (minimum {_pages(250)})")  # fmt: skip
+
+
+def main() -> None:
+    _run(free_tier=False)
+    _run(free_tier=True)
+    _ties()
+
+
+if __name__ == "__main__":
+    main()

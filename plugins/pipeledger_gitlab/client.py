@@ -1,0 +1,264 @@
+"""GitLab REST v4 over the core's ApiClient: token headers, GitLab's refusals turned into
+errors that name the missing scope, and both of GitLab's pagination styles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from pipeledger.errors import (
+    MalformedResponse,
+    PermissionDenied,
+    PipeledgerError,
+    PlatformError,
+    UsageError,
+)
+from pipeledger.http import ApiClient, ApiResponse, RateLimitHeaders, RetryPolicy
+from pipeledger.progress import Progress
+
+DEFAULT_API_URL = "https://gitlab.com/api/v4"
+PER_PAGE = 100
+RATE_HEADERS = RateLimitHeaders(remaining="ratelimit-remaining", reset="ratelimit-reset")
+READ_API_REMEDY = (
+    "Set GITLAB_TOKEN to a personal, group or project access token with the read_api scope"
+    " (read_repository or read_user are not enough)."
+)
+
+JsonObject = dict[str, Any]
+JsonItem = Mapping[str, Any]
+Params = Mapping[str, str]
+
+
+class GitLabNotFound(PlatformError):
+    """GitLab answered 404: the thing does not exist or the token cannot see it."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Which token is used and how GitLab expects it: a job token has its own header."""
+
+    variable: str
+    header: str
+    value: str
+
+    @property
+    def is_job_token(self) -> bool:
+        return self.variable == "CI_JOB_TOKEN"
+
+
+def find_credentials(environ: Mapping[str, str]) -> Credentials | None:
+    """GITLAB_TOKEN first (any token GitLab accepts as Bearer), else the CI job token."""
+    token = environ.get("GITLAB_TOKEN", "").strip()
+    if token:
+        return Credentials("GITLAB_TOKEN", "Authorization", f"Bearer {token}")
+    return job_token_credentials(environ)
+
+
+def job_token_credentials(environ: Mapping[str, str]) -> Credentials | None:
+    """The running job's own token, which alone can say which job is running (GET /job)."""
+    job_token = environ.get("CI_JOB_TOKEN", "").strip()
+    return Credentials("CI_JOB_TOKEN", "JOB-TOKEN", job_token) if job_token else None
+
+
+def resolve_api_url(api_url: str | None, environ: Mapping[str, str]) -> str:
+    """--api-url, else CI_API_V4_URL (inside GitLab CI), else gitlab.com."""
+    url = (api_url or environ.get("CI_API_V4_URL") or DEFAULT_API_URL).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(
+            f"--api-url {url!r} is not an http(s) URL.",
+            "Give the API root as GitLab CI exposes it in CI_API_V4_URL, e.g."
+            " https://gitlab.example.com/api/v4.",
+        )
+    return url
+
+
+def instance_of(api_url: str) -> str:
+    """The host (with a non-default port) that identifies the GitLab instance in events."""
+    parts = urlsplit(api_url)
+    host = (parts.hostname or "").lower()
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return f"{host}:{parts.port}" if parts.port and parts.port != default else host
+
+
+def encode_path(path_or_id: str | int) -> str:
+    """A project or group for a URL: a numeric id as-is, a full path URL-encoded."""
+    return quote(str(path_or_id).strip("/"), safe="")
+
+
+class GitLabClient:
+    """GET requests against one GitLab API root; every failure leaves as a pipeledger error."""
+
+    def __init__(
+        self,
+        api_url: str,
+        credentials: Credentials,
+        policy: RetryPolicy,
+        progress: Progress | None = None,
+        *,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.credentials = credentials
+        extra: dict[str, Any] = {}
+        if sleep is not None:
+            extra["sleep"] = sleep
+        if clock is not None:
+            extra["clock"] = clock
+        self._api = ApiClient(
+            self.api_url,
+            {credentials.header: credentials.value, "Accept": "application/json"},
+            rate_headers=RATE_HEADERS,
+            translate_error=ErrorTranslator(self.api_url, credentials),
+            policy=policy,
+            progress=progress,
+            **extra,
+        )
+
+    @property
+    def requests_made(self) -> int:
+        return self._api.requests_made
+
+    def page(self, path: str, params: Params | None = None) -> list[JsonItem]:
+        """One page of a list at per_page=100 (the caller decides what comes next)."""
+        query = {**(params or {}), "per_page": str(PER_PAGE)}
+        return _items(self._api.get(path, query), path)
+
+    def get_object(self, path: str, params: Params | None = None) -> JsonObject:
+        body = self._api.get(path, params).body
+        if not isinstance(body, dict):
+            raise _malformed(path, "an object")
+        return body
+
+    def pages(self, path: str, params: Params | None = None) -> Iterator[list[JsonItem]]:
+        """Every page of a list: ``Link: rel="next"`` (offset and keyset alike), else
+        ``X-Next-Page`` when a proxy dropped the Link header."""
+        query = {**(params or {}), "per_page": str(PER_PAGE)}
+        response = self._api.get(path, query)
+        while True:
+            yield _items(response, path)
+            target = self._next_request(response, path, query)
+            if target is None:
+                return
+            response = self._api.get(*target)
+
+    def list_all(self, path: str, params: Params | None = None) -> list[JsonItem]:
+        return [item for page in self.pages(path, params) for item in page]
+
+    def _next_request(
+        self, response: ApiResponse, path: str, query: dict[str, str]
+    ) -> tuple[str, Params | None] | None:
+        link = response.next_url()
+        if link:
+            return self._same_origin(link), None
+        next_page = response.headers.get("x-next-page", "").strip()
+        if next_page.isdigit():
+            return path, {**query, "page": next_page}
+        return None
+
+    def _same_origin(self, link: str) -> str:
+        """Follow a next link only on the API's own origin, so the token never travels to a
+        host GitLab's proxy configuration happened to write into the header."""
+        base = urlsplit(self.api_url)
+        parts = urlsplit(link)
+        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+
+
+def _items(response: ApiResponse, path: str) -> list[JsonItem]:
+    body = response.body
+    if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
+        raise _malformed(path, "a list of objects")
+    return body
+
+
+def _malformed(path: str, expected: str) -> MalformedResponse:
+    return MalformedResponse(
+        f"GitLab answered {unquote(path)} with something that is not {expected}.",
+        "Check that --api-url is the API root (https://HOST/api/v4), not the web address.",
+    )
+
+
+class ErrorTranslator:
+    """Turns a refusal into an error saying which token, which resource and what to change."""
+
+    def __init__(self, api_url: str, credentials: Credentials) -> None:
+        self._base_path = urlsplit(api_url).path.rstrip("/")
+        self._credentials = credentials
+
+    def __call__(self, response: ApiResponse) -> PipeledgerError:
+        what = self.describe(response.url)
+        status = response.status
+        detail = _message(response.body)
+        if detail.startswith(str(status)):
+            detail = ""  # GitLab's "403 Forbidden" says nothing the status does not
+        if self._credentials.is_job_token and status in (401, 403, 404):
+            return _job_token_refused(what, status)
+        if status == 401:
+            return self._unauthorized(what)
+        if status == 403:
+            return self._forbidden(what, detail, response.body)
+        if status == 404:
+            return self._not_found(what)
+        return PlatformError(
+            f"GitLab answered HTTP {status} for {what}{': ' + detail if detail else ''}.",
+            "If this persists, check the GitLab status page; what was collected before is"
+            " saved and a rerun resumes from there.",
+        )
+
+    def describe(self, url: str) -> str:
+        path = unquote(urlsplit(url).path)
+        if self._base_path and path.startswith(self._base_path):
+            path = path[len(self._base_path) :]
+        return path or "/"
+
+    def _unauthorized(self, what: str) -> PipeledgerError:
+        return PermissionDenied(
+            f"GitLab rejected GITLAB_TOKEN (401 Unauthorized) when reading {what}.",
+            "The token is invalid, expired or revoked, or --api-url points at another"
+            f" instance. {READ_API_REMEDY}",
+        )
+
+    def _forbidden(self, what: str, detail: str, body: Any) -> PipeledgerError:
+        scope = body.get("error") == "insufficient_scope" if isinstance(body, dict) else False
+        if scope:
+            return PermissionDenied(
+                f"{self._credentials.variable} lacks the read_api scope needed for {what}.",
+                READ_API_REMEDY,
+            )
+        return PermissionDenied(
+            f"GitLab refused {what} (403 Forbidden{': ' + detail if detail else ''}).",
+            "The token needs the read_api scope and a role that can see it: Reporter for"
+            " pipelines, deployments and merge requests; audit events also need GitLab"
+            " Premium or Ultimate and the Maintainer (project) or Owner (group) role.",
+        )
+
+    def _not_found(self, what: str) -> PipeledgerError:
+        return GitLabNotFound(
+            f"GitLab found nothing at {what} (404).",
+            "Check the project or group path and --api-url; GitLab also answers 404 when"
+            f" {self._credentials.variable} cannot see a private project or group.",
+        )
+
+
+def _job_token_refused(what: str, status: int) -> PermissionDenied:
+    # GitLab answers 401, 403 or 404 to a job token outside its short list of endpoints.
+    return PermissionDenied(
+        f"GitLab does not accept CI_JOB_TOKEN for {what} ({status}).",
+        "A job token reaches only a few endpoints (its own job, deployments); pipelines,"
+        " merge request approvals and audit events need a token with read_api. Add"
+        " GITLAB_TOKEN as a masked CI/CD variable (a project access token with read_api and"
+        " the Reporter role).",
+    )
+
+
+def _message(body: Any) -> str:
+    if not isinstance(body, dict):
+        return ""
+    for key in ("message", "error_description", "error"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            return value[:200]
+    return ""

@@ -1,0 +1,170 @@
+"""``collect`` for GitLab: expands groups to their projects (with subgroups) and walks each
+project's pipelines, deployments and audit events, one checkpointed batch per page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pipeledger.adapter import Batch, CheckpointReader, CollectRequest
+from pipeledger.events import AuditEvent, Scope, format_time
+from pipeledger.progress import Progress
+from pipeledger_gitlab.audit import GROUP_AUDIT_ENDPOINT, PROJECT_AUDIT_ENDPOINT
+from pipeledger_gitlab.audit_stream import AuditSource, AuditStream
+from pipeledger_gitlab.client import GitLabClient, GitLabNotFound, encode_path
+from pipeledger_gitlab.cursor import Mark, start_from, walk_by_time
+from pipeledger_gitlab.evidence import DeploymentEvidence
+from pipeledger_gitlab.normalize import Origin, ProjectRef, pipeline_event
+
+Json = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class GroupRef:
+    id: int
+    full_path: str
+
+
+@dataclass(frozen=True)
+class Window:
+    since: datetime | None
+    until: datetime
+
+
+class GitLabCollector:
+    def __init__(self, client: GitLabClient, instance: str, progress: Progress) -> None:
+        self._client = client
+        self._instance = instance
+        self._progress = progress
+        self._evidence = DeploymentEvidence(client, instance, progress)
+        self._audit = AuditStream(client, instance, progress)
+
+    def run(
+        self, request: CollectRequest, checkpoints: CheckpointReader, now: datetime
+    ) -> Iterator[Batch]:
+        window = Window(request.since, request.until or now)
+        projects, groups = self.resolve(request)
+        for project in projects:
+            self._progress.update(repository=project.full_path)
+            yield from self._pipelines(project, checkpoints, window)
+            yield from self._deployments(project, checkpoints, window)
+            yield from self._audit_batches(self._project_audit(project), checkpoints, window)
+        for group in groups:
+            self._progress.update(repository=group.full_path)
+            yield from self._audit_batches(self._group_audit(group), checkpoints, window)
+
+    def resolve(self, request: CollectRequest) -> tuple[list[ProjectRef], list[GroupRef]]:
+        """Named projects, then every project of each group and its subgroups; each once."""
+        projects = {p.id: p for p in map(self._project, request.repositories)}
+        groups: dict[int, GroupRef] = {}
+        for path in request.owners:
+            root = self._group(path)
+            groups[root.id] = root
+            for sub in self._client.list_all(f"/groups/{root.id}/descendant_groups"):
+                groups.setdefault(int(sub["id"]), GroupRef(int(sub["id"]), str(sub["full_path"])))
+            listing = self._client.list_all(
+                f"/groups/{root.id}/projects",
+                {
+                    "include_subgroups": "true",
+                    "with_shared": "false",
+                    "order_by": "id",
+                    "sort": "asc",
+                },
+            )
+            for item in listing:
+                projects.setdefault(int(item["id"]), ProjectRef.from_api(item))
+        return list(projects.values()), list(groups.values())
+
+    def _project(self, path: str) -> ProjectRef:
+        try:
+            return ProjectRef.from_api(self._client.get_object(f"/projects/{encode_path(path)}"))
+        except GitLabNotFound as error:
+            raise GitLabNotFound(f"GitLab has no project {path!r} (404).", error.remedy) from None
+
+    def _group(self, path: str) -> GroupRef:
+        try:
+            group = self._client.get_object(
+                f"/groups/{encode_path(path)}", {"with_projects": "false"}
+            )
+        except GitLabNotFound as error:
+            raise GitLabNotFound(f"GitLab has no group {path!r} (404).", error.remedy) from None
+        return GroupRef(int(group["id"]), str(group["full_path"]))
+
+    def _pipelines(
+        self, project: ProjectRef, checkpoints: CheckpointReader, window: Window
+    ) -> Iterator[Batch]:
+        origin = Origin(self._instance, project)
+        key = self._key(project.id, "pipelines")
+        path = f"/projects/{project.id}/pipelines"
+        for fresh, mark in self._walk(path, key, checkpoints, window):
+            details = filter(None, (self._pipeline(path, item) for item in fresh))
+            yield Batch([pipeline_event(origin, d) for d in details], {key: mark.encode()})
+
+    def _pipeline(self, path: str, item: Json) -> Json | None:
+        try:
+            return self._client.get_object(f"{path}/{item['id']}")
+        except GitLabNotFound:
+            return None  # deleted since it was listed (pipeline retention, a user)
+
+    def _deployments(
+        self, project: ProjectRef, checkpoints: CheckpointReader, window: Window
+    ) -> Iterator[Batch]:
+        key = self._key(project.id, "deployments")
+        path = f"/projects/{project.id}/deployments"
+        for fresh, mark in self._walk(path, key, checkpoints, window):
+            events: list[AuditEvent] = []
+            for deployment in fresh:
+                events.extend(self._evidence.events(project, deployment))
+            yield Batch(events, {key: mark.encode()})
+
+    def _walk(
+        self, path: str, key: str, checkpoints: CheckpointReader, window: Window
+    ) -> Iterator[tuple[list[Json], Mark]]:
+        """Pages of items updated in the window, oldest first, with the checkpoint that
+        becomes true once a page's events are stored."""
+        start = start_from(Mark.decode(checkpoints.checkpoint(key)), window.since)
+        if start.after is not None and start.after > window.until:
+            return
+
+        def fetch(after: datetime | None, page: int) -> list[Json]:
+            self._progress.update(pages=1)
+            return self._client.page(path, _time_params(after, window.until, page))
+
+        for step in walk_by_time(fetch, start):
+            if step.through is not None and step.fresh:
+                yield step.fresh, start.mark(step.through, step.ids)
+
+    def _audit_batches(
+        self, source: AuditSource, checkpoints: CheckpointReader, window: Window
+    ) -> Iterator[Batch]:
+        return self._audit.batches(source, checkpoints, window.since, window.until)
+
+    def _project_audit(self, project: ProjectRef) -> AuditSource:
+        return AuditSource(
+            path=f"/projects/{project.id}/audit_events",
+            endpoint=PROJECT_AUDIT_ENDPOINT,
+            scope=project.scope(),
+            checkpoint_key=self._key(project.id, "audit"),
+        )
+
+    def _group_audit(self, group: GroupRef) -> AuditSource:
+        return AuditSource(
+            path=f"/groups/{group.id}/audit_events",
+            endpoint=GROUP_AUDIT_ENDPOINT,
+            scope=Scope(owner=group.full_path),
+            checkpoint_key=f"gitlab:{self._instance}:group:{group.id}:audit",
+        )
+
+    def _key(self, project_id: int, stream: str) -> str:
+        return f"gitlab:{self._instance}:project:{project_id}:{stream}"
+
+
+def _time_params(after: datetime | None, until: datetime, page: int) -> dict[str, str]:
+    params = {"order_by": "updated_at", "sort": "asc", "updated_before": format_time(until)}
+    if after is not None:
+        params["updated_after"] = format_time(after)
+    if page > 1:
+        params["page"] = str(page)
+    return params

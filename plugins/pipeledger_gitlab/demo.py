@@ -1,0 +1,24 @@
+"""The GitLab part of ``pipeledger demo``: recorded responses of a small group, built from
+GitLab's own documentation examples (see demo/README.md)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from pipeledger.adapter import CollectRequest, DemoScenario
+from pipeledger.events import parse_time
+
+
+def scenario() -> DemoScenario:
+    document: dict[str, Any] = json.loads(
+        resources.files("pipeledger_gitlab").joinpath("demo/responses.json").read_text("utf-8")
+    )
+    request = CollectRequest(
+        owners=(str(document["group"]),),
+        since=parse_time(document["since"]),
+        until=parse_time(document["until"]),
+    )
+    # The recorded server ignores credentials; the adapter still wants a token to send.
+    return DemoScenario(request, document["responses"], {"GITLAB_TOKEN": "demo-offline"})

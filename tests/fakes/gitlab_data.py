@@ -1,0 +1,158 @@
+"""Data model of the fake GitLab REST API: groups with subgroups, projects, users, pipelines,
+deployments with approvals, merge requests with approvals, and audit events.
+
+:mod:`tests.fakes.gitlab_render` turns these into GitLab's JSON shapes,
+:mod:`tests.fakes.gitlab_generate` builds groups of them, :mod:`tests.fakes.gitlab_api` serves
+them. Standard library only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+JSON = dict[str, Any]
+FINISHED = ("success", "failed", "canceled", "skipped")
+
+
+def fake_sha(*parts: object) -> str:
+    return hashlib.sha1("/".join(map(str, parts)).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class FakeUser:
+    id: int
+    username: str
+    name: str
+
+
+@dataclass
+class FakeGroup:
+    id: int
+    path: str
+    full_path: str
+    parent_id: int | None = None
+    members: list[tuple[FakeUser, int]] = field(default_factory=list)
+    audit_events: list[FakeAuditEvent] = field(default_factory=list)
+
+
+@dataclass
+class FakePipeline:
+    id: int
+    iid: int
+    project_id: int
+    ref: str
+    sha: str
+    status: str
+    source: str
+    user: FakeUser
+    created_at: datetime
+    updated_at: datetime
+    tag: bool = False
+
+
+@dataclass
+class FakeApproval:
+    user: FakeUser
+    status: str
+    created_at: datetime
+    comment: str | None
+    rule: str | None = None
+
+
+@dataclass
+class FakeDeployment:
+    id: int
+    iid: int
+    environment: str
+    environment_id: int
+    status: str
+    user: FakeUser
+    job_id: int
+    pipeline: FakePipeline
+    created_at: datetime
+    updated_at: datetime
+    approvals: list[FakeApproval] = field(default_factory=list)
+
+    @property
+    def sha(self) -> str:
+        return self.pipeline.sha
+
+    @property
+    def ref(self) -> str:
+        return self.pipeline.ref
+
+
+@dataclass
+class FakeMergeRequest:
+    id: int
+    iid: int
+    project_id: int
+    author: FakeUser
+    source_branch: str
+    merge_commit_sha: str
+    merged_at: datetime
+    approvers: list[FakeUser] = field(default_factory=list)
+    target_branch: str = "main"
+
+
+@dataclass
+class FakeAuditEvent:
+    id: int
+    author: FakeUser
+    created_at: datetime
+    details: JSON
+    # (kind, action) a correct collector records, or None when it must not record it.
+    expected: tuple[str, str] | None
+
+
+@dataclass
+class FakeProject:
+    id: int
+    path: str
+    group: FakeGroup
+    pipelines: list[FakePipeline] = field(default_factory=list)
+    deployments: list[FakeDeployment] = field(default_factory=list)
+    merge_requests: list[FakeMergeRequest] = field(default_factory=list)
+    audit_events: list[FakeAuditEvent] = field(default_factory=list)
+
+    @property
+    def full_path(self) -> str:
+        return f"{self.group.full_path}/{self.path}"
+
+    def known_shas(self) -> set[str]:
+        return {p.sha for p in self.pipelines} | {m.merge_commit_sha for m in self.merge_requests}
+
+
+@dataclass
+class FakeInstance:
+    root: FakeGroup
+    groups: list[FakeGroup]
+    projects: list[FakeProject]
+    users: list[FakeUser]
+
+    def group(self, key: str) -> FakeGroup | None:
+        return next((g for g in self.groups if key in (str(g.id), g.full_path)), None)
+
+    def project(self, key: str) -> FakeProject | None:
+        return next((p for p in self.projects if key in (str(p.id), p.full_path)), None)
+
+    def descendants(self, group: FakeGroup) -> list[FakeGroup]:
+        found, frontier = [], [group.id]
+        while frontier:
+            children = [g for g in self.groups if g.parent_id in frontier]
+            found.extend(children)
+            frontier = [g.id for g in children]
+        return found
+
+    def ancestors(self, group: FakeGroup) -> list[FakeGroup]:
+        chain, current = [], group
+        while current.parent_id is not None:
+            current = next(g for g in self.groups if g.id == current.parent_id)
+            chain.append(current)
+        return chain
+
+    def user(self, ident: int) -> FakeUser | None:
+        return next((u for u in self.users if u.id == ident), None)

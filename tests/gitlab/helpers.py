@@ -1,0 +1,52 @@
+"""Running the real CLI against the fake GitLab and reading back what the ledger holds."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeledger.chain import verify_rows
+from pipeledger.cli.main import main
+from pipeledger.events import AuditEvent
+from pipeledger.fanout import SinkSet
+from pipeledger.sink import SinkSettings
+from tests.fakes.gitlab_api import DEFAULT_TOKEN, FakeGitLab
+from tests.fakes.gitlab_generate import Record
+
+ENV = {"GITLAB_TOKEN": DEFAULT_TOKEN}
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def collect(fake: FakeGitLab, db: Path, *args: str, env: dict[str, str] | None = None) -> Run:
+    out, err = io.StringIO(), io.StringIO()
+    argv = [
+        "collect",
+        "--platform",
+        "gitlab",
+        "--api-url",
+        fake.api_url,
+        "--sink",
+        f"sqlite:///{db}",
+    ]
+    code = main([*argv, *args], ENV if env is None else env, out, err)
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def ledger_events(db: Path) -> list[AuditEvent]:
+    sinks = SinkSet.open([f"sqlite:///{db}"], SinkSettings(environ={}))
+    try:
+        assert verify_rows(sinks.ledger.rows()).ok
+        return [record.event for record in sinks.ledger.records()]
+    finally:
+        sinks.close()
+
+
+def records(events: list[AuditEvent]) -> set[Record]:
+    return {(e.kind.value, e.source.native_id, e.actor.login or "", e.action) for e in events}
