@@ -124,3 +124,8 @@ def test_cli_usage_errors_exit_2_with_a_remedy() -> None:
     err = io.StringIO()
     assert main(["verify", "--bogus"], environ={}, stdout=io.StringIO(), stderr=err) == 2
     assert "Traceback" not in err.getvalue()
+
+
+def test_the_bundled_baseline_is_the_documented_example() -> None:
+    bundled = ROOT / "src" / "pipeledger" / "policy" / "baseline.yml"
+    assert bundled.read_text() == (ROOT / "examples" / "policies" / "baseline.yml").read_text()
