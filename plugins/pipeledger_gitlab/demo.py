@@ -21,4 +21,12 @@ def scenario() -> DemoScenario:
         until=parse_time(document["until"]),
     )
     # The recorded server ignores credentials; the adapter still wants a token to send.
-    return DemoScenario(request, document["responses"], {"GITLAB_TOKEN": "demo-offline"})
+    return DemoScenario(
+        request, document["responses"], {"GITLAB_TOKEN": "demo-offline"}, next_steps=NEXT_STEPS
+    )
+
+
+NEXT_STEPS = """Run it on your GitLab group:
+  export GITLAB_TOKEN=...   # a personal, group or project access token with read_api
+  pipeledger collect --platform gitlab --group YOUR_GROUP --since 30d
+  pipeledger events --kind deployment.approval"""

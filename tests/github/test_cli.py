@@ -73,7 +73,7 @@ def test_demo_shows_deployments_and_approvals(monkeypatch: pytest.MonkeyPatch) -
     code, out, _ = run_cli(["demo"], {})
     assert code == 0
     assert "hash chain verified" in out
-    assert "Who deployed what where (14)" in out
+    assert "Who deployed what where (5)" in out
     assert "Who approved (3)" in out
     assert "bob approved the deployment to production of run 9001 in acme/web" in out
     assert "erin approved the deployment to production of run 9002 in acme/web" in out
@@ -81,6 +81,8 @@ def test_demo_shows_deployments_and_approvals(monkeypatch: pytest.MonkeyPatch) -
         "erin ran Deploy on refs/heads/main in acme/web: success (re-run; first run by dave)" in out
     )
     assert "carol approved PR #41 by alice in acme/web" in out
+    assert "[prod-approval] The deployment to production needs 1 independent approval" in out
+    assert "erin approved but triggered this run attempt" in out
 
 
 def test_demo_files_are_built_from_the_shared_examples() -> None:

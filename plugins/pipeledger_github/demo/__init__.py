@@ -19,4 +19,14 @@ def scenario() -> DemoScenario:
         if entry.name.endswith(".json"):
             responses.update(json.loads(entry.read_text(encoding="utf-8")))
     request = CollectRequest(owners=("acme",), since=datetime(2026, 5, 1, tzinfo=UTC))
-    return DemoScenario(request=request, responses=responses, environ=DEMO_ENVIRON)
+    return DemoScenario(
+        request=request, responses=responses, environ=DEMO_ENVIRON, next_steps=NEXT_STEPS
+    )
+
+
+NEXT_STEPS = """Run it on your GitHub organization:
+  export GITHUB_TOKEN=...   # fine-grained: Actions, Deployments, Pull requests, Metadata: read
+  pipeledger collect --platform github --org YOUR_ORG --since 30d
+  pipeledger events --kind deployment --environment production
+  pipeledger audit --policy examples/policies/baseline.yml --since 30d
+  pipeledger verify"""
