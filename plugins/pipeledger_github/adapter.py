@@ -122,5 +122,12 @@ class GitHubAdapter(Adapter, GateSource):
 
     def gate_evidence(self, environment: str | None, teams: Sequence[str]) -> GateEvidence:
         repository, run_id, sha = gate.job_identity(self.settings.environ)
-        context = RepoContext(self.client, repository, self.instance, Oddities(), self._progress)
+        context = RepoContext(
+            self.client,
+            repository,
+            self.instance,
+            Oddities(),
+            self._progress,
+            job_refs=gate.job_refs(self.settings.environ),
+        )
         return gate.evidence(context, run_id, sha, environment, teams)

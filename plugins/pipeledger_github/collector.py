@@ -10,12 +10,13 @@ from urllib.parse import quote
 from pipeledger.adapter import Batch, CheckpointReader, CollectRequest
 from pipeledger.errors import UsageError
 from pipeledger.progress import Progress
-from pipeledger_github import deployments, runs
+from pipeledger_github import deployments, runs, tags
 from pipeledger_github.checkpoints import SourceCheckpoint
 from pipeledger_github.client import GitHubClient
 from pipeledger_github.context import RepoContext
 from pipeledger_github.errors import NotFound
 from pipeledger_github.fields import Oddities, text
+from pipeledger_github.tags import TagsCheckpoint
 
 
 class Collector:
@@ -41,6 +42,14 @@ class Collector:
         self, repository: str, request: CollectRequest, checkpoints: CheckpointReader
     ) -> Iterator[Batch]:
         context = RepoContext(self.client, repository, self.instance, self.oddities, self.progress)
+        stored_tags = TagsCheckpoint.loads(checkpoints.checkpoint(context.key(tags.SOURCE)))
+        context.tags = tags.RepoTags(
+            self.client,
+            repository,
+            stored_tags,
+            oddities=self.oddities,
+            page_read=context.page_read,
+        )
         self.progress.update(repository=repository)
         stored_runs = SourceCheckpoint.loads(checkpoints.checkpoint(context.key(runs.SOURCE)))
         run_collector = runs.RunsCollector(context, stored_runs)

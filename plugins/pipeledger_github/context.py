@@ -11,7 +11,9 @@ from pipeledger.events import AuditEvent
 from pipeledger.progress import Progress
 from pipeledger_github.checkpoints import SourceCheckpoint, checkpoint_key
 from pipeledger_github.client import GitHubClient
-from pipeledger_github.fields import MissingField, Oddities
+from pipeledger_github.fields import NO_REFS, MissingField, Oddities, RefNames
+from pipeledger_github.tags import SOURCE as TAGS_SOURCE
+from pipeledger_github.tags import RepoTags
 
 # Fields of a run that deployments, approvals and the gate need later; keeping only these
 # bounds memory on large backfills.
@@ -33,6 +35,13 @@ class RepoContext:
     instance: str
     oddities: Oddities
     progress: Progress
+    # How bare branch or tag names become full refs: ``collect`` lists the repository's tags
+    # on first use; the gate knows the running job's own ref.
+    tags: RepoTags | None = None
+    job_refs: RefNames = NO_REFS
+
+    def refs(self) -> RefNames:
+        return self.tags.refs() if self.tags is not None else self.job_refs
 
     def key(self, source: str) -> str:
         return checkpoint_key(self.instance, self.repository, source)
@@ -44,6 +53,8 @@ class RepoContext:
         self, events: Sequence[AuditEvent], source: str, checkpoint: SourceCheckpoint | None
     ) -> Batch:
         checkpoints = {self.key(source): checkpoint.dumps()} if checkpoint is not None else {}
+        if self.tags is not None and (listed := self.tags.take_checkpoint()) is not None:
+            checkpoints[self.key(TAGS_SOURCE)] = listed
         self.flush_notices()
         return Batch(events=list(events), checkpoints=checkpoints)
 

@@ -135,6 +135,7 @@ class DeploymentsCollector:
                 self.ctx.instance,
                 repository=self.ctx.repository,
                 oddities=self.ctx.oddities,
+                refs=self.ctx.refs(),
             ),
             "deployment",
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -145,6 +146,33 @@ def branch_ref(name: str | None) -> str | None:
     if re.fullmatch(r"[0-9a-f]{40}", name):
         return None
     return f"refs/heads/{name}"
+
+
+@dataclass(frozen=True)
+class RefNames:
+    """What is known about the bare names GitHub reports as ``head_branch`` or a deployment's
+    ``ref`` (a tag push reports the tag's name): the repository's tags (name → commit), and
+    names whose full ref is certain (the running job's ``GITHUB_REF``)."""
+
+    tags: Mapping[str, str] = field(default_factory=dict)
+    certain: Mapping[str, str] = field(default_factory=dict)
+
+    def full_ref(self, name: str | None, sha: str | None) -> str | None:
+        """The full ref of ``name`` as used at commit ``sha``: a certain one; the tag when the
+        repository has a tag of that name on that commit (a branch of the same name elsewhere
+        is not mistaken for it); otherwise a branch."""
+        ref = branch_ref(name)
+        if ref is None or name is None or name.startswith("refs/"):
+            return ref
+        if name in self.certain:
+            return self.certain[name]
+        tagged = self.tags.get(name)
+        if tagged is not None and sha is not None and tagged.lower() == sha.lower():
+            return f"refs/tags/{name}"
+        return ref
+
+
+NO_REFS = RefNames()
 
 
 def known_actor(user: Any, what: str, notes: Oddities) -> Actor:

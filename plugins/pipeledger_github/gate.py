@@ -11,12 +11,14 @@ from pipeledger.adapter import CiJob, GateEvidence
 from pipeledger.errors import MalformedResponse, UsageError
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind
 from pipeledger_github.context import RepoContext
-from pipeledger_github.fields import time_field
+from pipeledger_github.fields import NO_REFS, RefNames, time_field
 from pipeledger_github.normalize import deployment_events, deployment_run_id, run_event
 from pipeledger_github.provenance import Provenance
 
 Item = Mapping[str, Any]
 CI_VARIABLES = ("GITHUB_RUN_ID", "GITHUB_REPOSITORY")
+_REF_TYPES = {"branch": "refs/heads/", "tag": "refs/tags/"}
+_REF_PREFIXES = tuple(_REF_TYPES.values())
 
 
 def job_identity(environ: Mapping[str, str]) -> tuple[str, str, str | None]:
@@ -51,6 +53,20 @@ def ci_job(environ: Mapping[str, str], instance: str) -> CiJob | None:
     )
 
 
+def job_refs(environ: Mapping[str, str]) -> RefNames:
+    """The running job's ref, which is certain: GitHub names a tag push's run and deployments
+    by the tag's bare name, and ``GITHUB_REF`` (or ``GITHUB_REF_TYPE``) says it is a tag."""
+    ref = environ.get("GITHUB_REF") or ""
+    name = environ.get("GITHUB_REF_NAME") or ""
+    if not ref.startswith(_REF_PREFIXES):
+        kind = _REF_TYPES.get(environ.get("GITHUB_REF_TYPE") or "")
+        if kind is None or not name:
+            return NO_REFS  # a pull request's merge ref: the run names the head branch
+        ref = kind + name
+    short = ref.split("/", 2)[2]
+    return RefNames(certain={short: ref} | ({name: ref} if name else {}))
+
+
 def collect_evidence(
     context: RepoContext, run_id: str, sha: str | None, environment: str | None
 ) -> list[AuditEvent]:
@@ -62,7 +78,11 @@ def collect_evidence(
     run = page.items[0]
     events = context.normalized(
         lambda: run_event(
-            run, context.instance, repository=context.repository, oddities=context.oddities
+            run,
+            context.instance,
+            repository=context.repository,
+            oddities=context.oddities,
+            refs=context.refs(),
         ),
         "workflow run",
     )
@@ -111,6 +131,7 @@ def _deployment(context: RepoContext, deployment: Item, statuses: list[Item]) ->
             context.instance,
             repository=context.repository,
             oddities=context.oddities,
+            refs=context.refs(),
         ),
         "deployment",
     )

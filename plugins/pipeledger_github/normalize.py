@@ -14,11 +14,12 @@ from typing import Any
 
 from pipeledger.events import UNKNOWN_ACTOR, Actor, AuditEvent, EventKind, Scope, Source, event_id
 from pipeledger_github.fields import (
+    NO_REFS,
     PLATFORM,
     MissingField,
     Oddities,
+    RefNames,
     actor,
-    branch_ref,
     html_link,
     known_actor,
     native_id,
@@ -74,8 +75,10 @@ def run_event(
     *,
     repository: str | None = None,
     oddities: Oddities | None = None,
+    refs: RefNames = NO_REFS,
 ) -> AuditEvent:
-    """One ``pipeline.run`` event per (run, attempt, status) observed."""
+    """One ``pipeline.run`` event per (run, attempt, status) observed; ``refs`` tells a tag's
+    name from a branch's."""
     notes = oddities or Oddities()
     ident = native_id(run, "workflow run")
     status = _run_status(run, ident, notes)
@@ -100,7 +103,7 @@ def run_event(
         actor=_run_actor(run, initial, ident, notes),
         scope=Scope(owner=owner, repository=repo),
         source=Source(endpoint=RUNS_ENDPOINT, native_id=native),
-        ref=branch_ref(text(run, "head_branch")),
+        ref=refs.full_ref(text(run, "head_branch"), text(run, "head_sha")),
         sha=sha_field(run, "head_sha"),
         outcome=conclusion,
         correlation=correlation,
@@ -184,8 +187,10 @@ def deployment_events(
     *,
     repository: str | None = None,
     oddities: Oddities | None = None,
+    refs: RefNames = NO_REFS,
 ) -> list[AuditEvent]:
-    """The deployment's creation, then one event per status (each its own immutable record)."""
+    """The deployment's creation, then one event per status (each its own immutable record);
+    ``refs`` tells a tag's name from a branch's."""
     notes = oddities or Oddities()
     ident = native_id(deployment, "deployment")
     owner, repo = repository_of(deployment, repository, "deployment", ident)
@@ -196,7 +201,7 @@ def deployment_events(
         ident=ident,
         scope=Scope(owner=owner, repository=repo, environment=text(deployment, "environment")),
         correlation=correlation,
-        ref=branch_ref(raw_ref),
+        ref=refs.full_ref(raw_ref, text(deployment, "sha")),
         sha=sha_field(deployment, "sha"),
         attributes=_deployment_attributes(deployment, raw_ref),
     )

@@ -13,9 +13,11 @@ from typing import Any
 
 from pipeledger.events import AuditEvent, EventKind, Scope, Source, event_id
 from pipeledger_github.fields import (
+    NO_REFS,
     PLATFORM,
     MissingField,
     Oddities,
+    RefNames,
     actor,
     branch_ref,
     html_link,
@@ -44,12 +46,14 @@ def approval_events(
     *,
     repository: str | None = None,
     oddities: Oddities | None = None,
+    refs: RefNames = NO_REFS,
 ) -> list[AuditEvent]:
     """One event per (approval, environment). The API gives approvals no time, so the time is
     that of the run's earliest deployment to the environment (or the run's start)."""
     notes = oddities or Oddities()
     run_ident = native_id(run, "workflow run")
     owner, repo = repository_of(run, repository, "workflow run", run_ident)
+    ref = refs.full_ref(text(run, "head_branch"), text(run, "head_sha"))
     events: list[AuditEvent] = []
     for approval in approvals:
         state = text(approval, "state")
@@ -59,7 +63,7 @@ def approval_events(
         if state not in APPROVAL_STATES:
             notes.unknown_value("approval state", state)
         for environment in _approval_environments(approval, run_ident, notes):
-            context = _ApprovalContext(run, run_ident, owner, repo, deployments)
+            context = _ApprovalContext(run, run_ident, owner, repo, deployments, ref)
             try:
                 events.append(_approval_event(approval, state, environment, context, instance))
             except MissingField as missing:
@@ -85,12 +89,14 @@ class _ApprovalContext:
         owner: str,
         repo: str,
         deployments: Sequence[Mapping[str, Any]],
+        ref: str | None,
     ) -> None:
         self.run = run
         self.run_ident = run_ident
         self.owner = owner
         self.repo = repo
         self.deployments = deployments
+        self.ref = ref
 
     def earliest_deployment(self, environment: str) -> Mapping[str, Any] | None:
         dated = [
@@ -141,7 +147,7 @@ def _approval_event(
         scope=Scope(owner=context.owner, repository=context.repo, environment=environment),
         source=Source(endpoint=APPROVALS_ENDPOINT, native_id=native),
         target={"type": "workflow_run", "run_id": context.run_ident, "environment": environment},
-        ref=branch_ref(text(context.run, "head_branch")),
+        ref=context.ref,
         sha=sha_field(context.run, "head_sha"),
         correlation=correlation,
         attributes=_approval_attributes(approval, comment, source),

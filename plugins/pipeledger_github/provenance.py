@@ -44,6 +44,7 @@ class Provenance:
                 self.ctx.instance,
                 repository=self.ctx.repository,
                 oddities=self.ctx.oddities,
+                refs=self.ctx.refs(),
             ),
             "approval list",
         )

@@ -173,7 +173,11 @@ class RunsCollector:
     def _record(self, run: Mapping[str, Any]) -> list[AuditEvent]:
         events = self.ctx.normalized(
             lambda: run_event(
-                run, self.ctx.instance, repository=self.ctx.repository, oddities=self.ctx.oddities
+                run,
+                self.ctx.instance,
+                repository=self.ctx.repository,
+                oddities=self.ctx.oddities,
+                refs=self.ctx.refs(),
             ),
             "workflow run",
         )
@@ -211,7 +215,11 @@ class RunsCollector:
         run = page.items[0]
         events = self.ctx.normalized(
             lambda: run_event(
-                run, self.ctx.instance, repository=self.ctx.repository, oddities=self.ctx.oddities
+                run,
+                self.ctx.instance,
+                repository=self.ctx.repository,
+                oddities=self.ctx.oddities,
+                refs=self.ctx.refs(),
             ),
             "workflow run",
         )

@@ -28,6 +28,7 @@ class Repo:
     approvals: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     pulls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     reviews: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    tags: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -149,6 +150,8 @@ class FakeHub:
             return 200, repo.pulls.get(m.group(1), []), None
         if m := re.fullmatch(r"/pulls/(\d+)/reviews", rest):
             return 200, repo.reviews.get(int(m.group(1)), []), None
+        if rest == "/tags":
+            return 200, list(repo.tags), None
         return 404, {"message": "Not Found"}, None
 
     def _runs(self, repo: Repo, query: dict[str, str]) -> tuple[int, Any, int | None]:

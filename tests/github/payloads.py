@@ -5,14 +5,21 @@ from __future__ import annotations
 import copy
 import json
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from tests.conftest import api_examples_dir
 
 
+# Official examples the shared collection lacks (see its SOURCE.md).
+LOCAL_EXAMPLES = Path(__file__).resolve().parents[1] / "fakes" / "api_examples"
+
+
 @cache
 def example(relative: str) -> Any:
-    return json.loads((api_examples_dir() / "github" / relative).read_text(encoding="utf-8"))
+    local = LOCAL_EXAMPLES / "github" / relative
+    path = local if local.is_file() else api_examples_dir() / "github" / relative
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def user(login: str, ident: int, kind: str = "User") -> dict[str, Any]:
@@ -135,4 +142,15 @@ def pull(
 def review(ident: int, login: str, state: str = "APPROVED") -> dict[str, Any]:
     body = copy.deepcopy(example("rest/pulls-reviews-list.pull-request-review-items.json")[0])
     body.update(id=ident, state=state, user=user(login, 100 + len(login)))
+    return body
+
+
+def tag(name: str, sha: str, repository: str = "acme/web") -> dict[str, Any]:
+    body = copy.deepcopy(example("rest/repos-list-tags.tag-items.json")[0])
+    body.update(
+        name=name,
+        commit={"sha": sha, "url": f"https://api.github.com/repos/{repository}/commits/{sha}"},
+        zipball_url=f"https://github.com/{repository}/zipball/{name}",
+        tarball_url=f"https://github.com/{repository}/tarball/{name}",
+    )
     return body

@@ -58,9 +58,11 @@ def test_first_collection_makes_the_minimum_requests(
     seed(hub)
     adapter = make_adapter()
     summary = run_collect(adapter, sinks)
-    # 1 runs page + 1 deployments page + 3 statuses + 2 approvals + 2 commit pulls + 2 reviews
-    assert len(hub.log) == 11
-    assert adapter.requests_made == 11
+    # 1 runs page + 1 tags page + 1 deployments page + 3 statuses + 2 approvals
+    # + 2 commit pulls + 2 reviews
+    assert len(hub.log) == 12
+    assert adapter.requests_made == 12
+    assert len(hub.requests_to("/tags")) == 1
     assert kinds(sinks) == {
         EventKind.PIPELINE_RUN: 3,
         EventKind.DEPLOYMENT: 7,
@@ -103,8 +105,10 @@ def test_rerun_collects_only_what_is_new(
     repo.reviews[43] = [payloads.review(88003, "bob")]
     hub.log.clear()
     summary = run_collect(make_adapter(), sinks)
-    # runs page, deployments page, 1 statuses, 1 approvals, 1 commit pulls, 1 reviews
-    assert len(hub.log) == 6
+    # runs page, tags (304), deployments page, 1 statuses, 1 approvals, 1 commit pulls,
+    # 1 reviews
+    assert len(hub.log) == 7
+    assert [(e.status, e.conditional) for e in hub.requests_to("/tags")] == [(304, True)]
     # the run, the deployment and its status, the approval, the review
     assert summary.stored == 5
     new = stored_events(sinks)[-5:]
@@ -184,6 +188,7 @@ def test_unfinished_run_beyond_the_first_page_is_rechecked_alone(
     assert [(e.path.rsplit("/", 1)[-1], e.status) for e in hub.log] == [
         ("runs", 304),
         ("2000", 200),
+        ("tags", 304),  # recording the run needs the tags; unchanged
         ("deployments", 304),
     ]
     assert stored_events(sinks)[-1].outcome == "failure"
@@ -207,7 +212,8 @@ def test_waiting_deployment_gets_its_later_statuses_and_approval(
     repo.approvals[9001] = [payloads.approval("bob")]
     hub.log.clear()
     run_collect(make_adapter(), sinks)
-    assert [e.status for e in hub.log] == [304, 304, 200, 200]
+    # runs, deployments, the new status, the tags (unchanged), the approvals
+    assert [e.status for e in hub.log] == [304, 304, 200, 304, 200]
     last = stored_events(sinks)[-2:]
     assert [(e.kind, e.action) for e in last] == [
         (EventKind.DEPLOYMENT, "success"),
