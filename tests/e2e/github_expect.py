@@ -11,7 +11,7 @@ from pipeledger.cli.main import main
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.sink import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
-from tests.fakes.github_data import FakeOrg
+from tests.fakes.github_data import FakeOrg, FakeRepo
 
 Row = tuple[str, ...]
 
@@ -31,12 +31,14 @@ def expected(org: FakeOrg) -> dict[EventKind, Counter[Row]]:
                     run.triggering_actor.login,
                     run.actor.login,
                     str(run.conclusion or ""),
+                    full_ref(repo, run.head_branch, run.head_sha),
                 )
             ] += 1
         for dep in repo.deployments.values():
-            deployments[(str(dep.id), "created", str(dep.run_id or ""))] += 1
+            ref = full_ref(repo, dep.ref, dep.sha)
+            deployments[(str(dep.id), "created", str(dep.run_id or ""), ref)] += 1
             for status in dep.statuses:
-                deployments[(str(dep.id), status.state, str(dep.run_id or ""))] += 1
+                deployments[(str(dep.id), status.state, str(dep.run_id or ""), ref)] += 1
             for number in repo.commit_pulls.get(dep.sha, []):
                 pull = repo.pulls[number]
                 if pull.merged_at is None or pull.merge_commit_sha != dep.sha:
@@ -46,15 +48,25 @@ def expected(org: FakeOrg) -> dict[EventKind, Counter[Row]]:
                         (str(number), review.user.login, review.state.lower(), str(dep.id))
                     ] += 1
         for run_id, items in repo.approvals.items():
+            run = repo.runs[run_id]
+            ref = full_ref(repo, run.head_branch, run.head_sha)
             for approval in items:
                 for environment in approval.environments:
-                    approvals[(str(run_id), approval.user.login, approval.state, environment)] += 1
+                    approvals[
+                        (str(run_id), approval.user.login, approval.state, environment, ref)
+                    ] += 1
     return {
         EventKind.PIPELINE_RUN: runs,
         EventKind.DEPLOYMENT: deployments,
         EventKind.DEPLOYMENT_APPROVAL: approvals,
         EventKind.CHANGE_REVIEW: reviews,
     }
+
+
+def full_ref(repo: FakeRepo, name: str, sha: str) -> str:
+    """GitHub names a tag push by the bare tag name: it is the tag when the repository has a
+    tag of that name on that commit, otherwise a branch."""
+    return f"refs/tags/{name}" if repo.tags.get(name) == sha else f"refs/heads/{name}"
 
 
 def row(event: AuditEvent) -> Row:
@@ -67,11 +79,18 @@ def row(event: AuditEvent) -> Row:
             str(event.actor.login),
             str(event.attributes.get("initial_actor")),
             event.outcome or "",
+            str(event.ref),
         )
     if event.kind is EventKind.DEPLOYMENT:
-        return (c["deployment_id"], event.action, c.get("run_id", ""))
+        return (c["deployment_id"], event.action, c.get("run_id", ""), str(event.ref))
     if event.kind is EventKind.DEPLOYMENT_APPROVAL:
-        return (c["run_id"], str(event.actor.login), event.action, str(event.scope.environment))
+        return (
+            c["run_id"],
+            str(event.actor.login),
+            event.action,
+            str(event.scope.environment),
+            str(event.ref),
+        )
     return (c["pull_request"], str(event.actor.login), event.action, c["deployment_id"])
 
 

@@ -119,6 +119,8 @@ def job_environ(api_url: str, case: GateCase, sha: str) -> dict[str, str]:
         "GITHUB_ACTOR": case.trigger,
         "GITHUB_TRIGGERING_ACTOR": case.trigger,
         "GITHUB_REF": case.ref,
+        "GITHUB_REF_NAME": case.ref.split("/", 2)[2],
+        "GITHUB_REF_TYPE": "tag" if case.ref.startswith("refs/tags/") else "branch",
         "GITHUB_SHA": sha,
         "GITHUB_EVENT_NAME": "push",
         "PIPELEDGER_INSTANCE_NOTE": "e2e",

@@ -61,6 +61,8 @@ def test_collect_stores_exactly_the_fakes_data(server: FakeGitHubServer, tmp_pat
     assert code == 0, err
     assert collected(db) == expected(server.org)
     assert TOKEN not in out + err
+    # Tags cost one request per repository (fewer than 100 tags each).
+    assert server.count(r"/tags$") == len(server.org.repos)
     code, out, _ = run_cli(["verify", "--sink", f"sqlite:///{db}"], {})
     assert code == 0, out
 
@@ -83,6 +85,7 @@ def test_a_rerun_with_nothing_new_adds_nothing_and_makes_only_conditional_reques
     # Only runs still in progress are looked at again, and those conditionally too.
     assert unconditional == []
     assert server.count(status=304) >= len(server.org.repos) * 2
+    assert server.count(r"/tags$") == 0  # nothing new to record, so no tag was needed
     assert server.rate_remaining >= remaining - 1  # 304s cost nothing; /orgs/acme/repos may
     assert "0 new" in out
 
@@ -136,6 +139,10 @@ def test_new_history_is_collected_incrementally(server: FakeGitHubServer, tmp_pa
     assert collected(db) == expected(server.org)
     assert event_count(db) == before + 4  # run, deployment created + success, approval
     assert server.count(r"/actions/runs/99001/approvals") == 1
+    # Only the repository with something new looks at its tags, and they are unchanged.
+    assert [
+        (r.path, r.status) for r in server.requests if r.path.split("?")[0].endswith("/tags")
+    ] == [("/repos/acme/web/tags?per_page=100", 304)]
 
 
 def test_5xx_and_a_secondary_limit_are_retried_without_loss(

@@ -58,6 +58,7 @@ from tests.fakes.github_data import (
     render_review,
     render_run,
     render_status,
+    render_tag,
     render_team_membership,
     scenario_org,
 )
@@ -533,6 +534,7 @@ class FakeGitHubServer:
             (repo + r"/commits/(?P<sha>[^/]+)/pulls", self._commit_pulls),
             (repo + r"/pulls/(?P<number>\d+)", self._pull),
             (repo + r"/pulls/(?P<number>\d+)/reviews", self._reviews),
+            (repo + r"/tags", self._tags),
             (r"/rate_limit", self._rate_limit),
             (r"/user", self._user),
         ]
@@ -788,6 +790,15 @@ class FakeGitHubServer:
                 for r in reviews[start:end]
             ],
             headers,
+        )
+
+    def _tags(self, match: re.Match[str], query: Query, path: str) -> Response:
+        repo = self._repo_of(match)
+        tags = repo.sorted_tags()
+        start, end, headers = self._page(query, path, len(tags))
+        base = self.base_url
+        return self._array(
+            [dumps(render_tag(name, sha, repo, base)) for name, sha in tags[start:end]], headers
         )
 
     def _team_membership(self, match: re.Match[str], query: Query, path: str) -> Response:

@@ -107,6 +107,11 @@ def load_templates() -> dict[str, JSON]:
 
 TEMPLATES: dict[str, JSON] = load_templates()
 
+# Official examples the shared collection lacks, kept with the fakes (see their SOURCE.md).
+LOCAL_EXAMPLES = Path(__file__).resolve().parent / "api_examples" / "github"
+with (LOCAL_EXAMPLES / "rest" / "repos-list-tags.tag-items.json").open(encoding="utf-8") as _fh:
+    TEMPLATES["tag"] = _first(json.load(_fh))
+
 _EXAMPLE_REPO = "octocat/Hello-World"
 _EXAMPLE_API = "https://api.github.com"
 
@@ -332,7 +337,8 @@ class FakeRepo(Cached):
     """A repository and everything the fake serves for it.
 
     Mutate through :meth:`add_run`, :meth:`add_deployment`, :meth:`add_status`,
-    :meth:`add_approval` and :meth:`add_pull`; they keep the indexes and caches right and
+    :meth:`add_approval`, :meth:`add_pull` and :meth:`add_tag`; they keep the indexes and
+    caches right and
     hold the org's lock (the one the server renders under).  For other edits of served data,
     hold ``org.lock`` yourself.
     """
@@ -345,6 +351,7 @@ class FakeRepo(Cached):
     pulls: dict[int, FakePull] = field(default_factory=dict)
     commit_pulls: dict[str, list[int]] = field(default_factory=dict)
     environments: dict[str, int] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)  # tag name -> the commit it points at
     owner: str = ""
     owner_id: int = 0
     visibility: str = "private"
@@ -400,6 +407,16 @@ class FakeRepo(Cached):
             self.touch()
         return pull
 
+    def add_tag(self, name: str, sha: str) -> None:
+        """Create (or move) tag ``name`` to commit ``sha``."""
+        with self.lock:
+            self.tags[name] = sha
+            self.touch()
+
+    def sorted_tags(self) -> list[tuple[str, str]]:
+        """(name, sha) by name, last first (GitHub's order for ``/tags`` is its own)."""
+        return list(self._view("tags", lambda: sorted(self.tags.items(), reverse=True)))
+
     def environment_id(self, name: str) -> int:
         """Return (creating if needed) the id of environment ``name``."""
         if name not in self.environments:
@@ -414,6 +431,7 @@ class FakeRepo(Cached):
             len(self.deployments),
             len(self.pulls),
             len(self.commit_pulls),
+            len(self.tags),
         )
         views: dict[str, tuple[tuple[int, ...], Any]] = self.__dict__.setdefault("_views", {})
         hit = views.get(name)
@@ -451,6 +469,7 @@ class FakeRepo(Cached):
             shas = {run.head_sha for run in self.runs.values()}
             shas.update(dep.sha for dep in self.deployments.values())
             shas.update(self.commit_pulls)
+            shas.update(self.tags.values())
             return shas
 
         return set(self._view("shas", build))
@@ -749,6 +768,19 @@ def render_deployment(deployment: FakeDeployment, repo: FakeRepo, base: str) -> 
     return overlay(TEMPLATES["deployment"], values)
 
 
+def render_tag(name: str, sha: str, repo: FakeRepo, base: str) -> JSON:
+    """tag (``GET /repos/{owner}/{repo}/tags``): its name and the commit it points at."""
+    full = f"{repo.owner}/{repo.name}"
+    values: JSON = {
+        "name": name,
+        "commit": {"sha": sha, "url": f"{base}/repos/{full}/commits/{sha}"},
+        "zipball_url": f"https://github.com/{full}/zipball/{name}",
+        "tarball_url": f"https://github.com/{full}/tarball/{name}",
+        "node_id": base64.b64encode(f"0:Ref{repo.id}:refs/tags/{name}".encode()).decode(),
+    }
+    return overlay(TEMPLATES["tag"], values)
+
+
 def render_status(
     status: FakeStatus, deployment: FakeDeployment, repo: FakeRepo, base: str
 ) -> JSON:
@@ -982,6 +1014,7 @@ def expected_counts(org: FakeOrg) -> dict[str, int]:
         "approvals": sum(len(items) for repo in repos for items in repo.approvals.values()),
         "pulls": len(pulls),
         "reviews": sum(len(pull.reviews) for pull in pulls),
+        "tags": sum(len(repo.tags) for repo in repos),
     }
 
 
@@ -1046,6 +1079,7 @@ WORKFLOWS = {  # name -> (file, id offset)
     "Release": ("release.yml", 4),
 }
 RUN_EVERY = timedelta(minutes=37)
+RELEASE_EVERY = 5  # every fifth Deploy run of a repository deploys a release tag
 
 
 class _Ids:
@@ -1279,6 +1313,8 @@ def _deploy_run(gen: _Gen, plan: _Plan) -> FakeRun:
     roll = rng.random()
     actor = gen.release_manager() if 0.15 <= roll < 0.25 else gen.human()
     run = _new_run(gen, plan, "Deploy", event, actor, "main", rng.choice(COMMIT_MESSAGES))
+    if run.run_number % RELEASE_EVERY == 0:
+        _release_tag(gen, run)
     at = run.run_started_at + timedelta(seconds=rng.randint(30, 90))
     env = "production" if rng.random() < 0.6 else "staging"
     if roll < 0.08:
@@ -1294,6 +1330,12 @@ def _deploy_run(gen: _Gen, plan: _Plan) -> FakeRun:
     if rng.random() < 0.9:
         _merged_pull(gen, run)
     return run
+
+
+def _release_tag(gen: _Gen, run: FakeRun) -> None:
+    """The run was started by a release tag, which GitHub reports as its ``head_branch``."""
+    run.head_branch = f"v1.{run.run_number // RELEASE_EVERY}.0"
+    gen.org.repos[run.repo].add_tag(run.head_branch, run.head_sha)
 
 
 def _merged_pull(gen: _Gen, run: FakeRun) -> FakePull:
@@ -1590,8 +1632,18 @@ def _scenario_web(repo: FakeRepo) -> None:
 
 def _scenario_infra(repo: FakeRepo) -> None:
     r9 = repo.add_run(
-        _srun(9009, "infra", "Deploy", "workflow_dispatch", BOB, 35, title="Rotate certificates")
+        _srun(
+            9009,
+            "infra",
+            "Deploy",
+            "workflow_dispatch",
+            BOB,
+            35,
+            title="Rotate certificates",
+            branch="v3.1.0",
+        )
     )
+    repo.add_tag("v3.1.0", r9.head_sha)
     _sdeploy(repo, 5006, r9, "staging", BOB, 36, [(7010, "success", 40)])
     _sapprove(repo, r9, ALICE, "staging")
     _sdeploy(
@@ -1607,8 +1659,9 @@ def scenario_org() -> FakeOrg:
 
     Notables: run 9004 is self-approved by carol; run 9005 was rejected by alice, re-run by
     carol (attempt 2) and approved by dave (two deployments); 9009 deploys staging and
-    production; 9003 is by ``dependabot[bot]``; 9010 is in progress; deployment 5005 got an
-    ``inactive`` status when 5008 succeeded.  PR 12 had CHANGES_REQUESTED then APPROVED.
+    production from the tag ``v3.1.0``; 9003 is by ``dependabot[bot]``; 9010 is in progress;
+    deployment 5005 got an ``inactive`` status when 5008 succeeded.  PR 12 had
+    CHANGES_REQUESTED then APPROVED.
     """
     org = FakeOrg(login="acme", id=9_000_001)
     builders = {"api": _scenario_api, "web": _scenario_web, "infra": _scenario_infra}

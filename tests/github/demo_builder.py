@@ -14,10 +14,13 @@ from urllib.parse import urlencode
 from tests.conftest import api_examples_dir
 
 EX = api_examples_dir() / "github"
+# Official examples the shared collection lacks (see tests/fakes/api_examples/SOURCE.md).
+LOCAL_EX = Path(__file__).resolve().parents[1] / "fakes" / "api_examples" / "github"
 
 
 def load(rel):
-    return json.loads((EX / rel).read_text())
+    local = LOCAL_EX / rel
+    return json.loads((local if local.is_file() else EX / rel).read_text())
 
 
 RUN = load("rest/actions-run-get.workflow-run.json")
@@ -27,6 +30,7 @@ APPROVAL = load("rest/actions-run-approvals.environment-approvals-items.json")[0
 PULL = load("rest/commits-pulls.pull-request-simple-items.json")[0]
 REVIEW = load("rest/pulls-reviews-list.pull-request-review-items.json")[0]
 REPO = load("openapi-extra/orgs-list-repos.minimal-repository-items.json")[0]
+TAG = load("rest/repos-list-tags.tag-items.json")[0]
 USER = RUN["actor"]
 
 USERS = {
@@ -238,6 +242,13 @@ def review(repo, number, rid, *, who, state, submitted, commit, body):
     return r
 
 
+def tag(repo, name, sha):
+    t = replace_strings(copy.deepcopy(TAG), [*repo_pairs(repo), ("v0.1", name)])
+    t["commit"] = {"sha": sha, "url": f"https://api.github.com/repos/{repo}/commits/{sha}"}
+    t["node_id"] = f"REF_demo_{repo.split('/')[1]}_{name}"
+    return t
+
+
 def org_repo(repo, rid):
     r = replace_strings(copy.deepcopy(REPO), repo_pairs(repo))
     r.update(id=rid, name=repo.split("/")[1], full_name=repo, archived=False, private=True)
@@ -369,6 +380,7 @@ def build() -> dict[str, str]:
         ),
     ]
     responses[key(f"/repos/{web}/deployments")] = web_deployments
+    responses[key(f"/repos/{web}/tags")] = [tag(web, "v1.8.0", SHA["w1"])]
     responses[key(f"/repos/{web}/deployments/503/statuses")] = [
         status(
             web,
@@ -597,6 +609,8 @@ def build() -> dict[str, str]:
         ),
     ]
     responses[key(f"/repos/{api}/deployments")] = api_deployments
+    # Run 7001 was started by pushing this tag; GitHub reports it as head_branch "v2.3.0".
+    responses[key(f"/repos/{api}/tags")] = [tag(api, "v2.3.0", SHA["a1"])]
     responses[key(f"/repos/{api}/deployments/602/statuses")] = [
         status(
             api,

@@ -81,6 +81,10 @@ def test_demo_shows_deployments_and_approvals(monkeypatch: pytest.MonkeyPatch) -
         "erin ran Deploy on refs/heads/main in acme/web: success (re-run; first run by dave)" in out
     )
     assert "carol approved PR #41 by alice in acme/web" in out
+    # Run 7001 was started by pushing the tag v2.3.0, which the baseline allows.
+    assert "alice ran Release on refs/tags/v2.3.0 in acme/api: failure" in out
+    assert "alice deployed refs/tags/v2.3.0 (e69de29) to production in acme/api" in out
+    assert "[prod-refs]" not in out
     assert "[prod-approval] The deployment to production needs 1 independent approval" in out
     assert "erin approved but triggered this run attempt" in out
 

@@ -53,6 +53,7 @@ CASES = (
     GateCase("no approval", 1, ("prod-approval",), approvals=()),
     GateCase("on a Saturday at 02:00 UTC", 1, ("prod-window",), now="2026-03-14T02:00:00Z"),
     GateCase("by a bot", 1, ("prod-no-bots",), trigger="dependabot[bot]", trigger_type="Bot"),
+    GateCase("from a release tag", 0, ref="refs/tags/v2.3.0"),
     GateCase("with the API down", 3, api_down=True),
 )
 
