@@ -10,7 +10,6 @@ from typing import Any
 
 from tests.conftest import api_examples_dir
 
-
 # Official examples the shared collection lacks (see its SOURCE.md).
 LOCAL_EXAMPLES = Path(__file__).resolve().parents[1] / "fakes" / "api_examples"
 
