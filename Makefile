@@ -26,8 +26,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check src plugins tests bench
-	$(BIN)/ruff check src plugins tests bench
+	$(BIN)/ruff format --check src plugins tests bench tools
+	$(BIN)/ruff check src plugins tests bench tools
 	$(BIN)/mypy
 
 bench: $(STAMP)
