@@ -205,9 +205,7 @@ def test_the_gate_gives_the_same_verdict_as_on_github(case: GateCase, tmp_path: 
     assert decisions[0].platform == "gitlab"
 
 
-def test_the_gate_records_the_evidence_collect_would_and_no_more_on_a_rerun(
-    tmp_path: Path,
-) -> None:
+def test_the_gate_records_its_evidence_once_per_rerun_of_the_step(tmp_path: Path) -> None:
     case = CASES[0]
     db = tmp_path / "l.db"
     with serve(case) as fake:
