@@ -16,7 +16,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev,gitlab,postgres,s3,signing]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,s3,signing]'
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
@@ -26,8 +26,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check src plugins tests bench
-	$(BIN)/ruff check src plugins tests bench
+	$(BIN)/ruff format --check src plugins tests bench tools
+	$(BIN)/ruff check src plugins tests bench tools
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -18,6 +18,7 @@ from pipeledger.adapter import (
     GateEvidence,
     GateSource,
 )
+from pipeledger.adapter import CiJob as RunningJob
 from pipeledger.errors import MalformedResponse, UsageError
 from pipeledger.http import RetryPolicy
 from pipeledger.progress import Progress, SilentProgress
@@ -30,7 +31,7 @@ from pipeledger_gitlab.client import (
     resolve_api_url,
 )
 from pipeledger_gitlab.collector import GitLabCollector
-from pipeledger_gitlab.gate import CiJob, GitLabGate
+from pipeledger_gitlab.gate import CiJob, GitLabGate, running_job
 
 COLLECT_ACCESS_ADVICE = (
     "Set GITLAB_TOKEN to a personal, group or project access token with the read_api scope"
@@ -78,6 +79,11 @@ class GitLabAdapter(Adapter, GateSource):
     @classmethod
     def detects_ci(cls, environ: Mapping[str, str]) -> bool:
         return environ.get("GITLAB_CI") == "true"
+
+    def ci_job(self) -> RunningJob | None:
+        """The job from the CI variables alone, for the error decision of a gate that cannot
+        reach GitLab."""
+        return running_job(self.settings.environ, self.instance)
 
     def gate_evidence(self, environment: str | None, teams: Sequence[str]) -> GateEvidence:
         job = CiJob.from_environ(self.settings.environ)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pipeledger.adapter import CiJob as RunningJob
 from pipeledger.adapter import GateEvidence
 from pipeledger.errors import PlatformError, UsageError
 from pipeledger.events import Actor, AuditEvent
@@ -14,7 +15,13 @@ from pipeledger.progress import Progress
 from pipeledger_gitlab.actors import actor_type, username_of
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound, encode_path
 from pipeledger_gitlab.evidence import DeploymentEvidence
-from pipeledger_gitlab.normalize import Origin, ProjectRef, pipeline_event, review_events
+from pipeledger_gitlab.normalize import (
+    Origin,
+    ProjectRef,
+    full_ref,
+    pipeline_event,
+    review_events,
+)
 
 Json = Mapping[str, Any]
 REQUIRED = ("CI_PROJECT_ID", "CI_PIPELINE_ID")
@@ -58,6 +65,31 @@ class CiJob:
             sha=get("CI_COMMIT_SHA"),
             ref_name=get("CI_COMMIT_REF_NAME"),
         )
+
+
+def running_job(environ: Mapping[str, str], instance: str) -> RunningJob | None:
+    """The job as the CI variables claim it (no API call, nothing verified), so a gate that
+    cannot reach GitLab still records whom it turned away; None outside a GitLab CI job."""
+    path = environ.get("CI_PROJECT_PATH")
+    if not path or any(not environ.get(name) for name in REQUIRED):
+        return None
+    project = ProjectRef(0, path)
+    login = environ.get("GITLAB_USER_LOGIN") or None
+    return RunningJob(
+        platform="gitlab",
+        instance=instance,
+        owner=project.owner,
+        repository=project.name,
+        run_id=environ["CI_PIPELINE_ID"],
+        run_attempt=None,  # a GitLab pipeline has no attempts; a retry is the same pipeline
+        actor=Actor(
+            login=login,
+            id=environ.get("GITLAB_USER_ID") or None,
+            type=actor_type(login or ""),
+        ),
+        ref=full_ref(environ.get("CI_COMMIT_REF_NAME"), bool(environ.get("CI_COMMIT_TAG"))),
+        sha=environ.get("CI_COMMIT_SHA") or None,
+    )
 
 
 class GitLabGate:

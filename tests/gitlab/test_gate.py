@@ -176,3 +176,24 @@ def test_platform_failure_propagates(fake: FakeGitLab) -> None:
     fake.fail_next(5, status=503, path_contains="/deployments", retry_after="0")
     with pytest.raises(Exception, match="503"):
         _adapter(_ci_env(fake, project, deployment)).gate_evidence(None, [])
+
+
+def test_the_running_job_from_variables_alone_for_an_error_decision(fake: FakeGitLab) -> None:
+    """A gate that cannot reach GitLab still records whom it turned away: no request made."""
+    project, deployment = _production(fake)
+    env = {**_ci_env(fake, project, deployment), "GITLAB_USER_LOGIN": "project_7_bot_4f2a9c0d"}
+    job = _adapter(env).ci_job()
+    assert job is not None and fake.requests == 0
+    assert (job.platform, job.instance) == ("gitlab", f"127.0.0.1:{fake.port}")
+    assert (job.owner, job.repository) == (project.group.full_path, project.path)
+    assert (job.run_id, job.run_attempt, job.sha) == (
+        str(deployment.pipeline.id),
+        None,
+        env["CI_COMMIT_SHA"],
+    )
+    assert job.ref == f"refs/heads/{deployment.pipeline.ref}"
+    assert (job.actor.login, job.actor.type.value) == ("project_7_bot_4f2a9c0d", "bot")
+    tagged = _adapter({**env, "CI_COMMIT_REF_NAME": "v1.2.0", "CI_COMMIT_TAG": "v1.2.0"}).ci_job()
+    assert tagged is not None and tagged.ref == "refs/tags/v1.2.0"
+    for missing in ("CI_PROJECT_PATH", "CI_PIPELINE_ID"):
+        assert _adapter({k: v for k, v in env.items() if k != missing}).ci_job() is None

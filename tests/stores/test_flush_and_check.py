@@ -118,4 +118,7 @@ def test_a_bad_checkpoint_interval_is_a_usage_error(tmp_path: Path) -> None:
     environ = {"PIPELEDGER_CHECKPOINT_EVERY": "often"}
     code, _, err = _cli("flush", "--sink", f"sqlite:///{tmp_path}/l.db", environ=environ)
     assert code == 2
+    assert "PIPELEDGER_CHECKPOINT_EVERY='often' is not a number" in err
+    code, _, err = _cli("flush", "--sink", f"sqlite:///{tmp_path}/l.db", "--checkpoint-every", "0")
+    assert code == 2
     assert "positive whole number" in err
