@@ -58,6 +58,18 @@ def weakened(event: AuditEvent) -> list[str]:
         return [f"protection {event.action}"]
     change = event.change or {}
     before, after = change.get("from"), change.get("to")
+    setting = (event.target or {}).get("setting")
+    if setting and not isinstance(before, Mapping) and not isinstance(after, Mapping):
+        # A snapshot diff records one setting per event: compare it as a one-key mapping.
+        before, after = {setting: before}, {setting: after}
+    reasons = _compared(before, after)
+    if not reasons and event.attributes.get("strength") == "weaker":
+        # The collector knew the setting's direction even where the generic rules cannot.
+        reasons = [f"{setting or 'protection'} weakened"]
+    return reasons
+
+
+def _compared(before: Any, after: Any) -> list[str]:
     if not isinstance(before, Mapping):
         return []
     if not isinstance(after, Mapping):
