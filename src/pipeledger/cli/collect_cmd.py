@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     **SINK_DEFAULTS,
     "max_wait": 900.0,
     "timeout": 30.0,
+    "snapshots": True,
 }
 
 
@@ -43,6 +44,13 @@ def register(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("--until", help="RFC 3339 time, date, or duration such as 1h")
     parser.add_argument("--max-wait", type=float, help="longest rate-limit wait in seconds")
     parser.add_argument("--timeout", type=float, help="seconds per HTTP request")
+    parser.add_argument(
+        "--no-snapshots",
+        dest="snapshots",
+        action="store_const",
+        const=False,
+        help="skip the permission and protection snapshots",
+    )
     add_sink_option(parser)
     return parser
 
@@ -60,7 +68,13 @@ def build_request(args: argparse.Namespace) -> CollectRequest:
     until = parse_when(args.until, option="--until") if args.until else None
     if since and until and since >= until:
         raise UsageError("--since must be earlier than --until.")
-    return CollectRequest(owners=owners, repositories=repositories, since=since, until=until)
+    return CollectRequest(
+        owners=owners,
+        repositories=repositories,
+        since=since,
+        until=until,
+        snapshots=bool(args.snapshots),
+    )
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
