@@ -397,8 +397,10 @@ _LIST_MORE_IS_STRONGER = {
     "approval_rules",
     "deploy_access_levels",
     "required_status_checks",
+    "custom_rules",
 }
-# Lists of who or what may get through (push, bypass, deploy from): more is weaker.
+# Lists of who or what may get through (push, bypass, deploy from): more is weaker, and
+# no list at all (None) lets everyone through.
 _LIST_MORE_IS_WEAKER = {"push_allowances", "bypass_actors", "branch_policies"}
 # Which branches may deploy to an environment: "all" guards least.
 _OPEN_VALUES = {"deployment_branches": "all"}
@@ -406,19 +408,30 @@ _OPEN_VALUES = {"deployment_branches": "all"}
 
 def setting_change(setting: str, old: Any, new: Any) -> str:
     """``weakened``, ``strengthened`` or ``changed`` (when strength cannot be told)."""
+    return _scalar_change(setting, old, new) or _list_change_of(setting, old, new) or "changed"
+
+
+def _scalar_change(setting: str, old: Any, new: Any) -> str | None:
     if setting in _MORE_IS_STRONGER and _numbers(old, new):
         return "strengthened" if (new or 0) > (old or 0) else "weakened"
     if setting in _TRUE_IS_STRONGER or setting.startswith("rule:"):
         return "strengthened" if bool(new) else "weakened"
     if setting in _TRUE_IS_WEAKER:
         return "weakened" if bool(new) else "strengthened"
+    if setting in _OPEN_VALUES:
+        return _open_value_change(_OPEN_VALUES[setting], old, new)
+    return None
+
+
+def _list_change_of(setting: str, old: Any, new: Any) -> str | None:
     if setting in _LIST_MORE_IS_STRONGER:
         return _list_change(old, new)
     if setting in _LIST_MORE_IS_WEAKER:
+        # Absent means no restriction at all: anyone may.
+        if old is None or new is None:
+            return "weakened" if new is None else "strengthened"
         return _invert(_list_change(old, new))
-    if setting in _OPEN_VALUES:
-        return _open_value_change(_OPEN_VALUES[setting], old, new)
-    return "changed"
+    return None
 
 
 def _invert(verdict: str) -> str:

@@ -145,6 +145,8 @@ def test_an_audit_log_event_replaces_the_matching_diff_event() -> None:
 def test_strength_of_lists_of_who_may_pass_and_of_deploy_branches() -> None:
     assert setting_change("push_allowances", ["user:a"], ["user:a", "user:b"]) == "weakened"
     assert setting_change("branch_policies", ["main", "release/*"], ["main"]) == "strengthened"
+    assert setting_change("push_allowances", None, ["user:a"]) == "strengthened"
+    assert setting_change("push_allowances", ["user:a"], None) == "weakened"
     assert setting_change("required_status_checks", ["ci"], []) == "weakened"
     assert setting_change("deployment_branches", "protected", "all") == "weakened"
     assert setting_change("deployment_branches", "all", "custom") == "strengthened"
