@@ -123,7 +123,7 @@ def _first_day(stored: date | None, start: datetime | None) -> date | None:
 
 def unavailable(org: str, error: PermissionDenied) -> str:
     return (
-        f"{org}: the audit log cannot be read ({error.message}). It exists on GitHub Enterprise"
+        f"{org}: the audit log cannot be read: {error.message} It exists on GitHub Enterprise"
         " Cloud only and needs a token with `read:audit_log` (classic) or organization"
         " `administration: read`. Permission and protection changes now come from snapshots"
         " alone: their actor is recorded as unknown (actor.type: unknown), with the window in"

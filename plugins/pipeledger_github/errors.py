@@ -64,7 +64,11 @@ _NEEDS: tuple[tuple[re.Pattern[str], Need], ...] = (
     ),
     (
         re.compile(r"/branches/.+/protection$"),
-        Need("administration: read", None, "branch protection"),
+        Need(
+            "administration: read",
+            None,
+            "branch protection (a classic token needs admin rights on the repository)",
+        ),
     ),
     (
         re.compile(r"/collaborators$"),

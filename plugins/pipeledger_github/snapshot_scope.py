@@ -72,10 +72,10 @@ class ResourceFetch:
         self.pages: Pages = {}
 
     def unchanged(self, spec: Callable[[str], Request | None]) -> bool:
-        """Every stored page answered 304 (a changed listing is kept for :meth:`items`)."""
+        """Every stored page answered 304. Stops at the first change, which is kept for
+        :meth:`items`: the resource is read afresh anyway."""
         if not self.prior_pages:
             return False
-        same = True
         for name, tags in self.prior_pages.items():
             request = spec(name)
             if request is None:
@@ -83,12 +83,11 @@ class ResourceFetch:
             listing = self.reader.read(
                 request.path, request.params, tags, request.parse, paged=request.paged
             )
-            if listing.unchanged:
-                self.pages[name] = listing.pages
-            else:
+            if not listing.unchanged:
                 self.fresh[name] = listing
-                same = False
-        return same
+                return False
+            self.pages[name] = listing.pages
+        return True
 
     def items(self, name: str, request: Request) -> list[Item]:
         listing = self.fresh.pop(name, None)
