@@ -60,7 +60,6 @@ class AccessRecorder:
             self.progress.update(repository=org)
             taken.append(organization_snapshot(self.context, org, checkpoints))
         for repository, branch in repositories.items():
-            self.progress.update(repository=repository)
             taken.append(repository_snapshot(self.context, repository, branch, checkpoints))
             self.recorded.add(repository.lower())
         known: list[AuditEvent] = []

@@ -4,7 +4,8 @@
 Pure functions over the payloads. Events carry the same target and scope fields as the
 snapshot diff events, so :func:`pipeledger.snapshots.reconcile` can tell when both saw the
 same change and keep only this one. Actions outside the list below are not permission or
-protection changes and are skipped (counted, for one notice).
+protection changes and are skipped (counted, for one notice). The membership webhooks are
+mapped alike in :mod:`pipeledger_github.webhooks`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pipeledger.events import (
     event_id,
     parse_time,
 )
-from pipeledger_github.fields import PLATFORM, actor, text
+from pipeledger_github.fields import PLATFORM, text
 from pipeledger_github.normalize_access import ROLE_ALIASES
 
 ENDPOINT = "/orgs/{org}/audit-log"
@@ -183,7 +184,7 @@ def _where(action: str, entry: Mapping[str, Any], owner: str) -> tuple[Scope, di
         category = "team_member"
     where = _WHERE.get(category, _ruleset_where)
     scope, target = where(entry, owner)
-    return scope, _present(target)
+    return scope, present(target)
 
 
 Where = tuple[Scope, dict[str, Any]]
@@ -235,7 +236,8 @@ _WHERE = {
 }
 
 
-def _present(target: Mapping[str, Any]) -> dict[str, Any]:
+def present(target: Mapping[str, Any]) -> dict[str, Any]:
+    """``target`` without its unknown (None) fields."""
     return {key: value for key, value in target.items() if value is not None}
 
 
@@ -248,10 +250,12 @@ def _change(action: str, entry: Mapping[str, Any]) -> dict[str, Any]:
         old, new = entry.get("old_permission"), entry.get("permission")
     if action.endswith(("remove_member", "remove_repository")):
         new = None
-    return {"from": _role(old, org_level), "to": _role(new, org_level)}
+    return {"from": role_name(old, org_level), "to": role_name(new, org_level)}
 
 
-def _role(value: Any, org_level: bool) -> str | None:
+def role_name(value: Any, org_level: bool) -> str | None:
+    """A role as the snapshots name it: ``read``/``write`` for ``pull``/``push``; ``admin``
+    or ``member`` in an organization."""
     if not isinstance(value, str) or not value:
         return None
     if org_level:
@@ -259,89 +263,6 @@ def _role(value: Any, org_level: bool) -> str | None:
     return ROLE_ALIASES.get(value, value)
 
 
-def webhook_event(
-    name: str, payload: Mapping[str, Any], delivery: str, received_at: datetime, instance: str
-) -> AuditEvent | None:
-    """A ``member``, ``membership`` or ``organization`` member webhook as an event (others:
-    None). Webhooks carry no event time: ``received_at`` stands in and is labelled so."""
-    mapped = _webhook_change(name, payload)
-    if mapped is None:
-        return None
-    verdict, scope, target, change = mapped
-    endpoint = f"webhook:{name}"
-    return AuditEvent(
-        id=event_id(PLATFORM, instance, endpoint, delivery),
-        kind=EventKind.PERMISSION_CHANGE,
-        action=verdict,
-        occurred_at=received_at,
-        platform=PLATFORM,
-        instance=instance,
-        actor=actor(payload.get("sender")) or UNKNOWN_ACTOR,
-        scope=scope,
-        source=Source(endpoint=endpoint, native_id=delivery),
-        target=_present(target),
-        change=change,
-        attributes={
-            "detected_by": "webhook",
-            "webhook_action": text(payload, "action"),
-            "occurred_at_source": "received_at",
-        },
-    )
-
-
-_WebhookChange = tuple[str, Scope, dict[str, Any], dict[str, Any]]
-
-
-def _webhook_change(name: str, payload: Mapping[str, Any]) -> _WebhookChange | None:
-    action = text(payload, "action")
-    if name == "member" and action in ("added", "removed", "edited"):
-        return _member_change(action, payload)
-    if name == "membership" and action in ("added", "removed"):
-        return _membership_change(action, payload)
-    if name == "organization" and action in ("member_added", "member_removed", "member_invited"):
-        return _organization_change(action, payload)
-    return None
-
-
-def _member_change(action: str, payload: Mapping[str, Any]) -> _WebhookChange | None:
-    repo = _object(payload, "repository")
-    full = text(repo, "full_name") or ""
-    owner, _, name = full.partition("/")
-    changes = _object(payload, "changes")
-    permission = _object(changes, "permission")
-    old = _object(changes, "old_permission").get("from") or permission.get("from")
-    new = None if action == "removed" else permission.get("to")
-    verdict = {"added": "granted", "removed": "revoked", "edited": "changed"}[action]
-    target = {"type": "user", "login": text(_object(payload, "member"), "login")}
-    change = {"from": _role(old, False), "to": _role(new, False)}
-    return verdict, Scope(owner=owner, repository=name or None), target, change
-
-
-def _membership_change(action: str, payload: Mapping[str, Any]) -> _WebhookChange | None:
-    team = _object(payload, "team")
-    slug = text(team, "slug") or text(team, "name")
-    owner = text(_object(payload, "organization"), "login") or ""
-    login = text(_object(payload, "member"), "login")
-    target = {"type": "user", "login": login, "via": f"team:{slug}"}
-    verdict = "granted" if action == "added" else "revoked"
-    return verdict, Scope(owner=owner), target, {"from": None, "to": None}
-
-
-def _organization_change(action: str, payload: Mapping[str, Any]) -> _WebhookChange | None:
-    owner = text(_object(payload, "organization"), "login") or ""
-    if action == "member_invited":
-        invitation = _object(payload, "invitation")
-        login = text(_object(payload, "user"), "login") or text(invitation, "login")
-        role = _role(invitation.get("role"), True)
-        target = {"type": "user", "login": login}
-        return "invited", Scope(owner=owner), target, {"from": None, "to": role}
-    membership = _object(payload, "membership")
-    login = text(_object(membership, "user"), "login")
-    role = None if action == "member_removed" else _role(membership.get("role"), True)
-    verdict = "granted" if action == "member_added" else "revoked"
-    return verdict, Scope(owner=owner), {"type": "user", "login": login}, {"from": None, "to": role}
-
-
-def _object(record: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+def object_at(record: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = record.get(key)
     return value if isinstance(value, Mapping) else {}

@@ -40,7 +40,8 @@ from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-from tests.fakes.github_access import AccessRoutes, AccessState
+from tests.fakes.github_access import AccessState
+from tests.fakes.github_access_routes import AccessRoutes
 from tests.fakes.github_data import (
     Cached,
     FakeDeployment,

@@ -54,9 +54,11 @@ def ledger(tmp_path: Path) -> Path:
     return tmp_path / "ledger.db"
 
 
-def collect(server: FakeGitHubServer, ledger: Path, *args: str) -> Run:
+def collect(
+    server: FakeGitHubServer, ledger: Path, *args: str, environ: dict[str, str] | None = None
+) -> Run:
     out, err = io.StringIO(), io.StringIO()
-    environ = {"GITHUB_TOKEN": TOKEN, "PIPELEDGER_GITHUB_INSTANCE": "github.com"}
+    environ = {"GITHUB_TOKEN": TOKEN, "PIPELEDGER_GITHUB_INSTANCE": "github.com", **(environ or {})}
     argv = ["collect", "--platform", "github", "--api-url", server.base_url, *args]
     code = main([*argv, "--sink", f"sqlite:///{ledger}"], environ=environ, stdout=out, stderr=err)
     return Run(code, out.getvalue(), err.getvalue())

@@ -12,7 +12,8 @@ import pytest
 
 from pipeledger.events import ActorType, EventKind, Scope
 from pipeledger.snapshots import Grant, Snapshot, diff_snapshots, reconcile
-from pipeledger_github.audit_log import audit_action, audit_event, map_audit_entries, webhook_event
+from pipeledger_github.audit_log import audit_action, audit_event, map_audit_entries
+from pipeledger_github.webhooks import webhook_event
 from tests.core.test_events import VALIDATOR
 from tests.fakes.github_access import AccessState
 from tests.fakes.github_data import _github_examples_root

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pipeledger.events import ActorType, format_time
 from tests.fakes.github_access import FakeEnvironment
 from tests.fakes.github_api import FakeGitHubServer
@@ -194,3 +196,54 @@ def test_new_environment_and_ruleset_changes(server: FakeGitHubServer, ledger: P
 def test_no_snapshots_when_told_not_to(server: FakeGitHubServer, ledger: Path) -> None:
     collect(server, ledger, *WEB, "--no-snapshots")
     assert snapshot_requests(server) == []
+    collect(server, ledger, *WEB, environ={"PIPELEDGER_SNAPSHOTS": "false"})
+    assert snapshot_requests(server) == []
+    collect(server, ledger, *WEB)
+    assert snapshot_requests(server) != []
+
+
+def test_an_organization_the_token_may_not_read(server: FakeGitHubServer, ledger: Path) -> None:
+    server.forbidden_paths = {r"^/orgs/acme/(members|teams)": "members=read"}
+    run = collect(server, ledger, "--org", "acme")
+    assert run.code == 0, run.err
+    for kind in ("organization members", "teams"):
+        (notice,) = run.notices(f"cannot read {kind}")
+        assert "`members: read`" in notice
+    assert snapshot(ledger, "acme").grants == {}
+    assert len(snapshot(ledger, "acme/web").grants) == 4  # repositories are still recorded
+
+
+def test_a_failed_run_stores_neither_the_events_nor_the_snapshot(
+    server: FakeGitHubServer, ledger: Path
+) -> None:
+    from pipeledger.adapter import AdapterSettings, CollectRequest
+    from pipeledger.collect import collect_into
+    from pipeledger.errors import PlatformError
+    from pipeledger.fanout import SinkSet
+    from pipeledger.progress import SilentProgress
+    from pipeledger.sink import SinkSettings
+    from pipeledger_github.adapter import GitHubAdapter
+    from pipeledger_github.auth import Endpoint
+
+    def run() -> None:
+        settings = AdapterSettings(api_url=server.base_url, environ={}, max_retries=1)
+        endpoint = Endpoint(server.base_url, "github.com")
+        adapter = GitHubAdapter(settings, endpoint, "test-token", sleep=lambda _: None)
+        sinks = SinkSet.open([f"sqlite:///{ledger}"], SinkSettings(environ={}))
+        try:
+            collect_into(
+                adapter, CollectRequest(repositories=("acme/web",)), sinks, SilentProgress()
+            )
+        finally:
+            sinks.close()
+
+    run()
+    baseline = snapshot(ledger, "acme/web")
+    change_web(server)
+    server.fail_path(r"/rules/branches/", times=2, status=502)  # the last resource read
+    with pytest.raises(PlatformError):
+        run()
+    assert access_events(ledger) == []
+    assert snapshot(ledger, "acme/web") == baseline  # the snapshot waits with its events
+    run()
+    assert len(access_events(ledger)) == 4
