@@ -167,14 +167,25 @@ class AccessRoutes:
         entries = _audit_entries(self.access.audit_log, query)
         per_page = min(int(query.get("per_page", "30") or 30), self.server.per_page_max)
         start = _cursor_position(query.get("after")) if "after" in query else 0
+        if "before" in query:  # the page that ends where the cursor points
+            start = max(0, _cursor_position(query.get("before")) - per_page)
         chunk = entries[start : start + per_page]
-        headers = []
+        links = []
         if start + per_page < len(entries):
-            following = {**query, "after": _cursor(start + per_page)}
-            following.pop("before", None)
-            link = f"{self.server.base_url}{quote(path)}?{urlencode(following, quote_via=quote)}"
-            headers.append(("Link", f'<{link}>; rel="next"'))
+            links.append(self._audit_link(query, path, "after", start + per_page, "next"))
+        if start > 0:
+            links.append(self._audit_link(query, path, "before", start, "prev"))
+        headers = [("Link", ", ".join(links))] if links else []
         return self.server._json(json.dumps(chunk, separators=(",", ":")), headers)
+
+    def _audit_link(
+        self, query: dict[str, str], path: str, name: str, position: int, rel: str
+    ) -> str:
+        """GitHub pages the audit log with opaque ``after``/``before`` cursors."""
+        params = {k: v for k, v in query.items() if k not in ("after", "before")}
+        params[name] = _cursor(position)
+        url = f"{self.server.base_url}{quote(path)}?{urlencode(params, quote_via=quote)}"
+        return f'<{url}>; rel="{rel}"'
 
 
 def _audit_entries(entries: list[JSON], query: dict[str, str]) -> list[JSON]:

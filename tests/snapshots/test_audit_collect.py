@@ -3,7 +3,7 @@ one event per change, with the real actor when the audit log has it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -112,3 +112,29 @@ def test_audit_entries_over_several_pages_are_all_read(
     assert added == [f"new{number}" for number in range(5)]
     pages = [r for r in server.requests if r.path.startswith("/orgs/acme/audit-log")]
     assert len(pages) == 3 and "after=" in pages[-1].path
+
+
+def test_the_fake_pages_the_audit_log_with_cursors_both_ways(server: FakeGitHubServer) -> None:
+    import requests
+
+    from pipeledger.http import parse_link_header
+
+    server.access.audit_log_status = None
+    server.per_page_max = 2
+    now = datetime.now(UTC)
+    for number in range(5):
+        at = now + timedelta(seconds=number)
+        server.access.log("org.add_member", at, "root", user=f"u{number}", org="acme")
+    headers = {"Authorization": "Bearer test-token"}
+    url = f"{server.base_url}/orgs/acme/audit-log?phrase=created:>=2000-01-01&order=asc"
+    seen: list[str] = []
+    while True:
+        page = requests.get(url, headers=headers, timeout=5)
+        seen += [entry["user"] for entry in page.json()]
+        links = parse_link_header(page.headers.get("Link", ""))
+        if "next" not in links:
+            break
+        url = links["next"]
+    assert seen == [f"u{number}" for number in range(5)]
+    back = requests.get(links["prev"], headers=headers, timeout=5).json()
+    assert [entry["user"] for entry in back] == ["u2", "u3"]
