@@ -414,6 +414,8 @@ def setting_change(setting: str, old: Any, new: Any) -> str:
 def _scalar_change(setting: str, old: Any, new: Any) -> str | None:
     if setting in _MORE_IS_STRONGER and _numbers(old, new):
         return "strengthened" if (new or 0) > (old or 0) else "weakened"
+    if setting.startswith("rule:") and old and new:
+        return "changed"  # a rule still in force, with other parameters
     if setting in _TRUE_IS_STRONGER or setting.startswith("rule:"):
         return "strengthened" if bool(new) else "weakened"
     if setting in _TRUE_IS_WEAKER:

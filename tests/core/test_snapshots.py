@@ -153,6 +153,7 @@ def test_strength_of_lists_of_who_may_pass_and_of_deploy_branches() -> None:
     assert setting_change("deployment_branches", "custom", "protected") == "changed"
     assert setting_change("rule:deletion", True, None) == "weakened"
     assert setting_change("rule:required_deployments", None, {"envs": ["prod"]}) == "strengthened"
+    assert setting_change("rule:update", {"a": 1}, {"a": 2}) == "changed"
 
 
 def test_a_team_membership_is_not_reconciled_with_direct_access() -> None:
