@@ -1,5 +1,7 @@
 """Collects every requested repository in turn: its workflow runs, then its deployments with
-their approvals and reviews, resuming each from its checkpoint in the ledger."""
+their approvals and reviews, resuming each from its checkpoint in the ledger; and, unless
+told not to, the permission and protection snapshots of every organization and repository
+(organizations first, with their audit log where there is one)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pipeledger.adapter import Batch, CheckpointReader, CollectRequest
 from pipeledger.errors import UsageError
 from pipeledger.progress import Progress
 from pipeledger_github import deployments, runs, tags
+from pipeledger_github.access import AccessRecorder
 from pipeledger_github.checkpoints import SourceCheckpoint
 from pipeledger_github.client import GitHubClient
 from pipeledger_github.context import RepoContext
@@ -33,10 +36,24 @@ class Collector:
         self.clock = clock
         # Shared by every repository, so each oddity is reported once per collection.
         self.oddities = Oddities()
+        self.access = AccessRecorder(client, instance, progress, clock)
+        self._owned_names: dict[str, list[str]] = {}
+        self._default_branches: dict[str, str | None] = {}
+        self._user_accounts: set[str] = set()
 
     def collect(self, request: CollectRequest, checkpoints: CheckpointReader) -> Iterator[Batch]:
+        if request.snapshots:
+            for owner in request.owners:
+                names = self._owned(owner)
+                branches = {name: self._default_branches.get(name) for name in names}
+                is_org = owner.strip().lower() not in self._user_accounts
+                yield from self.access.owner(
+                    owner.strip(), branches, request.since, checkpoints, is_organization=is_org
+                )
         for repository in self.repositories(request):
             yield from self.collect_repository(repository, request, checkpoints)
+            if request.snapshots:
+                yield from self.access.repository(repository, checkpoints)
 
     def collect_repository(
         self, repository: str, request: CollectRequest, checkpoints: CheckpointReader
@@ -75,13 +92,23 @@ class Collector:
 
     def _owned(self, owner: str) -> list[str]:
         """Every repository of an organization (or, failing that, of a user), archived ones
-        included: their history is still history."""
+        included: their history is still history. Listed once per collection."""
+        key = owner.strip().lower()
+        if key not in self._owned_names:
+            self._owned_names[key] = self._list_owned(owner)
+        return self._owned_names[key]
+
+    def _list_owned(self, owner: str) -> list[str]:
         org = quote(owner.strip(), safe="")
         try:
             items = self._list(f"/orgs/{org}/repos", {"type": "all"})
         except NotFound:
+            self._user_accounts.add(owner.strip().lower())
             items = self._list(f"/users/{org}/repos", {"type": "owner"})
         names = [name for item in items if (name := text(item, "full_name"))]
+        for item in items:
+            if name := text(item, "full_name"):
+                self._default_branches[name] = text(item, "default_branch")
         archived = sum(1 for item in items if item.get("archived") is True)
         if archived:
             self.progress.notice(

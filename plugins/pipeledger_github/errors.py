@@ -16,6 +16,10 @@ class NotFound(PermissionDenied):
     """404: GitHub answers it both for what does not exist and for what the token cannot see."""
 
 
+class NotProtected(NotFound):
+    """404 "Branch not protected": the branch has no classic protection (not a refusal)."""
+
+
 class Unprocessable(PlatformError):
     """422: GitHub cannot answer for this input (a commit that no longer exists)."""
 
@@ -47,8 +51,40 @@ _NEEDS: tuple[tuple[re.Pattern[str], Need], ...] = (
     ),
     (re.compile(r"/pulls"), Need("pull_requests: read", "pull-requests: read", "reviews")),
     (
-        re.compile(r"/orgs/[^/]+/teams/"),
-        Need("members: read (organization)", None, "team memberships"),
+        re.compile(r"/orgs/[^/]+/audit-log$"),
+        Need(
+            "administration: read (organization; classic tokens: `read:audit_log`)",
+            None,
+            "the organization's audit log (GitHub Enterprise Cloud only)",
+        ),
+    ),
+    (
+        re.compile(r"/orgs/[^/]+/(teams|members)(/|$)"),
+        Need("members: read (organization)", None, "organization members, teams and their access"),
+    ),
+    (
+        re.compile(r"/branches/.+/protection$"),
+        Need(
+            "administration: read",
+            None,
+            "branch protection (a classic token needs admin rights on the repository)",
+        ),
+    ),
+    (
+        re.compile(r"/collaborators$"),
+        Need(
+            "metadata: read, with push access to the repository",
+            None,
+            "repository collaborators and their roles",
+        ),
+    ),
+    (
+        re.compile(r"/environments"),
+        Need("actions: read", "actions: read", "environments and their protection rules"),
+    ),
+    (
+        re.compile(r"/rules/branches/"),
+        Need("metadata: read", "contents: read", "the rules that apply to a branch"),
     ),
     (
         re.compile(r"/orgs/[^/]+/repos$"),
@@ -71,6 +107,8 @@ def translate_error(response: ApiResponse) -> PipeledgerError:
         )
     if response.status == 403:
         return _forbidden(response, path, message)
+    if response.status == 404 and message == "Branch not protected":
+        return NotProtected(f"{path}: the branch is not protected.", "Nothing to fix.")
     if response.status == 404:
         return NotFound(
             f"GitHub answered 404 Not Found for {path}.",

@@ -177,6 +177,15 @@ class PostgresSink(Ledger):
         row = self._run("reading", lambda: self._db.execute(query, (key,)).fetchone())
         return str(row[0]) if row else None
 
+    def checkpoints_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
+        # left() rather than LIKE (no wildcards to escape); COLLATE "C" sorts by byte.
+        query = (
+            "SELECT key, value FROM pipeledger_cursors WHERE left(key, char_length(%s)) = %s"
+            ' ORDER BY key COLLATE "C"'
+        )
+        rows = self._run("reading", lambda: self._db.execute(query, (prefix, prefix)).fetchall())
+        return [(str(key), str(value)) for key, value in rows]
+
     def set_checkpoints(self, checkpoints: Mapping[str, str]) -> None:
         def store() -> None:
             with self._db.transaction(), self._db.cursor() as cursor:

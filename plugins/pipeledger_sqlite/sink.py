@@ -163,6 +163,14 @@ class SqliteSink(Ledger):
         row = self._db.execute("SELECT value FROM checkpoints WHERE key = ?", (key,)).fetchone()
         return str(row[0]) if row else None
 
+    def checkpoints_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
+        # substr, not LIKE: LIKE ignores ASCII case in SQLite and treats % and _ as wildcards.
+        rows = self._db.execute(
+            "SELECT key, value FROM checkpoints WHERE substr(key, 1, ?) = ? ORDER BY key",
+            (len(prefix), prefix),
+        ).fetchall()
+        return [(str(key), str(value)) for key, value in rows]
+
     def set_checkpoints(self, checkpoints: Mapping[str, str]) -> None:
         self._db.execute("BEGIN IMMEDIATE")
         try:

@@ -31,12 +31,15 @@ class AdapterSettings:
 
 @dataclass(frozen=True)
 class CollectRequest:
-    """What to collect: owners (org/group) expand to all their repositories."""
+    """What to collect: owners (org/group) expand to all their repositories. ``snapshots``
+    asks adapters that can to also record who can do what and what guards deploys
+    (permission and protection snapshots, see :mod:`pipeledger.snapshots`)."""
 
     owners: tuple[str, ...] = ()
     repositories: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
+    snapshots: bool = True
 
 
 @dataclass(frozen=True)

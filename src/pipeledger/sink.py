@@ -192,6 +192,12 @@ class Ledger(Sink):
     @abstractmethod
     def set_checkpoints(self, checkpoints: Mapping[str, str]) -> None: ...
 
+    def checkpoints_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
+        """Every checkpoint whose key starts with ``prefix``, as (key, value) sorted by key
+        (byte order), e.g. a scope's snapshot history. Ledgers override this; the default
+        refuses rather than answer wrongly."""
+        raise NotImplementedError(f"{type(self).__name__} cannot list checkpoints")
+
     @abstractmethod
     def records(self, selection: EventFilter | None = None) -> Iterator[LedgerRecord]:
         """Records in chain order, optionally filtered."""

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from pipeledger.events import (
     UNKNOWN_ACTOR,
@@ -175,6 +175,58 @@ def snapshot_checkpoint_key(platform: str, instance: str, scope_key: str) -> str
     return f"snapshot:{platform}:{instance}:{scope_key}"
 
 
+HISTORY_PREFIX = "snapshot-history"
+
+
+def snapshot_history_key(platform: str, instance: str, scope_key: str, taken_at: datetime) -> str:
+    """One key per recorded state; keys of a scope sort by time."""
+    return f"{_history_prefix(platform, instance, scope_key)}{_sortable_time(taken_at)}"
+
+
+def _history_prefix(platform: str, instance: str, scope_key: str) -> str:
+    return f"{HISTORY_PREFIX}:{platform}:{instance}:{scope_key}:"
+
+
+def _sortable_time(moment: datetime) -> str:
+    # Fixed width, so text order is time order (format_time drops zero sub-seconds).
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def snapshot_checkpoints(previous: Snapshot | None, current: Snapshot) -> dict[str, str]:
+    """What to store with a snapshot's events: the latest state, always (its ``taken_at``
+    opens the next diff's window), and a history entry when the state changed or is the
+    baseline, so the rules in force at a past moment can be found (:func:`snapshot_at`)."""
+    text = current.to_json()
+    values = {snapshot_checkpoint_key(current.platform, current.instance, current.scope_key): text}
+    if previous is None or not current.same_state(previous):
+        key = snapshot_history_key(
+            current.platform, current.instance, current.scope_key, current.taken_at
+        )
+        values[key] = text
+    return values
+
+
+class CheckpointLister(Protocol):
+    def checkpoints_with_prefix(self, prefix: str) -> list[tuple[str, str]]: ...
+
+
+def snapshot_at(
+    ledger: CheckpointLister, platform: str, instance: str, scope_key: str, moment: datetime
+) -> Snapshot | None:
+    """The state last observed at or before ``moment`` (None before the first snapshot).
+
+    A state holds from its ``taken_at`` until the next recorded state; the change between
+    them happened somewhere in the window of the events that record it.
+    """
+    prefix = _history_prefix(platform, instance, scope_key)
+    bound = _sortable_time(moment)
+    chosen: str | None = None
+    for key, value in sorted(ledger.checkpoints_with_prefix(prefix)):
+        if key[len(prefix) :] <= bound:
+            chosen = value
+    return Snapshot.from_json(chosen) if chosen is not None else None
+
+
 def diff_snapshots(previous: Snapshot | None, current: Snapshot) -> list[AuditEvent]:
     """Events for every difference; none for a first (baseline) snapshot."""
     if previous is None:
@@ -318,33 +370,81 @@ _MORE_IS_STRONGER = {
     "required_approvals",
     "required_approval_count",
 }
-# Settings where true guards and false does not.
+# Settings where true guards and false does not. A name starting with ``rule:`` is a rule
+# that is in force (true, or its parameters) or not (absent).
 _TRUE_IS_STRONGER = {
     "prevent_self_review",
     "enforce_admins",
     "require_code_owner_reviews",
+    "require_code_owner_review",
     "dismiss_stale_reviews",
+    "dismiss_stale_reviews_on_push",
     "required_signatures",
     "required_linear_history",
     "require_last_push_approval",
+    "required_review_thread_resolution",
+    "required_conversation_resolution",
+    "required_pull_request_reviews",
+    "strict_required_status_checks",
+    "lock_branch",
     "protected_branches_only",
 }
 # Settings where true opens a door.
 _TRUE_IS_WEAKER = {"admin_bypass", "allow_force_pushes", "allow_deletions", "can_admins_bypass"}
-# Lists of people or rules who must approve: fewer is weaker.
-_LIST_MORE_IS_STRONGER = {"required_reviewers", "approval_rules", "deploy_access_levels"}
+# Lists of people or rules who must approve or pass: fewer is weaker.
+_LIST_MORE_IS_STRONGER = {
+    "required_reviewers",
+    "approval_rules",
+    "deploy_access_levels",
+    "required_status_checks",
+    "custom_rules",
+}
+# Lists of who or what may get through (push, bypass, deploy from): more is weaker, and
+# no list at all (None) lets everyone through.
+_LIST_MORE_IS_WEAKER = {"push_allowances", "bypass_actors", "branch_policies"}
+# Which branches may deploy to an environment: "all" guards least.
+_OPEN_VALUES = {"deployment_branches": "all"}
 
 
 def setting_change(setting: str, old: Any, new: Any) -> str:
     """``weakened``, ``strengthened`` or ``changed`` (when strength cannot be told)."""
+    return _scalar_change(setting, old, new) or _list_change_of(setting, old, new) or "changed"
+
+
+def _scalar_change(setting: str, old: Any, new: Any) -> str | None:
     if setting in _MORE_IS_STRONGER and _numbers(old, new):
         return "strengthened" if (new or 0) > (old or 0) else "weakened"
-    if setting in _TRUE_IS_STRONGER:
+    if setting.startswith("rule:") and old and new:
+        return "changed"  # a rule still in force, with other parameters
+    if setting in _TRUE_IS_STRONGER or setting.startswith("rule:"):
         return "strengthened" if bool(new) else "weakened"
     if setting in _TRUE_IS_WEAKER:
         return "weakened" if bool(new) else "strengthened"
+    if setting in _OPEN_VALUES:
+        return _open_value_change(_OPEN_VALUES[setting], old, new)
+    return None
+
+
+def _list_change_of(setting: str, old: Any, new: Any) -> str | None:
     if setting in _LIST_MORE_IS_STRONGER:
         return _list_change(old, new)
+    if setting in _LIST_MORE_IS_WEAKER:
+        # Absent means no restriction at all: anyone may.
+        if old is None or new is None:
+            return "weakened" if new is None else "strengthened"
+        return _invert(_list_change(old, new))
+    return None
+
+
+def _invert(verdict: str) -> str:
+    return {"weakened": "strengthened", "strengthened": "weakened"}.get(verdict, verdict)
+
+
+def _open_value_change(open_value: Any, old: Any, new: Any) -> str:
+    if new == open_value:
+        return "weakened"
+    if old == open_value:
+        return "strengthened"
     return "changed"
 
 
@@ -392,4 +492,7 @@ def _same_target(diff: Mapping[str, Any], known: Mapping[str, Any]) -> bool:
     for field_name in ("login", "name", "setting"):
         if field_name in known and known[field_name] != diff.get(field_name):
             return False
+    # Compared both ways: a team membership is not the same person's direct access.
+    if known.get("via") != diff.get("via"):
+        return False
     return any(field_name in known for field_name in ("login", "name"))

@@ -140,3 +140,45 @@ def test_an_audit_log_event_replaces_the_matching_diff_event() -> None:
     assert reconcile(events, [outside]) == events
     other_role = replace(logged, change={"from": "read", "to": "write"})
     assert reconcile(events, [other_role]) == events
+
+
+def test_strength_of_lists_of_who_may_pass_and_of_deploy_branches() -> None:
+    assert setting_change("push_allowances", ["user:a"], ["user:a", "user:b"]) == "weakened"
+    assert setting_change("branch_policies", ["main", "release/*"], ["main"]) == "strengthened"
+    assert setting_change("push_allowances", None, ["user:a"]) == "strengthened"
+    assert setting_change("push_allowances", ["user:a"], None) == "weakened"
+    assert setting_change("required_status_checks", ["ci"], []) == "weakened"
+    assert setting_change("deployment_branches", "protected", "all") == "weakened"
+    assert setting_change("deployment_branches", "all", "custom") == "strengthened"
+    assert setting_change("deployment_branches", "custom", "protected") == "changed"
+    assert setting_change("rule:deletion", True, None) == "weakened"
+    assert setting_change("rule:required_deployments", None, {"envs": ["prod"]}) == "strengthened"
+    assert setting_change("rule:update", {"a": 1}, {"a": 2}) == "changed"
+
+
+def test_a_team_membership_is_not_reconciled_with_direct_access() -> None:
+    from dataclasses import replace
+
+    from pipeledger.events import Actor
+    from pipeledger.snapshots import reconcile
+
+    org = Scope(owner="acme")
+    before = Snapshot.build("github", "github.com", "acme", T1, [])
+    after = Snapshot.build(
+        "github",
+        "github.com",
+        "acme",
+        T2,
+        [Grant("user", "eve", "member", org), Grant("user", "eve", "member", org, "team:devs")],
+    )
+    events = diff_snapshots(before, after)
+    team_add = next(e for e in events if (e.target or {}).get("via") == "team:devs")
+    logged = replace(
+        team_add,
+        id="e" * 32,
+        actor=Actor(login="root", id="9", type=ActorType.USER),
+        occurred_at=datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+        change={"from": None, "to": None},
+    )
+    kept = reconcile(events, [logged])
+    assert [(e.target or {}).get("via") for e in kept] == [None]

@@ -5,7 +5,9 @@
 cope with: ``Link`` pagination, the 1,000-result cap of filtered run lists, ETag / 304 (not
 counted against the rate limit), bad credentials, missing token permissions, primary and
 secondary rate limits, injected 5xx faults, truncated bodies and slow responses.  Every
-request is logged.
+request is logged.  Collaborators, members, teams, environments, branch protection, branch
+rules and the audit log are served from an :class:`~tests.fakes.github_access.AccessState`
+(``server.access``; see :mod:`tests.fakes.github_access`).
 
 Run it as a separate process (kill-and-resume tests, benchmarks)::
 
@@ -38,6 +40,8 @@ from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+from tests.fakes.github_access import AccessState
+from tests.fakes.github_access_routes import AccessRoutes
 from tests.fakes.github_data import (
     Cached,
     FakeDeployment,
@@ -201,13 +205,17 @@ def _matches(pattern: str, path: str, target: str) -> bool:
 
 
 def _permission_for(path: str) -> str:
-    if "/actions/" in path:
+    if path.endswith("/audit-log"):
+        return "organization_administration=read"
+    if path.endswith("/protection"):
+        return "administration=read"
+    if "/actions/" in path or "/environments" in path:
         return "actions=read"
-    if "/deployments" in path or "/environments" in path:
+    if "/deployments" in path:
         return "deployments=read"
     if "/pulls" in path:
         return "pull_requests=read"
-    if "/teams/" in path:
+    if "/teams" in path or path.endswith("/members"):
         return "members=read"
     return "metadata=read"
 
@@ -254,8 +262,10 @@ class FakeGitHubServer:
         delay: float = 0.0,
         link_by_repo_id: bool = False,
         token_user: FakeUser | None = None,
+        access: AccessState | None = None,
     ) -> None:
         self.org = org
+        self.access = access if access is not None else AccessState()
         self.token = token
         self.per_page_max = per_page_max
         self.host = host
@@ -537,6 +547,7 @@ class FakeGitHubServer:
             (repo + r"/tags", self._tags),
             (r"/rate_limit", self._rate_limit),
             (r"/user", self._user),
+            *AccessRoutes(self).table(),
         ]
         return [(re.compile(f"^{pattern}$"), handler) for pattern, handler in table]
 

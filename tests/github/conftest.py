@@ -4,7 +4,7 @@ SQLite ledger, and a helper that runs a collection into it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,8 +101,12 @@ def run_collect(
     sinks: SinkSet,
     request: CollectRequest | None = None,
     progress: RecordingProgress | None = None,
+    *,
+    snapshots: bool = False,
 ) -> CollectSummary:
-    chosen = request or CollectRequest(repositories=("acme/web",))
+    """Runs, deployments, approvals and reviews only, unless ``snapshots`` (those have their
+    own tests in tests/snapshots)."""
+    chosen = replace(request or CollectRequest(repositories=("acme/web",)), snapshots=snapshots)
     return collect_into(adapter, chosen, sinks, progress or RecordingProgress())
 
 

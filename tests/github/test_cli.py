@@ -25,7 +25,9 @@ def run_cli(argv: list[str], environ: dict[str, str]) -> tuple[int, str, str]:
 
 def collect_argv(tmp_path: Path) -> list[str]:
     ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
-    return ["collect", "--platform", "github", "--repo", "acme/web", "--sink", ledger]
+    # Snapshot requests are counted in tests/snapshots.
+    repo = ["--repo", "acme/web", "--no-snapshots"]
+    return ["collect", "--platform", "github", *repo, "--sink", ledger]
 
 
 def test_collect_reports_requests_and_not_modified(hub: FakeHub, tmp_path: Path) -> None:

@@ -18,7 +18,10 @@ def scenario() -> DemoScenario:
     for entry in sorted(resources.files(__name__).iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".json"):
             responses.update(json.loads(entry.read_text(encoding="utf-8")))
-    request = CollectRequest(owners=("acme",), since=datetime(2026, 5, 1, tzinfo=UTC))
+    # No recorded collaborators or protection rules yet: permission snapshots are left out.
+    request = CollectRequest(
+        owners=("acme",), since=datetime(2026, 5, 1, tzinfo=UTC), snapshots=False
+    )
     return DemoScenario(
         request=request, responses=responses, environ=DEMO_ENVIRON, next_steps=NEXT_STEPS
     )

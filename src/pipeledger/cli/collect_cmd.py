@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "timeout": 30.0,
     "retries": 5,
     "backoff": 1.0,
+    "snapshots": True,
 }
 
 
@@ -49,6 +50,13 @@ def register(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--backoff", type=float, help="first retry delay in seconds, doubled each time (default 1)"
     )
+    parser.add_argument(
+        "--no-snapshots",
+        dest="snapshots",
+        action="store_const",
+        const=False,
+        help="skip the permission and protection snapshots",
+    )
     add_sink_option(parser)
     return parser
 
@@ -66,7 +74,13 @@ def build_request(args: argparse.Namespace) -> CollectRequest:
     until = parse_when(args.until, option="--until") if args.until else None
     if since and until and since >= until:
         raise UsageError("--since must be earlier than --until.")
-    return CollectRequest(owners=owners, repositories=repositories, since=since, until=until)
+    return CollectRequest(
+        owners=owners,
+        repositories=repositories,
+        since=since,
+        until=until,
+        snapshots=bool(args.snapshots),
+    )
 
 
 def run(args: argparse.Namespace, context: Context) -> int:

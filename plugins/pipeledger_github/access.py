@@ -1,0 +1,108 @@
+"""Permission and protection history for one collection, on every GitHub plan: snapshots of
+each repository and organization, compared with the previous ones, plus the organization's
+audit log where the plan and token allow it. One change, one event: a change the audit log
+recorded (with its real actor) is not recorded again from a snapshot difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+
+from pipeledger.adapter import Batch, CheckpointReader
+from pipeledger.errors import PermissionDenied
+from pipeledger.events import AuditEvent, parse_time
+from pipeledger.progress import Progress
+from pipeledger.snapshots import reconcile
+from pipeledger_github.access_org import organization_snapshot
+from pipeledger_github.access_repo import repository_snapshot
+from pipeledger_github.audit_source import read_audit_log, skipped_notice, unavailable
+from pipeledger_github.client import GitHubClient
+from pipeledger_github.listing import ListingReader
+from pipeledger_github.resource import AccessContext
+from pipeledger_github.snapshot_scope import Refusals
+
+Taken = tuple[list[AuditEvent], dict[str, str]]
+
+
+class AccessRecorder:
+    def __init__(
+        self,
+        client: GitHubClient,
+        instance: str,
+        progress: Progress,
+        clock: Callable[[], float],
+    ) -> None:
+        self.progress = progress
+        reader = ListingReader(client.api, lambda: progress.update(pages=1))
+        self.context = AccessContext(
+            client,
+            reader,
+            instance,
+            Refusals(progress.notice),
+            lambda: datetime.fromtimestamp(clock(), UTC),
+        )
+        self.recorded: set[str] = set()  # repositories whose snapshot is taken
+
+    def owner(
+        self,
+        org: str,
+        repositories: Mapping[str, str | None],
+        since: datetime | None,
+        checkpoints: CheckpointReader,
+        *,
+        is_organization: bool = True,
+    ) -> Iterator[Batch]:
+        """The organization, then each repository (name -> default branch if known); the
+        audit log is read after the snapshots, so it covers every change they found."""
+        taken: list[Taken] = []
+        if is_organization:
+            self.progress.update(repository=org)
+            taken.append(organization_snapshot(self.context, org, checkpoints))
+        for repository, branch in repositories.items():
+            taken.append(repository_snapshot(self.context, repository, branch, checkpoints))
+            self.recorded.add(repository.lower())
+        known: list[AuditEvent] = []
+        if is_organization:
+            found = [event for events, _ in taken for event in events]
+            audit = self._audit(org, _earliest_window(found) or since, bool(found), checkpoints)
+            if audit is not None:
+                known = list(audit.events)
+                if audit.events or audit.checkpoints:
+                    yield audit
+        for events, stored in taken:
+            yield Batch(events=reconcile(events, known), checkpoints=stored)
+
+    def repository(self, repository: str, checkpoints: CheckpointReader) -> Iterator[Batch]:
+        """A repository named on its own (no audit log: that is read per organization)."""
+        if repository.lower() in self.recorded:
+            return
+        self.progress.update(repository=repository)
+        events, stored = repository_snapshot(self.context, repository, None, checkpoints)
+        self.recorded.add(repository.lower())
+        yield Batch(events=events, checkpoints=stored)
+
+    def _audit(
+        self, org: str, start: datetime | None, found: bool, checkpoints: CheckpointReader
+    ) -> Batch | None:
+        """``found``: snapshot changes wait for reconciling, so the entries of their window
+        are read even if stored before (a 304 would not return them)."""
+        reader, instance = self.context.reader, self.context.instance
+        try:
+            read = read_audit_log(reader, instance, org, start, checkpoints, conditional=not found)
+        except PermissionDenied as refused:
+            self.progress.notice(unavailable(org, refused))
+            return None
+        notice = skipped_notice(org, read.skipped)
+        if notice:
+            self.progress.notice(notice)
+        return Batch(events=read.events, checkpoints=read.checkpoints)
+
+
+def _earliest_window(events: list[AuditEvent]) -> datetime | None:
+    starts = [
+        parse_time(str(event.attributes["window_start"]))
+        for event in events
+        if "window_start" in event.attributes
+    ]
+    return min(starts) if starts else None

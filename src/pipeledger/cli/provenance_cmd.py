@@ -1,0 +1,167 @@
+"""``pipeledger provenance DEPLOYMENT``: one deployment joined to everything that made it
+possible, as text for people or JSON for evidence files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import timedelta
+from typing import Any
+
+from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.errors import ExitCode, UsageError
+from pipeledger.events import AuditEvent, format_time
+from pipeledger.provenance import Provenance, build
+from pipeledger.sink import EventFilter
+
+DEFAULTS: dict[str, Any] = {**SINK_DEFAULTS, "format": "text", "days": 7.0}
+PROVENANCE_SCHEMA = "pipeledger/provenance/v1"
+
+
+def register(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "provenance", help="join one deployment to its trigger, approvals, review and context"
+    )
+    parser.add_argument("deployment", help="deployment id, OWNER/REPO#ID, or event id")
+    parser.add_argument("--format", choices=("text", "json"))
+    parser.add_argument(
+        "--days", type=float, help="how far back to look for access changes (default 7)"
+    )
+    add_sink_option(parser)
+    return parser
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    if float(args.days) < 0:
+        raise UsageError("--days must not be negative.")
+    sinks = context.open_sinks(args)
+    try:
+        events = [record.event for record in sinks.ledger.records(EventFilter())]
+        lister = sinks.ledger if hasattr(sinks.ledger, "checkpoints_with_prefix") else None
+        provenance = build(events, args.deployment, lister, timedelta(days=float(args.days)))
+    finally:
+        sinks.close()
+    if args.format == "json":
+        context.out(json.dumps(as_json(provenance), indent=2, sort_keys=True))
+    else:
+        context.out(as_text(provenance))
+    return int(ExitCode.OK)
+
+
+def as_json(provenance: Provenance) -> dict[str, Any]:
+    ctx = provenance.context
+
+    def dump(events: tuple[AuditEvent, ...] | list[AuditEvent]) -> list[dict[str, Any]]:
+        return [event.to_dict() for event in events]
+
+    return {
+        "schema": PROVENANCE_SCHEMA,
+        "deployment": {
+            "id": ctx.deployment_key,
+            "repository": ctx.repository,
+            "environment": ctx.environment,
+            "ref": ctx.ref,
+            "sha": ctx.sha,
+            "at": format_time(ctx.when),
+            "statuses": dump(list(ctx.statuses)),
+        },
+        "run": ctx.run.to_dict() if ctx.run else None,
+        "approvals": dump(ctx.approvals),
+        "reviews": dump(ctx.reviews),
+        "gate_decisions": dump(provenance.gate_decisions),
+        "bypasses": dump(provenance.bypasses),
+        "protections_in_force": {
+            "observed_at": format_time(provenance.protections_observed_at)
+            if provenance.protections_observed_at
+            else None,
+            "rules": [rule.to_dict() for rule in provenance.protections],
+        },
+        "access_changes": dump(provenance.access_changes),
+        "people": {login: list(parts) for login, parts in provenance.people.items()},
+        "concerns": list(provenance.concerns),
+    }
+
+
+def as_text(provenance: Provenance) -> str:
+    ctx = provenance.context
+    lines = [
+        f"Deployment {ctx.deployment_key} of {ctx.repository} to {ctx.environment}",
+        f"  {ctx.ref or '?'} at {(ctx.sha or '?')[:12]}, {format_time(ctx.when)}",
+        f"  statuses: {', '.join(s.action for s in ctx.statuses)}",
+        "",
+        "Trigger:",
+    ]
+    if ctx.run is None:
+        lines.append("  (no run recorded)")
+    else:
+        rerun = (
+            ""
+            if ctx.initial_actor in (None, ctx.run.actor.login)
+            else (f", re-running a run started by {ctx.initial_actor}")
+        )
+        lines.append(
+            f"  {ctx.run.actor.login} ({ctx.run.actor.type.value}) ran"
+            f" {ctx.run.attributes.get('workflow', 'the pipeline')} {ctx.run_id}{rerun}"
+        )
+    lines += ["", "Approvals:"] + (
+        [_event_line(a, a.action) for a in ctx.approvals] or ["  (none recorded)"]
+    )
+    lines += ["", "Code review:"] + (
+        [_review_line(r) for r in ctx.reviews] or ["  (none recorded)"]
+    )
+    lines += _protection_lines(provenance)
+    lines += [
+        "",
+        f"Access and protection changes in the {len(provenance.access_changes)} event(s) before:",
+    ]
+    lines += [_change_line(c) for c in provenance.access_changes] or ["  (none)"]
+    lines += ["", "Gate decisions:"] + (
+        [_event_line(d, d.action) for d in provenance.gate_decisions] or ["  (none recorded)"]
+    )
+    if provenance.bypasses:
+        lines += ["", "Bypasses:"] + [_event_line(b, "bypassed") for b in provenance.bypasses]
+    lines += ["", "People:"]
+    lines += [f"  {login}: {', '.join(parts)}" for login, parts in provenance.people.items()]
+    lines += ["", "Concerns:"] + ([f"  - {c}" for c in provenance.concerns] or ["  (none)"])
+    return "\n".join(lines)
+
+
+def _event_line(event: AuditEvent, what: str) -> str:
+    return f"  {format_time(event.occurred_at)}  {event.actor.login or '(unknown)'} {what}"
+
+
+def _review_line(review: AuditEvent) -> str:
+    target = review.target or {}
+    return (
+        f"  {review.actor.login} {review.action} #{target.get('number')}"
+        f" by {target.get('author')} at {format_time(review.occurred_at)}"
+    )
+
+
+def _change_line(change: AuditEvent) -> str:
+    target = change.target or {}
+    subject = target.get("login") or target.get("name")
+    moved = change.change or {}
+    who = change.actor.login or "unknown actor"
+    window = ""
+    if change.actor.login is None and change.attributes.get("window_start"):
+        window = (
+            f" (between {change.attributes['window_start']} and {change.attributes['window_end']})"
+        )
+    return (
+        f"  {format_time(change.occurred_at)}  {change.kind.value} {change.action}: {subject}"
+        f" {moved.get('from')} -> {moved.get('to')} by {who}{window}"
+    )
+
+
+def _protection_lines(provenance: Provenance) -> list[str]:
+    if provenance.protections_observed_at is None:
+        return ["", "Protection in force: (no snapshot recorded before the deployment)"]
+    lines = [
+        "",
+        f"Protection in force (as observed {format_time(provenance.protections_observed_at)}):",
+    ]
+    for rule in provenance.protections:
+        settings = ", ".join(f"{k}={v}" for k, v in sorted(rule.settings.items()))
+        lines.append(f"  {rule.target}: {settings}")
+    return lines

@@ -1,0 +1,224 @@
+"""The provenance of one deployment: everything that made it possible, joined from the ledger —
+who triggered and re-ran it, who approved and when, the code review of the deployed commit,
+bypasses, the protection rules in force at that moment, and recent access changes of the
+people involved."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pipeledger.errors import UsageError
+from pipeledger.events import AuditEvent, EventKind
+from pipeledger.policy.context import DeploymentContext, assemble, build_index
+from pipeledger.snapshots import CheckpointLister, Protection, snapshot_at
+
+DEFAULT_LOOKBACK = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    context: DeploymentContext
+    people: Mapping[str, tuple[str, ...]]
+    gate_decisions: tuple[AuditEvent, ...] = ()
+    bypasses: tuple[AuditEvent, ...] = ()
+    protections: tuple[Protection, ...] = ()
+    protections_observed_at: datetime | None = None
+    access_changes: tuple[AuditEvent, ...] = ()
+    concerns: tuple[str, ...] = field(default_factory=tuple)
+
+
+def find(contexts: Sequence[DeploymentContext], ident: str) -> DeploymentContext:
+    """The deployment named by its native id, ``OWNER/REPO#ID``, or its event id."""
+    repository, _, wanted = ident.rpartition("#") if "#" in ident else ("", "", ident)
+    matches = [
+        ctx
+        for ctx in contexts
+        if wanted in (ctx.deployment_key, ctx.deployment.id)
+        and (not repository or ctx.repository == repository)
+    ]
+    if not matches:
+        raise UsageError(
+            f"No deployment {ident!r} in the ledger.",
+            "Use the deployment's id as `pipeledger events --kind deployment --format json`"
+            " shows it (correlation.deployment_id), as OWNER/REPO#ID when ids repeat across"
+            " repositories, and collect the repository first.",
+        )
+    if len(matches) > 1:
+        names = ", ".join(sorted(f"{m.repository}#{m.deployment_key}" for m in matches))
+        raise UsageError(
+            f"Deployment id {wanted!r} is ambiguous: {names}.",
+            "Name it as OWNER/REPO#ID.",
+        )
+    return matches[0]
+
+
+def build(
+    events: Sequence[AuditEvent],
+    ident: str,
+    ledger: CheckpointLister | None = None,
+    lookback: timedelta = DEFAULT_LOOKBACK,
+) -> Provenance:
+    context = find(assemble(build_index(events)), ident)
+    people = involved(context)
+    protections, observed = _protections(context, ledger)
+    access = _access_changes(events, context, people, lookback)
+    provenance = Provenance(
+        context=context,
+        people=people,
+        gate_decisions=tuple(_gate_decisions(events, context)),
+        bypasses=tuple(_bypasses(events, context, lookback)),
+        protections=protections,
+        protections_observed_at=observed,
+        access_changes=tuple(access),
+    )
+    return Provenance(**{**provenance.__dict__, "concerns": tuple(concerns(provenance))})
+
+
+def involved(context: DeploymentContext) -> dict[str, tuple[str, ...]]:
+    """Each person's part in the deployment, by login."""
+    parts: dict[str, list[str]] = {}
+
+    def add(login: str | None, part: str) -> None:
+        if login and part not in parts.setdefault(login, []):
+            parts[login].append(part)
+
+    add(context.initial_actor, "started the run")
+    add(context.triggering_actor.login if context.triggering_actor else None, "triggered")
+    add(context.deployment.actor.login, "created the deployment")
+    for approval in context.approvals:
+        add(approval.actor.login, approval.action)
+    for review in context.reviews:
+        add(review.actor.login, f"reviewed ({review.action})")
+        add(str((review.target or {}).get("author") or "") or None, "wrote the change")
+    return {login: tuple(each) for login, each in parts.items()}
+
+
+def _same_repository(event: AuditEvent, context: DeploymentContext) -> bool:
+    deployment = context.deployment
+    return (
+        event.platform == deployment.platform
+        and event.instance == deployment.instance
+        and event.scope.owner == deployment.scope.owner
+        and event.scope.repository in (None, deployment.scope.repository)
+    )
+
+
+def _gate_decisions(
+    events: Iterable[AuditEvent], context: DeploymentContext
+) -> Iterable[AuditEvent]:
+    run_id = context.run_id
+    return (
+        e
+        for e in events
+        if e.kind is EventKind.GATE_DECISION
+        and run_id is not None
+        and e.correlation.get("run_id") == run_id
+        and _same_repository(e, context)
+    )
+
+
+def _bypasses(
+    events: Iterable[AuditEvent], context: DeploymentContext, lookback: timedelta
+) -> Iterable[AuditEvent]:
+    start, end = context.when - lookback, context.when + timedelta(hours=1)
+    return (
+        e
+        for e in events
+        if e.kind is EventKind.PROTECTION_CHANGE
+        and e.action == "bypassed"
+        and _same_repository(e, context)
+        and start <= e.occurred_at <= end
+    )
+
+
+def _access_changes(
+    events: Iterable[AuditEvent],
+    context: DeploymentContext,
+    people: Mapping[str, object],
+    lookback: timedelta,
+) -> list[AuditEvent]:
+    """Permission changes of the people involved, and protection changes of the repository,
+    in the ``lookback`` before the deployment."""
+    start = context.when - lookback
+    logins = {login.lower() for login in people}
+    chosen = []
+    for event in events:
+        if not (start <= event.occurred_at <= context.when) or not _same_owner(event, context):
+            continue
+        target = str((event.target or {}).get("login") or "").lower()
+        if (event.kind is EventKind.PERMISSION_CHANGE and target in logins) or (
+            event.kind is EventKind.PROTECTION_CHANGE
+            and event.action != "bypassed"
+            and _same_repository(event, context)
+        ):
+            chosen.append(event)
+    return sorted(chosen, key=lambda e: e.occurred_at)
+
+
+def _same_owner(event: AuditEvent, context: DeploymentContext) -> bool:
+    deployment = context.deployment
+    return event.platform == deployment.platform and event.scope.owner == deployment.scope.owner
+
+
+def _protections(
+    context: DeploymentContext, ledger: CheckpointLister | None
+) -> tuple[tuple[Protection, ...], datetime | None]:
+    deployment = context.deployment
+    if ledger is None or deployment.scope.repository is None:
+        return (), None
+    scope_key = f"{deployment.scope.owner}/{deployment.scope.repository}"
+    snapshot = snapshot_at(
+        ledger, deployment.platform, deployment.instance, scope_key, context.when
+    )
+    if snapshot is None:
+        return (), None
+    relevant = [
+        rule
+        for rule in snapshot.protections.values()
+        if rule.target == f"environment:{context.environment}"
+        or not rule.target.startswith("environment:")
+    ]
+    return tuple(sorted(relevant, key=lambda r: r.target)), snapshot.taken_at
+
+
+def concerns(provenance: Provenance) -> list[str]:
+    """Plain facts an auditor would want flagged; the policy engine gives verdicts."""
+    context = provenance.context
+    found: list[str] = []
+    trigger = context.triggering_actor.login if context.triggering_actor else None
+    starters = {login for login in (trigger, context.initial_actor) if login}
+    for approval in context.approvals:
+        if approval.action == "approved" and approval.actor.login in starters:
+            found.append(f"{approval.actor.login} approved a deployment they triggered")
+        if approval.actor.login in context.change_authors:
+            found.append(f"{approval.actor.login} approved the deployment of their own change")
+    if not any(a.action == "approved" for a in context.approvals):
+        found.append("no approval is recorded")
+    if not context.reviews:
+        found.append("no code review of the deployed commit is recorded")
+    for change in provenance.access_changes:
+        if change.kind is EventKind.PERMISSION_CHANGE and change.attributes.get("escalation"):
+            who = (change.target or {}).get("login")
+            found.append(
+                f"{who} gained {(change.change or {}).get('to')} access"
+                f" {_before(context.when, change.occurred_at)} the deployment"
+            )
+        if (
+            change.kind is EventKind.PROTECTION_CHANGE
+            and change.attributes.get("strength") == "weaker"
+        ):
+            found.append(
+                f"{change.target and change.target.get('name')} protection was weakened"
+                f" ({(change.target or {}).get('setting') or change.action})"
+                f" {_before(context.when, change.occurred_at)} the deployment"
+            )
+    if provenance.bypasses:
+        found.append(f"{len(provenance.bypasses)} protection bypass(es) around the deployment")
+    return found
+
+
+def _before(deployed: datetime, moment: datetime) -> str:
+    hours = (deployed - moment).total_seconds() / 3600
+    return f"{hours:.0f} h before" if hours >= 1 else f"{hours * 60:.0f} min before"
