@@ -111,3 +111,34 @@ class SourceCheckpoint:
 
 def checkpoint_key(instance: str, repository: str, source: str) -> str:
     return f"github:{instance}:{repository}:{source}"
+
+
+@dataclass(frozen=True)
+class RepositoryList:
+    """An owner's repositories as last listed, kept only when the list fit in one page: the
+    page's ETag, the names and how many are archived. A 304 then vouches for all of it."""
+
+    etag: str | None = None
+    names: tuple[str, ...] = ()
+    archived: int = 0
+
+    def dumps(self) -> str:
+        names = list(self.names) if self.etag else []  # without an ETag they are never reused
+        data = {"version": 1, "etag": self.etag, "names": names, "archived": self.archived}
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, text: str | None) -> RepositoryList:
+        """A stored list; an unreadable one counts as none (the owner is listed again)."""
+        try:
+            data = json.loads(text or "{}")
+            etag, names, archived = data.get("etag"), data.get("names"), data.get("archived")
+        except (ValueError, AttributeError):
+            return cls()
+        if not isinstance(etag, str) or not isinstance(names, list):
+            return cls()
+        return cls(
+            etag=etag,
+            names=tuple(name for name in names if isinstance(name, str)),
+            archived=archived if isinstance(archived, int) else 0,
+        )

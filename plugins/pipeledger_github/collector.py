@@ -3,19 +3,22 @@ their approvals and reviews, resuming each from its checkpoint in the ledger."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from itertools import chain
 from urllib.parse import quote
 
 from pipeledger.adapter import Batch, CheckpointReader, CollectRequest
 from pipeledger.errors import UsageError
 from pipeledger.progress import Progress
 from pipeledger_github import deployments, runs
-from pipeledger_github.checkpoints import SourceCheckpoint
+from pipeledger_github.checkpoints import RepositoryList, SourceCheckpoint, checkpoint_key
 from pipeledger_github.client import GitHubClient
 from pipeledger_github.context import RepoContext
 from pipeledger_github.errors import NotFound
 from pipeledger_github.fields import Oddities, text
+
+REPOSITORIES = "repositories"
 
 
 class Collector:
@@ -34,8 +37,11 @@ class Collector:
         self.oddities = Oddities()
 
     def collect(self, request: CollectRequest, checkpoints: CheckpointReader) -> Iterator[Batch]:
-        for repository in self.repositories(request):
-            yield from self.collect_repository(repository, request, checkpoints)
+        for item in self.repositories(request, checkpoints):
+            if isinstance(item, Batch):
+                yield item
+            else:
+                yield from self.collect_repository(item, request, checkpoints)
 
     def collect_repository(
         self, repository: str, request: CollectRequest, checkpoints: CheckpointReader
@@ -51,41 +57,56 @@ class Collector:
         yield from deployment_collector.collect(request.since, request.until)
         context.flush_notices()
 
-    def repositories(self, request: CollectRequest) -> Iterator[str]:
+    def repositories(
+        self, request: CollectRequest, checkpoints: CheckpointReader
+    ) -> Iterator[str | Batch]:
+        """Each repository once: those named, then each owner's (after the batch that stores
+        the owner's list, so the next collection can ask for it conditionally)."""
         seen: set[str] = set()
-        for name in request.repositories:
-            repository = _checked_name(name)
-            if repository.lower() not in seen:
-                seen.add(repository.lower())
-                yield repository
-        for owner in request.owners:
-            for repository in self._owned(owner):
-                if repository.lower() not in seen:
-                    seen.add(repository.lower())
-                    yield repository
+        named = (_checked_name(name) for name in request.repositories)
+        owned = (item for owner in request.owners for item in self._owned(owner, checkpoints))
+        for item in chain(named, owned):
+            if isinstance(item, Batch):
+                yield item
+            elif item.lower() not in seen:
+                seen.add(item.lower())
+                yield item
 
-    def _owned(self, owner: str) -> list[str]:
+    def _owned(self, owner: str, checkpoints: CheckpointReader) -> Iterator[str | Batch]:
         """Every repository of an organization (or, failing that, of a user), archived ones
         included: their history is still history."""
+        key = checkpoint_key(self.instance, owner.strip(), REPOSITORIES)
+        stored = RepositoryList.loads(checkpoints.checkpoint(key))
         org = quote(owner.strip(), safe="")
         try:
-            items = self._list(f"/orgs/{org}/repos", {"type": "all"})
+            listed = self._list(f"/orgs/{org}/repos", {"type": "all"}, stored)
         except NotFound:
-            items = self._list(f"/users/{org}/repos", {"type": "owner"})
-        names = [name for item in items if (name := text(item, "full_name"))]
-        archived = sum(1 for item in items if item.get("archived") is True)
-        if archived:
+            listed = self._list(f"/users/{org}/repos", {"type": "owner"}, stored)
+        if listed.archived:
             self.progress.notice(
-                f"{owner}: {len(names)} repositories, {archived} of them archived (included)."
+                f"{owner}: {len(listed.names)} repositories, {listed.archived} of them archived"
+                " (included)."
             )
-        return sorted(names, key=str.lower)
+        if listed is not stored:
+            yield Batch(events=[], checkpoints={key: listed.dumps()})
+        yield from sorted(listed.names, key=str.lower)
 
-    def _list(self, path: str, params: dict[str, str]) -> list[dict[str, object]]:
-        items: list[dict[str, object]] = []
-        for page in self.client.pages(path, params):
+    def _list(self, path: str, params: dict[str, str], stored: RepositoryList) -> RepositoryList:
+        """The owner's repositories; ``stored`` itself when its ETag still matches."""
+        items: list[Mapping[str, object]] = []
+        etag: str | None = None
+        for number, page in enumerate(self.client.pages(path, params, etag=stored.etag), 1):
             self.progress.update(pages=1)
-            items += [dict(item) for item in page.items]
-        return items
+            if page.not_modified:
+                return stored
+            # One page's ETag vouches for the whole list only when there is no other page.
+            etag = page.etag if number == 1 and page.next_url is None else None
+            items += page.items
+        return RepositoryList(
+            etag=etag,
+            names=tuple(name for item in items if (name := text(item, "full_name"))),
+            archived=sum(1 for item in items if item.get("archived") is True),
+        )
 
 
 def _checked_name(name: str) -> str:
