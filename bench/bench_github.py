@@ -37,7 +37,7 @@ from bench.github_throughput import measure, render_payloads
 REPOS, RUNS, DEPLOY, SEED = 20, 500, 0.1, 1
 PER_PAGE = 100
 # (repositories, runs per repository) for the memory curve, besides REPOS x RUNS.
-MEMORY_SHAPES = ((5, 500), (10, 500), (20, 250), (20, 1000))
+MEMORY_SHAPES = ((5, 500), (10, 500), (20, 250), (20, 1000), (10, 2000))
 REVIEW_ENDPOINTS = ("commit_pulls", "reviews")
 
 
@@ -204,7 +204,7 @@ def memory_curve(scratch: Path, first: Collected) -> list[tuple[int, int, Collec
     for repos, runs in MEMORY_SHAPES:
         with FakeServerProcess(repos, runs, DEPLOY, SEED, scratch) as server:
             points.append((repos, runs, collect(server, scratch / f"memory-{repos}x{runs}.db")))
-    return sorted(points, key=lambda point: point[0] * point[1])
+    return sorted(points, key=lambda point: (point[0] * point[1], point[1]))
 
 
 def report_memory(points: list[tuple[int, int, Collected]], rerun: Collected) -> None:
