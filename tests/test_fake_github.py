@@ -330,6 +330,36 @@ def test_request_log(fresh: FakeGitHubServer) -> None:
     assert fresh.count() == 0
 
 
+def test_org_follows_its_template(scenario: tuple[FakeGitHubServer, FakeOrg]) -> None:
+    server, org = scenario
+    reply = get(f"{server.base_url}/orgs/{org.login}")
+    assert reply.status == 200
+    body = reply.json()
+    assert list(body) == list(TEMPLATES["org_full"])
+    assert (body["login"], body["id"]) == (org.login, org.id)
+    assert body["repos_url"] == f"{server.base_url}/orgs/{org.login}/repos"
+    assert get(f"{server.base_url}/orgs/someone-else").status == 404
+
+
+def test_stats_endpoint_totals_the_log(fresh: FakeGitHubServer) -> None:
+    fresh.reset_log()
+    url = f"{fresh.base_url}/repos/acme/api/pulls/12/reviews"
+    etag = get(url).headers["etag"]
+    get(url, {**AUTH, "If-None-Match": etag})
+    get(f"{fresh.base_url}/repos/acme/api/deployments?per_page=1")
+    get(f"{fresh.base_url}/nope")
+    stats = get(f"{fresh.base_url}/__stats", {}).json()
+    assert stats.pop("cpu_seconds") > 0
+    assert stats == {
+        "requests": 4,
+        "conditional": 1,
+        "not_modified": 1,
+        "by_status": {"200": 2, "304": 1, "404": 1},
+        "by_endpoint": {"reviews": 2, "deployments": 1, "other": 1},
+    }
+    assert fresh.count() == 4  # asking for the totals is not itself logged
+
+
 # ---- shapes and data --------------------------------------------------------------------------
 
 

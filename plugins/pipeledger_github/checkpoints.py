@@ -111,3 +111,54 @@ class SourceCheckpoint:
 
 def checkpoint_key(instance: str, repository: str, source: str) -> str:
     return f"github:{instance}:{repository}:{source}"
+
+
+@dataclass(frozen=True)
+class RepositoryList:
+    """An owner's repositories as last listed, kept only when the list fit in one page: the
+    page's ETag, the names, their default branches, how many are archived, and whether the
+    owner is a user rather than an organization. A 304 then vouches for all of it."""
+
+    etag: str | None = None
+    names: tuple[str, ...] = ()
+    archived: int = 0
+    default_branches: tuple[tuple[str, str | None], ...] = ()
+    user_account: bool = False
+
+    def dumps(self) -> str:
+        kept = bool(self.etag)  # without an ETag the list is never reused
+        data = {
+            "version": 2,
+            "etag": self.etag,
+            "names": list(self.names) if kept else [],
+            "archived": self.archived,
+            "default_branches": dict(self.default_branches) if kept else {},
+            "user_account": self.user_account,
+        }
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, text: str | None) -> RepositoryList:
+        """A stored list; an unreadable one counts as none (the owner is listed again)."""
+        try:
+            data = json.loads(text or "{}")
+            etag, names, archived = data.get("etag"), data.get("names"), data.get("archived")
+            branches = data.get("default_branches") or {}
+        except (ValueError, AttributeError):
+            return cls()
+        if (
+            not isinstance(etag, str)
+            or not isinstance(names, list)
+            or not isinstance(branches, dict)
+        ):
+            return cls()
+        return cls(
+            etag=etag,
+            names=tuple(name for name in names if isinstance(name, str)),
+            archived=archived if isinstance(archived, int) else 0,
+            default_branches=tuple(
+                (str(name), branch if isinstance(branch, str) else None)
+                for name, branch in branches.items()
+            ),
+            user_account=data.get("user_account") is True,
+        )

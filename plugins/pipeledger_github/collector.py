@@ -5,8 +5,9 @@ told not to, the permission and protection snapshots of every organization and r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from datetime import UTC, datetime
+from itertools import chain
 from urllib.parse import quote
 
 from pipeledger.adapter import Batch, CheckpointReader, CollectRequest
@@ -14,12 +15,14 @@ from pipeledger.errors import UsageError
 from pipeledger.progress import Progress
 from pipeledger_github import deployments, runs, tags
 from pipeledger_github.access import AccessRecorder
-from pipeledger_github.checkpoints import SourceCheckpoint
+from pipeledger_github.checkpoints import RepositoryList, SourceCheckpoint, checkpoint_key
 from pipeledger_github.client import GitHubClient
 from pipeledger_github.context import RepoContext
 from pipeledger_github.errors import NotFound
 from pipeledger_github.fields import Oddities, text
 from pipeledger_github.tags import TagsCheckpoint
+
+REPOSITORIES = "repositories"
 
 
 class Collector:
@@ -37,18 +40,18 @@ class Collector:
         # Shared by every repository, so each oddity is reported once per collection.
         self.oddities = Oddities()
         self.access = AccessRecorder(client, instance, progress, clock)
-        self._owned_names: dict[str, list[str]] = {}
-        self._default_branches: dict[str, str | None] = {}
-        self._user_accounts: set[str] = set()
+        self._listings: dict[str, RepositoryList] = {}
 
     def collect(self, request: CollectRequest, checkpoints: CheckpointReader) -> Iterator[Batch]:
-        if request.snapshots:
-            for owner in request.owners:
-                names = self._owned(owner)
-                branches = {name: self._default_branches.get(name) for name in names}
-                is_org = owner.strip().lower() not in self._user_accounts
+        for owner in request.owners:
+            listed = yield from self._owned(owner, checkpoints)
+            if request.snapshots:
                 yield from self.access.owner(
-                    owner.strip(), branches, request.since, checkpoints, is_organization=is_org
+                    owner.strip(),
+                    dict(listed.default_branches),
+                    request.since,
+                    checkpoints,
+                    is_organization=not listed.user_account,
                 )
         for repository in self.repositories(request):
             yield from self.collect_repository(repository, request, checkpoints)
@@ -78,50 +81,62 @@ class Collector:
         context.flush_notices()
 
     def repositories(self, request: CollectRequest) -> Iterator[str]:
+        """Each repository once: those named, then each owner's (listed by ``_owned``)."""
         seen: set[str] = set()
-        for name in request.repositories:
-            repository = _checked_name(name)
-            if repository.lower() not in seen:
-                seen.add(repository.lower())
-                yield repository
-        for owner in request.owners:
-            for repository in self._owned(owner):
-                if repository.lower() not in seen:
-                    seen.add(repository.lower())
-                    yield repository
+        owned = (
+            name
+            for owner in request.owners
+            for name in sorted(self._listings[owner.strip().lower()].names, key=str.lower)
+        )
+        for name in chain((_checked_name(n) for n in request.repositories), owned):
+            if name.lower() not in seen:
+                seen.add(name.lower())
+                yield name
 
-    def _owned(self, owner: str) -> list[str]:
+    def _owned(
+        self, owner: str, checkpoints: CheckpointReader
+    ) -> Generator[Batch, None, RepositoryList]:
         """Every repository of an organization (or, failing that, of a user), archived ones
-        included: their history is still history. Listed once per collection."""
-        key = owner.strip().lower()
-        if key not in self._owned_names:
-            self._owned_names[key] = self._list_owned(owner)
-        return self._owned_names[key]
-
-    def _list_owned(self, owner: str) -> list[str]:
+        included: their history is still history. Listed once per collection; a changed list
+        is stored (the batch yielded) so the next collection can ask for it conditionally."""
+        key = checkpoint_key(self.instance, owner.strip(), REPOSITORIES)
+        stored = RepositoryList.loads(checkpoints.checkpoint(key))
         org = quote(owner.strip(), safe="")
         try:
-            items = self._list(f"/orgs/{org}/repos", {"type": "all"})
+            listed = self._list(f"/orgs/{org}/repos", {"type": "all"}, stored)
         except NotFound:
-            self._user_accounts.add(owner.strip().lower())
-            items = self._list(f"/users/{org}/repos", {"type": "owner"})
-        names = [name for item in items if (name := text(item, "full_name"))]
-        for item in items:
-            if name := text(item, "full_name"):
-                self._default_branches[name] = text(item, "default_branch")
-        archived = sum(1 for item in items if item.get("archived") is True)
-        if archived:
+            listed = self._list(f"/users/{org}/repos", {"type": "owner"}, stored, user=True)
+        if listed.archived:
             self.progress.notice(
-                f"{owner}: {len(names)} repositories, {archived} of them archived (included)."
+                f"{owner}: {len(listed.names)} repositories, {listed.archived} of them archived"
+                " (included)."
             )
-        return sorted(names, key=str.lower)
+        if listed is not stored:
+            yield Batch(events=[], checkpoints={key: listed.dumps()})
+        self._listings[owner.strip().lower()] = listed
+        return listed
 
-    def _list(self, path: str, params: dict[str, str]) -> list[dict[str, object]]:
-        items: list[dict[str, object]] = []
-        for page in self.client.pages(path, params):
+    def _list(
+        self, path: str, params: dict[str, str], stored: RepositoryList, *, user: bool = False
+    ) -> RepositoryList:
+        """The owner's repositories; ``stored`` itself when its ETag still matches."""
+        items: list[Mapping[str, object]] = []
+        etag: str | None = None
+        for number, page in enumerate(self.client.pages(path, params, etag=stored.etag), 1):
             self.progress.update(pages=1)
-            items += [dict(item) for item in page.items]
-        return items
+            if page.not_modified:
+                return stored
+            # One page's ETag vouches for the whole list only when there is no other page.
+            etag = page.etag if number == 1 and page.next_url is None else None
+            items += page.items
+        named = [(name, item) for item in items if (name := text(item, "full_name"))]
+        return RepositoryList(
+            etag=etag,
+            names=tuple(name for name, _ in named),
+            archived=sum(1 for item in items if item.get("archived") is True),
+            default_branches=tuple((name, text(item, "default_branch")) for name, item in named),
+            user_account=user,
+        )
 
 
 def _checked_name(name: str) -> str:

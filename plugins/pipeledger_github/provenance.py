@@ -13,6 +13,7 @@ from pipeledger_github.errors import NotFound, Unprocessable
 from pipeledger_github.normalize import approval_events, review_events
 
 Item = Mapping[str, Any]
+PULL_FIELDS = ("number", "merged_at", "merge_commit_sha", "url", "repository_url")
 
 
 class Provenance:
@@ -85,7 +86,7 @@ class Provenance:
                     " of its pull request cannot be read."
                 )
                 pulls = []
-            self._pulls[sha] = [pull for pull in pulls if pull.get("merged_at")]
+            self._pulls[sha] = [compact_pull(pull) for pull in pulls if pull.get("merged_at")]
         return self._pulls[sha]
 
     def _reviews_of(self, number: int) -> list[Item]:
@@ -96,3 +97,20 @@ class Provenance:
                 self.ctx.oddities.note(f"pull request #{number} is gone; its reviews are skipped.")
                 self._reviews[number] = []
         return self._reviews[number]
+
+
+def compact_pull(pull: Item) -> dict[str, Any]:
+    """The fields review events take from a pull request. A listed pull request carries both
+    repositories in full (about 40 kB decoded); one is kept per deployed commit until the
+    repository is done, so a long history would otherwise hold them all."""
+    compact = {key: pull[key] for key in PULL_FIELDS if key in pull}
+    user = pull.get("user")
+    if isinstance(user, Mapping):
+        compact["user"] = {key: user[key] for key in ("login", "id", "type") if key in user}
+    base = pull.get("base")
+    if isinstance(base, Mapping):
+        repo = base.get("repo")
+        compact["base"] = {"ref": base.get("ref")}
+        if isinstance(repo, Mapping):
+            compact["base"]["repo"] = {k: repo[k] for k in ("full_name", "url") if k in repo}
+    return compact

@@ -80,7 +80,7 @@ class ApiClient:
         self._translate = translate_error
         self._policy = policy or RetryPolicy()
         self._progress = progress or SilentProgress()
-        self._session = session or requests.Session()
+        self._session = session or environment_session(self.base_url)
         self._sleep = sleep
         self._clock = clock
         self._exhausted_until: float | None = None
@@ -240,6 +240,19 @@ class ApiClient:
 
     def _backoff(self, failures: int) -> float:
         return float(min(self._policy.backoff_base * (2**failures), 60.0))
+
+
+def environment_session(base_url: str) -> requests.Session:
+    """A session that takes its proxy and CA-bundle settings from the environment once, for
+    the API's host. Left to itself, requests re-reads the whole environment and looks for a
+    ``.netrc`` on every request, a tenth of a collection's CPU; a ``.netrc`` entry would also
+    replace the token with basic auth, so it is not read at all."""
+    session = requests.Session()
+    settings = session.merge_environment_settings(base_url, {}, None, None, None)
+    session.trust_env = False
+    session.proxies.update(settings["proxies"])
+    session.verify = settings["verify"]
+    return session
 
 
 def parse_link_header(value: str) -> dict[str, str]:

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import requests
 import responses
 
 from pipeledger.errors import MalformedResponse, PlatformError, RateLimitStop
-from pipeledger.http import ApiClient, ApiResponse, RateLimitHeaders, RetryPolicy, parse_link_header
+from pipeledger.http import (
+    ApiClient,
+    ApiResponse,
+    RateLimitHeaders,
+    RetryPolicy,
+    environment_session,
+    parse_link_header,
+)
 
 BASE = "https://api.forge.test"
 RATE = RateLimitHeaders(remaining="x-ratelimit-remaining", reset="x-ratelimit-reset")
@@ -169,3 +178,31 @@ def test_parse_link_header() -> None:
         "last": "https://a.test/x?page=9",
     }
     assert parse_link_header("") == {}
+
+
+def test_environment_settings_are_read_once_for_the_api_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("NO_PROXY", "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/corp-ca.pem")
+    session = environment_session(BASE)
+    assert session.trust_env is False  # nothing is looked up again per request
+    assert session.proxies["https"] == "http://proxy.test:3128"
+    assert session.verify == "/etc/corp-ca.pem"
+    monkeypatch.setenv("NO_PROXY", "api.forge.test")
+    assert "https" not in environment_session(BASE).proxies
+
+
+@responses.activate
+def test_a_netrc_entry_does_not_replace_the_token(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine api.forge.test login someone password other\n", encoding="utf-8")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    responses.get(f"{BASE}/x", json={})
+    make_client(Clock()).get("/x")
+    assert responses.calls[0].request.headers["Authorization"] == "Bearer secret-token"

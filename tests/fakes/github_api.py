@@ -8,6 +8,8 @@ secondary rate limits, injected 5xx faults, truncated bodies and slow responses.
 request is logged.  Collaborators, members, teams, environments, branch protection, branch
 rules and the audit log are served from an :class:`~tests.fakes.github_access.AccessState`
 (``server.access``; see :mod:`tests.fakes.github_access`).
+``GET /__stats`` (not logged, no token needed) answers the log's totals, for a client in
+another process.
 
 Run it as a separate process (kill-and-resume tests, benchmarks)::
 
@@ -53,6 +55,7 @@ from tests.fakes.github_data import (
     generate_org,
     render_approval,
     render_deployment,
+    render_org_full,
     render_private_user,
     render_pull_full,
     render_pull_simple,
@@ -74,6 +77,7 @@ SECONDARY_DOCS = (
     "rate-limits-for-the-rest-api#about-secondary-rate-limits"
 )
 SEARCH_CAP = 1000
+STATS_PATH = "/__stats"
 RUN_FILTERS = ("actor", "branch", "check_suite_id", "created", "event", "head_sha", "status")
 Query = dict[str, str]
 
@@ -395,6 +399,34 @@ class FakeGitHubServer:
             and (path_regex is None or _matches(path_regex, rec.path.split("?")[0], rec.path))
         )
 
+    def stats(self) -> dict[str, Any]:
+        """Totals of the request log: requests, how many were conditional (If-None-Match) and
+        how many answered 304, counts by status and by endpoint (route handler name), and the
+        CPU seconds this process has used (a benchmark's server side)."""
+        records = self.requests
+        by_status: dict[str, int] = {}
+        by_endpoint: dict[str, int] = {}
+        for rec in records:
+            by_status[str(rec.status)] = by_status.get(str(rec.status), 0) + 1
+            endpoint = self.endpoint_of(rec.path)
+            by_endpoint[endpoint] = by_endpoint.get(endpoint, 0) + 1
+        return {
+            "requests": len(records),
+            "conditional": sum(1 for rec in records if rec.had_if_none_match),
+            "not_modified": by_status.get("304", 0),
+            "by_status": by_status,
+            "by_endpoint": by_endpoint,
+            "cpu_seconds": time.process_time(),
+        }
+
+    def endpoint_of(self, target: str) -> str:
+        """The route a request went to (``runs``, ``statuses``, ...), or ``other``."""
+        path = self._alias(unquote(urlsplit(target).path))
+        for pattern, handler in self._routes:
+            if pattern.match(path):
+                return handler.__name__.lstrip("_")
+        return "other"
+
     def reset_log(self) -> None:
         """Forget logged requests (request numbering continues)."""
         with self._lock:
@@ -404,6 +436,8 @@ class FakeGitHubServer:
 
     def handle(self, method: str, target: str, headers: Mapping[str, str]) -> Response:
         """Answer one request (called from the HTTP handler threads)."""
+        if method == "GET" and urlsplit(target).path == STATS_PATH:
+            return Response(200, dumps(self.stats()).encode(), counts=False)
         with self._lock:
             self._number += 1
             number = self._number
@@ -528,6 +562,7 @@ class FakeGitHubServer:
     def _build_routes(self) -> list[tuple[re.Pattern[str], Callable[..., Response]]]:
         repo = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
         table: list[tuple[str, Callable[..., Response]]] = [
+            (r"/orgs/(?P<org>[^/]+)", self._org),
             (r"/orgs/(?P<org>[^/]+)/repos", self._org_repos),
             (
                 r"/orgs/(?P<org>[^/]+)/teams/(?P<slug>[^/]+)/memberships/(?P<user>[^/]+)",
@@ -654,6 +689,10 @@ class FakeGitHubServer:
             ],
             headers,
         )
+
+    def _org(self, match: re.Match[str], query: Query, path: str) -> Response:
+        self._check_org(match.group("org"))
+        return self._json(dumps(render_org_full(self.org, self.base_url)))
 
     def _repo(self, match: re.Match[str], query: Query, path: str) -> Response:
         repo = self._repo_of(match)

@@ -48,6 +48,7 @@ _TEMPLATE_FILES: dict[str, str] = {
     "repo_minimal": "openapi-extra/orgs-list-repos.minimal-repository-items.json",
     "repo_full": "openapi-extra/repos-get.full-repository.json",
     "rate_limit": "openapi-extra/rate-limit.rate-limit-overview.json",
+    "org_full": "openapi-extra/orgs-get.organization-full.json",
     "private_user": "openapi-extra/users-get-authenticated.private-user.json",
     "team_membership": (
         "rest/teams-membership.team-membership-response-if-user-is-a-team-maintainer.json"
@@ -961,6 +962,26 @@ def render_team_membership(org: FakeOrg, slug: str, login: str, base: str) -> JS
         "state": "active",
     }
     return overlay(TEMPLATES["team_membership"], values)
+
+
+def render_org_full(org: FakeOrg, base: str) -> JSON:
+    """organization-full (``GET /orgs/{org}``), as a client with default settings reads it
+    before listing the org's repositories."""
+    api = f"{base}/orgs/{quote(org.login)}"
+    rendered: JSON = rebase(TEMPLATES["org_full"], ((f"{_EXAMPLE_API}/orgs/github", api),))
+    private = sum(1 for repo in org.repos.values() if repo.visibility != "public")
+    rendered.update(
+        login=org.login,
+        id=org.id,
+        node_id=node_id("Organization", org.id),
+        avatar_url=f"https://avatars.githubusercontent.com/u/{org.id}?v=4",
+        name=org.login,
+        html_url=f"https://github.com/{org.login}",
+        public_repos=len(org.repos) - private,
+        total_private_repos=private,
+        owned_private_repos=private,
+    )
+    return rendered
 
 
 def render_private_user(user: FakeUser, base: str) -> JSON:

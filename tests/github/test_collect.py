@@ -12,6 +12,7 @@ from pipeledger.adapter import CollectRequest
 from pipeledger.errors import PlatformError
 from pipeledger.events import EventKind
 from pipeledger.fanout import SinkSet
+from pipeledger_github.checkpoints import RepositoryList
 from tests.github import payloads
 from tests.github.conftest import AdapterFactory, RecordingProgress, run_collect, stored_events
 from tests.github.fakehub import FakeHub
@@ -262,6 +263,50 @@ def test_organization_expands_to_its_repositories(
     assert repositories == {"web", "api"}
     assert hub.log[0].path == "/orgs/acme/repos"
     assert hub.log[0].query == {"per_page": "100", "type": "all"}
+
+
+def test_rerun_asks_for_an_organizations_repositories_conditionally(
+    hub: FakeHub, make_adapter: AdapterFactory, sinks: SinkSet
+) -> None:
+    seed(hub)
+    hub.orgs["acme"] = ["acme/web"]
+    request = CollectRequest(owners=("acme",))
+    run_collect(make_adapter(), sinks, request)
+    hub.log.clear()
+    run_collect(make_adapter(), sinks, request)
+    assert hub.log[0].path == "/orgs/acme/repos"
+    assert all(entry.status == 304 and entry.conditional for entry in hub.log)
+    hub.repo("acme/api").runs.append(
+        payloads.run(7001, "2026-05-06T11:00:00Z", repository="acme/api")
+    )
+    hub.orgs["acme"].append("acme/api")
+    hub.log.clear()
+    run_collect(make_adapter(), sinks, request)
+    assert (hub.log[0].status, hub.log[0].conditional) == (200, True)
+    assert {e.scope.repository for e in stored_events(sinks)} == {"web", "api"}
+
+
+def test_a_repository_list_of_several_pages_is_not_taken_on_trust(
+    hub: FakeHub, make_adapter: AdapterFactory, sinks: SinkSet
+) -> None:
+    # A 304 for the first page says nothing about the others.
+    hub.orgs["acme"] = [f"acme/r{n:03}" for n in range(101)]
+    for name in hub.orgs["acme"]:
+        hub.repo(name)
+    request = CollectRequest(owners=("acme",))
+    run_collect(make_adapter(), sinks, request)
+    hub.log.clear()
+    run_collect(make_adapter(), sinks, request)
+    listing = hub.requests_to("/orgs/acme/repos")
+    assert [(e.status, e.conditional) for e in listing] == [(200, False), (200, False)]
+
+
+def test_an_unreadable_repository_list_checkpoint_counts_as_none() -> None:
+    assert RepositoryList.loads("not json") == RepositoryList()
+    assert RepositoryList.loads('{"etag": 3, "names": []}') == RepositoryList()
+    kept = RepositoryList('W/"1"', ("acme/web",), 1)
+    assert RepositoryList.loads(kept.dumps()) == kept
+    assert RepositoryList.loads(RepositoryList(None, ("acme/web",)).dumps()) == RepositoryList()
 
 
 def _stamp(moment: datetime) -> str:

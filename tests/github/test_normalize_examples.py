@@ -19,6 +19,7 @@ from pipeledger_github.normalize import (
     review_events,
     run_event,
 )
+from pipeledger_github.provenance import compact_pull
 from tests.conftest import ROOT, api_examples_dir
 
 GITHUB = api_examples_dir() / "github"
@@ -134,3 +135,17 @@ def test_example_normalizes_to_the_same_ids_twice(
     first = [event.id for event in normalizer(body)]
     assert first == [event.id for event in normalizer(body)]
     assert len(set(first)) == len(first)
+
+
+def test_a_compacted_pull_request_gives_the_same_review_events() -> None:
+    pulls = json.loads((GITHUB / "rest/commits-pulls.pull-request-simple-items.json").read_text())
+    reviews = json.loads(
+        (GITHUB / "rest/pulls-reviews-list.pull-request-review-items.json").read_text()
+    )
+    deployment = {"id": 42, "sha": pulls[0]["merge_commit_sha"], "environment": "production"}
+    for pull in pulls:
+        compact = compact_pull(pull)
+        assert len(json.dumps(compact)) < len(json.dumps(pull)) / 10
+        same = review_events(compact, reviews, deployment, "github.com")
+        assert same == review_events(pull, reviews, deployment, "github.com")
+        assert same
