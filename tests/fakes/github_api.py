@@ -1089,4 +1089,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the module's importable twin: helpers import ``tests.fakes.github_api`` by name, and
+    # its ApiError must be the class this server catches, not a second copy in ``__main__``.
+    from tests.fakes import github_api
+
+    sys.exit(github_api.main())
