@@ -1091,6 +1091,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 if __name__ == "__main__":
     # Run the module's importable twin: helpers import ``tests.fakes.github_api`` by name, and
     # its ApiError must be the class this server catches, not a second copy in ``__main__``.
-    from tests.fakes import github_api
+    from tests.fakes import github_api  # noqa: PLW0406 - deliberately, see above
 
     sys.exit(github_api.main())
