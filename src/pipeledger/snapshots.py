@@ -328,11 +328,26 @@ _TRUE_IS_STRONGER = {
     "required_linear_history",
     "require_last_push_approval",
     "protected_branches_only",
+    "code_owner_approval_required",
 }
 # Settings where true opens a door.
-_TRUE_IS_WEAKER = {"admin_bypass", "allow_force_pushes", "allow_deletions", "can_admins_bypass"}
-# Lists of people or rules who must approve: fewer is weaker.
-_LIST_MORE_IS_STRONGER = {"required_reviewers", "approval_rules", "deploy_access_levels"}
+_TRUE_IS_WEAKER = {
+    "admin_bypass",
+    "allow_force_pushes",
+    "allow_deletions",
+    "can_admins_bypass",
+    "allow_force_push",
+}
+# Lists of people or rules who must approve: fewer is weaker. A mapping (approver -> number
+# of approvals it must give) is weaker when an approver goes or a number drops.
+_LIST_MORE_IS_STRONGER = {"required_reviewers", "approval_rules"}
+# Lists of who may deploy, push or merge: more is weaker.
+_LIST_MORE_IS_WEAKER = {
+    "deploy_access_levels",
+    "push_access_levels",
+    "merge_access_levels",
+    "unprotect_access_levels",
+}
 
 
 def setting_change(setting: str, old: Any, new: Any) -> str:
@@ -343,8 +358,16 @@ def setting_change(setting: str, old: Any, new: Any) -> str:
         return "strengthened" if bool(new) else "weakened"
     if setting in _TRUE_IS_WEAKER:
         return "weakened" if bool(new) else "strengthened"
+    return _collection_change(setting, old, new)
+
+
+def _collection_change(setting: str, old: Any, new: Any) -> str:
     if setting in _LIST_MORE_IS_STRONGER:
+        if isinstance(old, Mapping) or isinstance(new, Mapping):
+            return _counts_change(old, new)
         return _list_change(old, new)
+    if setting in _LIST_MORE_IS_WEAKER:
+        return _access_change(old, new)
     return "changed"
 
 
@@ -360,6 +383,33 @@ def _list_change(old: Any, new: Any) -> str:
     if after - before:
         return "strengthened"
     return "changed"
+
+
+def _counts_change(old: Any, new: Any) -> str:
+    """Approvers with the approvals each must give: one gone or a count lowered is weaker,
+    one added or a count raised is stronger; both at once cannot be ranked."""
+    before = dict(old) if isinstance(old, Mapping) else {}
+    after = dict(new) if isinstance(new, Mapping) else {}
+    keys = set(before) | set(after)
+    lower = any(_count(after.get(k)) < _count(before.get(k)) for k in keys)
+    higher = any(_count(after.get(k)) > _count(before.get(k)) for k in keys)
+    if lower == higher:
+        return "changed"
+    return "weakened" if lower else "strengthened"
+
+
+def _count(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _access_change(old: Any, new: Any) -> str:
+    """Who may act: someone added (and nobody removed) is weaker, the reverse stronger."""
+    before = {json.dumps(v, sort_keys=True) for v in (old or [])}
+    after = {json.dumps(v, sort_keys=True) for v in (new or [])}
+    added, removed = bool(after - before), bool(before - after)
+    if added == removed:
+        return "changed"
+    return "weakened" if added else "strengthened"
 
 
 def reconcile(
