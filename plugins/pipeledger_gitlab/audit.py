@@ -31,8 +31,11 @@ Json = Mapping[str, Any]
 
 
 def classify(item: Json) -> EventKind | None:
-    """Which kind an audit event is, from its event name and the subject of its details."""
-    text = " ".join(filter(None, (item.get("event_name"), _subject(item)[1])))
+    """Which kind an audit event is, from its event name, the subject of its details and
+    what it targets (older GitLab names no event: "allowed to push" on a ProtectedBranch)."""
+    target_type = _details(item).get("target_type")
+    words = (item.get("event_name"), _subject(item)[1], target_type)
+    text = " ".join(str(word) for word in words if word)
     if _PROTECTION.search(text):
         return EventKind.PROTECTION_CHANGE
     if _PERMISSION.search(text):

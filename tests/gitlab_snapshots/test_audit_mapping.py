@@ -207,3 +207,11 @@ def test_the_documented_examples_keep_their_mapping(name: str, index: int) -> No
         assert event.target is not None and event.target["type"] == "Project"
     else:
         assert event is None
+
+
+def test_an_older_protected_branch_event_without_a_name_is_still_a_protection_change() -> None:
+    both = ["Developers + Maintainers", "Maintainers"]
+    item = _branch("protected_branch_updated", "allowed to push", both, ["Maintainers"])
+    del item["event_name"]
+    event = _map(item)
+    assert (event.kind, event.action) == (EventKind.PROTECTION_CHANGE, "strengthened")
