@@ -121,13 +121,7 @@ class AccessSnapshots:
         fresh = Snapshot.build(
             "gitlab", self._instance, target.key, started, reading.grants, reading.protections
         )
-        events: list[AuditEvent] = []
-        for part in sorted(reading.parts):
-            since = read_at.get(part)
-            if previous is not None and since is not None:
-                # The window runs from the start of the last reading of this part (which
-                # may be older than the last snapshot) to the end of this one.
-                events += diff_snapshots(_only(previous, part, since), _only(fresh, part, finished))
+        events = _differences(previous, fresh, read_at, reading.parts, finished)
         events = reconcile(events, [_as_seen_in(target.scope, e) for e in _about(target, known)])
         read_at.update(dict.fromkeys(reading.parts, started))
         checkpoints_out = {
@@ -170,6 +164,24 @@ class AccessSnapshots:
             f" {resource.need}. Their last snapshot is kept and changes to them are not"
             " recorded until they can be read; everything else is collected."
         )
+
+
+def _differences(
+    previous: Snapshot | None,
+    fresh: Snapshot,
+    read_at: dict[str, datetime],
+    parts: frozenset[str],
+    finished: datetime,
+) -> list[AuditEvent]:
+    """Events for each part read now and before. The window runs from the start of the last
+    reading of that part (older than the last snapshot if it could not be read since) to
+    the end of this one; a part never read before is a baseline."""
+    events: list[AuditEvent] = []
+    for part in sorted(parts):
+        since = read_at.get(part)
+        if previous is not None and since is not None:
+            events += diff_snapshots(_only(previous, part, since), _only(fresh, part, finished))
+    return events
 
 
 def _part(item: Grant | Protection) -> str:
