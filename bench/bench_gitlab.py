@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from tests.fakes.gitlab_api import DEFAULT_TOKEN, FakeGitLab
-from tests.fakes.gitlab_data import FakeInstance
+from tests.fakes.gitlab_data import FakeAuditEvent, FakeInstance, FakeUser
 from tests.fakes.gitlab_generate import Size, expected_records, generate_group
 
 from pipeledger.cli.main import main as cli_main
@@ -28,8 +28,9 @@ def _pages(count: int) -> int:
 def minimum_requests(instance: FakeInstance, free_tier: bool = False) -> dict[str, int]:
     """The fewest GETs that return this data: every list page at per_page=100, plus the
     single objects lists leave out (a pipeline's user and tag; a deployment's approvals),
-    the merge requests of each deployed commit and their approvals, and the login of each
-    audit event author."""
+    the merge requests of each deployed commit and their approvals, the login of each
+    audit event author and membership target, and the snapshot lists (members of each
+    project and group, protected environments and branches of each project)."""
     need = {
         "resolve group": 1 + _pages(len(instance.groups) - 1) + _pages(len(instance.projects)),
         "pipeline lists": 0,
@@ -39,7 +40,8 @@ def minimum_requests(instance: FakeInstance, free_tier: bool = False) -> dict[st
         "commit merge requests": 0,
         "merge request approvals": 0,
         "audit lists": 0,
-        "audit authors": 0,
+        "audit users": 0,
+        "snapshot lists": 0,
     }
     authors: set[int] = set()
     for project in instance.projects:
@@ -53,14 +55,32 @@ def minimum_requests(instance: FakeInstance, free_tier: bool = False) -> dict[st
             {m.iid for m in project.merge_requests if m.merge_commit_sha in shas}
         )
         need["audit lists"] += _pages(len(project.audit_events))
-        authors |= {e.author.id for e in project.audit_events if e.expected}
+        authors |= _audit_users(project.audit_events)
+        chain = [project.group, *instance.ancestors(project.group)]
+        members = _distinct([project.members, *(g.members for g in chain)])
+        need["snapshot lists"] += _pages(members) + _pages(len(project.protected_branches))
+        # On Free the protected environments API answers 404, once per project.
+        need["snapshot lists"] += _pages(len(project.protected_environments))
     for group in instance.groups:
         need["audit lists"] += _pages(len(group.audit_events))
-        authors |= {e.author.id for e in group.audit_events if e.expected}
-    need["audit authors"] = len(authors)
+        authors |= _audit_users(group.audit_events)
+        chain = [group, *instance.ancestors(group)]
+        need["snapshot lists"] += _pages(_distinct([g.members for g in chain]))
+    need["audit users"] = len(authors)
     if free_tier:  # one deployment without approval fields, one refused audit list say it all
-        need["deployment details"], need["audit lists"], need["audit authors"] = 1, 1, 0
+        need["deployment details"], need["audit lists"], need["audit users"] = 1, 1, 0
     return need
+
+
+def _audit_users(events: list[FakeAuditEvent]) -> set[int]:
+    """Authors of recorded audit events, and the users membership events are about."""
+    users = {e.author.id for e in events if e.expected}
+    return users | {int(e.details["target_id"]) for e in events
+                    if e.expected and e.details.get("target_type") == "User"}  # fmt: skip
+
+
+def _distinct(memberships: list[list[tuple[FakeUser, int]]]) -> int:
+    return len({user.id for level in memberships for user, _ in level})
 
 
 def _collect(fake: FakeGitLab, db: Path) -> tuple[float, str]:

@@ -72,7 +72,7 @@ class GitLabAdapter(Adapter, GateSource):
                 " pipelines, merge request approvals or audit events.",
                 COLLECT_ACCESS_ADVICE,
             )
-        collector = GitLabCollector(self._client(progress), self.instance, progress)
+        collector = GitLabCollector(self._client(progress), self.instance, progress, self._clock)
         with _shape_errors():
             yield from collector.run(request, checkpoints, self._clock())
 

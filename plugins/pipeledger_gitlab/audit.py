@@ -10,6 +10,7 @@ from typing import Any
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
 from pipeledger.events import parse_time as _parse_time
 from pipeledger_gitlab.actors import actor_type
+from pipeledger_gitlab.audit_subjects import member_subject, protection_subject
 
 PROJECT_AUDIT_ENDPOINT = "/projects/:id/audit_events"
 GROUP_AUDIT_ENDPOINT = "/groups/:id/audit_events"
@@ -30,8 +31,11 @@ Json = Mapping[str, Any]
 
 
 def classify(item: Json) -> EventKind | None:
-    """Which kind an audit event is, from its event name and the subject of its details."""
-    text = " ".join(filter(None, (item.get("event_name"), _subject(item)[1])))
+    """Which kind an audit event is, from its event name, the subject of its details and
+    what it targets (older GitLab names no event: "allowed to push" on a ProtectedBranch)."""
+    target_type = _details(item).get("target_type")
+    words = (item.get("event_name"), _subject(item)[1], target_type)
+    text = " ".join(str(word) for word in words if word)
     if _PROTECTION.search(text):
         return EventKind.PROTECTION_CHANGE
     if _PERMISSION.search(text):
@@ -58,29 +62,56 @@ def author_actor(item: Json, user: Json | None) -> Actor:
     return Actor(login=name, id=None if ident is None else str(ident), type=ActorType.USER)
 
 
+def target_user_id(item: Json) -> int | None:
+    """The user a membership event is about (``details.target_id`` of a ``User`` target)."""
+    details = _details(item)
+    value = details.get("target_id")
+    if details.get("target_type") != "User" or not isinstance(value, int | str):
+        return None
+    return int(value) if str(value).isdigit() else None
+
+
 def audit_event(
-    instance: str, scope: Scope, endpoint: str, item: Json, actor: Actor
+    instance: str,
+    scope: Scope,
+    endpoint: str,
+    item: Json,
+    actor: Actor,
+    target_user: Json | None = None,
 ) -> AuditEvent | None:
+    """``target_user`` is the user ``target_user_id`` names, when it could be fetched."""
     kind = classify(item)
     if kind is None:
         return None
     verb, subject = _subject(item)
     details = _details(item)
     native_id = str(item["id"])
+    refined = (
+        member_subject(item, target_user)
+        if kind is EventKind.PERMISSION_CHANGE
+        else protection_subject(item)
+    )
+    attributes = _attributes(item, details)
+    if refined is not None and refined.strength is not None:
+        attributes["strength"] = refined.strength
     return AuditEvent(
         id=event_id("gitlab", instance, endpoint, native_id),
         kind=kind,
-        action=_ACTIONS[kind].get(verb or "", str(item.get("event_name") or "changed")),
+        action=refined.action if refined else _action(kind, verb, item),
         occurred_at=_parse_time(str(item["created_at"])),
         platform="gitlab",
         instance=instance,
         actor=actor,
         scope=scope,
         source=Source(endpoint=endpoint, native_id=native_id),
-        target=_target(details, subject),
-        change=_change(verb, details),
-        attributes=_attributes(item, details),
+        target=refined.target if refined else _target(details, subject),
+        change=refined.change if refined else _change(verb, details),
+        attributes=attributes,
     )
+
+
+def _action(kind: EventKind, verb: str | None, item: Json) -> str:
+    return _ACTIONS[kind].get(verb or "", str(item.get("event_name") or "changed"))
 
 
 def _subject(item: Json) -> tuple[str | None, str | None]:

@@ -12,7 +12,13 @@ from pipeledger.adapter import Batch, CheckpointReader
 from pipeledger.errors import PermissionDenied
 from pipeledger.events import AuditEvent, Scope, format_time, parse_time
 from pipeledger.progress import Progress
-from pipeledger_gitlab.audit import audit_event, author_actor, author_id, classify
+from pipeledger_gitlab.audit import (
+    audit_event,
+    author_actor,
+    author_id,
+    classify,
+    target_user_id,
+)
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound
 from pipeledger_gitlab.cursor import Mark, Start, start_from
 
@@ -40,6 +46,8 @@ class AuditStream:
         self._progress = progress
         self._users: dict[int, Json | None] = {}
         self.refused = False
+        # What this run collected, by scope: snapshot diffs are reconciled against it.
+        self.collected: list[AuditEvent] = []
 
     def batches(
         self,
@@ -87,14 +95,16 @@ class AuditStream:
             if classify(item) is None:
                 continue
             actor = author_actor(item, self._user(author_id(item)))
-            event = audit_event(self._instance, source.scope, source.endpoint, item, actor)
+            target = self._user(target_user_id(item))
+            event = audit_event(self._instance, source.scope, source.endpoint, item, actor, target)
             if event is not None:
                 events.append(event)
+        self.collected.extend(events)
         return events
 
     def _user(self, ident: int | None) -> Json | None:
-        """Audit events name their author only by id and display name; the login comes from
-        the user, fetched once per run."""
+        """Audit events name their author (and a membership's user) only by id and display
+        name; the login comes from the user, fetched once per run."""
         if ident is None or ident <= 0:
             return None
         if ident not in self._users:
@@ -109,8 +119,9 @@ class AuditStream:
         self._progress.notice(
             f"audit events are not available here ({error.message}); they need GitLab Premium"
             " or Ultimate and the Maintainer (project) or Owner (group) role."
-            " permission.change and protection.change events are not collected in this run;"
-            " everything else is."
+            " Permission and protection changes come from snapshots only in this run: who"
+            " made them is unknown (actor.type unknown), the window they happened in is"
+            " recorded."
         )
 
 

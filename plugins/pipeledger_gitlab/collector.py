@@ -1,16 +1,23 @@
 """``collect`` for GitLab: expands groups to their projects (with subgroups) and walks each
-project's pipelines, deployments and audit events, one checkpointed batch per page."""
+project's pipelines, deployments and audit events, one checkpointed batch per page; then
+snapshots each group's and project's members and protections (one batch per scope)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pipeledger.adapter import Batch, CheckpointReader, CollectRequest
 from pipeledger.events import AuditEvent, Scope, format_time
 from pipeledger.progress import Progress
+from pipeledger_gitlab.access_snapshots import (
+    AccessSnapshots,
+    SnapshotScope,
+    group_scope,
+    project_scope,
+)
 from pipeledger_gitlab.audit import GROUP_AUDIT_ENDPOINT, PROJECT_AUDIT_ENDPOINT
 from pipeledger_gitlab.audit_stream import AuditSource, AuditStream
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound, encode_path
@@ -34,26 +41,45 @@ class Window:
 
 
 class GitLabCollector:
-    def __init__(self, client: GitLabClient, instance: str, progress: Progress) -> None:
+    def __init__(
+        self,
+        client: GitLabClient,
+        instance: str,
+        progress: Progress,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self._client = client
         self._instance = instance
         self._progress = progress
         self._evidence = DeploymentEvidence(client, instance, progress)
         self._audit = AuditStream(client, instance, progress)
+        self._snapshots = AccessSnapshots(
+            client, instance, progress, clock or (lambda: datetime.now(UTC))
+        )
 
     def run(
         self, request: CollectRequest, checkpoints: CheckpointReader, now: datetime
     ) -> Iterator[Batch]:
         window = Window(request.since, request.until or now)
+        # A backfill that ends in the past says nothing about who can do what today.
+        snapshots = request.until is None or request.until >= now
         projects, groups = self.resolve(request)
+        # Group audit events first: snapshots below reconcile against them.
+        for group in groups:
+            self._progress.update(repository=group.full_path)
+            yield from self._audit_batches(self._group_audit(group), checkpoints, window)
+            if snapshots:
+                yield self._snapshot(group_scope(group.id, group.full_path), checkpoints)
         for project in projects:
             self._progress.update(repository=project.full_path)
             yield from self._pipelines(project, checkpoints, window)
             yield from self._deployments(project, checkpoints, window)
             yield from self._audit_batches(self._project_audit(project), checkpoints, window)
-        for group in groups:
-            self._progress.update(repository=group.full_path)
-            yield from self._audit_batches(self._group_audit(group), checkpoints, window)
+            if snapshots:
+                yield self._snapshot(project_scope(project.id, project.scope()), checkpoints)
+
+    def _snapshot(self, target: SnapshotScope, checkpoints: CheckpointReader) -> Batch:
+        return self._snapshots.batch(target, checkpoints, self._audit.collected)
 
     def resolve(self, request: CollectRequest) -> tuple[list[ProjectRef], list[GroupRef]]:
         """Named projects, then every project of each group and its subgroups; each once."""

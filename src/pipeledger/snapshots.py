@@ -388,20 +388,35 @@ _TRUE_IS_STRONGER = {
     "strict_required_status_checks",
     "lock_branch",
     "protected_branches_only",
+    "code_owner_approval_required",
 }
 # Settings where true opens a door.
-_TRUE_IS_WEAKER = {"admin_bypass", "allow_force_pushes", "allow_deletions", "can_admins_bypass"}
-# Lists of people or rules who must approve or pass: fewer is weaker.
+_TRUE_IS_WEAKER = {
+    "admin_bypass",
+    "allow_force_pushes",
+    "allow_force_push",
+    "allow_deletions",
+    "can_admins_bypass",
+}
+# Lists of people or rules who must approve or pass: fewer is weaker. A mapping (approver ->
+# number of approvals it must give) is weaker when an approver goes or a number drops.
 _LIST_MORE_IS_STRONGER = {
     "required_reviewers",
     "approval_rules",
-    "deploy_access_levels",
     "required_status_checks",
     "custom_rules",
 }
-# Lists of who or what may get through (push, bypass, deploy from): more is weaker, and
-# no list at all (None) lets everyone through.
-_LIST_MORE_IS_WEAKER = {"push_allowances", "bypass_actors", "branch_policies"}
+# Lists of who or what may get through (push, merge, bypass, deploy, deploy from): more is
+# weaker, and no list at all (None) lets everyone through.
+_LIST_MORE_IS_WEAKER = {
+    "push_allowances",
+    "bypass_actors",
+    "branch_policies",
+    "deploy_access_levels",
+    "push_access_levels",
+    "merge_access_levels",
+    "unprotect_access_levels",
+}
 # Which branches may deploy to an environment: "all" guards least.
 _OPEN_VALUES = {"deployment_branches": "all"}
 
@@ -427,17 +442,15 @@ def _scalar_change(setting: str, old: Any, new: Any) -> str | None:
 
 def _list_change_of(setting: str, old: Any, new: Any) -> str | None:
     if setting in _LIST_MORE_IS_STRONGER:
+        if isinstance(old, Mapping) or isinstance(new, Mapping):
+            return _counts_change(old, new)
         return _list_change(old, new)
     if setting in _LIST_MORE_IS_WEAKER:
         # Absent means no restriction at all: anyone may.
         if old is None or new is None:
             return "weakened" if new is None else "strengthened"
-        return _invert(_list_change(old, new))
+        return _access_change(old, new)
     return None
-
-
-def _invert(verdict: str) -> str:
-    return {"weakened": "strengthened", "strengthened": "weakened"}.get(verdict, verdict)
 
 
 def _open_value_change(open_value: Any, old: Any, new: Any) -> str:
@@ -460,6 +473,33 @@ def _list_change(old: Any, new: Any) -> str:
     if after - before:
         return "strengthened"
     return "changed"
+
+
+def _counts_change(old: Any, new: Any) -> str:
+    """Approvers with the approvals each must give: one gone or a count lowered is weaker,
+    one added or a count raised is stronger; both at once cannot be ranked."""
+    before = dict(old) if isinstance(old, Mapping) else {}
+    after = dict(new) if isinstance(new, Mapping) else {}
+    keys = set(before) | set(after)
+    lower = any(_count(after.get(k)) < _count(before.get(k)) for k in keys)
+    higher = any(_count(after.get(k)) > _count(before.get(k)) for k in keys)
+    if lower == higher:
+        return "changed"
+    return "weakened" if lower else "strengthened"
+
+
+def _count(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _access_change(old: Any, new: Any) -> str:
+    """Who may act: someone added (and nobody removed) is weaker, the reverse stronger."""
+    before = {json.dumps(v, sort_keys=True) for v in (old or [])}
+    after = {json.dumps(v, sort_keys=True) for v in (new or [])}
+    added, removed = bool(after - before), bool(before - after)
+    if added == removed:
+        return "changed"
+    return "weakened" if added else "strengthened"
 
 
 def reconcile(

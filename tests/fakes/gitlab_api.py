@@ -5,7 +5,9 @@ pagination with ``X-Page``/``X-Per-Page``/``X-Next-Page``/``X-Total`` (``X-Total
 ``rel="last"`` left out above 10,000 items) and ``Link``; keyset pagination (``cursor``) for
 audit events; ``RateLimit-*`` headers and 429 with ``Retry-After``; injected 5xx; token
 auth by ``PRIVATE-TOKEN`` or ``Authorization: Bearer`` and ``JOB-TOKEN`` for the endpoints a
-job token may use; 403 for audit events on a "free tier"; and a log of every request.
+job token may use; members (``members/all``, inherited included, highest level per user),
+protected environments and protected branches for snapshots; on a "free tier", 403 for audit
+events and 404 for the Premium protected environments API; and a log of every request.
 
 Run it alone with ``python -m tests.fakes.gitlab_api --port-file F``: it writes the port to F
 and serves a generated group until killed. Standard library only.

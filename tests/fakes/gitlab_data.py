@@ -1,5 +1,6 @@
 """Data model of the fake GitLab REST API: groups with subgroups, projects, users, pipelines,
-deployments with approvals, merge requests with approvals, and audit events.
+deployments with approvals, merge requests with approvals, audit events, and what snapshots
+read: members, protected environments and protected branches.
 
 :mod:`tests.fakes.gitlab_render` turns these into GitLab's JSON shapes,
 :mod:`tests.fakes.gitlab_generate` builds groups of them, :mod:`tests.fakes.gitlab_api` serves
@@ -106,6 +107,40 @@ class FakeAuditEvent:
     details: JSON
     # (kind, action) a correct collector records, or None when it must not record it.
     expected: tuple[str, str] | None
+    # Newer GitLab names each event (``member_updated``…); older answers have no such key.
+    event_name: str | None = None
+
+
+@dataclass
+class FakeAccessRule:
+    """One entry of a protected branch's or environment's access levels or approval rules:
+    a role (``access_level``), a user or a group."""
+
+    id: int
+    access_level: int | None = None
+    user: FakeUser | None = None
+    group_id: int | None = None
+    group_name: str | None = None
+    group_inheritance_type: int = 0
+    required_approvals: int | None = None
+
+
+@dataclass
+class FakeProtectedEnvironment:
+    name: str
+    deploy_access_levels: list[FakeAccessRule] = field(default_factory=list)
+    approval_rules: list[FakeAccessRule] = field(default_factory=list)
+    required_approval_count: int = 0
+
+
+@dataclass
+class FakeProtectedBranch:
+    id: int
+    name: str
+    push_access_levels: list[FakeAccessRule] = field(default_factory=list)
+    merge_access_levels: list[FakeAccessRule] = field(default_factory=list)
+    allow_force_push: bool = False
+    code_owner_approval_required: bool = False
 
 
 @dataclass
@@ -117,6 +152,9 @@ class FakeProject:
     deployments: list[FakeDeployment] = field(default_factory=list)
     merge_requests: list[FakeMergeRequest] = field(default_factory=list)
     audit_events: list[FakeAuditEvent] = field(default_factory=list)
+    members: list[tuple[FakeUser, int]] = field(default_factory=list)
+    protected_environments: list[FakeProtectedEnvironment] = field(default_factory=list)
+    protected_branches: list[FakeProtectedBranch] = field(default_factory=list)
 
     @property
     def full_path(self) -> str:

@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from tests.fakes.gitlab_access import add_access
 from tests.fakes.gitlab_data import (
     FINISHED,
     FakeApproval,
@@ -79,6 +80,8 @@ class _Ids:
             "audit": 1,
             "project": 40,
             "group": 100,
+            "rule": 1000,
+            "branch": 100,
         }
 
     def take(self, kind: str) -> int:
@@ -144,6 +147,7 @@ def _fill(
         pipeline = candidates[number]
         project.deployments.append(_deployment(number, pipeline, rng, ids, humans, bot))
     _merge_requests(project, rng, ids, humans)
+    add_access(project, humans[project.id % len(humans)], bot, ids.take)
     for number in range(size.audit_events):
         details, expected = PROJECT_AUDITS[(project.id + number) % len(PROJECT_AUDITS)]
         project.audit_events.append(
@@ -151,10 +155,17 @@ def _fill(
                 ids.take("audit"),
                 rng.choice(humans),
                 start + timedelta(hours=number, seconds=7),
-                dict(details),
+                _about_user(details, humans[(project.id + number) % len(humans)]),
                 expected,
             )
         )
+
+
+def _about_user(details: dict[str, str], user: FakeUser) -> dict[str, object]:
+    """A membership event names its user by id and display name, as GitLab writes it."""
+    if details.get("target_type") != "User":
+        return dict(details)
+    return {**details, "target_id": user.id, "target_details": user.name}
 
 
 def _pipeline(
@@ -279,7 +290,7 @@ def _group_audits(
                 ids.take("audit"),
                 rng.choice(humans),
                 BASE_TIME + timedelta(hours=offset + number, seconds=3),
-                dict(details),
+                _about_user(details, humans[(group.id + number) % len(humans)]),
                 expected,
             )
         )

@@ -56,7 +56,12 @@ _FILES = {
     "member": "docs/members-list-all.group-or-project.json",
     "user": "docs-extra/user-public.json",
     "job": "docs/jobs-job-token-job.json",
+    "protected_environment": "docs/protected-environments-list.json",
+    "environment_rules": "docs/protected-environments-create.with-approval_rules.json",
 }
+# Examples the shared folder lacks, kept next to the fake (see gitlab_examples/SOURCE.md).
+LOCAL_EXAMPLES = Path(__file__).resolve().parent / "gitlab_examples"
+_LOCAL_FILES = {"protected_branch": "protected-branches-list.premium.json"}
 
 
 def load_templates() -> dict[str, JSON]:
@@ -64,6 +69,8 @@ def load_templates() -> dict[str, JSON]:
     for key, name in _FILES.items():
         value = json.loads((examples_dir() / name).read_text(encoding="utf-8"))
         templates[key] = value[0] if isinstance(value, list) else value
+    for key, name in _LOCAL_FILES.items():
+        templates[key] = json.loads((LOCAL_EXAMPLES / name).read_text(encoding="utf-8"))[0]
     return templates
 
 
@@ -338,17 +345,17 @@ def render_audit_event(
     details.setdefault("target_type", entity_type)
     details.setdefault("target_id", entity_id)
     details.setdefault("target_details", entity_path)
-    return overlay(
-        template,
-        {
-            "id": event.id,
-            "author_id": event.author.id,
-            "entity_id": entity_id,
-            "entity_type": entity_type,
-            "details": details,
-            "created_at": iso(event.created_at),
-        },
-    )
+    values = {
+        "id": event.id,
+        "author_id": event.author.id,
+        "entity_id": entity_id,
+        "entity_type": entity_type,
+        "details": details,
+        "created_at": iso(event.created_at),
+    }
+    if event.event_name is not None:
+        values["event_name"] = event.event_name
+    return overlay(template, values)
 
 
 def render_member(user: FakeUser, access_level: int) -> JSON:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from tests.fakes import gitlab_render as render
+from tests.fakes import gitlab_render_access as render_access
 from tests.fakes.gitlab_data import FakeAuditEvent, FakeGroup, FakeProject, FakeUser
 
 if TYPE_CHECKING:
@@ -195,11 +196,38 @@ def descendant_groups(fake: FakeGitLab, key: str, query: dict[str, str]) -> List
 
 def group_members_all(fake: FakeGitLab, key: str, query: dict[str, str]) -> Listing:
     group = _group(fake, key)
+    return _members_all([group.members, *(g.members for g in fake.instance.ancestors(group))])
+
+
+def project_members_all(fake: FakeGitLab, key: str, query: dict[str, str]) -> Listing:
+    project = _project(fake, key)
+    chain = [project.group, *fake.instance.ancestors(project.group)]
+    return _members_all([project.members, *(g.members for g in chain)])
+
+
+def _members_all(levels: list[list[tuple[FakeUser, int]]]) -> Listing:
+    """Direct and inherited members; a user in several places once, with the highest
+    access level, as GitLab's /members/all answers."""
     members: dict[int, tuple[FakeUser, int]] = {}
-    for each in [group, *fake.instance.ancestors(group)]:
-        for user, level in each.members:
-            members.setdefault(user.id, (user, level))
-    return Listing(list(members.values()), lambda pair: render.render_member(*pair))
+    for memberships in levels:
+        for user, level in memberships:
+            if user.id not in members or members[user.id][1] < level:
+                members[user.id] = (user, level)
+    items = sorted(members.values(), key=lambda pair: pair[0].id)
+    return Listing(items, lambda pair: render.render_member(*pair))
+
+
+def protected_environments(fake: FakeGitLab, key: str, query: dict[str, str]) -> Listing:
+    project = _project(fake, key)
+    if fake.free_tier:
+        # A Premium API: GitLab Free (CE) has no such route.
+        raise HttpError(404, {"error": "404 Not Found"})
+    return Listing(list(project.protected_environments), render_access.render_protected_environment)
+
+
+def protected_branches(fake: FakeGitLab, key: str, query: dict[str, str]) -> Listing:
+    project = _project(fake, key)
+    return Listing(list(project.protected_branches), render_access.render_protected_branch)
 
 
 def get_job(fake: FakeGitLab, query: dict[str, str]) -> JSON:
@@ -235,6 +263,17 @@ ROUTES: tuple[tuple[str, re.Pattern[str], Callable[..., Any]], ...] = tuple(
             merge_request_approvals,
         ),
         ("projects.audit_events", r"^/projects/([^/]+)/audit_events$", project_audit_events),
+        ("projects.members_all", r"^/projects/([^/]+)/members/all$", project_members_all),
+        (
+            "projects.protected_environments",
+            r"^/projects/([^/]+)/protected_environments$",
+            protected_environments,
+        ),
+        (
+            "projects.protected_branches",
+            r"^/projects/([^/]+)/protected_branches$",
+            protected_branches,
+        ),
         ("groups.get", r"^/groups/([^/]+)$", get_group),
         ("groups.projects", r"^/groups/([^/]+)/projects$", group_projects),
         ("groups.descendant_groups", r"^/groups/([^/]+)/descendant_groups$", descendant_groups),

@@ -75,11 +75,21 @@ def _member_change(**details: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("details", "action", "change"),
     [
-        ({"add": "user_access", "as": "Owner"}, "granted", {"from": None, "to": "Owner"}),
+        # Roles in the names snapshots use, so both sources of a change compare equal.
+        ({"add": "user_access", "as": "Owner"}, "granted", {"from": None, "to": "owner"}),
         (
             {"change": "access_level", "from": "Developer", "to": "Maintainer"},
             "changed",
-            {"from": "Developer", "to": "Maintainer"},
+            {"from": "developer", "to": "maintainer"},
+        ),
+        (
+            {
+                "change": "access_level",
+                "from": "Default role: Reporter",
+                "to": "Default role: Owner",
+            },
+            "changed",
+            {"from": "reporter", "to": "owner"},
         ),
         ({"remove": "user_access"}, "revoked", {"from": None, "to": None}),
     ],

@@ -41,8 +41,9 @@ def test_rerun_adds_nothing_and_fetches_no_details(fake: FakeGitLab, tmp_path: P
         assert after[detail] == before[detail] > 0
     rerun_requests = fake.requests - first
     projects, groups = len(fake.instance.projects), len(fake.instance.groups)
-    # resolve the group (3 lists) + per project 3 lists + per group 1 audit list
-    assert rerun_requests == 3 + 3 * projects + groups
+    # resolve the group (3 lists) + per project 3 lists and 3 snapshot lists (members,
+    # protected environments, protected branches) + per group 1 audit and 1 members list
+    assert rerun_requests == 3 + 6 * projects + 2 * groups
 
 
 def test_changes_after_a_run_are_collected_once(fake: FakeGitLab, tmp_path: Path) -> None:

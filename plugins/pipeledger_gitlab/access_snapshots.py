@@ -1,0 +1,265 @@
+"""Snapshots of members, protected environments and protected branches on every collect, on
+every GitLab tier: each scope's snapshot is stored as a checkpoint in the same batch as the
+events its difference from the last one implies, after dropping those the audit log recorded
+with their real actor. A resource that cannot be read keeps its last state (no bogus
+"revoked"), and one that becomes readable starts as a baseline (no invented "added")."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from pipeledger.adapter import Batch, CheckpointReader
+from pipeledger.errors import PermissionDenied
+from pipeledger.events import AuditEvent, EventKind, Scope, format_time, parse_time
+from pipeledger.progress import Progress
+from pipeledger.snapshots import (
+    Grant,
+    Protection,
+    Snapshot,
+    diff_snapshots,
+    reconcile,
+    snapshot_checkpoint_key,
+)
+from pipeledger_gitlab.access import (
+    Json,
+    branch_protections,
+    environment_protections,
+    member_grants,
+)
+from pipeledger_gitlab.client import GitLabClient, GitLabNotFound
+
+MEMBERS = "members"
+ALL_PARTS = (MEMBERS, "environment", "branch")
+# Settings whose audit-log values are display text, not the ids snapshots keep: an audit
+# event matches a snapshot change on target, setting and time, not on the new value.
+_TEXT_VALUED = frozenset(
+    {"approval_rules", "deploy_access_levels", "push_access_levels", "merge_access_levels"}
+)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One list a snapshot reads, and what part of the snapshot it fills."""
+
+    part: str  # "members", or the protection target kind: "environment", "branch"
+    label: str
+    path: str
+    need: str  # what it takes to read it, for the notice
+
+
+@dataclass(frozen=True)
+class SnapshotScope:
+    key: str  # "project:<id>" or "group:<id>": ids survive renames
+    scope: Scope
+    resources: tuple[Resource, ...]
+
+
+def project_scope(project_id: int, scope: Scope) -> SnapshotScope:
+    base = f"/projects/{project_id}"
+    return SnapshotScope(
+        f"project:{project_id}",
+        scope,
+        (
+            Resource(MEMBERS, "members", f"{base}/members/all", "the Guest role"),
+            Resource(
+                "environment",
+                "protected environments",
+                f"{base}/protected_environments",
+                "GitLab Premium or Ultimate and the Maintainer role",
+            ),
+            Resource(
+                "branch",
+                "protected branches",
+                f"{base}/protected_branches",
+                "a role that can see the repository settings",
+            ),
+        ),
+    )
+
+
+def group_scope(group_id: int, full_path: str) -> SnapshotScope:
+    path = f"/groups/{group_id}/members/all"
+    members = Resource(MEMBERS, "group members", path, "the Guest role in the group")
+    return SnapshotScope(f"group:{group_id}", Scope(owner=full_path), (members,))
+
+
+@dataclass(frozen=True)
+class Reading:
+    grants: list[Grant]
+    protections: list[Protection]
+    parts: frozenset[str]  # the parts that could be read
+
+
+class AccessSnapshots:
+    def __init__(
+        self,
+        client: GitLabClient,
+        instance: str,
+        progress: Progress,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._client = client
+        self._instance = instance
+        self._progress = progress
+        self._clock = clock
+        self._refused: set[str] = set()
+
+    def batch(
+        self, target: SnapshotScope, checkpoints: CheckpointReader, known: Sequence[AuditEvent]
+    ) -> Batch:
+        """Read the scope once, diff it against its stored snapshot, and return the events
+        with the new snapshot as checkpoint (written together or not at all)."""
+        key = snapshot_checkpoint_key("gitlab", self._instance, target.key)
+        previous = _decode(checkpoints.checkpoint(key))
+        read_at = _decode_read_times(checkpoints.checkpoint(f"{key}:read"), previous)
+        started = self._clock()
+        reading = self._read(target)
+        finished = self._clock()
+        fresh = Snapshot.build(
+            "gitlab", self._instance, target.key, started, reading.grants, reading.protections
+        )
+        events = _differences(previous, fresh, read_at, reading.parts, finished)
+        events = reconcile(events, [_as_seen_in(target.scope, e) for e in _about(target, known)])
+        read_at.update(dict.fromkeys(reading.parts, started))
+        checkpoints_out = {
+            key: _carry(previous, fresh, reading.parts).to_json(),
+            f"{key}:read": json.dumps({part: format_time(at) for part, at in read_at.items()}),
+        }
+        return Batch(events, checkpoints_out)
+
+    def _read(self, target: SnapshotScope) -> Reading:
+        grants: list[Grant] = []
+        protections: list[Protection] = []
+        parts: set[str] = set()
+        for resource in target.resources:
+            items = self._list(resource)
+            if items is None:
+                continue
+            parts.add(resource.part)
+            if resource.part == MEMBERS:
+                grants.extend(member_grants(items, target.scope))
+            elif resource.part == "environment":
+                protections.extend(environment_protections(items, target.scope))
+            else:
+                protections.extend(branch_protections(items, target.scope))
+        return Reading(grants, protections, frozenset(parts))
+
+    def _list(self, resource: Resource) -> list[Json] | None:
+        self._progress.update(pages=1)
+        try:
+            return list(self._client.list_all(resource.path))
+        except (PermissionDenied, GitLabNotFound) as error:
+            self._refuse(resource, error)
+            return None
+
+    def _refuse(self, resource: Resource, error: PermissionDenied | GitLabNotFound) -> None:
+        if resource.label in self._refused:
+            return
+        self._refused.add(resource.label)
+        self._progress.notice(
+            f"{resource.label} cannot be read here ({error.message}); reading them takes"
+            f" {resource.need}. Their last snapshot is kept and changes to them are not"
+            " recorded until they can be read; everything else is collected."
+        )
+
+
+def _differences(
+    previous: Snapshot | None,
+    fresh: Snapshot,
+    read_at: dict[str, datetime],
+    parts: frozenset[str],
+    finished: datetime,
+) -> list[AuditEvent]:
+    """Events for each part read now and before. The window runs from the start of the last
+    reading of that part (older than the last snapshot if it could not be read since) to
+    the end of this one; a part never read before is a baseline."""
+    events: list[AuditEvent] = []
+    for part in sorted(parts):
+        since = read_at.get(part)
+        if previous is not None and since is not None:
+            events += diff_snapshots(_only(previous, part, since), _only(fresh, part, finished))
+    return events
+
+
+def _part(item: Grant | Protection) -> str:
+    return MEMBERS if isinstance(item, Grant) else item.target.partition(":")[0]
+
+
+def _carry(previous: Snapshot | None, current: Snapshot, read: frozenset[str]) -> Snapshot:
+    """What could not be read now is kept as it was last read."""
+    if previous is None:
+        return current
+    return Snapshot.build(
+        current.platform,
+        current.instance,
+        current.scope_key,
+        current.taken_at,
+        [*current.grants.values(), *(g for g in previous.grants.values() if _part(g) not in read)],
+        [
+            *current.protections.values(),
+            *(p for p in previous.protections.values() if _part(p) not in read),
+        ],
+    )
+
+
+def _only(snapshot: Snapshot, part: str, taken_at: datetime) -> Snapshot:
+    """One part of a snapshot, as read at ``taken_at``."""
+    return Snapshot.build(
+        snapshot.platform,
+        snapshot.instance,
+        snapshot.scope_key,
+        taken_at,
+        [g for g in snapshot.grants.values() if _part(g) == part],
+        [p for p in snapshot.protections.values() if _part(p) == part],
+    )
+
+
+def _about(target: SnapshotScope, known: Iterable[AuditEvent]) -> Iterator[AuditEvent]:
+    """Audit events of this scope, and of the groups above it (a group's members and their
+    changes reach every subgroup and project below it)."""
+    owner = target.scope.owner
+    for event in known:
+        if event.scope.repository is not None:
+            same = (event.scope.owner, event.scope.repository) == (
+                owner,
+                target.scope.repository,
+            )
+        else:
+            same = owner == event.scope.owner or owner.startswith(event.scope.owner + "/")
+        if same:
+            yield event
+
+
+def _as_seen_in(scope: Scope, event: AuditEvent) -> AuditEvent:
+    """An audit event as the snapshot of ``scope`` would see it."""
+    target = event.target or {}
+    change = event.change
+    if event.kind is EventKind.PROTECTION_CHANGE and target.get("setting") in _TEXT_VALUED:
+        change = None
+    return replace(event, scope=Scope(scope.owner, scope.repository), change=change)
+
+
+def _decode(text: str | None) -> Snapshot | None:
+    """None for a missing or unreadable snapshot: the next one is then a baseline."""
+    if not text:
+        return None
+    try:
+        return Snapshot.from_json(text)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _decode_read_times(text: str | None, previous: Snapshot | None) -> dict[str, datetime]:
+    """When each part was last read; without a record, every part as of the snapshot."""
+    if previous is None:
+        return {}
+    try:
+        data = json.loads(text) if text else None
+        if isinstance(data, dict):
+            return {str(part): parse_time(str(at)) for part, at in data.items()}
+    except ValueError:
+        pass
+    return dict.fromkeys(ALL_PARTS, previous.taken_at)
