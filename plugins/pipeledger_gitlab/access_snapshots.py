@@ -22,6 +22,7 @@ from pipeledger.snapshots import (
     diff_snapshots,
     reconcile,
     snapshot_checkpoint_key,
+    snapshot_checkpoints,
 )
 from pipeledger_gitlab.access import (
     Json,
@@ -124,10 +125,12 @@ class AccessSnapshots:
         events = _differences(previous, fresh, read_at, reading.parts, finished)
         events = reconcile(events, [_as_seen_in(target.scope, e) for e in _about(target, known)])
         read_at.update(dict.fromkeys(reading.parts, started))
-        checkpoints_out = {
-            key: _carry(previous, fresh, reading.parts).to_json(),
-            f"{key}:read": json.dumps({part: format_time(at) for part, at in read_at.items()}),
-        }
+        # The latest state, plus a history entry when it changed, so provenance can tell the
+        # rules in force at any past moment.
+        checkpoints_out = snapshot_checkpoints(previous, _carry(previous, fresh, reading.parts))
+        checkpoints_out[f"{key}:read"] = json.dumps(
+            {part: format_time(at) for part, at in read_at.items()}
+        )
         return Batch(events, checkpoints_out)
 
     def _read(self, target: SnapshotScope) -> Reading:

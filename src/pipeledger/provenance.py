@@ -12,7 +12,13 @@ from datetime import datetime, timedelta
 from pipeledger.errors import UsageError
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.policy.context import DeploymentContext, assemble, build_index
-from pipeledger.snapshots import CheckpointLister, Protection, snapshot_at
+from pipeledger.snapshots import (
+    CheckpointLister,
+    Protection,
+    Snapshot,
+    history_scope_keys,
+    snapshot_at,
+)
 
 DEFAULT_LOOKBACK = timedelta(days=7)
 
@@ -168,10 +174,7 @@ def _protections(
     deployment = context.deployment
     if ledger is None or deployment.scope.repository is None:
         return (), None
-    scope_key = f"{deployment.scope.owner}/{deployment.scope.repository}"
-    snapshot = snapshot_at(
-        ledger, deployment.platform, deployment.instance, scope_key, context.when
-    )
+    snapshot = _snapshot_of_repository(ledger, deployment, context.when)
     if snapshot is None:
         return (), None
     relevant = [
@@ -181,6 +184,31 @@ def _protections(
         or not rule.target.startswith("environment:")
     ]
     return tuple(sorted(relevant, key=lambda r: r.target)), snapshot.taken_at
+
+
+def _snapshot_of_repository(
+    ledger: CheckpointLister, deployment: AuditEvent, moment: datetime
+) -> Snapshot | None:
+    """The repository's snapshot in force at ``moment``. Platforms key snapshots their own
+    way (``owner/name``, ``project:<id>``): try the common form, then find the scope whose
+    rules and grants belong to the deployment's repository."""
+    platform, instance = deployment.platform, deployment.instance
+    scope = (deployment.scope.owner, deployment.scope.repository)
+    common = f"{scope[0]}/{scope[1]}"
+    found = snapshot_at(ledger, platform, instance, common, moment)
+    if found is not None:
+        return found
+    for key in sorted(history_scope_keys(ledger, platform, instance) - {common}):
+        candidate = snapshot_at(ledger, platform, instance, key, moment)
+        if candidate is not None and _belongs_to(candidate, scope):
+            return candidate
+    return None
+
+
+def _belongs_to(snapshot: Snapshot, scope: tuple[str, str | None]) -> bool:
+    scopes = [p.scope for p in snapshot.protections.values()]
+    scopes += [g.scope for g in snapshot.grants.values()]
+    return any((s.owner, s.repository) == scope for s in scopes)
 
 
 def concerns(provenance: Provenance) -> list[str]:

@@ -210,6 +210,14 @@ class CheckpointLister(Protocol):
     def checkpoints_with_prefix(self, prefix: str) -> list[tuple[str, str]]: ...
 
 
+def history_scope_keys(ledger: CheckpointLister, platform: str, instance: str) -> set[str]:
+    """Every scope with recorded snapshot history on one instance."""
+    prefix = f"{HISTORY_PREFIX}:{platform}:{instance}:"
+    return {
+        key[len(prefix) :].rsplit(":", 3)[0] for key, _ in ledger.checkpoints_with_prefix(prefix)
+    }
+
+
 def snapshot_at(
     ledger: CheckpointLister, platform: str, instance: str, scope_key: str, moment: datetime
 ) -> Snapshot | None:
