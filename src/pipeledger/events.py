@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 SCHEMA_ID = "pipeledger/event/v1"
 
 JsonObject = dict[str, Any]
+_E = TypeVar("_E", bound=StrEnum)
 
 
 class EventKind(StrEnum):
@@ -58,8 +59,17 @@ class Actor:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Actor:
-        return cls(login=data.get("login"), id=data.get("id"), type=ActorType(data["type"]))
+        return cls(
+            login=data.get("login"),
+            id=data.get("id"),
+            type=_enum(_ACTOR_TYPES, data["type"], ActorType),
+        )
 
+
+# Reading a ledger parses every event: plain dict lookups are several times faster than
+# calling the enum classes.
+_KINDS = {kind.value: kind for kind in EventKind}
+_ACTOR_TYPES = {kind.value: kind for kind in ActorType}
 
 UNKNOWN_ACTOR = Actor(login=None, id=None, type=ActorType.UNKNOWN)
 
@@ -154,7 +164,7 @@ class AuditEvent:
         observed = data.get("observed_at")
         return cls(
             id=data["id"],
-            kind=EventKind(data["kind"]),
+            kind=_enum(_KINDS, data["kind"], EventKind),
             action=data["action"],
             occurred_at=parse_time(data["occurred_at"]),
             platform=data["platform"],
@@ -177,6 +187,11 @@ class AuditEvent:
         return canonical_json(self.to_dict())
 
 
+def _enum(table: Mapping[str, _E], value: str, enum: type[_E]) -> _E:
+    found = table.get(value)
+    return found if found is not None else enum(value)  # raises the usual ValueError
+
+
 def event_id(platform: str, instance: str, endpoint: str, native_id: str) -> str:
     """Deterministic id: collecting the same thing twice yields the same id."""
     material = "\x1f".join((platform, instance.lower(), endpoint, native_id))
@@ -197,7 +212,9 @@ def format_time(moment: datetime) -> str:
 
 def parse_time(text: str) -> datetime:
     """RFC 3339 with offset or ``Z``; naive times are rejected, results are UTC."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    moment = datetime.fromisoformat(text.replace("z", "Z"))  # 3.11 reads "Z" itself
+    if moment.tzinfo is UTC:
+        return moment
     if moment.tzinfo is None:
         raise ValueError(f"time {text!r} has no UTC offset")
     return moment.astimezone(UTC)
