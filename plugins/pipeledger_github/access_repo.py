@@ -67,8 +67,13 @@ def _branch_protection(
     context: AccessContext, snap: ScopeSnapshot, base: str, branch: str, resource: Resource
 ) -> Part:
     """GitHub answers ``404 Branch not protected`` without an ETag, so the protection of an
-    unprotected branch cannot be re-checked for free. The list of protected branches can:
-    the protection itself is asked for (conditionally) only when the branch is on it."""
+    unprotected branch cannot be re-checked for free; the list of protected branches can.
+    A branch last seen protected is re-checked through its protection's own ETag (which a
+    push does not change); any other through the list, and its protection is asked for
+    only when it is on the list."""
+    prior = snap.prior(resource.name)
+    if prior is not None and prior.pages and prior.memo == resource.memo:
+        return read_part(context, snap, resource)
     listing = read_part(context, snap, _protected_branches(base))
     snap.add(listing)
     if listing.outcome is Outcome.UNREADABLE:

@@ -143,9 +143,7 @@ def test_a_refused_audit_log_is_probed_again_after_a_day(
     collect(server, ledger, *ORG)
     assert refused_at(ledger) is None
     events = access_events(ledger)
-    assert {(e.actor.login, e.attributes["detected_by"]) for e in events} == {
-        ("root", "audit-log")
-    }
+    assert {(e.actor.login, e.attributes["detected_by"]) for e in events} == {("root", "audit-log")}
     server.reset_log()
     collect(server, ledger, *ORG)
     audit = [r for r in server.requests if r.path.startswith("/orgs/acme/audit-log")]

@@ -92,7 +92,9 @@ def test_an_unchanged_rerun_adds_nothing_and_costs_only_304s(
     rerun = collect(server, ledger, *WEB)
     assert "0 new" in rerun.out
     assert access_events(ledger) == []
-    assert snapshot_requests(server) == [(path, 304) for path, _ in first]
+    # main was protected: its protection's own ETag re-checks it, the list is not needed.
+    again = [path for path, _ in first if "protected=true" not in path]
+    assert snapshot_requests(server) == [(path, 304) for path in again]
 
 
 def test_the_organization_snapshot_sees_members_and_teams(

@@ -56,12 +56,16 @@ def test_an_unprotected_branch_costs_one_listing_then_304s(
     assert run(server, ledger) == [(LISTING, 200, True), ("/branches/main/protection", 200, False)]
     (added,) = access_events(ledger)
     assert (added.action, added.attributes["strength"]) == ("added", "stronger")
-    assert run(server, ledger) == [(LISTING, 304, True), ("/branches/main/protection", 304, True)]
+    # Protected: its own ETag re-checks it (a push changes the list's, not the protection's).
+    assert run(server, ledger) == [("/branches/main/protection", 304, True)]
     unprotect(server)
-    assert run(server, ledger) == [(LISTING, 200, True)]
+    assert run(server, ledger) == [("/branches/main/protection", 404, True)]
     removed = access_events(ledger)[-1]
     assert (removed.action, removed.attributes["strength"]) == ("removed", "weaker")
     assert "acme/web|branch:main" not in snapshot(ledger, "acme/web").protections
+    assert run(server, ledger) == [(LISTING, 200, True)]  # the list changed since it was read
+    assert run(server, ledger) == [(LISTING, 304, True)]
+    assert len(access_events(ledger)) == 2
 
 
 def test_a_branch_guarded_by_rulesets_only_is_asked_once(
@@ -98,11 +102,36 @@ def test_protection_refused_once_is_read_again_under_an_unchanged_listing(
 def test_a_refused_listing_keeps_the_protection_as_it_was(
     server: FakeGitHubServer, ledger: Path
 ) -> None:
+    unprotect(server)
     run(server, ledger)
+    protect(server)
     server.forbidden_paths = {r"/branches$": "metadata=read"}
     server.reset_log()
     refused = collect(server, ledger, *WEB)
     assert len(refused.notices("cannot read protected branches")) == 1
     assert branch_requests(server) == [(LISTING, 403, True)]  # protection not asked for
-    assert "acme/web|branch:main" in snapshot(ledger, "acme/web").protections
-    assert access_events(ledger) == []
+    assert "acme/web|branch:main" not in snapshot(ledger, "acme/web").protections
+    assert access_events(ledger) == []  # nothing inferred from what could not be read
+    server.forbidden_paths = {}
+    assert run(server, ledger) == [(LISTING, 200, True), ("/branches/main/protection", 200, False)]
+    (added,) = access_events(ledger)
+    assert added.action == "added"
+
+
+def test_a_protected_branch_is_rechecked_through_its_protection_alone(
+    server: FakeGitHubServer, ledger: Path
+) -> None:
+    assert run(server, ledger) == [(LISTING, 200, False), ("/branches/main/protection", 200, False)]
+    assert run(server, ledger) == [("/branches/main/protection", 304, True)]
+    with server.org.lock:
+        protection = server.access.repo("web").protection
+        assert protection is not None
+        protection.enforce_admins = True
+    assert run(server, ledger) == [("/branches/main/protection", 200, True)]
+    (strengthened,) = access_events(ledger)
+    assert summary(strengthened)[:4] == (
+        "protection.change",
+        "strengthened",
+        "web",
+        "main.enforce_admins",
+    )
