@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.fakes.github_access import AccessState, protected_branches
 from tests.fakes.github_data import FakeOrg, generate_org
 
 from bench.github_procs import (
@@ -39,6 +40,20 @@ PER_PAGE = 100
 # (repositories, runs per repository) for the memory curve, besides REPOS x RUNS.
 MEMORY_SHAPES = ((5, 500), (10, 500), (20, 250), (20, 1000), (10, 2000))
 REVIEW_ENDPOINTS = ("commit_pulls", "reviews")
+# The fake's route names of every request a permission/protection snapshot makes.
+SNAPSHOT_ENDPOINTS = (
+    "members",
+    "teams",
+    "team_members",
+    "team_repos",
+    "audit_log",
+    "collaborators",
+    "environments",
+    "policies",
+    "branches",
+    "protection",
+    "rules",
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,52 @@ class Minimum:
     @property
     def review_calls(self) -> int:
         return self.commit_pulls + self.reviews
+
+
+@dataclass(frozen=True)
+class SnapshotMinimum:
+    """One listing pass per snapshot resource (at 100 items a page)."""
+
+    organization: int  # members by role (2), the team list, per team its members by role
+    # (2) and its repositories
+    repositories: int  # per repository: collaborators, environments (and the branch
+    # policies of each one limited to chosen branches), the protected branches (and the
+    # protection of a protected default branch), the branch rules
+    audit_log: int = 1  # one request per organization: the entries, or GitHub's refusal
+
+    @property
+    def total(self) -> int:
+        return self.organization + self.repositories + self.audit_log
+
+
+def snapshot_minimum(org: FakeOrg, access: AccessState) -> SnapshotMinimum:
+    teams = 1 + sum(
+        _pages(len(members & org.team_maintainers.get(slug, set())))
+        + _pages(len(members - org.team_maintainers.get(slug, set())))
+        + _pages(len(access.team_repos.get(slug, {})))
+        for slug, members in org.teams.items()
+    )
+    members = sum(
+        _pages(sum(1 for r in access.members.values() if r == role)) for role in ("admin", "member")
+    )
+    repositories = 0
+    for repo in org.repos.values():
+        guards = access.repo(repo.name)
+        policies = sum(
+            _pages(len(env.patterns))
+            for env in guards.environments.values()
+            if env.branches == "custom"
+        )
+        protection = 1 if guards.protection is not None else 0
+        repositories += (
+            _pages(len(guards.collaborators))
+            + _pages(len(guards.environments))
+            + policies
+            + _pages(len(protected_branches(access, repo)))
+            + protection
+            + _pages(len(guards.rules))
+        )
+    return SnapshotMinimum(members + teams, repositories)
 
 
 def minimum_requests(org: FakeOrg) -> Minimum:
@@ -131,10 +192,11 @@ def naive(server: FakeServerProcess) -> tuple[Measured, dict[str, Any], dict[str
     return process, delta(server.stats(), before), read
 
 
-def report_requests(minimum: Minimum, first: Collected) -> None:
+def report_requests(minimum: Minimum, snapshots: SnapshotMinimum, first: Collected) -> None:
     made = first.server["requests"]
     by_endpoint = first.server["by_endpoint"]
     reviews = sum(by_endpoint.get(name, 0) for name in REVIEW_ENDPOINTS)
+    snapshot = sum(by_endpoint.get(name, 0) for name in SNAPSHOT_ENDPOINTS)
     print(
         f"minimum for the data: {minimum.core:,} = {minimum.repo_pages} repository page(s)"
         f" + {minimum.run_pages} run pages + {minimum.deployment_pages} deployment pages"
@@ -142,19 +204,37 @@ def report_requests(minimum: Minimum, first: Collected) -> None:
         f" review provenance {minimum.review_calls:,} more = {minimum.commit_pulls:,} commit"
         f" pulls + {minimum.reviews:,} reviews calls"
     )
+    print(
+        f"  snapshots (one listing pass per resource): {snapshots.total:,} more ="
+        f" {snapshots.organization} organization listings + {snapshots.repositories}"
+        f" repository listings + {snapshots.audit_log} audit-log request"
+    )
     reported, _ = first.reported
     print(
         f"first collect: {made:,} requests at the server ({reported:,} reported by the CLI),"
         f" by endpoint {_endpoints(by_endpoint)}"
     )
-    print(
-        f"  without review calls: {made - reviews:,} / {minimum.core:,}"
-        f" = {(made - reviews) / minimum.core:.3f}x the minimum;"
-        f" with them: {made:,} / {minimum.core + minimum.review_calls:,}"
-        f" = {made / (minimum.core + minimum.review_calls):.3f}x (target <= 1.1x)"
+    core = made - reviews - snapshot
+    _ratio("  without review calls and snapshots", core, minimum.core)
+    _ratio(
+        "  with snapshots, without review calls", core + snapshot, minimum.core + snapshots.total
+    )
+    _ratio(
+        "  without snapshots, with review calls",
+        core + reviews,
+        minimum.core + minimum.review_calls,
+    )
+    _ratio(
+        "  with snapshots and review calls",
+        made,
+        minimum.core + minimum.review_calls + snapshots.total,
     )
     _report_process("  collector (best of 2)", first.process, first.events)
     print(f"  fake server CPU for these requests: {first.server['cpu_seconds']:.2f} s")
+
+
+def _ratio(label: str, made: int, least: int) -> None:
+    print(f"{label}: {made:,} / {least:,} = {made / least:.3f}x the minimum (target <= 1.1x)")
 
 
 def _endpoints(by_endpoint: dict[str, int]) -> str:
@@ -173,11 +253,13 @@ def _report_process(name: str, process: Measured, events: int) -> None:
 def report_rerun(rerun: Collected) -> None:
     server = rerun.server
     unconditional = server["requests"] - server["conditional"]
+    counted = server["requests"] - server["not_modified"]
     verdict = "only conditional requests" if unconditional == 0 else "NOT only conditional"
     print(
         f"rerun with no new data: {server['requests']} requests, {server['conditional']}"
-        f" conditional, {server['not_modified']} answered 304, {unconditional} unconditional"
-        f" -> {verdict}; by endpoint {_endpoints(server['by_endpoint'])}"
+        f" conditional, {server['not_modified']} answered 304, {unconditional} unconditional,"
+        f" {counted} counted against the rate limit -> {verdict};"
+        f" by endpoint {_endpoints(server['by_endpoint'])}"
     )
     _report_process("  collector", rerun.process, rerun.events)
 
@@ -235,7 +317,10 @@ def main() -> None:
             first = min(tries, key=lambda tried: tried.process.cpu)
             rerun = collect(server, scratch / "ledger.db")
             naive_run = naive(server)
-        report_requests(minimum_requests(org), first)
+        # The generated org has the fake's default access state: no collaborators, no
+        # environments, no protection, the teams of the org, no audit log (404).
+        snapshots = snapshot_minimum(org, AccessState())
+        report_requests(minimum_requests(org), snapshots, first)
         report_rerun(rerun)
         report_naive(first, *naive_run)
         throughput = measure(render_payloads(org))

@@ -11,12 +11,19 @@ from datetime import UTC, datetime
 
 from pipeledger.adapter import Batch, CheckpointReader
 from pipeledger.errors import PermissionDenied
-from pipeledger.events import AuditEvent, parse_time
+from pipeledger.events import AuditEvent, format_time, parse_time
 from pipeledger.progress import Progress
 from pipeledger.snapshots import reconcile
 from pipeledger_github.access_org import organization_snapshot
 from pipeledger_github.access_repo import repository_snapshot
-from pipeledger_github.audit_source import read_audit_log, skipped_notice, unavailable
+from pipeledger_github.audit_source import (
+    REPROBE,
+    read_audit_log,
+    refused_checkpoint,
+    skipped_notice,
+    stored_refusal,
+    unavailable,
+)
 from pipeledger_github.client import GitHubClient
 from pipeledger_github.listing import ListingReader
 from pipeledger_github.resource import AccessContext
@@ -86,13 +93,22 @@ class AccessRecorder:
         self, org: str, start: datetime | None, found: bool, checkpoints: CheckpointReader
     ) -> Batch | None:
         """``found``: snapshot changes wait for reconciling, so the entries of their window
-        are read even if stored before (a 304 would not return them)."""
-        reader, instance = self.context.reader, self.context.instance
+        are read even if stored before (a 304 would not return them). A refusal is kept in
+        the audit-log checkpoint and not asked again for a while (GitHub sends it without an
+        ETag: it would be a counted request on every run)."""
+        reader, instance, now = self.context.reader, self.context.instance, self.context.now()
+        waiting = stored_refusal(instance, org, checkpoints, now)
+        if waiting is not None:
+            self.progress.notice(waiting)
+            return None
         try:
             read = read_audit_log(reader, instance, org, start, checkpoints, conditional=not found)
         except PermissionDenied as refused:
-            self.progress.notice(unavailable(org, refused))
-            return None
+            again = f" It is asked again after {format_time(now + REPROBE)}."
+            self.progress.notice(unavailable(org, refused.message, again))
+            return Batch(
+                events=[], checkpoints=refused_checkpoint(instance, org, checkpoints, now, refused)
+            )
         notice = skipped_notice(org, read.skipped)
         if notice:
             self.progress.notice(notice)

@@ -2,8 +2,9 @@
 environment protection rules, and the classic protection and rules of its default branch.
 
 Requests: one listing pass per resource (collaborators; environments, plus the branch
-policies of each environment limited to chosen branches; branch protection; branch rules),
-and the repository itself when the default branch is not known from an --org listing.
+policies of each environment limited to chosen branches; the protected branches, plus the
+classic protection of the default branch when it is among them; branch rules), and the
+repository itself when the default branch is not known from an --org listing.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pipeledger_github.snapshot_scope import Outcome, Part, Request, ResourceFet
 
 ENVIRONMENTS = "environments"
 POLICIES = "policies:"
+PROTECTED = "protected-branches"
 
 
 def repository_snapshot(
@@ -51,12 +53,59 @@ def repository_snapshot(
     branch = default_branch or _default_branch(context, snap, base)
     snap.add(read_part(context, snap, _collaborators(base, scope)))
     snap.add(read_part(context, snap, _environments(base, scope)))
-    for resource in _branch_resources(base, scope, branch):
-        if branch is None:
+    protection, rules = _branch_resources(base, scope, branch)
+    if branch is None:
+        for resource in (protection, rules):
             snap.add(snap.carried(Part(resource.name, resource.belongs, Outcome.UNREADABLE)))
-        else:
-            snap.add(read_part(context, snap, resource))
+    else:
+        snap.add(_branch_protection(context, snap, base, branch, protection))
+        snap.add(read_part(context, snap, rules))
     return snap.result()
+
+
+def _branch_protection(
+    context: AccessContext, snap: ScopeSnapshot, base: str, branch: str, resource: Resource
+) -> Part:
+    """GitHub answers ``404 Branch not protected`` without an ETag, so the protection of an
+    unprotected branch cannot be re-checked for free; the list of protected branches can.
+    A branch last seen protected is re-checked through its protection's own ETag (which a
+    push does not change); any other through the list, and its protection is asked for
+    only when it is on the list."""
+    prior = snap.prior(resource.name)
+    if prior is not None and prior.pages and prior.memo == resource.memo:
+        return read_part(context, snap, resource)
+    listing = read_part(context, snap, _protected_branches(base))
+    snap.add(listing)
+    if listing.outcome is Outcome.UNREADABLE:
+        return snap.carried(Part(resource.name, resource.belongs, Outcome.UNREADABLE))
+    protected = isinstance(listing.memo, list) and branch in listing.memo
+    if protected and not (listing.outcome is Outcome.SAME and _rules_only(snap, resource)):
+        return read_part(context, snap, resource)
+    # Unprotected (or, with the same listing as when it last answered 404, guarded by
+    # rulesets only): nothing classic guards it, an empty reading.
+    return Part(resource.name, resource.belongs, Outcome.READ, memo=resource.memo)
+
+
+def _rules_only(snap: ScopeSnapshot, resource: Resource) -> bool:
+    """The protection was read, and found empty, together with the listing as stored: the
+    branch is protected by rulesets only. (Read before the listing, or refused since, it is
+    asked for again.)"""
+    prior, listing = snap.prior(resource.name), snap.prior(PROTECTED)
+    if prior is None or listing is None or prior.pages:
+        return False
+    return prior.memo == resource.memo and prior.read_at >= listing.read_at
+
+
+def _protected_branches(base: str) -> Resource:
+    request = Request(f"{base}/branches", {"protected": "true"}, list_items())
+
+    def build(fetch: ResourceFetch) -> Built:
+        names = sorted(
+            {name for item in fetch.items("list", request) if (name := text(item, "name"))}
+        )
+        return [], [], names
+
+    return Resource(PROTECTED, "protected branches", nothing, lambda _: request, build)
 
 
 def _default_branch(context: AccessContext, snap: ScopeSnapshot, base: str) -> str | None:
@@ -113,7 +162,7 @@ def _environments(base: str, scope: Scope) -> Resource:
     return Resource(ENVIRONMENTS, "environment protection rules", belongs, spec, build)
 
 
-def _branch_resources(base: str, scope: Scope, branch: str | None) -> list[Resource]:
+def _branch_resources(base: str, scope: Scope, branch: str | None) -> tuple[Resource, Resource]:
     branch_path = quote(branch or "", safe="")
     protection = Request(f"{base}/branches/{branch_path}/protection", None, one_object, False)
     rules = Request(f"{base}/rules/branches/{branch_path}", None, list_items())
@@ -125,7 +174,7 @@ def _branch_resources(base: str, scope: Scope, branch: str | None) -> list[Resou
     def build_rules(fetch: ResourceFetch) -> Built:
         return [], ruleset_protections(fetch.items("list", rules), branch or "", scope), branch
 
-    return [
+    return (
         Resource(
             "branch-protection",
             "branch protection",
@@ -142,4 +191,4 @@ def _branch_resources(base: str, scope: Scope, branch: str | None) -> list[Resou
             build_rules,
             memo=branch,
         ),
-    ]
+    )

@@ -1,7 +1,8 @@
 """Reads an organization's audit log (GitHub Enterprise Cloud) incrementally: the entries
 created since the day of the last one read (``phrase=created:>=DAY``, oldest first), with
 the pages of an unchanged listing costing 304s. Entries already stored come back with the
-same event id and are not stored twice.
+same event id and are not stored twice. A refusal (no Enterprise Cloud, or no scope) is
+remembered with its time and the audit log is asked again only after :data:`REPROBE`.
 """
 
 from __future__ import annotations
@@ -10,17 +11,22 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import quote
 
 from pipeledger.adapter import CheckpointReader
 from pipeledger.errors import PermissionDenied
-from pipeledger.events import AuditEvent
+from pipeledger.events import AuditEvent, format_time, parse_time
 from pipeledger.http import ApiResponse
 from pipeledger_github.audit_log import audit_action, audit_event
 from pipeledger_github.client import PER_PAGE, Item
 from pipeledger_github.fields import text
 from pipeledger_github.listing import ListingReader, PageTag, list_items
+
+# An organization refused (404 without Enterprise Cloud, 403 without the scope) is asked
+# again after this long: a refusal every run would be a counted request every run, while an
+# organization that gains the audit log (or a token that gains the scope) is rare.
+REPROBE = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -28,16 +34,18 @@ class AuditCursor:
     day: date | None = None
     pages: tuple[PageTag, ...] = ()
     last_full: bool = False  # a full last page may be followed by new pages: re-read
+    refused_at: datetime | None = None  # when GitHub last refused it
+    refusal: str = ""  # what GitHub said then
 
     def dumps(self) -> str:
-        return json.dumps(
-            {
-                "day": self.day.isoformat() if self.day else None,
-                "pages": [tag.to_json() for tag in self.pages],
-                "last_full": self.last_full,
-            },
-            sort_keys=True,
-        )
+        data: dict[str, object] = {
+            "day": self.day.isoformat() if self.day else None,
+            "pages": [tag.to_json() for tag in self.pages],
+            "last_full": self.last_full,
+        }
+        if self.refused_at is not None:
+            data.update(refused_at=format_time(self.refused_at), refusal=self.refusal)
+        return json.dumps(data, sort_keys=True)
 
     @classmethod
     def loads(cls, text_value: str | None) -> AuditCursor:
@@ -45,9 +53,17 @@ class AuditCursor:
             data = json.loads(text_value or "{}")
             day = date.fromisoformat(data["day"]) if data.get("day") else None
             pages = tuple(tag for raw in data.get("pages") or [] if (tag := PageTag.from_json(raw)))
-            return cls(day, pages, data.get("last_full") is True)
+            refused = parse_time(data["refused_at"]) if data.get("refused_at") else None
+            refusal = str(data.get("refusal") or "")
+            return cls(day, pages, data.get("last_full") is True, refused, refusal)
         except (ValueError, TypeError, AttributeError, KeyError):
             return cls()
+
+    def probe_due(self, now: datetime) -> datetime | None:
+        """When the audit log may be asked again; None when it may be now."""
+        if self.refused_at is None or now >= self.refused_at + REPROBE:
+            return None
+        return self.refused_at + REPROBE
 
 
 @dataclass
@@ -116,18 +132,44 @@ def read_audit_log(
     return AuditRead(events, {key: stored.dumps()}, pages.skipped)
 
 
+def refused_checkpoint(
+    instance: str, org: str, checkpoints: CheckpointReader, now: datetime, error: PermissionDenied
+) -> dict[str, str]:
+    """The checkpoint remembering a refusal; the next probe reads afresh (no stored pages:
+    a 304 would say nothing about whether the refusal is over)."""
+    key = audit_key(instance, org)
+    cursor = AuditCursor.loads(checkpoints.checkpoint(key))
+    return {key: AuditCursor(cursor.day, (), False, now, error.message).dumps()}
+
+
+def stored_refusal(
+    instance: str, org: str, checkpoints: CheckpointReader, now: datetime
+) -> str | None:
+    """The notice for an audit log refused less than :data:`REPROBE` ago (not asked again
+    yet); None when it is to be read (or probed) now."""
+    cursor = AuditCursor.loads(checkpoints.checkpoint(audit_key(instance, org)))
+    due = cursor.probe_due(now)
+    if due is None or cursor.refused_at is None:
+        return None
+    return unavailable(
+        org,
+        f"GitHub refused it at {format_time(cursor.refused_at)} ({cursor.refusal})",
+        f" It is asked again after {format_time(due)}.",
+    )
+
+
 def _first_day(stored: date | None, start: datetime | None) -> date | None:
     candidates = [d for d in (stored, start.date() if start else None) if d is not None]
     return min(candidates) if candidates else None
 
 
-def unavailable(org: str, error: PermissionDenied) -> str:
+def unavailable(org: str, reason: str, when: str = "") -> str:
     return (
-        f"{org}: the audit log cannot be read: {error.message} It exists on GitHub Enterprise"
-        " Cloud only and needs a token with `read:audit_log` (classic) or organization"
-        " `administration: read`. Permission and protection changes now come from snapshots"
-        " alone: their actor is recorded as unknown (actor.type: unknown), with the window in"
-        " which each change happened."
+        f"{org}: the audit log cannot be read: {reason.rstrip('.')}. It exists on GitHub"
+        " Enterprise Cloud only and needs a token with `read:audit_log` (classic) or"
+        " organization `administration: read`. Permission and protection changes now come"
+        " from snapshots alone: their actor is recorded as unknown (actor.type: unknown), with"
+        f" the window in which each change happened.{when}"
     )
 
 

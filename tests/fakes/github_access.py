@@ -70,6 +70,9 @@ def _templates() -> dict[str, Any]:
         "rule": _load(EXTRA_EXAMPLES, "repos-rules-branches.repository-rule-detailed-items.json")[
             0
         ],
+        "short_branch": _load(
+            EXTRA_EXAMPLES, "repos-branches.short-branch-with-protection-items.json"
+        )[0],
     }
 
 
@@ -266,6 +269,35 @@ def render_branch_protection(
     else:
         users = [render_user(access.user(login), base) for login in protection.push_allowances]
         rendered["restrictions"].update(users=users, teams=[], apps=[])
+    return rendered
+
+
+def protected_branches(access: AccessState, repo: FakeRepo) -> list[str]:
+    """The branches GitHub lists with ``protected=true``: guarded by classic protection or by
+    a ruleset (the fake knows the default branch only)."""
+    guards = access.repo(repo.name)
+    return [repo.default_branch] if guards.protection is not None or guards.rules else []
+
+
+def render_short_branch(access: AccessState, repo: FakeRepo, branch: str, base: str) -> JSON:
+    """A ``GET /repos/{o}/{r}/branches`` item; ``protection`` summarizes classic protection
+    (its status checks) and is left out for a branch guarded by rulesets only."""
+    sha = fake_sha("branch", repo.name, branch)
+    rendered = overlay(
+        TEMPLATES["short_branch"],
+        {"name": branch, "protected": branch in protected_branches(access, repo)},
+    )
+    rendered["commit"] = {"sha": sha, "url": f"{base}/repos/{repo.owner}/{repo.name}/commits/{sha}"}
+    protection = access.repo(repo.name).protection if branch == repo.default_branch else None
+    if protection is None:
+        rendered.pop("protection")
+        rendered.pop("protection_url")
+        return rendered
+    level = "everyone" if protection.enforce_admins else "non_admins"
+    checks = {"enforcement_level": level, "contexts": list(protection.contexts)}
+    rendered["protection"] = {"required_status_checks": checks}
+    path = f"/repos/{repo.owner}/{repo.name}/branches/{quote(branch, safe='')}/protection"
+    rendered["protection_url"] = base + path
     return rendered
 
 

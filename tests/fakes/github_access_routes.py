@@ -1,5 +1,5 @@
 """Route handlers of the fake GitHub API for collaborators, members, teams, environments,
-branch protection, branch rules and the audit log, over :class:`AccessState` (see
+branches, branch protection, branch rules and the audit log, over :class:`AccessState` (see
 :mod:`tests.fakes.github_access`). Standard library only."""
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from urllib.parse import quote, urlencode
 
 from tests.fakes.github_access import (
     AccessState,
+    protected_branches,
     render_branch_policy,
     render_branch_protection,
     render_collaborator,
     render_environment,
     render_rule,
+    render_short_branch,
     render_team,
     render_team_repo,
 )
@@ -45,6 +47,7 @@ class AccessRoutes:
             (repo + r"/collaborators", self.collaborators),
             (repo + r"/environments", self.environments),
             (repo + r"/environments/(?P<env>[^/]+)/deployment-branch-policies", self.policies),
+            (repo + r"/branches", self.branches),
             (repo + r"/branches/(?P<branch>[^/]+)/protection", self.protection),
             (repo + r"/rules/branches/(?P<branch>[^/]+)", self.rules),
             (org + r"/members", self.members),
@@ -93,6 +96,18 @@ class AccessRoutes:
         start, end, headers = self.server._page(query, path, len(items))
         body = {"total_count": len(items), "branch_policies": items[start:end]}
         return self.server._json(json.dumps(body, separators=(",", ":")), headers)
+
+    def branches(self, match: re.Match[str], query: dict[str, str], path: str) -> Response:
+        """``protected=true``/``false`` filters, as GitHub's; the fake has no other branches
+        than the default one."""
+        repo = self.server._repo_of(match)
+        guarded = protected_branches(self.access, repo)
+        wanted = {"true": guarded, "false": [b for b in [repo.default_branch] if b not in guarded]}
+        names = wanted.get(query.get("protected", ""), [repo.default_branch])
+        base = self.server.base_url
+        return self._list(
+            [render_short_branch(self.access, repo, n, base) for n in names], query, path
+        )
 
     def protection(self, match: re.Match[str], query: dict[str, str], path: str) -> Response:
         from tests.fakes.github_api import DOCS, ApiError

@@ -27,6 +27,7 @@ SNAPSHOT_PATHS = (
     r"^/repos/acme/[^/]+$",
     r"/collaborators$",
     r"/environments",
+    r"/branches$",
     r"/protection$",
     r"/rules/branches/",
     r"^/orgs/acme/(members|teams)",

@@ -3,17 +3,20 @@ one event per change, with the real actor when the audit log has it."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from pipeledger.events import ActorType
+from pipeledger.events import ActorType, format_time, parse_time
 from tests.fakes.github_api import FakeGitHubServer
 from tests.snapshots.conftest import access_events, checkpoint, collect, summary
 from tests.snapshots.test_collect_snapshots import change_web
 
 ORG = ("--org", "acme")
+AUDIT_KEY = "github:github.com:acme:audit-log"
 
 
 def log_the_changes(server: FakeGitHubServer) -> None:
@@ -89,14 +92,62 @@ def test_without_the_audit_log_one_notice_then_snapshots_only(
     collect(server, ledger, *ORG)
     change_web(server)
     log_the_changes(server)  # recorded, but this token or plan may not read it
+    server.reset_log()
     second = collect(server, ledger, *ORG)
     assert second.code == 0, second.err
     notices = second.notices("audit log cannot be read")
     assert len(notices) == 1
     assert "Enterprise Cloud" in notices[0] and "actor.type: unknown" in notices[0]
+    assert "It is asked again after" in notices[0]
+    assert server.count(r"/audit-log$") == 0  # the first run's refusal is remembered
     events = access_events(ledger)
     assert len(events) == 4
     assert {event.actor.type for event in events} == {ActorType.UNKNOWN}
+
+
+def refused_at(ledger: Path) -> str | None:
+    stored = json.loads(checkpoint(ledger, AUDIT_KEY) or "{}")
+    return stored.get("refused_at")
+
+
+def age_the_refusal(ledger: Path, hours: int) -> None:
+    """As if the refusal had been stored ``hours`` earlier (the CLI runs on the real clock)."""
+    stored = json.loads(checkpoint(ledger, AUDIT_KEY) or "{}")
+    then = parse_time(stored["refused_at"]) - timedelta(hours=hours)
+    stored["refused_at"] = format_time(then)
+    with sqlite3.connect(ledger) as db:
+        db.execute(
+            "UPDATE checkpoints SET value = ? WHERE key = ?", (json.dumps(stored), AUDIT_KEY)
+        )
+
+
+def test_a_refused_audit_log_is_probed_again_after_a_day(
+    server: FakeGitHubServer, ledger: Path
+) -> None:
+    server.access.audit_log_status = 404  # not on Enterprise Cloud
+    collect(server, ledger, *ORG)
+    first = refused_at(ledger)
+    assert first is not None
+    age_the_refusal(ledger, 23)
+    server.reset_log()
+    collect(server, ledger, *ORG)
+    assert server.count(r"/audit-log$") == 0
+    age_the_refusal(ledger, 2)  # now 25 hours ago: probed, still refused, remembered anew
+    collect(server, ledger, *ORG)
+    assert server.count(r"/audit-log$") == 1
+    assert refused_at(ledger) is not None and refused_at(ledger) != first
+    server.access.audit_log_status = None  # the organization moved to Enterprise Cloud
+    change_web(server)
+    log_the_changes(server)
+    age_the_refusal(ledger, 24)
+    collect(server, ledger, *ORG)
+    assert refused_at(ledger) is None
+    events = access_events(ledger)
+    assert {(e.actor.login, e.attributes["detected_by"]) for e in events} == {("root", "audit-log")}
+    server.reset_log()
+    collect(server, ledger, *ORG)
+    audit = [r for r in server.requests if r.path.startswith("/orgs/acme/audit-log")]
+    assert [(r.status, r.had_if_none_match) for r in audit] == [(304, True)]
 
 
 def test_audit_entries_over_several_pages_are_all_read(

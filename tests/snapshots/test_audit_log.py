@@ -198,3 +198,17 @@ def test_organization_webhooks() -> None:
     assert webhook("deployment", "deployment") is None
     for event in (added, invited):
         VALIDATOR.validate(event.to_dict())
+
+
+def test_a_refusal_is_kept_in_the_cursor_and_due_again_after_a_day() -> None:
+    from datetime import timedelta
+
+    from pipeledger_github.audit_source import REPROBE, AuditCursor
+
+    older = AuditCursor.loads('{"day": "2026-02-27", "pages": [], "last_full": false}')
+    assert older.refused_at is None and older.probe_due(AT) is None  # an older pipeledger's
+    refused = AuditCursor(older.day, (), False, AT, "GitHub answered 404 Not Found.")
+    again = AuditCursor.loads(refused.dumps())
+    assert again == refused
+    assert again.probe_due(AT + timedelta(hours=23)) == AT + REPROBE == AT + timedelta(hours=24)
+    assert again.probe_due(AT + REPROBE) is None
