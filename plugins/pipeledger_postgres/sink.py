@@ -7,7 +7,6 @@ transaction open while a caller works through a large ledger.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any, TypeVar
@@ -17,7 +16,15 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from pipeledger.chain import GENESIS_HASH, INDEXED_COLUMNS, NewRow, new_rows, unique_by_id
+from pipeledger.chain import (
+    GENESIS_HASH,
+    INDEXED_COLUMNS,
+    NewRow,
+    checkpoint_from_row,
+    new_rows,
+    record_from_row,
+    unique_by_id,
+)
 from pipeledger.errors import SinkError
 from pipeledger.events import AuditEvent, canonical_json, format_time
 from pipeledger.redact import redact_url
@@ -217,7 +224,7 @@ class PostgresSink(Ledger):
         query = f"SELECT {columns} FROM pipeledger_chain_checkpoints ORDER BY id"  # noqa: S608
         rows = self._run("reading", lambda: self._db.execute(query).fetchall())
         for row in rows:
-            yield _checkpoint(row)
+            yield checkpoint_from_row(row, "PostgreSQL")
 
     def records(self, selection: EventFilter | None = None) -> Iterator[LedgerRecord]:
         selection = selection or EventFilter()
@@ -227,8 +234,7 @@ class PostgresSink(Ledger):
             f" WHERE seq > %s{clauses} ORDER BY seq LIMIT {PAGE_SIZE}"
         )
         for seq, prev_hash, digest, body in self._pages(query, selection.after_seq, params):
-            event = AuditEvent.from_dict(_loads(body))
-            yield LedgerRecord(seq=seq, prev_hash=prev_hash, hash=digest, event=event)
+            yield record_from_row(seq, prev_hash, digest, body)
 
     def rows(self) -> Iterator[StoredRow]:
         query = (
@@ -308,22 +314,6 @@ def _where(selection: EventFilter) -> tuple[str, list[Any]]:
         clauses.append("occurred_at < %s")
         params.append(selection.until)
     return "".join(f" AND {clause}" for clause in clauses), params
-
-
-def _checkpoint(row: Row) -> ChainCheckpoint:
-    try:
-        return ChainCheckpoint.from_dict(dict(zip(CHECKPOINT_COLUMNS, row, strict=True)))
-    except (ValueError, KeyError, TypeError):
-        raise SinkError(
-            "A chain checkpoint in the PostgreSQL ledger is malformed.", "Run pipeledger verify."
-        ) from None
-
-
-def _loads(body: str) -> dict[str, Any]:
-    value = json.loads(body)
-    if not isinstance(value, dict):
-        raise SinkError("A ledger record is not a JSON object.", "Run pipeledger verify.")
-    return value
 
 
 def _text(value: object) -> str | None:

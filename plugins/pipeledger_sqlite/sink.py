@@ -6,7 +6,6 @@ who drops them.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import uuid
@@ -15,7 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeledger.chain import GENESIS_HASH, INDEXED_COLUMNS, new_rows, unique_by_id
+from pipeledger.chain import (
+    GENESIS_HASH,
+    INDEXED_COLUMNS,
+    checkpoint_from_row,
+    new_rows,
+    record_from_row,
+    unique_by_id,
+)
 from pipeledger.errors import SinkError
 from pipeledger.events import AuditEvent, canonical_json, format_time
 from pipeledger.sink import (
@@ -209,7 +215,7 @@ class SqliteSink(Ledger):
     def stored_checkpoints(self) -> Iterator[ChainCheckpoint]:
         query = f"SELECT {CHECKPOINT_COLUMNS} FROM chain_checkpoints ORDER BY id"  # noqa: S608
         for row in self._db.execute(query).fetchall():
-            yield _checkpoint(row)
+            yield checkpoint_from_row(row, "SQLite")
 
     def check(self) -> None:
         """Open already read the file; writing needs the file and its directory writable
@@ -226,8 +232,7 @@ class SqliteSink(Ledger):
         where, params = _where(selection or EventFilter())
         query = f"SELECT seq, prev_hash, hash, body FROM events {where} ORDER BY seq"  # noqa: S608
         for seq, prev_hash, digest, body in self._db.execute(query, params):
-            event = AuditEvent.from_dict(_loads(body))
-            yield LedgerRecord(seq=seq, prev_hash=prev_hash, hash=digest, event=event)
+            yield record_from_row(seq, prev_hash, digest, body)
 
     def rows(self) -> Iterator[StoredRow]:
         columns = ", ".join(INDEXED)
@@ -274,20 +279,3 @@ def _where(selection: EventFilter) -> tuple[str, list[Any]]:
         clauses.append("occurred_at < ?")
         params.append(format_time(selection.until))
     return "WHERE " + " AND ".join(clauses), params
-
-
-def _checkpoint(row: Sequence[Any]) -> ChainCheckpoint:
-    names = CHECKPOINT_COLUMNS.split(", ")
-    try:
-        return ChainCheckpoint.from_dict(dict(zip(names, row, strict=True)))
-    except (ValueError, KeyError, TypeError):
-        raise SinkError(
-            "A chain checkpoint in the SQLite ledger is malformed.", "Run pipeledger verify."
-        ) from None
-
-
-def _loads(body: str) -> dict[str, Any]:
-    value = json.loads(body)
-    if not isinstance(value, dict):
-        raise SinkError("A ledger record is not a JSON object.", "Run pipeledger verify.")
-    return value

@@ -12,8 +12,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pipeledger.errors import SinkError
 from pipeledger.events import AuditEvent, format_time
-from pipeledger.sink import LedgerRecord, StoredRow
+from pipeledger.sink import ChainCheckpoint, LedgerRecord, StoredRow
 
 GENESIS_HASH = "0" * 64
 # The query columns every ledger stores next to the body, in this order.
@@ -200,3 +201,29 @@ def indexed_columns(event: AuditEvent) -> dict[str, str | None]:
         "repository": repository,
         "environment": event.scope.environment,
     }
+
+
+CHECKPOINT_FIELDS = ("chain_id", "seq", "head_hash", "created_at", "key_id", "signature")
+
+
+def record_from_row(seq: int, prev_hash: str, digest: str, body: str) -> LedgerRecord:
+    """A stored row back as a record; a body that is not an event object is a SinkError."""
+    try:
+        value = json.loads(body)
+        if isinstance(value, dict):
+            return LedgerRecord(
+                seq=seq, prev_hash=prev_hash, hash=digest, event=AuditEvent.from_dict(value)
+            )
+    except (ValueError, KeyError, TypeError):
+        pass
+    raise SinkError(f"Ledger record seq {seq} is not a pipeledger event.", "Run pipeledger verify.")
+
+
+def checkpoint_from_row(row: Sequence[object], store: str) -> ChainCheckpoint:
+    """A stored chain checkpoint (columns in ``CHECKPOINT_FIELDS`` order)."""
+    try:
+        return ChainCheckpoint.from_dict(dict(zip(CHECKPOINT_FIELDS, row, strict=True)))
+    except (ValueError, KeyError, TypeError):
+        raise SinkError(
+            f"A chain checkpoint in the {store} ledger is malformed.", "Run pipeledger verify."
+        ) from None
