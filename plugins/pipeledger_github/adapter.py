@@ -21,7 +21,7 @@ from pipeledger.adapter import (
 )
 from pipeledger.progress import Progress, SilentProgress
 from pipeledger_github import gate
-from pipeledger_github.auth import Endpoint, resolve_endpoint, resolve_token
+from pipeledger_github.auth import Endpoint, resolve_endpoint, resolve_token, token_renewer
 from pipeledger_github.client import GitHubClient
 from pipeledger_github.collector import Collector
 from pipeledger_github.context import RepoContext
@@ -62,6 +62,7 @@ class GitHubAdapter(Adapter, GateSource):
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        renew_token: Callable[[], str] | None = None,
     ) -> None:
         self.settings = settings
         self.endpoint = endpoint
@@ -75,13 +76,16 @@ class GitHubAdapter(Adapter, GateSource):
             session=session,
             sleep=sleep,
             clock=clock,
+            renew_token=renew_token,
         )
 
     @classmethod
     def create(cls, settings: AdapterSettings) -> GitHubAdapter:
         endpoint = resolve_endpoint(settings.api_url, settings.environ)
         token = resolve_token(settings.environ, endpoint.api_url)
-        return cls(settings, endpoint, token)
+        return cls(
+            settings, endpoint, token, renew_token=token_renewer(settings.environ, endpoint.api_url)
+        )
 
     @property
     def instance(self) -> str:

@@ -4,7 +4,7 @@ or a GitHub App installation token made with PyGithub from the PIPELEDGER_GITHUB
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -63,6 +63,14 @@ def resolve_token(environ: Mapping[str, str], api_url: str) -> str:
         f" requests, or set {APP_ID}, {APP_KEY} (or {APP_KEY_PATH}) and {APP_INSTALLATION}"
         " for a GitHub App.",
     )
+
+
+def token_renewer(environ: Mapping[str, str], api_url: str) -> Callable[[], str] | None:
+    """For a GitHub App, how to get a fresh installation token (they live one hour); a
+    personal or workflow token cannot be renewed, so None."""
+    if any(environ.get(name) for name in TOKEN_VARIABLES) or not environ.get(APP_ID):
+        return None
+    return lambda: app_installation_token(environ, api_url)
 
 
 def app_installation_token(environ: Mapping[str, str], api_url: str) -> str:

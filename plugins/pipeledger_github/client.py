@@ -51,6 +51,7 @@ class GitHubClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        renew_token: Callable[[], str] | None = None,
     ) -> GitHubClient:
         headers = {
             "Authorization": f"Bearer {token}",
@@ -74,6 +75,9 @@ class GitHubClient:
             session=session,
             sleep=sleep,
             clock=clock,
+            reauthenticate=(
+                (lambda: {"Authorization": f"Bearer {renew_token()}"}) if renew_token else None
+            ),
         )
         return cls(api)
 

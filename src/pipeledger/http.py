@@ -73,8 +73,11 @@ class ApiClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        reauthenticate: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Short-lived credentials (an app's installation token) are renewed once on a 401.
+        self._reauthenticate = reauthenticate
         self._headers = dict(headers)
         self._rate_headers = rate_headers
         self._translate = translate_error
@@ -97,11 +100,18 @@ class ApiClient:
         if etag:
             headers["If-None-Match"] = etag
         failures = 0
+        renewed = False
         while True:
             self._wait_for_reset_if_exhausted()
             response = self._send(url, params, headers, failures)
             if response is None:
                 failures += 1
+                continue
+            if response.status == 401 and self._reauthenticate is not None and not renewed:
+                renewed = True
+                fresh = self._reauthenticate()
+                self._headers.update(fresh)
+                headers.update(fresh)
                 continue
             wait = self._retry_wait(response, failures)
             if wait is None:

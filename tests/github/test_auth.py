@@ -148,3 +148,39 @@ def test_github_app_misconfiguration_is_a_usage_error(change: dict[str, str], me
     with pytest.raises(UsageError, match=message) as failed:
         resolve_token(app_environ(**change), GHES)
     assert private_key() not in failed.value.describe()
+
+
+def test_an_expired_installation_token_is_renewed_once() -> None:
+    """Installation tokens live an hour: a 401 mid-collection gets a new one, then carries on."""
+    with responses.RequestsMock() as mock:
+        mock.post(
+            TOKEN_URL, json={"token": "ghs_first", "expires_at": "2030-01-01T00:00:00Z"}, status=201
+        )
+        mock.post(
+            TOKEN_URL,
+            json={"token": "ghs_second", "expires_at": "2030-01-01T01:00:00Z"},
+            status=201,
+        )
+        repo = f"{GHES}/repos/acme/web"
+        mock.get(
+            repo,
+            status=401,
+            json={"message": "Bad credentials"},
+            match=[responses.matchers.header_matcher({"Authorization": "Bearer ghs_first"})],
+        )
+        mock.get(
+            repo,
+            json={"full_name": "acme/web"},
+            match=[responses.matchers.header_matcher({"Authorization": "Bearer ghs_second"})],
+        )
+        adapter = GitHubAdapter.create(AdapterSettings(api_url=GHES, environ=app_environ()))
+        assert adapter.client.api.get("/repos/acme/web").body == {"full_name": "acme/web"}
+        assert adapter.requests_made == 2
+
+
+def test_a_personal_token_is_not_renewed_and_a_401_stays_an_error() -> None:
+    from pipeledger_github.auth import token_renewer
+
+    assert token_renewer({"GITHUB_TOKEN": "ghp_x"}, GHES) is None
+    assert token_renewer({"GITHUB_TOKEN": "ghp_x", **app_environ()}, GHES) is None
+    assert token_renewer(app_environ(), GHES) is not None
