@@ -11,7 +11,7 @@ from itertools import chain
 from urllib.parse import quote
 
 from pipeledger.adapter import Batch, CheckpointReader, CollectRequest
-from pipeledger.errors import UsageError
+from pipeledger.errors import PermissionDenied, UsageError
 from pipeledger.progress import Progress
 from pipeledger_github import deployments, runs, tags
 from pipeledger_github.access import AccessRecorder
@@ -53,10 +53,20 @@ class Collector:
                     checkpoints,
                     is_organization=not listed.user_account,
                 )
+        refused: list[tuple[str, PermissionDenied]] = []
         for repository in self.repositories(request):
-            yield from self.collect_repository(repository, request, checkpoints)
-            if request.snapshots:
-                yield from self.access.repository(repository, checkpoints)
+            try:
+                yield from self.collect_repository(repository, request, checkpoints)
+                if request.snapshots:
+                    yield from self.access.repository(repository, checkpoints)
+            except PermissionDenied as error:
+                # One repository the token may not read must not hold up a whole org's
+                # backfill: what it stored stays stored, the others are collected, and the
+                # run still ends in an error that names every repository skipped.
+                refused.append((repository, error))
+                self.progress.notice(f"{repository}: skipped, {error.message}")
+        if refused:
+            raise _skipped(refused)
 
     def collect_repository(
         self, repository: str, request: CollectRequest, checkpoints: CheckpointReader
@@ -137,6 +147,16 @@ class Collector:
             default_branches=tuple((name, text(item, "default_branch")) for name, item in named),
             user_account=user,
         )
+
+
+def _skipped(refused: list[tuple[str, PermissionDenied]]) -> PermissionDenied:
+    names = ", ".join(name for name, _ in refused)
+    first = refused[0][1]
+    return PermissionDenied(
+        f"{len(refused)} repositor{'y was' if len(refused) == 1 else 'ies were'} skipped"
+        f" because GitHub refused: {names}. First refusal: {first.message}",
+        first.remedy,
+    )
 
 
 def _checked_name(name: str) -> str:

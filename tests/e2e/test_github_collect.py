@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeledger.events import EventKind
 from tests.e2e.github_expect import collected, event_count, expected, run_cli
 from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import (
@@ -185,6 +186,22 @@ def test_a_missing_permission_names_it_and_exits_3(
     assert code == 3
     assert "actions: read" in err or "actions=read" in err
     assert "Traceback" not in err
+
+
+def test_one_unreadable_repository_does_not_stop_the_others(
+    server: FakeGitHubServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "l.db"
+    server.forbidden_paths = {r"^/repos/acme/api/": "actions=read"}
+    code, _, err = collect(server, db)
+    assert code == 3
+    assert "1 repository was skipped" in err and "acme/api" in err
+    stored = collected(db)
+    web_runs = {str(run.id) for run in server.org.repos["web"].runs.values()}
+    assert web_runs <= {row[0] for row in stored[EventKind.PIPELINE_RUN]}
+    server.forbidden_paths = {}
+    assert collect(server, db)[0] == 0
+    assert collected(db) == expected(server.org)
 
 
 def test_a_bad_token_is_a_clear_error(server: FakeGitHubServer, tmp_path: Path) -> None:

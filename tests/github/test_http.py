@@ -13,7 +13,6 @@ from pipeledger.errors import (
     RateLimitStop,
 )
 from pipeledger.fanout import SinkSet
-from pipeledger_github.errors import NotFound
 from tests.github import payloads
 from tests.github.conftest import NOW, AdapterFactory, FakeClock, RecordingProgress, run_collect
 from tests.github.fakehub import FakeHub
@@ -148,12 +147,12 @@ def test_forbidden_prefers_the_permissions_github_accepts(
 
 
 def test_unknown_repository(hub: FakeHub, make_adapter: AdapterFactory, sinks: SinkSet) -> None:
-    with pytest.raises(NotFound) as missing:
+    with pytest.raises(PermissionDenied) as missing:
         run_collect(make_adapter(), sinks)
     text = missing.value.describe()
     assert "404" in text
     assert "cannot see it" in text
-    assert isinstance(missing.value, PermissionDenied)
+    assert "skipped" in text
 
 
 def test_body_that_is_not_json_is_a_clear_error(
