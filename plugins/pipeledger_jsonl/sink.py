@@ -44,7 +44,7 @@ class JsonlSink(Sink):
         fresh = [r for r in records if r.event.id not in self._contents.ids]
         if not fresh:
             return
-        self._append("".join(canonical_json(r.to_dict()) + "\n" for r in fresh))
+        self._append("".join(r.to_json() + "\n" for r in fresh))
         self._contents.ids.update(r.event.id for r in fresh)
 
     def write_checkpoint(self, checkpoint: ChainCheckpoint) -> None:
@@ -150,7 +150,7 @@ class StdoutSink(Sink):
     def write(self, records: Sequence[LedgerRecord]) -> None:
         stream = self._stream or sys.stdout
         for record in records:
-            stream.write(canonical_json(record.to_dict()) + "\n")
+            stream.write(record.to_json() + "\n")
         stream.flush()
 
     def write_checkpoint(self, checkpoint: ChainCheckpoint) -> None:

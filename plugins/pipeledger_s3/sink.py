@@ -12,7 +12,7 @@ from typing import Any
 
 from pipeledger.errors import UsageError
 from pipeledger.events import canonical_json
-from pipeledger.formats import OutputFormat, checkpoint_document, render
+from pipeledger.formats import OutputFormat, checkpoint_document, render_json
 from pipeledger.http_sink import BatchLimits, batched
 from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
 from pipeledger.sink_url import SinkUrl
@@ -80,7 +80,7 @@ class S3Sink(Sink):
         return self._display
 
     def write(self, records: Sequence[LedgerRecord]) -> None:
-        lines = ((r, (canonical_json(render(r, self._format)) + "\n").encode()) for r in records)
+        lines = ((r, (render_json(r, self._format) + "\n").encode()) for r in records)
         for batch in batched(lines, self._limits, overhead=0):
             body = b"".join(line for _, line in batch)
             first, last = batch[0][0], batch[-1][0]

@@ -15,7 +15,7 @@ import requests
 from pipeledger import __version__
 from pipeledger.errors import UsageError
 from pipeledger.events import canonical_json
-from pipeledger.formats import OutputFormat, checkpoint_document, render
+from pipeledger.formats import OutputFormat, checkpoint_document, render_json
 from pipeledger.http_sink import (
     BatchLimits,
     Hints,
@@ -104,7 +104,7 @@ class WebhookSink(Sink):
         return self._display
 
     def write(self, records: Sequence[LedgerRecord]) -> None:
-        pieces = ((r, canonical_json(render(r, self._format)).encode()) for r in records)
+        pieces = ((r, render_json(r, self._format).encode()) for r in records)
         for batch in batched(pieces, self._limits):
             self._send_batch(batch)
 

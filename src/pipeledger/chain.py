@@ -34,7 +34,10 @@ def chain_events(
     for offset, event in enumerate(events, start=1):
         body = event.canonical_json()
         digest = link_hash(prev, last_seq + offset, body)
-        yield LedgerRecord(seq=last_seq + offset, prev_hash=prev, hash=digest, event=event), body
+        record = LedgerRecord(
+            seq=last_seq + offset, prev_hash=prev, hash=digest, event=event, body=body
+        )
+        yield record, body
         prev = digest
 
 
@@ -211,9 +214,8 @@ def record_from_row(seq: int, prev_hash: str, digest: str, body: str) -> LedgerR
     try:
         value = json.loads(body)
         if isinstance(value, dict):
-            return LedgerRecord(
-                seq=seq, prev_hash=prev_hash, hash=digest, event=AuditEvent.from_dict(value)
-            )
+            event = AuditEvent.from_dict(value)
+            return LedgerRecord(seq=seq, prev_hash=prev_hash, hash=digest, event=event, body=body)
     except (ValueError, KeyError, TypeError):
         pass
     raise SinkError(f"Ledger record seq {seq} is not a pipeledger event.", "Run pipeledger verify.")

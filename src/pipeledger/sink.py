@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pipeledger.events import AuditEvent, EventKind
+from pipeledger.events import AuditEvent, EventKind, canonical_json
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,19 @@ class LedgerRecord:
     prev_hash: str
     hash: str
     event: AuditEvent
+    # The event's canonical JSON as stored, when the ledger has it: sinks reuse it instead of
+    # serializing the event again.
+    body: str | None = field(default=None, compare=False, repr=False)
+
+    def to_json(self) -> str:
+        """Canonical JSON of :meth:`to_dict` (keys sorted, no spaces), cheap when ``body`` is
+        known: the record's other keys sort around the event's exactly like this."""
+        if self.body is None:
+            return canonical_json(self.to_dict())
+        return (
+            f'{{"event":{self.body},"hash":"{self.hash}","prev_hash":"{self.prev_hash}",'
+            f'"seq":{self.seq}}}'
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -186,3 +186,18 @@ def test_an_inserted_record_is_detected(filled: Path) -> None:
     code, _, err = _verify(filled)
     assert code == 4
     assert "seq 11" in err
+
+
+def test_records_serialize_to_the_same_canonical_json_from_their_stored_body(
+    ledger: SqliteSink,
+) -> None:
+    from pipeledger.events import canonical_json
+    from pipeledger.sink import LedgerRecord
+
+    event = make_event(1, attributes={"comment": "Schön — ship it", "nested": {"b": 1, "a": [2]}})
+    ledger.append([event, *make_events(3, start=2)], {})
+    for record in ledger.records(EventFilter()):
+        assert record.body is not None
+        assert record.to_json() == canonical_json(record.to_dict())
+        bare = LedgerRecord(record.seq, record.prev_hash, record.hash, record.event)
+        assert bare.to_json() == record.to_json()

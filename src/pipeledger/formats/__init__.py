@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from pipeledger.errors import UsageError
+from pipeledger.events import canonical_json
 from pipeledger.formats.ecs import to_ecs
 from pipeledger.formats.ocsf import to_ocsf
 from pipeledger.sink import ChainCheckpoint, LedgerRecord
@@ -42,6 +43,13 @@ def render(record: LedgerRecord, output: OutputFormat) -> dict[str, Any]:
             return to_ocsf(record)
         case OutputFormat.ECS:
             return to_ecs(record)
+
+
+def render_json(record: LedgerRecord, output: OutputFormat) -> str:
+    """:func:`render` as canonical JSON; the native form reuses the ledger's stored text."""
+    if output is OutputFormat.NATIVE:
+        return record.to_json()
+    return canonical_json(render(record, output))
 
 
 def checkpoint_document(checkpoint: ChainCheckpoint) -> dict[str, Any]:
