@@ -17,7 +17,7 @@ import requests
 
 from pipeledger import __version__
 from pipeledger.errors import SinkError, UsageError
-from pipeledger.events import canonical_json
+from pipeledger.events import canonical_json, format_time
 from pipeledger.formats import OutputFormat, checkpoint_document, render
 from pipeledger.http_sink import (
     KEPT_IN_LEDGER,
@@ -48,14 +48,13 @@ ALREADY_STORED = 409
 class BulkDocument:
     index: str
     id: str
-    body: dict[str, Any]
+    body: str  # the document as canonical JSON
 
     def ndjson(self, pipeline: str | None) -> bytes:
         action: dict[str, Any] = {"_index": self.index, "_id": self.id}
         if pipeline:
             action["pipeline"] = pipeline
-        lines = canonical_json({"create": action}) + "\n" + canonical_json(self.body) + "\n"
-        return lines.encode()
+        return (canonical_json({"create": action}) + "\n" + self.body + "\n").encode()
 
 
 class ElasticsearchSink(Sink):
@@ -118,7 +117,7 @@ class ElasticsearchSink(Sink):
     def write_checkpoint(self, checkpoint: ChainCheckpoint) -> None:
         body = {"@timestamp": checkpoint.to_dict()["created_at"], **checkpoint_document(checkpoint)}
         doc_id = f"{checkpoint.seq}-{checkpoint.head_hash}"
-        self._bulk([BulkDocument(self._checkpoint_index, doc_id, body)])
+        self._bulk([BulkDocument(self._checkpoint_index, doc_id, canonical_json(body))])
 
     def check(self) -> None:
         """HEAD on the index: authenticates and checks access; a missing index is fine
@@ -128,11 +127,15 @@ class ElasticsearchSink(Sink):
     def close(self) -> None:
         self.client.close()
 
-    def _document(self, record: LedgerRecord) -> dict[str, Any]:
-        document = render(record, self._format)
+    def _document(self, record: LedgerRecord) -> str:
         # Data streams and time-based views need @timestamp.
-        document.setdefault("@timestamp", record.event.to_dict()["occurred_at"])
-        return document
+        stamp = format_time(record.event.occurred_at)
+        if self._format is OutputFormat.NATIVE:
+            # "@timestamp" sorts before every key of a record: splice it into the stored text.
+            return f'{{"@timestamp":"{stamp}",{record.to_json()[1:]}'
+        document = render(record, self._format)
+        document.setdefault("@timestamp", stamp)
+        return canonical_json(document)
 
     def _bulk(self, documents: Iterable[BulkDocument]) -> None:
         lines = ((document, document.ndjson(self._pipeline)) for document in documents)
