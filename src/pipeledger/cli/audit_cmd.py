@@ -16,9 +16,11 @@ from pipeledger.cli.findings_output import (
     require_policy,
 )
 from pipeledger.errors import ExitCode, UsageError
-from pipeledger.policy.audit import audit_ledger
+from pipeledger.policy.audit import audit_events, audit_ledger
 from pipeledger.policy.loader import LoadedPolicy, load_policy
+from pipeledger.policy.record import audit_decisions
 from pipeledger.report.model import OutputFormat, Report
+from pipeledger.sink import EventFilter
 from pipeledger.timeutil import parse_when
 
 DEFAULTS: dict[str, Any] = {
@@ -29,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "format": "text",
     "output": [],
     "fail_on": "error",
+    "record": False,
 }
 
 
@@ -37,6 +40,12 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "audit", help="evaluate recorded history in the ledger against a policy"
     )
     add_policy_options(parser)
+    parser.add_argument(
+        "--record",
+        action="store_const",
+        const=True,
+        help="also record one verdict event per subject with findings, sent to every sink",
+    )
     parser.add_argument("--since", help="RFC 3339 time, date, or duration such as 30d")
     parser.add_argument("--until", help="RFC 3339 time, date, or duration")
     add_sink_option(parser)
@@ -55,7 +64,14 @@ def run(args: argparse.Namespace, context: Context) -> int:
     sinks = context.open_sinks(args)
     try:
         keep = any(t.output_format is OutputFormat.JUNIT for t in targets)
-        evaluation = audit_ledger(loaded, sinks.ledger, since, until, keep_subjects=keep)
+        if args.record:
+            events = {r.event.id: r.event for r in sinks.ledger.records(EventFilter())}
+            evaluation = audit_events(loaded, events.values(), since, until, keep_subjects=keep)
+            decisions = audit_decisions(evaluation.findings, events, loaded, datetime.now(UTC))
+            sinks.append(decisions, {})
+            context.err(f"pipeledger: recorded {len(decisions)} audit verdict event(s).")
+        else:
+            evaluation = audit_ledger(loaded, sinks.ledger, since, until, keep_subjects=keep)
     finally:
         sinks.close()
     for note in notes:
