@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pipeledger.events import ActorType, EventKind, Scope
-from pipeledger.snapshots import Grant, Protection, Snapshot, diff_snapshots, setting_change
+from pipeledger.protection_strength import setting_change
+from pipeledger.snapshots import Grant, Protection, Snapshot, diff_snapshots
 from tests.core.test_events import VALIDATOR
 
 WEB = Scope(owner="acme", repository="web")

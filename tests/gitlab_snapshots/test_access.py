@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from pipeledger.events import Scope
-from pipeledger.snapshots import Grant, setting_change
+from pipeledger.protection_strength import setting_change
+from pipeledger.snapshots import Grant
 from pipeledger_gitlab.access import (
     branch_protections,
     environment_protections,
