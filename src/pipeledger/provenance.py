@@ -174,7 +174,10 @@ def _protections(
     deployment = context.deployment
     if ledger is None or deployment.scope.repository is None:
         return (), None
-    snapshot = _snapshot_of_repository(ledger, deployment, context.when)
+    try:
+        snapshot = _snapshot_of_repository(ledger, deployment, context.when)
+    except NotImplementedError:
+        return (), None  # a third-party ledger that keeps no snapshot history
     if snapshot is None:
         return (), None
     relevant = [

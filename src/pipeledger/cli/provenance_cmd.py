@@ -37,8 +37,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     sinks = context.open_sinks(args)
     try:
         events = [record.event for record in sinks.ledger.records(EventFilter())]
-        lister = sinks.ledger if hasattr(sinks.ledger, "checkpoints_with_prefix") else None
-        provenance = build(events, args.deployment, lister, timedelta(days=float(args.days)))
+        provenance = build(events, args.deployment, sinks.ledger, timedelta(days=float(args.days)))
     finally:
         sinks.close()
     if args.format == "json":
