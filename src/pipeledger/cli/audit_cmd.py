@@ -74,6 +74,11 @@ def run(args: argparse.Namespace, context: Context) -> int:
             evaluation = audit_ledger(loaded, sinks.ledger, since, until, keep_subjects=keep)
     finally:
         sinks.close()
+    for url, failure in sinks.failures.items():
+        context.err(
+            f"pipeledger: warning: sink {url} did not take the recorded verdicts:"
+            f" {failure.describe()} They stay in the ledger; `pipeledger flush` delivers them."
+        )
     for note in notes:
         context.err(f"pipeledger: warning: {note}")
     failed = evaluation.fails(fail_on)
