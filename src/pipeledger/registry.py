@@ -70,9 +70,10 @@ def _import(entry: EntryPoint, what: str) -> object:
         return entry.load()
     except ImportError as error:
         dist = entry.dist.name if entry.dist else "an unknown distribution"
-        missing = error.name or str(error)
+        missing = (error.name or str(error)).split(".")[0]
         raise UsageError(
-            f"The {what} plugin {entry.name!r} (from {dist}) could not be imported: {missing}"
-            " is missing.",
-            f"Install its extra, e.g. pip install '{dist}[{entry.name}]'.",
+            f"The {what} plugin {entry.name!r} (from {dist}) could not be imported: the"
+            f" Python package {missing!r} is missing.",
+            f"Install it (pip install {missing}), or the extra of {dist} that provides it"
+            " (the README lists the extras).",
         ) from error

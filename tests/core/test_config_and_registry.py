@@ -129,3 +129,19 @@ def test_cli_usage_errors_exit_2_with_a_remedy() -> None:
 def test_the_bundled_baseline_is_the_documented_example() -> None:
     bundled = ROOT / "src" / "pipeledger" / "policy" / "baseline.yml"
     assert bundled.read_text() == (ROOT / "examples" / "policies" / "baseline.yml").read_text()
+
+
+def test_a_plugin_whose_package_is_missing_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import EntryPoint
+
+    from pipeledger import registry
+
+    broken = EntryPoint(
+        name="vault", value="pipeledger_vault_missing.sink:VaultSink", group=registry.SINK_GROUP
+    )
+    monkeypatch.setattr(registry, "entry_points", lambda group: [broken])
+    with pytest.raises(UsageError) as caught:
+        registry.load_sink("vault://secrets")
+    text = caught.value.describe()
+    assert "'pipeledger_vault_missing' is missing" in text
+    assert "pip install pipeledger_vault_missing" in text
