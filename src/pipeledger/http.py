@@ -169,7 +169,7 @@ class ApiClient:
     def _give_up_after(self, failures: int, what: str) -> None:
         if failures >= self._policy.max_retries:
             raise PlatformError(
-                f"Giving up after {failures + 1} attempts: {what}.",
+                f"Giving up after {failures + 1} attempt{'s' if failures else ''}: {what}.",
                 "Check the network and --api-url; what was collected before is saved and a"
                 " rerun resumes from there.",
             )
