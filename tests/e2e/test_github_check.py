@@ -229,3 +229,55 @@ def _count(db: Path) -> int:
         return sink.head_seq()
     finally:
         sink.close()
+
+
+@pytest.mark.parametrize(
+    ("approver", "expected_exit"),
+    [("monalisa", 1), ("octocat", 1), ("hubot", 1), ("dependabot[bot]", 0)],
+    ids=["pr-author", "started-the-run", "re-ran-it", "someone-else"],
+)
+def test_a_rerun_by_someone_else_counts_neither_person_as_approver(
+    approver: str, expected_exit: int, tmp_path: Path
+) -> None:
+    """octocat started the run, hubot re-ran it (attempt 2), monalisa wrote the change: none
+    of them may approve the deploy; anyone else may (the bot rule is not in play here)."""
+    case = CASES[0]
+    org = case_org(case)
+    repo = org.repos["web"]
+    run = repo.runs[RUN_ID]
+    with org.lock:
+        run.run_attempt = 2
+        run.triggering_actor = USERS["hubot"]
+        repo.approvals[RUN_ID] = [
+            FakeApproval(RUN_ID, USERS[approver], "approved", "ok", ["production"])
+        ]
+        run.clear_cache()
+    policy = tmp_path / "approval-only.yml"
+    policy.write_text(
+        "version: 1\nrules:\n  - id: prod-approval\n    type: require-approval\n"
+        '    match: {environments: ["prod*"]}\n    min_approvals: 1\n'
+    )
+    db = tmp_path / "l.db"
+    with FakeGitHubServer(org, token=TOKEN) as server:
+        environ = job_environ(server.base_url, case, run.head_sha)
+        environ.update(GITHUB_RUN_ATTEMPT="2", GITHUB_TRIGGERING_ACTOR="hubot")
+        code, out, err = run_cli(
+            [
+                "check",
+                "--policy",
+                str(policy),
+                "--environment",
+                "production",
+                "--sink",
+                f"sqlite:///{db}",
+                "--now",
+                case.now,
+                "--format",
+                "json",
+            ],
+            environ,
+        )
+    assert code == expected_exit, out + err
+    runs = [r.event for r in SqliteSink(db).records(EventFilter(kinds=(EventKind.PIPELINE_RUN,)))]
+    assert runs[0].actor.login == "hubot"
+    assert runs[0].attributes["initial_actor"] == "octocat"
