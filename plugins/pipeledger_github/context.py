@@ -12,6 +12,7 @@ from pipeledger.progress import Progress
 from pipeledger_github.checkpoints import SourceCheckpoint, checkpoint_key
 from pipeledger_github.client import GitHubClient
 from pipeledger_github.fields import NO_REFS, MissingField, Oddities, RefNames
+from pipeledger_github.normalize import deployment_events, run_event
 from pipeledger_github.tags import SOURCE as TAGS_SOURCE
 from pipeledger_github.tags import RepoTags
 
@@ -72,6 +73,35 @@ class RepoContext:
             self.oddities.note(f"{missing}; that {what} is skipped.")
             return []
         return made if isinstance(made, list) else [made]
+
+    def run_events(self, run: Mapping[str, Any]) -> list[AuditEvent]:
+        """A workflow run as this repository records it."""
+        return self.normalized(
+            lambda: run_event(
+                run,
+                self.instance,
+                repository=self.repository,
+                oddities=self.oddities,
+                refs=self.refs(),
+            ),
+            "workflow run",
+        )
+
+    def deployment_events(
+        self, deployment: Mapping[str, Any], statuses: Sequence[Mapping[str, Any]]
+    ) -> list[AuditEvent]:
+        """A deployment and its statuses as this repository records them."""
+        return self.normalized(
+            lambda: deployment_events(
+                deployment,
+                statuses,
+                self.instance,
+                repository=self.repository,
+                oddities=self.oddities,
+                refs=self.refs(),
+            ),
+            "deployment",
+        )
 
 
 def compact_run(run: Mapping[str, Any], repository: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from pipeledger_github.client import Page
 from pipeledger_github.context import RepoContext
 from pipeledger_github.errors import NotFound
 from pipeledger_github.fields import ident_of, time_field
-from pipeledger_github.normalize import deployment_events, deployment_is_final, deployment_run_id
+from pipeledger_github.normalize import deployment_is_final, deployment_run_id
 from pipeledger_github.provenance import Provenance
 from pipeledger_github.runs import RunsCollector
 from pipeledger_github.spans import Gap, Side, plan_gaps
@@ -121,24 +121,11 @@ class DeploymentsCollector:
             self.ctx.oddities.note(f"deployment {ident} was deleted while being read; skipped.")
             return []
         statuses = page.items
-        events = self._events(deployment, statuses)
+        events = self.ctx.deployment_events(deployment, statuses)
         if events and not deployment_is_final(statuses):
             self.pending[ident] = Pending(created, page.etag, compact_deployment(deployment))
         self._note_run(deployment, statuses, changed)
         return events
-
-    def _events(self, deployment: Item, statuses: list[Item]) -> list[AuditEvent]:
-        return self.ctx.normalized(
-            lambda: deployment_events(
-                deployment,
-                statuses,
-                self.ctx.instance,
-                repository=self.ctx.repository,
-                oddities=self.ctx.oddities,
-                refs=self.ctx.refs(),
-            ),
-            "deployment",
-        )
 
     def _note_run(self, deployment: Item, statuses: list[Item], changed: set[str]) -> None:
         run_id = deployment_run_id(statuses)
@@ -188,7 +175,7 @@ class DeploymentsCollector:
                 continue
             if page.not_modified:
                 continue
-            events += self._events(pending.record, page.items)
+            events += self.ctx.deployment_events(pending.record, page.items)
             self._note_run(pending.record, page.items, changed)
             if deployment_is_final(page.items):
                 del self.pending[ident]

@@ -12,7 +12,7 @@ from pipeledger.errors import MalformedResponse, UsageError
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind
 from pipeledger_github.context import RepoContext
 from pipeledger_github.fields import NO_REFS, RefNames, time_field
-from pipeledger_github.normalize import deployment_events, deployment_run_id, run_event
+from pipeledger_github.normalize import deployment_run_id
 from pipeledger_github.provenance import Provenance
 
 Item = Mapping[str, Any]
@@ -76,22 +76,13 @@ def collect_evidence(
     if not page.items:
         raise MalformedResponse(f"GitHub returned no body for run {run_id}.")
     run = page.items[0]
-    events = context.normalized(
-        lambda: run_event(
-            run,
-            context.instance,
-            repository=context.repository,
-            oddities=context.oddities,
-            refs=context.refs(),
-        ),
-        "workflow run",
-    )
+    events = context.run_events(run)
     commit = sha or _text(run.get("head_sha"))
     made = _deployments_of_run(context, run, run_id, commit, environment)
     provenance = Provenance(context)
     events += provenance.approvals(run, [deployment for deployment, _ in made])
     for deployment, statuses in made:
-        events += _deployment(context, deployment, statuses)
+        events += context.deployment_events(deployment, statuses)
         events += provenance.reviews(deployment)
     if not made and commit:
         events += provenance.reviews({"sha": commit})
@@ -121,20 +112,6 @@ def _deployments_of_run(
         if deployment_run_id(statuses) == run_id:
             made.append((deployment, statuses))
     return made
-
-
-def _deployment(context: RepoContext, deployment: Item, statuses: list[Item]) -> list[AuditEvent]:
-    return context.normalized(
-        lambda: deployment_events(
-            deployment,
-            statuses,
-            context.instance,
-            repository=context.repository,
-            oddities=context.oddities,
-            refs=context.refs(),
-        ),
-        "deployment",
-    )
 
 
 def team_members(

@@ -18,7 +18,7 @@ from pipeledger_github.client import Page
 from pipeledger_github.context import RepoContext, compact_run
 from pipeledger_github.errors import NotFound
 from pipeledger_github.fields import ident_of, time_field
-from pipeledger_github.normalize import run_event, run_is_final
+from pipeledger_github.normalize import run_is_final
 from pipeledger_github.spans import ACTIONS_EPOCH, Gap, Side, created_query, halves, plan_gaps
 
 SOURCE = "runs"
@@ -171,16 +171,7 @@ class RunsCollector:
         return events, min(times, default=None), max(times, default=None)
 
     def _record(self, run: Mapping[str, Any]) -> list[AuditEvent]:
-        events = self.ctx.normalized(
-            lambda: run_event(
-                run,
-                self.ctx.instance,
-                repository=self.ctx.repository,
-                oddities=self.ctx.oddities,
-                refs=self.ctx.refs(),
-            ),
-            "workflow run",
-        )
+        events = self.ctx.run_events(run)
         run_id = ident_of(run)
         created = time_field(run, "created_at")
         if events and run_id is not None and created is not None:
@@ -213,16 +204,7 @@ class RunsCollector:
             self.ctx.oddities.note(f"run {run_id}, named by a deployment, is gone.")
             return None, []
         run = page.items[0]
-        events = self.ctx.normalized(
-            lambda: run_event(
-                run,
-                self.ctx.instance,
-                repository=self.ctx.repository,
-                oddities=self.ctx.oddities,
-                refs=self.ctx.refs(),
-            ),
-            "workflow run",
-        )
+        events = self.ctx.run_events(run)
         self.runs[run_id] = compact_run(run, self.ctx.repository)
         return self.runs[run_id], events
 
