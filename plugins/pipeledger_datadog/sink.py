@@ -10,7 +10,6 @@ from typing import Any
 
 import requests
 
-from pipeledger import __version__
 from pipeledger.errors import SinkError, UsageError
 from pipeledger.events import canonical_json
 from pipeledger.formats import OutputFormat, checkpoint_document, render
@@ -74,7 +73,6 @@ class DatadogSink(Sink):
             headers={
                 "DD-API-KEY": api_key,
                 "Content-Type": "application/json",
-                "User-Agent": f"pipeledger/{__version__}",
             },
             secrets=[api_key],
             policy=SendPolicy(timeout=settings.timeout),

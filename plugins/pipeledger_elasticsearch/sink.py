@@ -15,7 +15,6 @@ from urllib.parse import quote, urlencode
 
 import requests
 
-from pipeledger import __version__
 from pipeledger.errors import SinkError, UsageError
 from pipeledger.events import canonical_json, format_time
 from pipeledger.formats import OutputFormat, checkpoint_document, render
@@ -88,7 +87,6 @@ class ElasticsearchSink(Sink):
         api_key = settings.environ.get(API_KEY_ENV)
         headers = {
             "Content-Type": "application/x-ndjson",
-            "User-Agent": f"pipeledger/{__version__}",
         }
         if api_key:
             headers["Authorization"] = f"ApiKey {api_key}"

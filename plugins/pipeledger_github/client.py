@@ -11,7 +11,6 @@ from urllib.parse import quote
 
 import requests
 
-from pipeledger import __version__
 from pipeledger.adapter import AdapterSettings
 from pipeledger.http import ApiClient, ApiResponse, RateLimitHeaders, RetryPolicy
 from pipeledger.progress import Progress
@@ -57,7 +56,6 @@ class GitHubClient:
             "Authorization": f"Bearer {token}",
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": API_VERSION,
-            "User-Agent": f"pipeledger/{__version__}",
         }
         policy = RetryPolicy(
             max_retries=settings.max_retries,

@@ -9,7 +9,6 @@ from typing import Any
 
 import requests
 
-from pipeledger import __version__
 from pipeledger.errors import SinkError, UsageError
 from pipeledger.events import canonical_json
 from pipeledger.formats import OutputFormat, checkpoint_document, render
@@ -84,7 +83,6 @@ class SplunkSink(Sink):
             headers={
                 "Authorization": f"Splunk {token}",
                 "Content-Type": "application/json",
-                "User-Agent": f"pipeledger/{__version__}",
             },
             secrets=[token],
             policy=SendPolicy(timeout=settings.timeout),

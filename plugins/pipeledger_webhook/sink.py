@@ -12,7 +12,6 @@ from urllib.parse import urlencode, urlunsplit
 
 import requests
 
-from pipeledger import __version__
 from pipeledger.errors import UsageError
 from pipeledger.events import canonical_json
 from pipeledger.formats import OutputFormat, checkpoint_document, render_json
@@ -80,7 +79,7 @@ class WebhookSink(Sink):
         client = HttpSinkClient(
             parsed.display,
             HINTS,
-            headers={"Content-Type": "application/json", "User-Agent": f"pipeledger/{__version__}"},
+            headers={"Content-Type": "application/json"},
             auth=auth,
             secrets=[s for s in (secret, parsed.password) if s],
             policy=SendPolicy(timeout=settings.timeout),

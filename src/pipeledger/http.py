@@ -17,9 +17,11 @@ from urllib.parse import urlsplit
 
 import requests
 
+from pipeledger import __version__
 from pipeledger.errors import MalformedResponse, PipeledgerError, PlatformError, RateLimitStop
 from pipeledger.progress import Progress, SilentProgress
 
+USER_AGENT = f"pipeledger/{__version__}"
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 SECONDARY_LIMIT_DEFAULT_WAIT = 60.0
 
@@ -76,6 +78,7 @@ class ApiClient:
         reauthenticate: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        headers = {"User-Agent": USER_AGENT, **headers}
         # Short-lived credentials (an app's installation token) are renewed once on a 401.
         self._reauthenticate = reauthenticate
         self._headers = dict(headers)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import requests
 
 from pipeledger.errors import SinkError
-from pipeledger.http import retry_after_seconds
+from pipeledger.http import USER_AGENT, retry_after_seconds
 from pipeledger.redact import SecretMasker
 
 T = TypeVar("T")
@@ -81,7 +81,7 @@ class HttpSinkClient:
         self.hints = hints
         self.policy = policy or SendPolicy()
         self._session = session or requests.Session()
-        self._session.headers.update(headers or {})
+        self._session.headers.update({"User-Agent": USER_AGENT, **(headers or {})})
         if auth is not None:
             self._session.auth = auth
         self._masker = SecretMasker([s for s in secrets if s])

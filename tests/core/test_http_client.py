@@ -206,3 +206,15 @@ def test_a_netrc_entry_does_not_replace_the_token(
     responses.get(f"{BASE}/x", json={})
     make_client(Clock()).get("/x")
     assert responses.calls[0].request.headers["Authorization"] == "Bearer secret-token"
+
+
+@responses.activate
+def test_every_request_names_pipeledger_as_its_user_agent() -> None:
+    from pipeledger import __version__
+
+    responses.get(
+        f"{BASE}/x",
+        json={},
+        match=[responses.matchers.header_matcher({"User-Agent": f"pipeledger/{__version__}"})],
+    )
+    assert make_client(Clock()).get("/x").status == 200
