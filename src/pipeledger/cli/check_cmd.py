@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pipeledger import registry
-from pipeledger.adapter import AdapterSettings, CiJob, GateEvidence, GateSource
+from pipeledger.adapter import CiJob, GateEvidence, GateSource
+from pipeledger.cli.api_options import adapter_settings, add_api_options, api_defaults
 from pipeledger.cli.context import Context, add_sink_option
 from pipeledger.cli.findings_output import (
     Target,
@@ -31,20 +32,17 @@ from pipeledger.policy.rules.base import EvaluationEnv
 from pipeledger.report.model import OutputFormat, Report
 from pipeledger.timeutil import parse_when
 
+API_DEFAULTS = api_defaults(max_wait=60.0, retries=3)
 DEFAULTS: dict[str, Any] = {
     "policy": None,
     "environment": None,
     "platform": None,
-    "api_url": None,
     "sink": [],
     "format": "text",
     "output": [],
     "fail_on": "error",
     "fail_open": False,
-    "timeout": 30.0,
-    "max_wait": 60.0,
-    "retries": 3,
-    "backoff": 1.0,
+    **API_DEFAULTS,
     "now": None,
 }
 
@@ -56,19 +54,13 @@ def register(commands: Any) -> argparse.ArgumentParser:
     add_policy_options(parser)
     parser.add_argument("--environment", help="the environment this job deploys to")
     parser.add_argument("--platform", help="adapter to use (default: detected from the CI)")
-    parser.add_argument("--api-url", help="API root (default: the CI's own variable)")
     parser.add_argument(
         "--fail-open",
         action="store_const",
         const=True,
         help="if the platform cannot be reached, warn and exit 0 instead of failing closed",
     )
-    parser.add_argument("--timeout", type=float, help="seconds per HTTP request")
-    parser.add_argument("--max-wait", type=float, help="longest rate-limit wait in seconds")
-    parser.add_argument("--retries", type=int, help="retries of a failed request (default 3)")
-    parser.add_argument(
-        "--backoff", type=float, help="first retry delay in seconds, doubled each time (default 1)"
-    )
+    add_api_options(parser, API_DEFAULTS)
     # For tests and rehearsals only: judge deploy windows at this time instead of now.
     parser.add_argument("--now", help=argparse.SUPPRESS)
     add_sink_option(parser)
@@ -164,14 +156,7 @@ def _evaluate(gate: Gate, evidence: GateEvidence) -> Evaluation:
 
 def select_gate_source(args: argparse.Namespace, context: Context) -> GateSource:
     """The adapter that is a gate source: the one named, or the one whose CI this is."""
-    settings = AdapterSettings(
-        api_url=args.api_url,
-        environ=context.environ,
-        request_timeout=float(args.timeout),
-        max_wait=float(args.max_wait),
-        max_retries=int(args.retries),
-        backoff_base=float(args.backoff),
-    )
+    settings = adapter_settings(args, context)
     names = [args.platform] if args.platform else registry.available_adapters()
     skipped: list[str] = []
     for name in names:

@@ -6,7 +6,8 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
-from pipeledger.adapter import Adapter, AdapterSettings, CollectRequest
+from pipeledger.adapter import Adapter, CollectRequest
+from pipeledger.cli.api_options import adapter_settings, add_api_options, api_defaults
 from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.collect import CollectSummary, collect_into
 from pipeledger.errors import ExitCode, PipeledgerError, UsageError
@@ -14,9 +15,9 @@ from pipeledger.progress import StreamProgress
 from pipeledger.registry import available_adapters, load_adapter
 from pipeledger.timeutil import parse_when
 
+API_DEFAULTS = api_defaults(max_wait=900.0, retries=5)
 DEFAULTS: dict[str, Any] = {
     "platform": None,
-    "api_url": None,
     "org": [],
     "repo": [],
     "group": [],
@@ -24,10 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "since": None,
     "until": None,
     **SINK_DEFAULTS,
-    "max_wait": 900.0,
-    "timeout": 30.0,
-    "retries": 5,
-    "backoff": 1.0,
+    **API_DEFAULTS,
     "snapshots": True,
 }
 
@@ -37,19 +35,13 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "collect", help="pull runs, deployments, approvals and reviews into the ledger"
     )
     parser.add_argument("--platform", help=f"one of: {', '.join(available_adapters())}")
-    parser.add_argument("--api-url", help="API root (default: GITHUB_API_URL / CI_API_V4_URL)")
     parser.add_argument("--org", action="append", help="every repository of this organization")
     parser.add_argument("--repo", action="append", help="OWNER/NAME; repeatable")
     parser.add_argument("--group", action="append", help="every project of this GitLab group")
     parser.add_argument("--project", action="append", help="GitLab project path; repeatable")
     parser.add_argument("--since", help="RFC 3339 time, date, or duration such as 7d")
     parser.add_argument("--until", help="RFC 3339 time, date, or duration such as 1h")
-    parser.add_argument("--max-wait", type=float, help="longest rate-limit wait in seconds")
-    parser.add_argument("--timeout", type=float, help="seconds per HTTP request")
-    parser.add_argument("--retries", type=int, help="retries of a failed request (default 5)")
-    parser.add_argument(
-        "--backoff", type=float, help="first retry delay in seconds, doubled each time (default 1)"
-    )
+    add_api_options(parser, API_DEFAULTS)
     parser.add_argument(
         "--no-snapshots",
         dest="snapshots",
@@ -90,15 +82,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         )
     request = build_request(args)
     adapter_class = load_adapter(args.platform)
-    settings = AdapterSettings(
-        api_url=args.api_url,
-        environ=context.environ,
-        max_wait=float(args.max_wait),
-        request_timeout=float(args.timeout),
-        max_retries=int(args.retries),
-        backoff_base=float(args.backoff),
-    )
-    adapter = adapter_class.create(settings)
+    adapter = adapter_class.create(adapter_settings(args, context))
     sinks = context.open_sinks(args)
     progress = StreamProgress(context.stderr)
     summary = CollectSummary()
