@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pipeledger.events import AuditEvent, EventKind
+from pipeledger.events import Actor, ActorType, AuditEvent, EventKind
 from pipeledger.policy.context import DeploymentContext, repository_of
 from pipeledger.policy.globs import GlobSet
 from pipeledger.policy.model import RuleSpec, Violation
@@ -56,6 +56,17 @@ class PeopleSet:
         if self.users and self.users.matches(login):
             return True
         return any(env.in_team(login, team) for team in self.teams)
+
+    def allows(self, actor: Actor, env: EvaluationEnv) -> bool:
+        """True when a change by ``actor`` is allowed; one nobody can name never is."""
+        return actor.type is not ActorType.UNKNOWN and self.names(
+            actor.login, actor.type.value, env
+        )
+
+
+def who(actor: Actor) -> str:
+    """How a finding names the person who made a change."""
+    return actor.login if actor.type is not ActorType.UNKNOWN and actor.login else "someone unknown"
 
 
 class Rule(ABC):

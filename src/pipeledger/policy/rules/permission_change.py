@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pipeledger.events import ActorType, AuditEvent, EventKind
+from pipeledger.events import AuditEvent, EventKind
 from pipeledger.policy.model import RuleSpec, Violation
-from pipeledger.policy.rules.base import EvaluationEnv, PeopleSet, Rule, links_of
+from pipeledger.policy.rules.base import EvaluationEnv, PeopleSet, Rule, links_of, who
 
 DEFAULT_ROLES = ("admin", "owner", "maintain", "maintainer")
 _REMOVALS = frozenset({"revoked", "removed", "deleted"})
@@ -34,15 +34,11 @@ class PermissionChangeRule(Rule):
         before = role_name(event.change.get("from"))
         if granted not in self.roles or granted == before:
             return ()
-        actor = event.actor
-        if actor.type is not ActorType.UNKNOWN and self.allowed.names(
-            actor.login, actor.type.value, env
-        ):
+        if self.allowed.allows(event.actor, env):
             return ()
-        who = actor.login if actor.type is not ActorType.UNKNOWN else "someone unknown"
         return [
             Violation(
-                message=f"{who} gave {_target(event.target)} the {granted} role"
+                message=f"{who(event.actor)} gave {_target(event.target)} the {granted} role"
                 f" (was {before or 'none'}) in {_where(event)}.",
                 evidence=[event.id],
                 links=links_of(event),

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pipeledger.events import ActorType, AuditEvent, EventKind
+from pipeledger.events import AuditEvent, EventKind
 from pipeledger.policy.globs import GlobSet
 from pipeledger.policy.model import RuleSpec, Violation
-from pipeledger.policy.rules.base import EvaluationEnv, PeopleSet, Rule, links_of
+from pipeledger.policy.rules.base import EvaluationEnv, PeopleSet, Rule, links_of, who
 
 _REMOVALS = frozenset({"deleted", "removed", "disabled", "destroyed"})
 
@@ -36,17 +36,13 @@ class ProtectionDriftRule(Rule):
         weakenings = weakened(event)
         if not weakenings:
             return ()
-        actor = event.actor
-        if actor.type is not ActorType.UNKNOWN and self.allowed.names(
-            actor.login, actor.type.value, env
-        ):
+        if self.allowed.allows(event.actor, env):
             return ()
-        who = actor.login if actor.type is not ActorType.UNKNOWN else "someone unknown"
         kind = target.get("type", "protection")
         return [
             Violation(
-                message=f"{who} weakened the {kind} protection of {name or 'a target'}:"
-                f" {'; '.join(weakenings)}.",
+                message=f"{who(event.actor)} weakened the {kind} protection of"
+                f" {name or 'a target'}: {'; '.join(weakenings)}.",
                 evidence=[event.id],
                 links=links_of(event),
             )
