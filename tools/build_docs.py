@@ -1,6 +1,8 @@
-"""Assembles README.md from docs/readme/*.md and BENCHMARKS.md from docs/bench/*.md, in file
-name order, so each part of the tool documents itself in one place. A test fails when the
-assembled files are stale: run ``python tools/build_docs.py`` after editing a part."""
+"""Assembles BENCHMARKS.md from docs/bench/*.md, in file name order, so each benchmark documents
+its figures in one place (the site's benchmarks page includes BENCHMARKS.md whole). A test fails
+when the assembled file is stale: run ``python tools/build_docs.py`` after editing a part.
+
+README.md is written by hand; the documentation site is built from docs/ by ``make docs``."""
 
 from __future__ import annotations
 
@@ -24,10 +26,7 @@ def assemble(folder: Path, head: str = "") -> str:
 
 
 def outputs() -> dict[Path, str]:
-    return {
-        ROOT / "README.md": assemble(ROOT / "docs" / "readme"),
-        ROOT / "BENCHMARKS.md": assemble(ROOT / "docs" / "bench", BENCH_HEAD),
-    }
+    return {ROOT / "BENCHMARKS.md": assemble(ROOT / "docs" / "bench", BENCH_HEAD)}
 
 
 def main() -> int:
