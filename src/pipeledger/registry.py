@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib.metadata import EntryPoint, entry_points
 
 from pipeledger.adapter import Adapter
+from pipeledger.docs_links import docs_url
 from pipeledger.errors import UsageError
 from pipeledger.sink import Sink
 
@@ -75,5 +76,5 @@ def _import(entry: EntryPoint, what: str) -> object:
             f"The {what} plugin {entry.name!r} (from {dist}) could not be imported: the"
             f" Python package {missing!r} is missing.",
             f"Install it (pip install {missing}), or the extra of {dist} that provides it"
-            " (the README lists the extras).",
+            f" ({docs_url('getting-started', 'optional-extras')} lists the extras).",
         ) from error

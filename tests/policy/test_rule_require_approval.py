@@ -155,6 +155,6 @@ def test_finding_carries_evidence_links_remedy_and_docs(policy: LoadedPolicy) ->
     [finding] = judge(policy, events).findings
     assert set(finding.evidence) >= {events[0].id, events[1].id, events[2].id}
     assert finding.links == ("https://github.com/octo-org/octo-repo/actions/runs/100",)
-    assert finding.remedy and finding.docs_url.endswith("#require-approval")
+    assert finding.remedy and finding.docs_url.endswith("/docs/policies/require-approval/")
     assert finding.rule_line == 4 and finding.rule_type == "require-approval"
     assert finding.fingerprint == judge(policy, events).findings[0].fingerprint

@@ -15,6 +15,7 @@ import jsonschema
 import yaml
 
 from pipeledger.config import schema_text
+from pipeledger.docs_links import docs_url
 from pipeledger.errors import ConfigError
 from pipeledger.policy.globs import glob_problem
 from pipeledger.policy.model import Policy, RuleSpec, Severity
@@ -25,7 +26,10 @@ from pipeledger.policy.yamlpos import LocatedDocument, load_located
 
 SCHEMA_FILE = "policy.v1.schema.json"
 _COMMON_KEYS = ("id", "type", "severity", "description", "remedy", "docs", "match")
-_STARTER = "Start it with:  version: 1  then  rules:  and a list of rules (see the README)."
+_STARTER = (
+    "Start it with:  version: 1  then  rules:  and a list of rules (see"
+    f" {docs_url('policies', 'rules')})."
+)
 
 
 class PolicyError(ConfigError):
@@ -37,7 +41,8 @@ class PolicyError(ConfigError):
         count = f"{len(ordered)} problem{'s' if len(ordered) != 1 else ''}"
         super().__init__(
             f"The policy file {path} has {count}:\n{lines}",
-            "Fix the file; schemas/policy.v1.schema.json describes every key.",
+            "Fix the file; schemas/policy.v1.schema.json describes every key, and"
+            f" {docs_url('policies')} every rule type.",
         )
         self.path = path
         self.problems = ordered

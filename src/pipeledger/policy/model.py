@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-DOCS_BASE = "https://pipeledger.dev/docs/policies"
+from pipeledger.docs_links import rule_docs_url
 
 
 class Severity(StrEnum):
@@ -55,7 +55,7 @@ class RuleSpec:
 
     @property
     def docs_url(self) -> str:
-        return self.docs or f"{DOCS_BASE}#{self.type}"
+        return self.docs or rule_docs_url(self.type)
 
 
 @dataclass(frozen=True)
