@@ -52,7 +52,7 @@ def _ids(paths: list[Path]) -> list[str]:
 
 def test_the_files_exist() -> None:
     assert ACTION.is_file()
-    assert [path.name for path in WORKFLOWS] == ["ci.yml"]
+    assert [path.name for path in WORKFLOWS] == ["ci.yml", "docs.yml"]
     assert [path.name for path in GITHUB_EXAMPLES] == ["backfill-audit.yml", "deploy.yml"]
     assert COMPONENT.is_file()
     assert GITLAB_EXAMPLE.is_file()
