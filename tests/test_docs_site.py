@@ -153,7 +153,7 @@ def test_every_rule_type_has_its_own_page(site: Path) -> None:
     rule_urls = {
         url for url, where in found.items() if any(w.startswith("rule type") for w in where)
     }
-    assert len(rule_urls) == len(RULE_TYPES) == 8
+    assert len(rule_urls) == len(RULE_TYPES) >= 8
 
 
 def test_every_readme_link_into_the_site_resolves(site: Path) -> None:
