@@ -30,6 +30,7 @@ from tests.e2e.test_gitlab_check import (
     username,
 )
 from tests.fakes.gitlab_api import FakeGitLab
+from tests.gitlab_component import gcl
 from tests.gitlab_component.gcl import COMPONENT, Project, project, venv_bin
 from tests.policy.gate_cases import GateCase
 
@@ -241,3 +242,16 @@ def test_a_gate_before_the_approval_says_where_it_must_run(
     assert output.startswith("FAILED"), output
     assert NOT_YET in " ".join(output.split())
     assert not (web.job_dir("deploy-production") / "deployed.txt").exists()
+
+
+def test_missing_gitlab_ci_local_skips_only_when_ci_does_not_require_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gcl, "ROOT", tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv(gcl.REQUIRE, raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        gcl.gitlab_ci_local()
+    monkeypatch.setenv(gcl.REQUIRE, "1")
+    with pytest.raises(pytest.fail.Exception, match="may not skip"):
+        gcl.gitlab_ci_local()
