@@ -13,6 +13,7 @@ from pipeledger.errors import PlatformError, UsageError
 from pipeledger.events import Actor, AuditEvent
 from pipeledger.progress import Progress
 from pipeledger_gitlab.actors import actor_type, username_of
+from pipeledger_gitlab.awaiting import refuse_unapproved
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound, encode_path
 from pipeledger_gitlab.evidence import DeploymentEvidence
 from pipeledger_gitlab.normalize import (
@@ -114,7 +115,7 @@ class GitLabGate:
         name = environment or job.environment
         deployments = self._deployments(project, name, job, pipeline) if name else []
         for deployment in deployments:
-            events.extend(self._evidence.events(project, deployment))
+            events.extend(self._deployment_events(project, deployment, job, name or ""))
         if not deployments:
             events.extend(self._reviews(origin, job.sha or pipeline.get("sha")))
         return GateEvidence(
@@ -157,6 +158,17 @@ class GitLabGate:
         ours = [d for d in listing if _pipeline_id(d) == str(pipeline["id"])]
         this_job = [d for d in ours if _job_id(d) == job.job_id]
         return this_job or ours
+
+    def _deployment_events(
+        self, project: ProjectRef, deployment: Json, job: CiJob, environment: str
+    ) -> list[AuditEvent]:
+        """The deployment's evidence, refused while it still waits for its approval."""
+        try:
+            detail = self._evidence.detail(project, deployment)
+        except GitLabNotFound:
+            return []  # deleted since it was listed
+        refuse_unapproved(detail, job.job_id, environment)
+        return self._evidence.events(project, detail)
 
     def _reviews(self, origin: Origin, sha: Any) -> list[AuditEvent]:
         events: list[AuditEvent] = []

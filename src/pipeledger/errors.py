@@ -61,6 +61,14 @@ class MalformedResponse(PlatformError):
     """The API answered with something that is not the documented shape."""
 
 
+class AwaitingApproval(PipeledgerError):
+    """The deployment the gate must judge is still waiting for its environment approval, so
+    the gate runs before the approval it has to check (exit 1: the deploy is refused like a
+    policy violation; neither ``--fail-open`` nor ``--fail-on`` lets it through)."""
+
+    exit_code = ExitCode.VIOLATIONS
+
+
 class SinkError(PipeledgerError):
     """A store could not be opened, read or written (exit 3)."""
 

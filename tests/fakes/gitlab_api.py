@@ -24,13 +24,21 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
-from tests.fakes.gitlab_data import FakeDeployment, FakeInstance, FakeProject
+from tests.fakes.gitlab_data import (
+    FakeApproval,
+    FakeDeployment,
+    FakeInstance,
+    FakeJob,
+    FakeProject,
+    FakeUser,
+)
 from tests.fakes.gitlab_routes import JOB_TOKEN_ONLY, JOB_TOKEN_ROUTES, HttpError, Listing, route
 
 JSON = dict[str, Any]
@@ -59,8 +67,9 @@ class FakeGitLab:
     instance: FakeInstance
     token: str = DEFAULT_TOKEN
     job_token: str | None = None
-    # The (project, deployment) whose deploy job the job token belongs to, for GET /job.
-    job_token_job: tuple[FakeProject, FakeDeployment] | None = None
+    # The (project, job) the job token belongs to, for GET /job; a deployment stands for
+    # its deploy job.
+    job_token_job: tuple[FakeProject, FakeDeployment | FakeJob] | None = None
     free_tier: bool = False
     link_headers: bool = True
     total_limit: int = 10_000
@@ -129,6 +138,34 @@ class FakeGitLab:
         self, times: int = 1, retry_after: str = "0", path_contains: str = ""
     ) -> None:
         self.fail_next(times, 429, path_contains, retry_after)
+
+    def approve_deployment(
+        self,
+        deployment: FakeDeployment,
+        user: FakeUser,
+        at: datetime,
+        status: str = "approved",
+        comment: str | None = None,
+    ) -> None:
+        """A user approves (or rejects) a blocked deployment, as POST .../approval does;
+        GitLab answers 400 for a deployment that is not waiting for approvals."""
+        with self.lock:
+            if deployment.status != "blocked":
+                raise ValueError(f"deployment {deployment.id} is {deployment.status}, not blocked")
+            deployment.approvals.append(FakeApproval(user, status, at, comment))
+            deployment.updated_at = max(deployment.updated_at, at)
+
+    def run_deploy_job(self, deployment: FakeDeployment, at: datetime) -> None:
+        """The deploy job starts: only once its approvals are complete and none rejected
+        (GitLab does not let a blocked job run), and then its deployment is ``running``."""
+        with self.lock:
+            rejected = any(a.status == "rejected" for a in deployment.approvals)
+            if deployment.status == "blocked" and (
+                rejected or deployment.approved_count < deployment.required_approvals
+            ):
+                raise ValueError(f"deployment {deployment.id} still waits for approval")
+            deployment.status = "running"
+            deployment.updated_at = max(deployment.updated_at, at)
 
     def counts(self) -> Counter[str]:
         with self.lock:

@@ -63,6 +63,17 @@ class FakeApproval:
     rule: str | None = None
 
 
+@dataclass(frozen=True)
+class FakeJob:
+    """A CI job as GET /job shows it to the job's own token."""
+
+    id: int
+    name: str
+    stage: str
+    pipeline: FakePipeline
+    user: FakeUser
+
+
 @dataclass
 class FakeDeployment:
     id: int
@@ -76,10 +87,31 @@ class FakeDeployment:
     created_at: datetime
     updated_at: datetime
     approvals: list[FakeApproval] = field(default_factory=list)
+    # The protected environment's required approvals: a deployment that needs some is
+    # ``blocked`` (its job held) until they are given and the job is run; see
+    # FakeGitLab.approve_deployment and FakeGitLab.run_deploy_job.
+    required_approvals: int = 0
 
     @property
     def sha(self) -> str:
         return self.pipeline.sha
+
+    @property
+    def approved_count(self) -> int:
+        return sum(1 for a in self.approvals if a.status == "approved")
+
+    @property
+    def pending_approval_count(self) -> int:
+        """GitLab counts pending approvals only for a blocked deployment."""
+        if self.status != "blocked":
+            return 0
+        return max(0, self.required_approvals - self.approved_count)
+
+    @property
+    def job(self) -> FakeJob:
+        return FakeJob(
+            self.job_id, f"deploy:{self.environment}", "deploy", self.pipeline, self.user
+        )
 
     @property
     def ref(self) -> str:

@@ -18,6 +18,7 @@ from tests.fakes.gitlab_data import (
     FakeAuditEvent,
     FakeDeployment,
     FakeGroup,
+    FakeJob,
     FakeMergeRequest,
     FakePipeline,
     FakeProject,
@@ -256,7 +257,7 @@ def render_approval(approval: FakeApproval) -> JSON:
 def _approval_fields(deployment: FakeDeployment) -> JSON:
     fields = {k: v for k, v in TEMPLATES["approvals_unified"].items() if k != "status"}
     fields["approvals"] = [render_approval(a) for a in deployment.approvals]
-    fields["pending_approval_count"] = 0
+    fields["pending_approval_count"] = deployment.pending_approval_count
     rules = sorted({a.rule for a in deployment.approvals if a.rule})
     if rules:
         template = TEMPLATES["approvals_rules"]["approval_summary"]["rules"][1]
@@ -372,16 +373,16 @@ def render_member(user: FakeUser, access_level: int) -> JSON:
     )
 
 
-def render_job(deployment: FakeDeployment, project: FakeProject) -> JSON:
-    """The deployment's job as GET /job shows it to the job's own token."""
-    pipeline = deployment.pipeline
+def render_job(job: FakeJob, project: FakeProject) -> JSON:
+    """The job as GET /job shows it to the job's own token."""
+    pipeline = job.pipeline
     template = TEMPLATES["job"]
     return overlay("job", {
-        "id": deployment.job_id, "name": f"deploy:{deployment.environment}",
-        "ref": pipeline.ref, "tag": pipeline.tag, "status": "running", "stage": "deploy",
+        "id": job.id, "name": job.name,
+        "ref": pipeline.ref, "tag": pipeline.tag, "status": "running", "stage": job.stage,
         "pipeline": {**template["pipeline"], "id": pipeline.id, "project_id": project.id,
                      "ref": pipeline.ref, "sha": pipeline.sha, "status": pipeline.status},
         "commit": {**template["commit"], "id": pipeline.sha, "short_id": pipeline.sha[:8]},
-        "user": {**template["user"], **render_user_basic(deployment.user)},
-        "web_url": f"{WEB}/{project.full_path}/-/jobs/{deployment.job_id}",
+        "user": {**template["user"], **render_user_basic(job.user)},
+        "web_url": f"{WEB}/{project.full_path}/-/jobs/{job.id}",
     })  # fmt: skip

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from tests.fakes import gitlab_render as render
 from tests.fakes import gitlab_render_access as render_access
-from tests.fakes.gitlab_data import FakeAuditEvent, FakeGroup, FakeProject, FakeUser
+from tests.fakes.gitlab_data import FakeAuditEvent, FakeGroup, FakeJob, FakeProject, FakeUser
 
 if TYPE_CHECKING:
     from tests.fakes.gitlab_api import FakeGitLab
@@ -233,8 +233,8 @@ def protected_branches(fake: FakeGitLab, key: str, query: dict[str, str]) -> Lis
 def get_job(fake: FakeGitLab, query: dict[str, str]) -> JSON:
     if fake.job_token_job is None:
         raise HttpError(404, {"message": "404 Job Not Found"})
-    project, deployment = fake.job_token_job
-    return render.render_job(deployment, project)
+    project, job = fake.job_token_job
+    return render.render_job(job if isinstance(job, FakeJob) else job.job, project)
 
 
 def get_user(fake: FakeGitLab, ident: str, query: dict[str, str]) -> JSON:

@@ -1,13 +1,14 @@
 """``pipeledger check``: the deploy gate inside a CI job. Fetches the running job's evidence
 through the platform's adapter, records it with the verdict, evaluates the policy and exits
-0 (pass), 1 (violations), 2 (policy or usage error) or 3 (platform failure, fail closed)."""
+0 (pass), 1 (violations, or a deployment still waiting for its approval), 2 (policy or usage
+error) or 3 (platform failure, fail closed)."""
 
 from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from pipeledger import registry
 from pipeledger.adapter import CiJob, GateEvidence, GateSource
@@ -21,7 +22,14 @@ from pipeledger.cli.findings_output import (
     parse_targets,
     require_policy,
 )
-from pipeledger.errors import ExitCode, PlatformError, SinkError, UsageError
+from pipeledger.errors import (
+    AwaitingApproval,
+    ExitCode,
+    PipeledgerError,
+    PlatformError,
+    SinkError,
+    UsageError,
+)
 from pipeledger.events import AuditEvent
 from pipeledger.policy.context import team_members_lower
 from pipeledger.policy.engine import Evaluation, evaluate
@@ -135,6 +143,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
     try:
         evidence = source.gate_evidence(args.environment, teams)
         job = job_from_run(run_event(evidence))
+    except AwaitingApproval as error:
+        _refuse_unapproved(gate, source, error)
     except PlatformError as error:
         return _platform_failure(gate, source, error)
     evaluation = _evaluate(gate, evidence)
@@ -182,19 +192,16 @@ def select_gate_source(args: argparse.Namespace, context: Context) -> GateSource
     )
 
 
+def _refuse_unapproved(gate: Gate, source: GateSource, error: AwaitingApproval) -> NoReturn:
+    """The gate runs before the approval it must check: record and report a ``fail``
+    decision and raise (exit 1), whatever --fail-open and --fail-on say."""
+    _record_without_evidence(gate, source, Decision.FAIL, error)
+    raise error
+
+
 def _platform_failure(gate: Gate, source: GateSource, error: PlatformError) -> int:
     """Record and report the failure; fail closed (raise, exit 3) unless --fail-open."""
-    job = source.ci_job()
-    if job is not None:
-        record = gate.decision_record(job, Decision.ERROR, None, {"error": error.message})
-        try:
-            _record(gate, [record])
-        except SinkError as sink_error:
-            gate.context.err(
-                f"pipeledger: warning: the error decision was not recorded: {sink_error}"
-            )
-    files = [t for t in gate.targets if t.output_format is not OutputFormat.TEXT]
-    emit(gate.report(Decision.ERROR, None, error.describe()), files, gate.context)
+    _record_without_evidence(gate, source, Decision.ERROR, error)
     if not gate.args.fail_open:
         raise error
     gate.context.err(
@@ -202,6 +209,24 @@ def _platform_failure(gate: Gate, source: GateSource, error: PlatformError) -> i
         f" because of --fail-open: {error.describe()}"
     )
     return int(ExitCode.OK)
+
+
+def _record_without_evidence(
+    gate: Gate, source: GateSource, decision: Decision, error: PipeledgerError
+) -> None:
+    """Record the decision for the job as its CI variables describe it, and write the report
+    files; the terminal gets the error from main()."""
+    job = source.ci_job()
+    if job is not None:
+        record = gate.decision_record(job, decision, None, {"error": error.message})
+        try:
+            _record(gate, [record])
+        except SinkError as sink_error:
+            gate.context.err(
+                f"pipeledger: warning: the {decision.value} decision was not recorded: {sink_error}"
+            )
+    files = [t for t in gate.targets if t.output_format is not OutputFormat.TEXT]
+    emit(gate.report(decision, None, error.describe()), files, gate.context)
 
 
 def _record(gate: Gate, events: list[AuditEvent]) -> None:
