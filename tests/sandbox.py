@@ -10,13 +10,15 @@ fail the test at the end of the phase (setup, call, teardown) in which anything 
 so a violation that the code under test swallowed (``except Exception``) still fails the test,
 and one in a server thread fails the test that was running.
 
-Allowed paths are what a test run legitimately reads besides the repository: the Python
-installation and its packages (the venv, the standard library, site-packages), temporary
-directories, ``/dev``, ``/proc``, ``/sys``, and the system files the standard library and
-TLS/DNS/time-zone code read (certificates, ``/etc/hosts``, ``/etc/localtime``, zoneinfo,
-locale and mime tables, the passwd/group databases). Allowed connections: IPv4/IPv6 loopback
-(``127.0.0.0/8``, ``::1``, ``localhost``) and Unix sockets under the PostgreSQL socket
-directories, temporary directories or the repository.
+Files beside the repository (in the folder that holds it, where ``../shared`` would be) are
+never allowed, even when that folder is temporary. Allowed paths are what a test run
+legitimately reads besides the repository: the Python installation and its packages (the venv,
+the standard library, site-packages), temporary directories, ``/dev``, ``/proc``, ``/sys``, and
+the system files the standard library and TLS/DNS/time-zone code read (certificates,
+``/etc/hosts``, ``/etc/localtime``, zoneinfo, locale and mime tables, the passwd/group
+databases). Allowed connections: IPv4/IPv6 loopback (``127.0.0.0/8``, ``::1``, ``localhost``)
+and Unix sockets under the PostgreSQL socket directories, temporary directories or the
+repository.
 
 What this cannot see: child processes (``subprocess`` runs ``git``, ``gitlab-ci-local``,
 ``pg_ctl``… outside the hook) and C libraries that do their own I/O (libpq's connection to
@@ -121,14 +123,14 @@ class Sandbox:
     def __init__(self, root: Path) -> None:
         self.root = _real(str(root))
         self.temp = [_real(path) for path in _temp_dirs()]
-        self.readable = [
-            self.root,
-            *self.temp,
-            *(_real(path) for path in _python_paths()),
-            *KERNEL_FILES,
-            *SYSTEM_FILES,
-        ]
+        self.python = [_real(path) for path in _python_paths()]  # may sit beside the repo
+        self.readable = [*self.temp, *KERNEL_FILES, *SYSTEM_FILES]
         self.sockets = [self.root, *self.temp, *POSTGRES_SOCKETS]
+        # The folder the repository sits in (where ../shared would be) is out of bounds, even
+        # when it is a temporary folder, like .ci/run's copy; unless it is the system's
+        # temporary folder itself, which the tests' own temporary files live in.
+        parent = os.path.dirname(self.root)
+        self.beside: str | None = None if parent in self.temp or parent == "/" else parent
         self._violations: list[str] = []
         self._lock = threading.Lock()
 
@@ -139,7 +141,18 @@ class Sandbox:
         if not isinstance(raw, str | bytes | os.PathLike):
             return None  # a file descriptor
         path = os.fsdecode(raw)
-        if _under(_real(path), self.readable):
+        real = _real(path)
+        if _under(real, [self.root, *self.python]):
+            return None
+        if self.beside is not None and any(
+            _under(seen, [self.beside]) for seen in (real, os.path.abspath(path))
+        ):
+            return (
+                f"opened {path!r}, beside the repository {self.root}: copy what the test needs "
+                "into tests/fixtures/<origin>/ (with SOURCE.md) and read it with "
+                "tests.paths.fixture()"
+            )
+        if _under(real, self.readable):
             return None
         return (
             f"opened {path!r}, outside the repository {self.root}: copy what the test needs "

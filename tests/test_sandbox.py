@@ -37,7 +37,7 @@ def test_what_a_test_may_open(tmp_path: Path) -> None:
     assert SANDBOX.path_problem("/dev/null") is None
     assert SANDBOX.path_problem(3) is None  # a file descriptor
     problem = SANDBOX.path_problem(BESIDE_THE_REPOSITORY)
-    assert problem is not None and "outside the repository" in problem
+    assert problem is not None and "beside the repository" in problem
     assert SANDBOX.path_problem("/etc/shadow") is not None
     assert SANDBOX.path_problem(os.path.expanduser("~/.aws/credentials")) is not None
 
@@ -60,7 +60,7 @@ def test_where_a_test_may_connect() -> None:
 
 
 def test_opening_a_file_beside_the_repository_raises_and_is_recorded() -> None:
-    with pytest.raises(SandboxViolation, match="outside the repository"):
+    with pytest.raises(SandboxViolation, match="beside the repository"):
         BESIDE_THE_REPOSITORY.read_text(encoding="utf-8")
     assert [p for p in SANDBOX.take() if str(BESIDE_THE_REPOSITORY) in p]  # and forgiven here
 
