@@ -25,7 +25,7 @@ from pipeledger.chain import (
     record_from_row,
     unique_by_id,
 )
-from pipeledger.errors import SinkError
+from pipeledger.errors import LedgerNotFound, SinkError
 from pipeledger.events import AuditEvent, canonical_json, format_time
 from pipeledger.redact import redact_url
 from pipeledger.sink import (
@@ -43,6 +43,7 @@ from pipeledger_postgres.schema import (
     LOCK_SQL,
     MIGRATE_LOCK,
     SCHEMA_LOCK_SQL,
+    installed_version,
     migrate,
 )
 
@@ -79,15 +80,19 @@ class PostgresSink(Ledger):
             raise connect_error(error, display, settings.timeout, _text(password)) from error
         sink = cls(connection, display)
         try:
-            sink._run("preparing", lambda: sink._prepare(schema))
-        except SinkError:
+            sink._run("preparing", lambda: sink._prepare(schema, settings.create_ledger))
+        except (SinkError, LedgerNotFound):
             connection.close()
             raise
         return sink
 
-    def _prepare(self, schema: str | None) -> None:
+    def _prepare(self, schema: str | None, create: bool = True) -> None:
         if schema is not None:
-            self._use_schema(schema)
+            self._use_schema(schema, create)
+        if not create:
+            with self._db.cursor() as cursor:
+                if installed_version(cursor) == 0:
+                    raise LedgerNotFound.at(self._display_url)
         migrate(self._db)
         row = self._db.execute(
             "SELECT value FROM pipeledger_meta WHERE key = 'chain_id'"
@@ -99,11 +104,13 @@ class PostgresSink(Ledger):
             )
         self._chain_id = str(row[0])
 
-    def _use_schema(self, schema: str) -> None:
+    def _use_schema(self, schema: str, may_create: bool = True) -> None:
         exists = self._db.execute(
             "SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = %s",
             (schema,),
         ).fetchone()
+        if exists is None and not may_create:
+            raise LedgerNotFound.at(self._display_url)
         if exists is None:
             # Concurrent CREATE SCHEMA IF NOT EXISTS can still collide; the lock queues them.
             create = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))

@@ -22,7 +22,7 @@ from pipeledger.chain import (
     record_from_row,
     unique_by_id,
 )
-from pipeledger.errors import SinkError
+from pipeledger.errors import LedgerNotFound, SinkError
 from pipeledger.events import AuditEvent, canonical_json, format_time
 from pipeledger.sink import (
     ChainCheckpoint,
@@ -83,8 +83,10 @@ CHECKPOINT_COLUMNS = "chain_id, seq, head_hash, created_at, key_id, signature"
 class SqliteSink(Ledger):
     schemes = ("sqlite",)
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, create: bool = True) -> None:
         self._path = path
+        if not create and not path.exists():
+            raise LedgerNotFound.at(str(path) if path.is_absolute() else f"./{path}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(path), isolation_level=None)
@@ -108,7 +110,7 @@ class SqliteSink(Ledger):
 
     @classmethod
     def open(cls, url: str, settings: SinkSettings) -> SqliteSink:
-        return cls(path_from_url(url))
+        return cls(path_from_url(url), create=settings.create_ledger)
 
     @property
     def display_url(self) -> str:

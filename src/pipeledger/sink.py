@@ -18,6 +18,9 @@ class SinkSettings:
 
     environ: Mapping[str, str]
     timeout: float = 30.0
+    # False when a command only reads the ledger: a ledger that does not exist yet raises
+    # LedgerNotFound instead of being created empty.
+    create_ledger: bool = True
 
 
 @dataclass(frozen=True)
