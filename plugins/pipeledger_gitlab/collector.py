@@ -31,6 +31,7 @@ from pipeledger_gitlab.normalize import (
     ProjectRef,
     pipeline_event,
 )
+from pipeledger_gitlab.users import UserDirectory
 
 Json = Mapping[str, Any]
 
@@ -59,9 +60,10 @@ class GitLabCollector:
         self._instance = instance
         self._progress = progress
         self._evidence = DeploymentEvidence(client, instance, progress)
-        self._audit = AuditStream(client, instance, progress)
+        users = UserDirectory(client)
+        self._audit = AuditStream(client, instance, progress, users)
         self._snapshots = AccessSnapshots(
-            client, instance, progress, clock or (lambda: datetime.now(UTC))
+            client, instance, progress, clock or (lambda: datetime.now(UTC)), users
         )
         # Pipelines and deployments the normalizer refused, carried by the next batch.
         self._held = Holding("gitlab")
@@ -73,7 +75,6 @@ class GitLabCollector:
         # A backfill that ends in the past says nothing about who can do what today.
         snapshots = request.until is None or request.until >= now
         projects, groups = self.resolve(request)
-        # Group audit events first: snapshots below reconcile against them.
         for group in groups:
             self._progress.update(repository=group.full_path)
             yield from self._audit_batches(self._group_audit(group), checkpoints, window)
@@ -88,7 +89,7 @@ class GitLabCollector:
                 yield self._snapshot(project_scope(project.id, project.scope()), checkpoints)
 
     def _snapshot(self, target: SnapshotScope, checkpoints: CheckpointReader) -> Batch:
-        return self._snapshots.batch(target, checkpoints, self._audit.collected)
+        return self._snapshots.batch(target, checkpoints)
 
     def resolve(self, request: CollectRequest) -> tuple[list[ProjectRef], list[GroupRef]]:
         """Named projects, then every project of each group and its subgroups; each once."""

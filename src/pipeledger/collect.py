@@ -1,5 +1,6 @@
 """Runs an adapter into the ledger: each batch and its checkpoints are stored atomically,
-then fanned out, so a run stopped at any point resumes without loss or duplicates.
+then fanned out, so a run stopped at any point resumes without loss or duplicates. A change an
+audit log and a snapshot difference both saw is stored as one fact (:mod:`pipeledger.facts`).
 
 Before a batch is stored, its events are screened (:mod:`pipeledger.event_check`); those
 that fail, and the records the adapter could not normalize, go to the ledger's quarantine
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pipeledger.adapter import Adapter, CollectRequest
 from pipeledger.errors import SinkError
 from pipeledger.event_check import screen
+from pipeledger.facts import FactMerger
 from pipeledger.fanout import SinkSet
 from pipeledger.progress import Progress
 from pipeledger.quarantine import QuarantinedRecord, unique
@@ -38,12 +40,13 @@ def collect_into(
     """Pass ``summary`` to keep the counts when the adapter raises part-way."""
     summary = summary if summary is not None else CollectSummary()
     sinks.deliver()
+    facts = FactMerger(sinks.ledger)
     for batch in adapter.collect(request, sinks.ledger, progress):
         screened = screen(batch.events)
         held = list(unique([*batch.quarantined, *screened.refused]))
         if held:
             _quarantine(sinks, held, progress, summary)
-        stored = sinks.append(screened.valid, batch.checkpoints)
+        stored = sinks.append(facts.merge(screened.valid), batch.checkpoints)
         summary.batches += 1
         summary.seen += len(batch.events)
         summary.stored += len(stored)

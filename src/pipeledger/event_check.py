@@ -68,14 +68,14 @@ def _actor_problem(event: AuditEvent) -> str | None:
     actor = event.actor
     if not isinstance(actor.type, ActorType):
         return "its actor type is not a known type"
-    if actor.type is ActorType.UNKNOWN:
-        if actor.login is not None or actor.id is not None:
-            return "its unknown actor has a login or id"
-        return None
-    if not isinstance(actor.login, str):
+    if actor.type is ActorType.UNKNOWN and (actor.login is not None or actor.id is not None):
+        return "its unknown actor has a login or id"
+    if actor.type is not ActorType.UNKNOWN and not isinstance(actor.login, str):
         return "its actor has no login"
     if actor.id is not None and not isinstance(actor.id, str):
         return "its actor id is not text"
+    if actor.name is not None and not isinstance(actor.name, str):
+        return "its actor name is not text"
     return None
 
 
@@ -108,6 +108,12 @@ def _optional_problem(event: AuditEvent) -> str | None:
     for key, value in event.links.items():
         if not (isinstance(value, str) and _URI.fullmatch(value)):
             return f"its link {key!r} is not a URI"
+    return _supersedes_problem(event.supersedes)
+
+
+def _supersedes_problem(ids: Sequence[str]) -> str | None:
+    if len(set(ids)) != len(ids) or not all(isinstance(i, str) and _ID.fullmatch(i) for i in ids):
+        return "its supersedes is not a list of distinct event ids"
     return None
 
 

@@ -16,6 +16,7 @@ from pipeledger.cli.findings_output import (
     require_policy,
 )
 from pipeledger.errors import ExitCode, UsageError
+from pipeledger.facts import without_superseded
 from pipeledger.policy.audit import audit_events, audit_ledger
 from pipeledger.policy.loader import LoadedPolicy, load_policy
 from pipeledger.policy.record import audit_decisions
@@ -65,7 +66,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
     try:
         keep = any(t.output_format is OutputFormat.JUNIT for t in targets)
         if args.record:
-            events = {r.event.id: r.event for r in sinks.ledger.records(EventFilter())}
+            stored = without_superseded(r.event for r in sinks.ledger.records(EventFilter()))
+            events = {event.id: event for event in stored}
             evaluation = audit_events(loaded, events.values(), since, until, keep_subjects=keep)
             decisions = audit_decisions(evaluation.findings, events, loaded, datetime.now(UTC))
             sinks.append(decisions, {})

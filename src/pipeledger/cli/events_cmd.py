@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, EventKind, format_time
+from pipeledger.facts import current_records
 from pipeledger.sink import EventFilter
 from pipeledger.timeutil import parse_when
 
@@ -23,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "since": None,
     "until": None,
     "format": "table",
+    "all": False,
 }
 COLUMNS = ("occurred_at", "kind", "action", "actor", "repository", "environment", "ref", "outcome")
 
@@ -37,6 +39,12 @@ def register(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("--since", help="RFC 3339 time, date, or duration such as 7d")
     parser.add_argument("--until", help="RFC 3339 time, date, or duration")
     parser.add_argument("--format", choices=("table", "json", "csv"))
+    parser.add_argument(
+        "--all",
+        action="store_const",
+        const=True,
+        help="also show events a later event superseded (one change seen by two sources)",
+    )
     return parser
 
 
@@ -66,7 +74,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
     selection = build_filter(args)
     sinks = context.open_sinks(args)
     try:
-        events = (record.event for record in sinks.ledger.records(selection))
+        records = current_records(sinks.ledger, selection, include_superseded=bool(args.all))
+        events = (record.event for record in records)
         {"table": _table, "json": _json, "csv": _csv}[args.format](events, context.stdout)
     finally:
         sinks.close()
