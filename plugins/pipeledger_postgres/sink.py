@@ -27,6 +27,7 @@ from pipeledger.chain import (
 )
 from pipeledger.errors import LedgerNotFound, SinkError
 from pipeledger.events import AuditEvent, canonical_json, format_time
+from pipeledger.quarantine import QuarantinedRecord, quarantine_values
 from pipeledger.redact import redact_url
 from pipeledger.sink import (
     ChainCheckpoint,
@@ -50,7 +51,17 @@ from pipeledger_postgres.schema import (
 PAGE_SIZE = 2000
 EVENT_COLUMNS = ("seq", "id", *INDEXED_COLUMNS, "body", "prev_hash", "hash")
 COPY_EVENTS = f"COPY pipeledger_events ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
-CHECKPOINT_COLUMNS = ("chain_id", "seq", "head_hash", "created_at", "key_id", "signature")
+CHECKPOINT_COLUMNS = (
+    "chain_id",
+    "seq",
+    "head_hash",
+    "created_at",
+    "key_id",
+    "signature",
+    "counter",
+    "previous",
+)
+QUARANTINE_COLUMNS = "platform, endpoint, native_id, reason, raw"
 UPSERT_CURSOR = (
     "INSERT INTO pipeledger_cursors (key, value, updated_at) VALUES (%s, %s, now())"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()"
@@ -213,9 +224,9 @@ class PostgresSink(Ledger):
         columns = ", ".join(CHECKPOINT_COLUMNS)
         query = (
             f"INSERT INTO pipeledger_chain_checkpoints (fingerprint, {columns})"  # noqa: S608 - constant columns
-            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (fingerprint) DO NOTHING"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (fingerprint) DO NOTHING"
         )
-        params = [canonical_json(values), *(values[name] for name in CHECKPOINT_COLUMNS)]
+        params = [canonical_json(values), *(values.get(name) for name in CHECKPOINT_COLUMNS)]
 
         def insert() -> None:
             # Under the append lock ids are handed out in commit order, so readers never see
@@ -232,6 +243,29 @@ class PostgresSink(Ledger):
         rows = self._run("reading", lambda: self._db.execute(query).fetchall())
         for row in rows:
             yield checkpoint_from_row(row, "PostgreSQL")
+
+    def quarantine(self, records: Sequence[QuarantinedRecord]) -> list[QuarantinedRecord]:
+        query = (
+            f"INSERT INTO pipeledger_quarantine (fingerprint, {QUARANTINE_COLUMNS})"  # noqa: S608 - constant columns
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (fingerprint) DO NOTHING"
+        )
+
+        def insert() -> list[QuarantinedRecord]:
+            new: list[QuarantinedRecord] = []
+            with self._db.transaction(), self._db.cursor() as cursor:
+                for record in records:
+                    cursor.execute(query, (record.fingerprint, *quarantine_values(record)))
+                    if cursor.rowcount == 1:
+                        new.append(record)
+            return new
+
+        return self._run("quarantining records in", insert)
+
+    def quarantined(self) -> Iterator[QuarantinedRecord]:
+        query = f"SELECT {QUARANTINE_COLUMNS} FROM pipeledger_quarantine ORDER BY id"  # noqa: S608
+        rows = self._run("reading", lambda: self._db.execute(query).fetchall())
+        for row in rows:
+            yield QuarantinedRecord(*(str(value) for value in row))
 
     def records(self, selection: EventFilter | None = None) -> Iterator[LedgerRecord]:
         selection = selection or EventFilter()

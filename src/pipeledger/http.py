@@ -21,6 +21,7 @@ from pipeledger import __version__
 from pipeledger.errors import MalformedResponse, PipeledgerError, PlatformError, RateLimitStop
 from pipeledger.http_errors import failure_reason, is_transient, request_error
 from pipeledger.progress import Progress, SilentProgress
+from pipeledger.quarantine import valid_json_body
 
 USER_AGENT = f"pipeledger/{__version__}"
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
@@ -156,7 +157,7 @@ class ApiClient:
         body: Any = None
         if raw.status_code != 304 and raw.content:
             try:
-                body = raw.json()
+                body = valid_json_body(raw.content, raw.json())
             except ValueError:
                 if raw.status_code < 300:
                     self._give_up_malformed(raw.url, failures)

@@ -17,6 +17,7 @@ from pipeledger.cli.findings_output import (
 )
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import format_time
+from pipeledger.facts import without_superseded
 from pipeledger.policy.audit import audit_events, audit_ledger
 from pipeledger.policy.engine import Evaluation
 from pipeledger.policy.loader import LoadedPolicy, load_policy
@@ -75,7 +76,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
     try:
         keep = any(t.output_format is OutputFormat.JUNIT for t in targets)
         if args.record:
-            events = {r.event.id: r.event for r in sinks.ledger.records(EventFilter())}
+            stored = without_superseded(r.event for r in sinks.ledger.records(EventFilter()))
+            events = {event.id: event for event in stored}
             evaluation = audit_events(loaded, events.values(), since, until, keep_subjects=keep)
             decisions = audit_decisions(evaluation.findings, events, loaded, datetime.now(UTC))
             sinks.append(decisions, {})

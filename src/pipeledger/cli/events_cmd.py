@@ -14,6 +14,7 @@ from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.cli.event_rows import Table, data_row
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, EventKind
+from pipeledger.facts import current_records
 from pipeledger.provenance import build as build_provenance
 from pipeledger.sink import EventFilter
 from pipeledger.timeutil import parse_when
@@ -31,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "limit": None,
     "reverse": False,
     "format": "table",
+    "all": False,
 }
 
 
@@ -48,6 +50,12 @@ def register(commands: Any) -> argparse.ArgumentParser:
         metavar="DEPLOYMENT",
         help="the events of one deployment (its run, approvals, reviews, statuses, gate"
         " verdicts): platform id, OWNER/REPO#ID, OWNER/REPO@SHA or the run/pipeline URL",
+    )
+    filters.add_argument(
+        "--all",
+        action="store_const",
+        const=True,
+        help="also show events a later event superseded (one change seen by two sources)",
     )
     filters.add_argument("--since", metavar="WHEN", help="RFC 3339 time, date, or e.g. 7d")
     filters.add_argument("--until", metavar="WHEN", help="RFC 3339 time, date, or duration")
@@ -92,12 +100,15 @@ def run(args: argparse.Namespace, context: Context) -> int:
     limit = _limit(args.limit)
     selection = build_filter(args)
     sinks = context.open_sinks(args, reading=True)
+    every = bool(args.all)
     try:
         if args.deployment:
-            everything = [record.event for record in sinks.ledger.records(EventFilter())]
+            records = current_records(sinks.ledger, EventFilter(), include_superseded=every)
+            everything = [record.event for record in records]
             found = [e for e in of_deployment(everything, args.deployment) if selection.matches(e)]
         else:
-            found = [record.event for record in sinks.ledger.records(selection)]
+            records = current_records(sinks.ledger, selection, include_superseded=every)
+            found = [record.event for record in records]
     finally:
         sinks.close()
     events = ordered(found, limit=limit, newest_first=bool(args.reverse))

@@ -137,6 +137,18 @@ COMMAND_HELP: dict[str, CommandHelp] = {
             ("pipeledger events --deployment acme/web@4f2a9c1", "everything about one deployment"),
         ),
     ),
+    "metrics": CommandHelp(
+        "DORA's four keys from the ledger alone: deployment frequency, lead time for changes,"
+        " change failure rate and time to restore, for production environments over a"
+        " period; each figure says how it was worked out.",
+        (
+            ("pipeledger metrics --period 2026-Q1", "one quarter, as text"),
+            (
+                "pipeledger metrics --period 30d --production 'prod*' --format json",
+                "the last 30 days of environments named prod…, as JSON",
+            ),
+        ),
+    ),
     "flush": CommandHelp(
         "Deliver everything the ledger holds that a sink still lacks, and checkpoint the"
         " head. Exit 3 if a sink still fails; its records stay pending in the ledger.",

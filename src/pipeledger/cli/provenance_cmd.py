@@ -11,6 +11,7 @@ from typing import Any
 from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, format_time
+from pipeledger.facts import without_superseded
 from pipeledger.provenance import Provenance, build
 from pipeledger.sink import EventFilter
 
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         raise UsageError("--days must not be negative.")
     sinks = context.open_sinks(args, reading=True)
     try:
-        events = [record.event for record in sinks.ledger.records(EventFilter())]
+        events = without_superseded(record.event for record in sinks.ledger.records(EventFilter()))
         provenance = build(events, args.deployment, sinks.ledger, timedelta(days=float(args.days)))
     finally:
         sinks.close()
