@@ -224,13 +224,17 @@ def format_time(moment: datetime) -> str:
 
 
 def parse_time(text: str) -> datetime:
-    """RFC 3339 with offset or ``Z``; naive times are rejected, results are UTC."""
+    """RFC 3339 with offset or ``Z``; naive times are rejected, results are UTC. A time
+    that has no UTC equivalent (``0001-01-01T00:00:00+01:00``) is a ValueError too."""
     moment = datetime.fromisoformat(text.replace("z", "Z"))  # 3.11 reads "Z" itself
     if moment.tzinfo is UTC:
         return moment
     if moment.tzinfo is None:
         raise ValueError(f"time {text!r} has no UTC offset")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"time {text!r} is out of range") from None
 
 
 def _require_utc(name: str, moment: datetime) -> None:

@@ -24,15 +24,16 @@ class Target:
 
 
 def add_policy_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--policy", metavar="FILE", help="policy file (YAML)")
-    parser.add_argument("--format", help=f"findings format on stdout: {FORMATS} (default text)")
-    parser.add_argument(
+    group = parser.add_argument_group("policy and findings")
+    group.add_argument("--policy", metavar="FILE", help="policy file (YAML)")
+    group.add_argument("--format", help=f"findings format on stdout: {FORMATS} (default text)")
+    group.add_argument(
         "--output",
         action="append",
         metavar="FORMAT=PATH",
         help="also write a format to a file; repeatable (e.g. sarif=results.sarif)",
     )
-    parser.add_argument(
+    group.add_argument(
         "--fail-on", help="lowest severity that fails: error (default), warning or never"
     )
 
@@ -82,7 +83,9 @@ def emit(report: Report, targets: Sequence[Target], context: Context) -> None:
         _write_step_files(report, context)
     for target in targets:
         text = context.masker.mask(render(target.output_format, report))
-        if target.path is None:
+        if target.path is None and target.output_format is OutputFormat.TEXT:
+            context.out_report(text)
+        elif target.path is None:
             context.stdout.write(text)
         else:
             _write(target.path, text)
