@@ -9,6 +9,7 @@ from typing import TextIO
 
 from pipeledger.errors import UsageError
 from pipeledger.fanout import DEFAULT_CHECKPOINT_EVERY, SinkSet
+from pipeledger.printable import terminal_safe
 from pipeledger.redact import SecretMasker
 from pipeledger.signing import signer_from_environ
 from pipeledger.sink import SinkSettings
@@ -25,10 +26,10 @@ class Context:
     masker: SecretMasker
 
     def out(self, text: str = "") -> None:
-        self.stdout.write(self.masker.mask(text) + "\n")
+        self.stdout.write(terminal_safe(self.masker.mask(text)) + "\n")
 
     def err(self, text: str) -> None:
-        self.stderr.write(self.masker.mask(text) + "\n")
+        self.stderr.write(terminal_safe(self.masker.mask(text)) + "\n")
 
     def open_sinks(self, args: argparse.Namespace) -> SinkSet:
         """The sinks named by --sink; checkpoints every --checkpoint-every events, signed

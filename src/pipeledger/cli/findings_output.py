@@ -11,6 +11,7 @@ from pathlib import Path
 from pipeledger.cli.context import Context
 from pipeledger.errors import SinkError, UsageError
 from pipeledger.policy.model import FailOn
+from pipeledger.printable import defuse_commands, terminal_safe
 from pipeledger.report import github, render
 from pipeledger.report.model import OutputFormat, Report
 
@@ -83,9 +84,19 @@ def emit(report: Report, targets: Sequence[Target], context: Context) -> None:
     for target in targets:
         text = context.masker.mask(render(target.output_format, report))
         if target.path is None:
-            context.stdout.write(text)
+            context.stdout.write(printable_stdout(target.output_format, text))
         else:
             _write(target.path, text)
+
+
+def printable_stdout(output_format: OutputFormat, text: str) -> str:
+    """Findings for a log: GitHub's format escapes what it quotes itself; text is made
+    terminal-safe; the others keep their characters, with workflow commands defused."""
+    if output_format is OutputFormat.GITHUB:
+        return text
+    if output_format is OutputFormat.TEXT:
+        return terminal_safe(text)
+    return defuse_commands(text)
 
 
 def _write_step_files(report: Report, context: Context) -> None:
