@@ -48,6 +48,9 @@ class Provenance:
                 refs=self.ctx.refs(),
             ),
             "approval list",
+            {"run": run_id, "approvals": approvals},
+            "/repos/{owner}/{repo}/actions/runs/{run_id}/approvals",
+            run_id,
         )
 
     def reviews(self, deployment: Item) -> list[AuditEvent]:
@@ -74,6 +77,9 @@ class Provenance:
                 oddities=self.ctx.oddities,
             ),
             "pull request",
+            {"pull_request": pull, "reviews": reviews},
+            "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+            str(pull.get("number")),
         )
 
     def _merged_pulls(self, sha: str) -> list[Item]:

@@ -15,6 +15,7 @@ from typing import ClassVar, Protocol
 
 from pipeledger.events import Actor, AuditEvent
 from pipeledger.progress import Progress
+from pipeledger.quarantine import QuarantinedRecord
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,12 @@ class CollectRequest:
 
 @dataclass(frozen=True)
 class Batch:
-    """Events plus the checkpoints that become true once they are stored."""
+    """Events plus the checkpoints that become true once they are stored, and the records
+    the adapter could not normalize (kept in the ledger's quarantine, not dropped)."""
 
     events: Sequence[AuditEvent]
     checkpoints: Mapping[str, str] = field(default_factory=dict)
+    quarantined: Sequence[QuarantinedRecord] = ()
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,11 @@ import requests
 
 from pipeledger import __version__
 from pipeledger.errors import MalformedResponse, PipeledgerError, PlatformError, RateLimitStop
+from pipeledger.http_errors import failure_reason, is_transient, request_error
 from pipeledger.http_fetch import FetchLimits, fetch, limits_for
 from pipeledger.http_origin import ApiOrigin
 from pipeledger.progress import Progress, SilentProgress
+from pipeledger.quarantine import valid_json_body
 
 USER_AGENT = f"pipeledger/{__version__}"
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
@@ -53,7 +55,12 @@ class ApiResponse:
         """The ``rel="next"`` target, made absolute against this response's URL (a relative
         or scheme-relative target cannot pass for a path on the API's own host)."""
         target = parse_link_header(self.headers.get("link", "")).get("next")
-        return urljoin(self.url, target) if target is not None else None
+        if target is None:
+            return None
+        try:
+            return urljoin(self.url, target)
+        except ValueError:  # not a URL at all; ApiClient.get says so
+            return target
 
 
 ErrorTranslator = Callable[[ApiResponse], PipeledgerError]
@@ -131,7 +138,7 @@ class ApiClient:
             if wait is None:
                 return self._finish(response)
             failures += 1
-            self._wait(wait, self._wait_reason(response))
+            self._wait(wait, self._wait_reason(response, failures))
 
     def paginate(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[ApiResponse]:
         """Every page of a list, following ``Link: rel="next"``."""
@@ -156,9 +163,13 @@ class ApiClient:
                 timeout=self._policy.timeout,
                 limits=self._limits,
             )
-        except (requests.Timeout, requests.ConnectionError) as error:
+        except requests.RequestException as error:
+            if not is_transient(error):
+                raise request_error(error, url, self.base_url) from None
             self._give_up_after(failures, f"could not reach {_host(url)} ({type(error).__name__})")
-            self._sleep(self._backoff(failures))
+            self._wait(
+                self._backoff(failures), self._retry_reason(failure_reason(error, url), failures)
+            )
             return None
         return self._parse(raw, failures)
 
@@ -168,7 +179,7 @@ class ApiClient:
         body: Any = None
         if raw.status_code != 304 and raw.content:
             try:
-                body = raw.json()
+                body = valid_json_body(raw.content, raw.json())
             except ValueError:
                 if raw.status_code < 300:
                     self._give_up_malformed(raw.url, failures)
@@ -223,10 +234,15 @@ class ApiClient:
             return max(reset - self._clock(), 0.0) + 1.0
         return SECONDARY_LIMIT_DEFAULT_WAIT
 
-    def _wait_reason(self, response: ApiResponse) -> str:
+    def _wait_reason(self, response: ApiResponse, failures: int) -> str:
         if response.status in RETRYABLE_STATUS:
-            return f"{_host(response.url)} answered HTTP {response.status}; retrying"
+            what = f"{_host(response.url)} answered HTTP {response.status}"
+            return self._retry_reason(what, failures - 1)
         return "rate limit reached"
+
+    def _retry_reason(self, what: str, failures: int) -> str:
+        """``127.0.0.1:9 unreachable, retry 2/5``: the retry about to happen, of how many."""
+        return f"{what}, retry {failures + 1}/{self._policy.max_retries}"
 
     def _wait(self, seconds: float, reason: str) -> None:
         if seconds > self._policy.max_wait:
@@ -239,7 +255,7 @@ class ApiClient:
                 " raise --max-wait.",
             )
         if seconds >= 1:
-            self._progress.notice(f"{reason}; waiting {seconds:.0f} s")
+            self._progress.notice(_waiting(reason, seconds, self._clock()))
         self._sleep(seconds)
 
     def _wait_for_reset_if_exhausted(self) -> None:
@@ -324,6 +340,14 @@ def _float(value: str | None) -> float | None:
         return float(value)
     except ValueError:
         return None
+
+
+def _waiting(reason: str, seconds: float, now: float) -> str:
+    """A retry says ``… retry 2/5 in 4 s``; a rate-limit wait also says until when."""
+    if ", retry " in reason:
+        return f"{reason} in {seconds:.0f} s"
+    until = datetime.fromtimestamp(now + seconds, UTC)
+    return f"{reason}; waiting {seconds:.0f} s (until {until:%H:%M:%S} UTC)"
 
 
 def _host(url: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import SplitResult, unquote, urljoin, urlsplit, urlunsplit
 
-from pipeledger.errors import PlatformError
+from pipeledger.errors import MalformedResponse, PlatformError
 from pipeledger.printable import one_line
 from pipeledger.redact import redact_url
 
@@ -74,7 +74,15 @@ class ApiOrigin:
         if target.startswith("/") and not target.startswith("//") and base is None:
             url = self.base_url + target
         else:
-            url = urljoin(base or self.base_url + "/", target)
+            try:
+                url = urljoin(base or self.base_url + "/", target)
+            except ValueError:
+                raise MalformedResponse(
+                    f"The API at {self.base_url} pointed to a URL that cannot be requested:"
+                    f" {one_line(redact_url(target), 200)!r}.",
+                    "This is a fault of the API or a proxy in between; what was collected"
+                    " before is saved and a rerun resumes from there.",
+                ) from None
         if not self.contains(url):
             raise foreign_url(url, self, what)
         return url

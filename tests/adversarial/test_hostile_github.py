@@ -15,7 +15,6 @@ import pytest
 from pipeledger.chain import verify_rows
 from pipeledger.fanout import SinkSet
 from pipeledger.sink import SinkSettings
-from tests.adversarial.conftest import GITHUB_TOKEN, Outcome, assert_nothing_leaked, run
 from tests.adversarial.hostile import (
     ForeignHost,
     HostileProxy,
@@ -25,6 +24,7 @@ from tests.adversarial.hostile import (
     trickle,
     with_next_link,
 )
+from tests.adversarial.hostile_env import GITHUB_TOKEN, Outcome, assert_nothing_leaked, run
 from tests.e2e.github_expect import collected, expected
 from tests.fakes.github_api import FakeGitHubServer
 

@@ -363,7 +363,7 @@ def test_killed_deployment_collection_resumes_where_it_stopped(
     assert len({e.id for e in deployments}) == 300
 
 
-def test_record_missing_fields_is_skipped_with_a_notice(
+def test_record_missing_fields_is_quarantined_with_a_notice(
     hub: FakeHub, make_adapter: AdapterFactory, sinks: SinkSet
 ) -> None:
     repo = hub.repo("acme/web")
@@ -373,7 +373,8 @@ def test_record_missing_fields_is_skipped_with_a_notice(
     progress = RecordingProgress()
     run_collect(make_adapter(), sinks, progress=progress)
     assert [e.action for e in stored_events(sinks)] == ["frozen"]
-    assert any("'status'" in notice and "skipped" in notice for notice in progress.notices)
+    assert any("'status'" in notice and "quarantined" in notice for notice in progress.notices)
+    assert [record.native_id for record in sinks.ledger.quarantined()] == ["9001"]
     assert any("'frozen'" in notice for notice in progress.notices)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, format_time
+from pipeledger.facts import without_superseded
 from pipeledger.provenance import Provenance, build
 from pipeledger.sink import EventFilter
 
@@ -22,7 +23,11 @@ def register(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         "provenance", help="join one deployment to its trigger, approvals, review and context"
     )
-    parser.add_argument("deployment", help="deployment id, OWNER/REPO#ID, or event id")
+    parser.add_argument(
+        "deployment",
+        help="deployment id, OWNER/REPO#ID, OWNER/REPO@SHA, the run's or pipeline's URL, or"
+        " an event id",
+    )
     parser.add_argument("--format", choices=("text", "json"))
     parser.add_argument(
         "--days", type=float, help="how far back to look for access changes (default 7)"
@@ -34,9 +39,9 @@ def register(commands: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace, context: Context) -> int:
     if float(args.days) < 0:
         raise UsageError("--days must not be negative.")
-    sinks = context.open_sinks(args)
+    sinks = context.open_sinks(args, reading=True)
     try:
-        events = [record.event for record in sinks.ledger.records(EventFilter())]
+        events = without_superseded(record.event for record in sinks.ledger.records(EventFilter()))
         provenance = build(events, args.deployment, sinks.ledger, timedelta(days=float(args.days)))
     finally:
         sinks.close()
