@@ -266,6 +266,13 @@ def _review_event(
             "merged_at": merge_request.get("merged_at"),
             "merge_commit_sha": merge_request.get("merge_commit_sha"),
             "base": full_ref(merge_request.get("target_branch")),
+            "merged": is_merged(merge_request),
+            **_without_none(
+                {
+                    "state": merge_request.get("state"),
+                    "head": full_ref(merge_request.get("source_branch")),
+                }
+            ),
         },
         correlation=correlation,
         links=_link(merge_request.get("web_url")),
@@ -273,6 +280,12 @@ def _review_event(
             {"title": merge_request.get("title"), "state": merge_request.get("state")}
         ),
     )
+
+
+def is_merged(merge_request: Json) -> bool:
+    """GitLab says "merged" in ``state``; ``merged_at`` is empty on some merge requests
+    merged before GitLab recorded it (and on fast-forward merges of some versions)."""
+    return merge_request.get("state") == "merged" or bool(merge_request.get("merged_at"))
 
 
 def _environment_name(deployment: Json) -> str | None:
