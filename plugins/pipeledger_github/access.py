@@ -41,7 +41,7 @@ class AccessRecorder:
         clock: Callable[[], float],
     ) -> None:
         self.progress = progress
-        reader = ListingReader(client.api, lambda: progress.update(pages=1))
+        reader = ListingReader(client.api, lambda: progress.update(pages=1), progress.notice)
         self.context = AccessContext(
             client,
             reader,

@@ -13,13 +13,16 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from pipeledger import __version__
 from pipeledger.errors import MalformedResponse, PipeledgerError, PlatformError, RateLimitStop
 from pipeledger.http_errors import failure_reason, is_transient, request_error
+from pipeledger.http_fetch import FetchLimits, fetch, limits_for
+from pipeledger.http_origin import ApiOrigin
+from pipeledger.http_progress import listing_page
 from pipeledger.progress import Progress, SilentProgress
 from pipeledger.quarantine import valid_json_body
 
@@ -50,7 +53,15 @@ class ApiResponse:
         return self.headers.get("etag")
 
     def next_url(self) -> str | None:
-        return parse_link_header(self.headers.get("link", "")).get("next")
+        """The ``rel="next"`` target, made absolute against this response's URL (a relative
+        or scheme-relative target cannot pass for a path on the API's own host)."""
+        target = parse_link_header(self.headers.get("link", "")).get("next")
+        if target is None:
+            return None
+        try:
+            return urljoin(self.url, target)
+        except ValueError:  # not a URL at all; ApiClient.get says so
+            return target
 
 
 ErrorTranslator = Callable[[ApiResponse], PipeledgerError]
@@ -78,8 +89,11 @@ class ApiClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         reauthenticate: Callable[[], Mapping[str, str]] | None = None,
+        limits: FetchLimits | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Credentials go only under this root: see pipeledger.http_origin / http_fetch.
+        self.origin = ApiOrigin.of(self.base_url)
         headers = {"User-Agent": USER_AGENT, **headers}
         # Short-lived credentials (an app's installation token) are renewed once on a 401.
         self._reauthenticate = reauthenticate
@@ -87,6 +101,7 @@ class ApiClient:
         self._rate_headers = rate_headers
         self._translate = translate_error
         self._policy = policy or RetryPolicy()
+        self._limits = limits or limits_for(self._policy.timeout)
         self._progress = progress or SilentProgress()
         self._session = session or environment_session(self.base_url)
         self._sleep = sleep
@@ -99,8 +114,10 @@ class ApiClient:
     def get(
         self, path: str, params: Mapping[str, str] | None = None, etag: str | None = None
     ) -> ApiResponse:
-        """GET a JSON resource; 304 comes back as a response with ``not_modified``."""
-        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        """GET a JSON resource; 304 comes back as a response with ``not_modified``. ``path``
+        is an API path or a URL the API gave, which must lie under the API root (else
+        ForeignUrl, and nothing is sent)."""
+        url = self.origin.resolve(path, what="a link")
         headers = dict(self._headers)
         if etag:
             headers["If-None-Match"] = etag
@@ -138,8 +155,14 @@ class ApiClient:
         """One attempt; None means a timeout or connection error worth retrying."""
         self.requests_made += 1
         try:
-            raw = self._session.get(
-                url, params=params, headers=headers, timeout=self._policy.timeout
+            raw = fetch(
+                self._session,
+                self.origin,
+                url,
+                params=params,
+                headers=headers,
+                timeout=self._policy.timeout,
+                limits=self._limits,
             )
         except requests.RequestException as error:
             if not is_transient(error):
@@ -251,6 +274,8 @@ class ApiClient:
         self.rate_remaining = int(remaining)
         self._progress.update(rate_remaining=self.rate_remaining)
         reset = _float(headers.get(self._rate_headers.reset))
+        if reset is not None:
+            self._progress.expect(rate_reset=reset)
         if self.rate_remaining == 0 and reset is not None:
             self._exhausted_until = reset
 
@@ -260,7 +285,14 @@ class ApiClient:
             return response
         if response.status >= 400:
             raise self._translate(response)
+        self._report_listing_page(response)
         return response
+
+    def _report_listing_page(self, response: ApiResponse) -> None:
+        links = parse_link_header(response.headers.get("link", ""))
+        page = listing_page(response.url, response.headers, response.body, links)
+        if page is not None:
+            self._progress.expect(listing_page=page)
 
     def _backoff(self, failures: int) -> float:
         return float(min(self._policy.backoff_base * (2**failures), 60.0))

@@ -13,6 +13,7 @@ from rich.text import Text
 from pipeledger.cli.console import VerdictHighlighter, make_console, wants_color
 from pipeledger.errors import UsageError
 from pipeledger.fanout import DEFAULT_CHECKPOINT_EVERY, SinkSet
+from pipeledger.printable import terminal_safe
 from pipeledger.redact import SecretMasker
 from pipeledger.signing import signer_from_environ
 from pipeledger.sink import SinkSettings
@@ -32,10 +33,10 @@ class Context:
     quiet: bool = False
 
     def out(self, text: str = "") -> None:
-        self.stdout.write(self.masker.mask(text) + "\n")
+        self.stdout.write(terminal_safe(self.masker.mask(text)) + "\n")
 
     def err(self, text: str) -> None:
-        self.stderr.write(self.masker.mask(text) + "\n")
+        self.stderr.write(terminal_safe(self.masker.mask(text)) + "\n")
 
     def note(self, text: str) -> None:
         """Progress and information on stderr, which ``--quiet`` silences (warnings and
@@ -46,7 +47,7 @@ class Context:
     def out_report(self, text: str) -> None:
         """Plain-text report output: written as is, or with its verdict words coloured on a
         colour terminal."""
-        masked = self.masker.mask(text)
+        masked = terminal_safe(self.masker.mask(text))
         if not self.colors(self.stdout):
             self.stdout.write(masked)
             return

@@ -11,6 +11,7 @@ from pathlib import Path
 from pipeledger.cli.context import Context
 from pipeledger.errors import SinkError, UsageError
 from pipeledger.policy.model import FailOn
+from pipeledger.printable import defuse_commands
 from pipeledger.report import github, render
 from pipeledger.report.model import OutputFormat, Report
 
@@ -86,9 +87,18 @@ def emit(report: Report, targets: Sequence[Target], context: Context) -> None:
         if target.path is None and target.output_format is OutputFormat.TEXT:
             context.out_report(text)
         elif target.path is None:
-            context.stdout.write(text)
+            context.stdout.write(printable_stdout(target.output_format, text))
         else:
             _write(target.path, text)
+
+
+def printable_stdout(output_format: OutputFormat, text: str) -> str:
+    """Findings for a log: GitHub's format escapes what it quotes itself; the others keep
+    their characters, with workflow commands defused (text goes through out_report, which
+    makes it terminal-safe)."""
+    if output_format is OutputFormat.GITHUB:
+        return text
+    return defuse_commands(text)
 
 
 def _write_step_files(report: Report, context: Context) -> None:
