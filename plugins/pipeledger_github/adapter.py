@@ -78,6 +78,8 @@ class GitHubAdapter(Adapter, GateSource):
         self.settings = settings
         self.endpoint = endpoint
         self._progress = _ProgressRelay()
+        if settings.progress is not None:
+            self._progress.target = settings.progress
         self._clock = clock
         self.client = GitHubClient.build(
             endpoint.api_url,

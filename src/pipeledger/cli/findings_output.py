@@ -85,11 +85,24 @@ def emit(report: Report, targets: Sequence[Target], context: Context) -> None:
     for target in targets:
         text = context.masker.mask(render(target.output_format, report))
         if target.path is None and target.output_format is OutputFormat.TEXT:
-            context.out_report(text)
+            context.out_report(_with_marks(text, report, context))
         elif target.path is None:
             context.stdout.write(printable_stdout(target.output_format, text))
         else:
             _write(target.path, text)
+
+
+VERDICT_MARKS = {"pass": "✓ ", "fail": "✗ ", "error": "✗ "}
+
+
+def _with_marks(text: str, report: Report, context: Context) -> str:
+    """On a colour terminal the verdict lines start with ✓ or ✗; plain text stays plain."""
+    mark = VERDICT_MARKS.get(report.decision, "")
+    if not mark or not context.colors(context.stdout):
+        return text
+    headline = f"pipeledger {report.command}:"
+    lines = text.splitlines(keepends=True)
+    return "".join(mark + line if line.startswith(headline) else line for line in lines)
 
 
 def printable_stdout(output_format: OutputFormat, text: str) -> str:
