@@ -266,3 +266,19 @@ def test_events_shows_the_fact_and_all_shows_what_it_superseded(ledger_path: Pat
     everything = events_cli(ledger_path, "--all")
     assert sorted(str(e["actor"]["login"]) for e in everything) == ["None", "alice"]
     assert events_cli(ledger_path, "--actor", "alice") == shown
+
+
+def test_ledger_facts_for_report_and_metrics_leave_superseded_events_out(
+    ledger_path: Path,
+) -> None:
+    from pipeledger.ledger_facts import ledger_facts
+
+    diff_then_audit_two_runs(ledger_path)
+    ledger = open_ledger(ledger_path)
+    try:
+        facts = ledger_facts(ledger)
+    finally:
+        ledger.close()
+    assert [(e.actor.login, e.change) for e in facts] == [
+        ("alice", {"from": "read", "to": "admin"})
+    ]
