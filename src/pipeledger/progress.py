@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Protocol, TextIO
 
 
@@ -38,7 +39,14 @@ class SilentProgress:
 class StreamProgress:
     """Writes to stderr: one redrawn line on a TTY, a line per repository otherwise."""
 
-    def __init__(self, stream: TextIO | None = None, interval: float = 0.2) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        interval: float = 0.2,
+        safe: Callable[[str], str] = lambda text: text,
+    ) -> None:
+        # ``safe`` masks secrets and neutralises control characters in what servers named.
+        self._safe = safe
         self._stream = stream or sys.stderr
         self._tty = self._stream.isatty()
         self._interval = interval
@@ -61,7 +69,7 @@ class StreamProgress:
             self._repository = repository
             self.repositories += 1
             if not self._tty:
-                self._stream.write(f"pipeledger: collecting {repository}\n")
+                self._stream.write(self._safe(f"pipeledger: collecting {repository}") + "\n")
         self.pages += pages
         self.events += events
         if rate_remaining is not None:
@@ -72,7 +80,7 @@ class StreamProgress:
     def notice(self, message: str) -> None:
         if self._tty:
             self._stream.write("\r\x1b[2K")
-        self._stream.write(f"pipeledger: {message}\n")
+        self._stream.write(self._safe(f"pipeledger: {message}") + "\n")
         self._stream.flush()
 
     def finish(self) -> None:
@@ -91,5 +99,6 @@ class StreamProgress:
             f"repositories {self.repositories}  pages {self.pages}  events {self.events}"
             f"  rate limit left {rate}  {self._repository or ''}"
         )
+        line = self._safe(line)
         self._stream.write("\r\x1b[2K" + line[:160])
         self._stream.flush()

@@ -86,7 +86,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     adapter_class = load_adapter(args.platform)
     adapter = adapter_class.create(adapter_settings(args, context))
     sinks = context.open_sinks(args)
-    progress = StreamProgress(context.stderr)
+    progress = StreamProgress(context.stderr, safe=context.safe_text)
     summary = CollectSummary()
     try:
         collect_into(adapter, request, sinks, progress, summary)
