@@ -75,6 +75,7 @@ class GitLabCollector:
         # A backfill that ends in the past says nothing about who can do what today.
         snapshots = request.until is None or request.until >= now
         projects, groups = self.resolve(request)
+        self._progress.expect(repositories=len(groups) + len(projects))
         for group in groups:
             self._progress.update(repository=group.full_path)
             yield from self._audit_batches(self._group_audit(group), checkpoints, window)

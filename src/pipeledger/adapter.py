@@ -28,6 +28,9 @@ class AdapterSettings:
     request_timeout: float = 30.0
     max_retries: int = 5
     backoff_base: float = 1.0
+    # Where notices go outside a collection (the gate's retry and rate-limit waits);
+    # collect() gets its own progress.
+    progress: Progress | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

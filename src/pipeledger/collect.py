@@ -9,6 +9,7 @@ first, so one bad record never stops the collection and is never silently droppe
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from pipeledger.adapter import Adapter, CollectRequest
@@ -28,6 +29,8 @@ class CollectSummary:
     # Newly quarantined this run, and how many were quarantined already by an earlier run.
     quarantined: list[QuarantinedRecord] = field(default_factory=list)
     quarantined_again: int = 0
+    # New events stored, by kind, for the closing summary.
+    by_kind: Counter[str] = field(default_factory=Counter)
 
 
 def collect_into(
@@ -50,6 +53,7 @@ def collect_into(
         summary.batches += 1
         summary.seen += len(batch.events)
         summary.stored += len(stored)
+        summary.by_kind.update(record.event.kind.value for record in stored)
         progress.update(events=len(stored))
     return summary
 

@@ -22,6 +22,7 @@ from pipeledger.errors import MalformedResponse, PipeledgerError, PlatformError,
 from pipeledger.http_errors import failure_reason, is_transient, request_error
 from pipeledger.http_fetch import FetchLimits, fetch, limits_for
 from pipeledger.http_origin import ApiOrigin
+from pipeledger.http_progress import listing_page
 from pipeledger.progress import Progress, SilentProgress
 from pipeledger.quarantine import valid_json_body
 
@@ -273,6 +274,8 @@ class ApiClient:
         self.rate_remaining = int(remaining)
         self._progress.update(rate_remaining=self.rate_remaining)
         reset = _float(headers.get(self._rate_headers.reset))
+        if reset is not None:
+            self._progress.expect(rate_reset=reset)
         if self.rate_remaining == 0 and reset is not None:
             self._exhausted_until = reset
 
@@ -282,7 +285,14 @@ class ApiClient:
             return response
         if response.status >= 400:
             raise self._translate(response)
+        self._report_listing_page(response)
         return response
+
+    def _report_listing_page(self, response: ApiResponse) -> None:
+        links = parse_link_header(response.headers.get("link", ""))
+        page = listing_page(response.url, response.headers, response.body, links)
+        if page is not None:
+            self._progress.expect(listing_page=page)
 
     def _backoff(self, failures: int) -> float:
         return float(min(self._policy.backoff_base * (2**failures), 60.0))

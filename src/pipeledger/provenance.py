@@ -35,6 +35,9 @@ class Provenance:
     protections_observed_at: datetime | None = None
     access_changes: tuple[AuditEvent, ...] = ()
     concerns: tuple[str, ...] = field(default_factory=tuple)
+    lookback: timedelta = DEFAULT_LOOKBACK
+    # Each review once (the ledger keeps one copy per deployment of the reviewed commit).
+    reviews: tuple[AuditEvent, ...] = ()
 
 
 def find(contexts: Sequence[DeploymentContext], ident: str) -> DeploymentContext:
@@ -75,8 +78,29 @@ def build(
         protections=protections,
         protections_observed_at=observed,
         access_changes=tuple(access),
+        lookback=lookback,
+        reviews=distinct_reviews(context),
     )
     return Provenance(**{**provenance.__dict__, "concerns": tuple(concerns(provenance))})
+
+
+def distinct_reviews(context: DeploymentContext) -> tuple[AuditEvent, ...]:
+    """Each review once: a review is recorded once per deployment of the commit it vouches
+    for; this deployment's own copy is kept where there is one."""
+    mine = context.deployment.correlation.get("deployment_id")
+    chosen: dict[tuple[object, ...], AuditEvent] = {}
+    for review in context.reviews:
+        target = review.target or {}
+        key = (
+            review.actor.login,
+            review.action,
+            target.get("type"),
+            target.get("number"),
+            review.occurred_at,
+        )
+        if key not in chosen or review.correlation.get("deployment_id") == mine:
+            chosen[key] = review
+    return tuple(sorted(chosen.values(), key=lambda e: e.occurred_at))
 
 
 def involved(context: DeploymentContext) -> dict[str, tuple[str, ...]]:

@@ -115,3 +115,20 @@ def test_progress_lines_are_masked_and_made_safe() -> None:
     text = stream.getvalue()
     assert "tok-CANARY" not in text and "\x1b" not in text
     assert "\n::error" not in text
+
+
+def test_only_what_the_runner_cannot_know_is_announced() -> None:
+    from pipeledger.cli.findings_output import Target, announce_masks
+    from pipeledger.report.model import OutputFormat
+
+    forget_all()
+    given, minted = "ghp_from_the_workflow_0123456789", "ghs_minted_during_the_run_0123"
+    hold(given)
+    hold(minted)
+    out, err = io.StringIO(), io.StringIO()
+    environ = {"GITHUB_ACTIONS": "true", "GITHUB_TOKEN": given}
+    context = Context(environ=environ, stdout=out, stderr=err, masker=SecretMasker())
+    announce_masks([Target(OutputFormat.JSON, None)], context)
+    assert err.getvalue() == f"::add-mask::{minted}\n"
+    assert out.getvalue() == ""
+    forget_all()

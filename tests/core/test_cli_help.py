@@ -118,3 +118,24 @@ def _strip_ansi(text: str) -> str:
     import re
 
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def test_the_audit_verdict_is_marked_and_coloured_only_on_a_terminal(tmp_path: Path) -> None:
+    from tests.policy.test_audit_cmd import BASELINE, write_ledger
+
+    write_ledger(tmp_path / "l.db")
+    argv = ["audit", "--policy", BASELINE, "--sink", f"sqlite:///{tmp_path}/l.db"]
+
+    def report(stdout: io.StringIO, environ: dict[str, str]) -> str:
+        assert main(argv, environ=environ, stdout=stdout, stderr=io.StringIO()) == 1
+        return stdout.getvalue()
+
+    plain = report(io.StringIO(), {})
+    coloured = report(Terminal(), {"TERM": "xterm"})
+    lines = plain.splitlines()
+    assert lines[0].startswith("pipeledger audit: FAIL") and lines[-1] == lines[0]
+    assert "✗" not in plain and "\x1b[" not in plain
+    shown = _strip_ansi(coloured).splitlines()
+    assert shown[0] == f"✗ {lines[0]}" and shown[-1] == shown[0]
+    assert "\x1b[1;31mFAIL" in coloured
+    assert report(Terminal(), {"TERM": "xterm", "NO_COLOR": "1"}) == plain

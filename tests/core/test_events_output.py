@@ -185,3 +185,45 @@ def test_a_commit_deployed_twice_lists_both(tmp_path: Path) -> None:
     assert code == 2
     assert "names 2 deployments: octo-org/octo-repo#1 (staging), octo-org/octo-repo#2" in err
     assert "Name one of them as OWNER/REPO#ID." in err
+
+
+def test_hostile_text_from_an_api_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    hostile = make(
+        EventKind.PERMISSION_CHANGE,
+        "hostile",
+        action="member.added",
+        at="2026-03-11T09:00:00Z",
+        who=actor("mallory"),
+        target={"type": "user", "login": "eve\x1b]0;pwned\x07\n::stop-commands::x"},
+    )
+    sink = SqliteSink(tmp_path / "h.db")
+    sink.append([hostile], {})
+    sink.close()
+    for output in ("table", "csv", "jsonl", "json"):
+        _, out, _ = events(f"sqlite:///{tmp_path}/h.db", "--format", output)
+        assert "\x1b" not in out and "\x07" not in out, output
+        assert "\n::stop-commands" not in out, output
+    _, table, _ = events(f"sqlite:///{tmp_path}/h.db")
+    assert "eve\\x1b]0;pwned\\x07\\n::stop-commands::x" in table
+
+
+def test_a_secret_in_an_event_is_masked_in_every_format(tmp_path: Path) -> None:
+    leaky = make(
+        EventKind.PIPELINE_RUN,
+        "leaky",
+        action="completed",
+        at="2026-03-11T09:00:00Z",
+        who=actor("alice"),
+        attributes={"workflow": "deploy with s3cr3t-value-123"},
+    )
+    sink = SqliteSink(tmp_path / "s.db")
+    sink.append([leaky], {})
+    sink.close()
+    for output in ("table", "csv", "jsonl"):
+        _, out, _ = events(
+            f"sqlite:///{tmp_path}/s.db",
+            "--format",
+            output,
+            environ={"API_TOKEN": "s3cr3t-value-123"},
+        )
+        assert "s3cr3t-value-123" not in out and "deploy with" in out, output

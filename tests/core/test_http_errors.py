@@ -25,6 +25,9 @@ class Notices:
     def notice(self, message: str) -> None:
         self.lines.append(message)
 
+    def expect(self, **_: object) -> None:
+        return None
+
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
 

@@ -71,6 +71,9 @@ class FakeGitLab:
     # its deploy job.
     job_token_job: tuple[FakeProject, FakeDeployment | FakeJob] | None = None
     free_tier: bool = False
+    # Premium without approval settings on an environment: its deployments' detail carries
+    # no approval fields (a deployment to an unprotected environment).
+    approval_fields_only_if_protected: bool = False
     link_headers: bool = True
     total_limit: int = 10_000
     rate_limit: int = 2000

@@ -144,7 +144,7 @@ def test_github_format_writes_annotations_summary_outputs_and_masks(
         "GITHUB_ACTIONS": "true",
         "GITHUB_STEP_SUMMARY": str(summary),
         "GITHUB_OUTPUT": str(outputs),
-        "PIPELEDGER_SIGNING_KEY": SIGNING_PEM,  # held: the run signs its checkpoints
+        "PIPELEDGER_SIGNING_KEY": SIGNING_PEM,  # held; its lines are not variables: announced
         "PIPELEDGER_WEBHOOK_SECRET": "s3cr3t-value",  # not used by this run: not announced
     }
     code, out, _ = check(tmp_path, CASES[5], "--format", "github", environ=environ)

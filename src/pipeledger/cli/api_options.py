@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from pipeledger.adapter import AdapterSettings
 from pipeledger.cli.context import Context
 from pipeledger.errors import UsageError
+from pipeledger.progress import SilentProgress
 
 
 def api_defaults(*, max_wait: float, retries: int) -> dict[str, Any]:
@@ -50,6 +51,7 @@ def adapter_settings(args: argparse.Namespace, context: Context) -> AdapterSetti
         request_timeout=float(args.timeout),
         max_retries=int(args.retries),
         backoff_base=float(args.backoff),
+        progress=NoticeProgress(context),
     )
 
 
@@ -84,3 +86,14 @@ def _url_problem(value: str) -> str | None:
     if port == 0:
         return "port 0 is not a port"
     return None
+
+
+class NoticeProgress(SilentProgress):
+    """Outside a collection only the notices matter — a retry or rate-limit wait — shown on
+    stderr unless -q."""
+
+    def __init__(self, context: Context) -> None:
+        self._context = context
+
+    def notice(self, message: str) -> None:
+        self._context.note(f"pipeledger: {message}")

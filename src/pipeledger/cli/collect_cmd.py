@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from pipeledger.adapter import Adapter, CollectRequest
 from pipeledger.cli.api_options import adapter_settings, add_api_options, api_defaults
+from pipeledger.cli.collect_progress import closing_summary, progress_for
 from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.collect import CollectSummary, collect_into
 from pipeledger.docs_links import docs_url
 from pipeledger.errors import ExitCode, PipeledgerError, UsageError
-from pipeledger.progress import StreamProgress
 from pipeledger.registry import available_adapters, load_adapter
 from pipeledger.timeutil import parse_when
 
@@ -86,18 +87,24 @@ def run(args: argparse.Namespace, context: Context) -> int:
     adapter_class = load_adapter(args.platform)
     adapter = adapter_class.create(adapter_settings(args, context))
     sinks = context.open_sinks(args)
-    progress = StreamProgress(context.stderr, safe=context.safe_text)
+    progress = progress_for(context)
     summary = CollectSummary()
+    started = time.monotonic()
     try:
         collect_into(adapter, request, sinks, progress, summary)
     except PipeledgerError:
-        progress.finish()
+        progress.finish(complete=False)
         context.err(_summary_line(summary, sinks.ledger.display_url, adapter, interrupted=True))
+        raise
+    except BaseException:  # Ctrl-C or a bug: leave the terminal tidy, main() reports it
+        progress.finish(complete=False)
         raise
     finally:
         sinks.close()
     progress.finish()
     context.out(_summary_line(summary, sinks.ledger.display_url, adapter, interrupted=False))
+    elapsed = time.monotonic() - started
+    context.out(closing_summary(summary.by_kind, elapsed, progress.repositories_seen))
     failed = _report_sink_failures(sinks.failures, context)
     return _report_quarantine(summary, sinks.ledger.display_url, context) or failed
 

@@ -6,7 +6,7 @@ terminal."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from pipeledger.events import AuditEvent, format_time
+from pipeledger.printable import one_line
 
 COLUMNS = (
     "time",
@@ -152,8 +153,9 @@ class Table:
     rows: Sequence[Mapping[str, str]]
 
     @classmethod
-    def of(cls, events: Sequence[AuditEvent]) -> Table:
-        return cls([{c: clip(v) for c, v in display_row(e).items()} for e in events])
+    def of(cls, events: Sequence[AuditEvent], clean: Callable[[str], str] = one_line) -> Table:
+        """``clean`` makes each cell safe to print (API data can hold escape sequences)."""
+        return cls([{c: clip(clean(v)) for c, v in display_row(e).items()} for e in events])
 
     def widths(self) -> dict[str, int]:
         return {c: max([len(c), *(len(r[c]) for r in self.rows)]) for c in COLUMNS}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import csv
 import heapq
+import io
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
@@ -15,6 +16,7 @@ from pipeledger.cli.event_rows import Table, data_row
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.facts import current_records
+from pipeledger.printable import defuse_commands, one_line, terminal_safe
 from pipeledger.provenance import build as build_provenance
 from pipeledger.sink import EventFilter
 from pipeledger.timeutil import parse_when
@@ -161,14 +163,20 @@ def _write(output_format: str, events: list[AuditEvent], context: Context) -> No
     if output_format == "table":
         if not events:
             return
-        table = Table.of(events)
+        table = Table.of(events, clean=lambda text: one_line(context.masker.mask(text), 10_000))
         if context.colors(context.stdout):
             table.print(context.console())
         else:
             table.write(context.stdout)
         return
     writer = {"json": _json, "jsonl": _jsonl, "csv": _csv}[output_format]
-    writer(events, context.stdout)
+    buffer = io.StringIO()
+    writer(events, buffer)
+    # JSON escapes every control character itself; CSV cells are made visible. Secrets are
+    # masked and workflow commands defused in all of them, as in every other output.
+    text = context.masker.mask(buffer.getvalue())
+    safe = terminal_safe(text) if output_format == "csv" else defuse_commands(text)
+    context.stdout.write(safe)
 
 
 def _say_what_was_left_out(context: Context, *, shown: int, total: int) -> None:
@@ -192,7 +200,7 @@ def _jsonl(events: Iterable[AuditEvent], out: TextIO) -> None:
 
 def _json_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
     for event in events:
-        yield json.dumps(event.to_dict(), sort_keys=True, ensure_ascii=False) + "\n"
+        yield json.dumps(event.to_dict(), sort_keys=True) + "\n"
 
 
 def _csv(events: Iterable[AuditEvent], out: TextIO) -> None:

@@ -85,7 +85,7 @@ def emit(report: Report, targets: Sequence[Target], context: Context) -> None:
     for target in targets:
         text = context.masker.mask(render(target.output_format, report))
         if target.path is None and target.output_format is OutputFormat.TEXT:
-            context.out_report(text)
+            context.out_report(_with_marks(text, report, context))
         elif target.path is None:
             context.stdout.write(printable_stdout(target.output_format, text))
         else:
@@ -93,18 +93,34 @@ def emit(report: Report, targets: Sequence[Target], context: Context) -> None:
 
 
 def announce_masks(targets: Sequence[Target], context: Context) -> None:
-    """Inside GitHub Actions only, ``::add-mask::`` for each credential this run holds (not
-    every secret in the environment), before anything that could echo one. They go on the
-    workflow-command stream: stdout when it carries ``--format github``, else stderr (the
-    runner reads commands from both), so stdout of ``--format json`` stays JSON."""
+    """Inside GitHub Actions only, ``::add-mask::`` for each credential this run holds that
+    the runner cannot know (a minted app token, a key read from a file, each line of a PEM
+    key) — not every secret in the environment, and not a variable's value as it is (the
+    runner already masks the secrets it put there; printing them again helps nothing). They
+    go on the workflow-command stream: stdout when it carries ``--format github``, else
+    stderr (the runner reads commands from both), so stdout of ``--format json`` stays JSON."""
     if context.environ.get("GITHUB_ACTIONS") != "true":
         return
+    given = {value.strip() for value in context.environ.values()}
     # Unmasked on purpose: these lines tell the runner what to mask from now on.
-    commands = github.mask_commands(held())
+    commands = github.mask_commands(piece for piece in held() if piece.strip() not in given)
     if not commands:
         return
     on_stdout = any(t.path is None and t.output_format is OutputFormat.GITHUB for t in targets)
     (context.stdout if on_stdout else context.stderr).write(commands)
+
+
+VERDICT_MARKS = {"pass": "✓ ", "fail": "✗ ", "error": "✗ "}
+
+
+def _with_marks(text: str, report: Report, context: Context) -> str:
+    """On a colour terminal the verdict lines start with ✓ or ✗; plain text stays plain."""
+    mark = VERDICT_MARKS.get(report.decision, "")
+    if not mark or not context.colors(context.stdout):
+        return text
+    headline = f"pipeledger {report.command}:"
+    lines = text.splitlines(keepends=True)
+    return "".join(mark + line if line.startswith(headline) else line for line in lines)
 
 
 def printable_stdout(output_format: OutputFormat, text: str) -> str:
