@@ -59,8 +59,8 @@ class GitLabCollector:
         self._client = client
         self._instance = instance
         self._progress = progress
-        self._evidence = DeploymentEvidence(client, instance, progress)
         users = UserDirectory(client)
+        self._evidence = DeploymentEvidence(client, instance, progress, users)
         self._audit = AuditStream(client, instance, progress, users)
         self._snapshots = AccessSnapshots(
             client, instance, progress, clock or (lambda: datetime.now(UTC)), users

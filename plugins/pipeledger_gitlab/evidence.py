@@ -18,13 +18,21 @@ from pipeledger_gitlab.normalize import (
     has_approval_data,
     review_events,
 )
+from pipeledger_gitlab.users import UserDirectory
 
 Json = Mapping[str, Any]
 
 
 class DeploymentEvidence:
-    def __init__(self, client: GitLabClient, instance: str, progress: Progress) -> None:
+    def __init__(
+        self,
+        client: GitLabClient,
+        instance: str,
+        progress: Progress,
+        users: UserDirectory | None = None,
+    ) -> None:
         self._client = client
+        self._users = users
         self._instance = instance
         self._progress = progress
         self._merge_requests: dict[tuple[int, str], list[Json]] = {}
@@ -43,9 +51,15 @@ class DeploymentEvidence:
         except GitLabNotFound:
             return []  # deleted since it was listed
         events = deployment_events(origin, detail) + deployment_approval_events(origin, detail)
+        seen: list[Any] = [detail.get("user")]
         for merge_request in self.merge_requests(project, detail.get("sha")):
             approvals = self.merge_request_approvals(merge_request, project)
             events.extend(review_events(origin, merge_request, approvals, detail))
+            seen.append(merge_request.get("author"))
+            approvers = approvals.get("approved_by") or []
+            seen += [entry.get("user") for entry in approvers if isinstance(entry, Mapping)]
+        if self._users is not None:
+            self._users.learn(seen)  # audit events name people by id only
         return events
 
     def detail(self, project: ProjectRef, deployment: Json) -> Json:

@@ -7,6 +7,9 @@ import io
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from pipeledger.cli.collect_progress import LiveProgress, closing_summary
 from pipeledger.cli.console import make_console
@@ -127,3 +130,33 @@ def test_the_closing_summary_counts_by_kind_and_time() -> None:
         "pipeledger: new by kind: 40 pipeline.run, 12 deployment; 14 repositories in 1m 12s."
     )
     assert closing_summary(Counter(), 0.25, None) == "pipeledger: new by kind: nothing; in 0.2 s."
+
+
+def test_a_bug_mid_collection_keeps_what_was_stored_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeledger.facts import FactMerger
+
+    real = FactMerger.merge
+    calls: list[int] = []
+
+    def failing_merge(self: FactMerger, events: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyError("sha")
+        return real(self, events)
+
+    monkeypatch.setattr(FactMerger, "merge", failing_merge)
+    with FakeGitHubServer(scenario_org(), token=TOKEN) as server:
+        code, _, err = collect(server, tmp_path / "l.db")
+    assert code == 3
+    assert "stopped early; kept" in err
+    assert err.splitlines()[-1].startswith("pipeledger: error: internal error: KeyError: 'sha';")
+    assert "Traceback" not in err
+    from pipeledger.sink import EventFilter
+    from pipeledger_sqlite.sink import SqliteSink
+
+    ledger = SqliteSink(tmp_path / "l.db")
+    kept = len(list(ledger.records(EventFilter())))
+    ledger.close()
+    assert kept > 0 and f", {kept} new, stored in sqlite:///{tmp_path}/l.db." in err

@@ -92,12 +92,9 @@ def run(args: argparse.Namespace, context: Context) -> int:
     started = time.monotonic()
     try:
         collect_into(adapter, request, sinks, progress, summary)
-    except PipeledgerError:
+    except BaseException:  # an error, Ctrl-C or a bug: tidy the terminal, say what was kept
         progress.finish(complete=False)
         context.err(_summary_line(summary, sinks.ledger.display_url, adapter, interrupted=True))
-        raise
-    except BaseException:  # Ctrl-C or a bug: leave the terminal tidy, main() reports it
-        progress.finish(complete=False)
         raise
     finally:
         sinks.close()
