@@ -16,6 +16,7 @@ from pipeledger.errors import (
     UsageError,
 )
 from pipeledger.http import ApiClient, ApiResponse, RateLimitHeaders, RetryPolicy
+from pipeledger.printable import one_line
 from pipeledger.progress import Progress
 
 DEFAULT_API_URL = "https://gitlab.com/api/v4"
@@ -260,5 +261,5 @@ def _message(body: Any) -> str:
     for key in ("message", "error_description", "error"):
         value = body.get(key)
         if isinstance(value, str) and value:
-            return value[:200]
+            return one_line(value, 200)
     return ""

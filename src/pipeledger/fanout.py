@@ -11,7 +11,7 @@ carry on.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import islice
 
@@ -73,12 +73,14 @@ class SinkSet:
         Only the ledger must open: another sink that cannot (server down) is recorded in
         ``failures`` and receives its records on a later run or flush."""
         ledger_url = next((url for url in urls if issubclass(load_sink(url), Ledger)), None)
+        # Only the ledger may refuse to be created (a read-only command); copies always may.
+        copies = replace(settings, create_ledger=True)
         sinks: list[Sink] = []
         failures: dict[str, PipeledgerError] = {}
         try:
             for url in urls:
                 try:
-                    sinks.append(open_sink(url, settings))
+                    sinks.append(open_sink(url, settings if url == ledger_url else copies))
                 except SinkError as error:
                     if url == ledger_url:
                         raise

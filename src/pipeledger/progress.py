@@ -1,4 +1,11 @@
-"""Progress reporting: a live status line on a terminal, plain log lines elsewhere."""
+"""Progress reporting: what a collection tells the person waiting for it.
+
+Adapters and the API client report through :class:`Progress`: the repository they are on,
+pages and events, the rate limit, notices, and what lies ahead (:meth:`Progress.expect`: how
+many repositories, the page of a listing out of how many, when the rate limit resets). The
+CLI draws it — a live display on a terminal (``pipeledger.cli.collect_progress``), plain log
+lines (:class:`StreamProgress`) elsewhere.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +26,17 @@ class Progress(Protocol):
 
     def notice(self, message: str) -> None: ...
 
+    def expect(
+        self,
+        *,
+        repositories: int | None = None,
+        listing_page: tuple[int, int] | None = None,
+        rate_reset: float | None = None,
+    ) -> None:
+        """What lies ahead: ``repositories`` to collect from now on, the listing being read
+        is on page ``listing_page[0]`` of ``listing_page[1]``, the rate limit resets at
+        ``rate_reset`` (Unix time)."""
+
 
 class SilentProgress:
     def update(
@@ -34,9 +52,19 @@ class SilentProgress:
     def notice(self, message: str) -> None:
         return None
 
+    def expect(
+        self,
+        *,
+        repositories: int | None = None,
+        listing_page: tuple[int, int] | None = None,
+        rate_reset: float | None = None,
+    ) -> None:
+        return None
+
 
 class StreamProgress:
-    """Writes to stderr: one redrawn line on a TTY, a line per repository otherwise."""
+    """Writes to stderr: one redrawn line on a TTY, a line per repository otherwise (a CI
+    log), numbered once the total is known: ``collecting acme/web (3/12)``."""
 
     def __init__(self, stream: TextIO | None = None, interval: float = 0.2) -> None:
         self._stream = stream or sys.stderr
@@ -44,6 +72,7 @@ class StreamProgress:
         self._interval = interval
         self._last_draw = 0.0
         self.repositories = 0
+        self.repositories_total: int | None = None
         self.pages = 0
         self.events = 0
         self.rate_remaining: int | None = None
@@ -61,13 +90,32 @@ class StreamProgress:
             self._repository = repository
             self.repositories += 1
             if not self._tty:
-                self._stream.write(f"pipeledger: collecting {repository}\n")
+                self._stream.write(f"pipeledger: collecting {repository}{self._count()}\n")
         self.pages += pages
         self.events += events
         if rate_remaining is not None:
             self.rate_remaining = rate_remaining
         if self._tty:
             self._draw()
+
+    def expect(
+        self,
+        *,
+        repositories: int | None = None,
+        listing_page: tuple[int, int] | None = None,
+        rate_reset: float | None = None,
+    ) -> None:
+        if repositories is not None:
+            # Counting starts over: what came before (an organization's own records) is
+            # not one of the repositories announced.
+            self.repositories_total = repositories
+            self.repositories = 0
+            self._repository = None
+
+    def _count(self) -> str:
+        if self.repositories_total is None:
+            return ""
+        return f" ({self.repositories}/{self.repositories_total})"
 
     def notice(self, message: str) -> None:
         if self._tty:
@@ -88,8 +136,8 @@ class StreamProgress:
         self._last_draw = now
         rate = "?" if self.rate_remaining is None else str(self.rate_remaining)
         line = (
-            f"repositories {self.repositories}  pages {self.pages}  events {self.events}"
-            f"  rate limit left {rate}  {self._repository or ''}"
+            f"repositories {self.repositories}{self._count()}  pages {self.pages}"
+            f"  events {self.events}  rate limit left {rate}  {self._repository or ''}"
         )
         self._stream.write("\r\x1b[2K" + line[:160])
         self._stream.flush()

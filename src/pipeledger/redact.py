@@ -16,7 +16,10 @@ def redact_url(url: str) -> str:
     """Drop userinfo passwords and secret-looking query values from a URL."""
     if "://" not in url:
         return url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not parseable (a broken IPv6 host): keep only what is surely safe
+        return re.sub(r"//[^/?#]*@", f"//{MASK}@", url.split("?", 1)[0].split("#", 1)[0])
     netloc = _redact_netloc(parts)
     query = urlencode(
         [(k, MASK if _SECRET_QUERY_KEYS.search(k) else v) for k, v in parse_qsl(parts.query)],

@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipeledger.events import AuditEvent
+from pipeledger.facts import without_superseded
 
 
 def visible_events(events: Iterable[AuditEvent]) -> list[AuditEvent]:
-    """The access-change events that stand: superseded ones are left out."""
-    return list(events)
+    """The access-change events that stand: superseded ones are left out. Only access
+    changes carry ``supersedes``, and the superseding event has the time of the change, so
+    the read window holds both."""
+    return without_superseded(events)
 
 
 @dataclass(slots=True)

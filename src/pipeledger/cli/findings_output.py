@@ -11,6 +11,7 @@ from pathlib import Path
 from pipeledger.cli.context import Context
 from pipeledger.errors import SinkError, UsageError
 from pipeledger.policy.model import FailOn
+from pipeledger.printable import defuse_commands
 from pipeledger.report import github, render
 from pipeledger.report.model import OutputFormat, Report
 
@@ -24,15 +25,16 @@ class Target:
 
 
 def add_policy_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--policy", metavar="FILE", help="policy file (YAML)")
-    parser.add_argument("--format", help=f"findings format on stdout: {FORMATS} (default text)")
-    parser.add_argument(
+    group = parser.add_argument_group("policy and findings")
+    group.add_argument("--policy", metavar="FILE", help="policy file (YAML)")
+    group.add_argument("--format", help=f"findings format on stdout: {FORMATS} (default text)")
+    group.add_argument(
         "--output",
         action="append",
         metavar="FORMAT=PATH",
         help="also write a format to a file; repeatable (e.g. sarif=results.sarif)",
     )
-    parser.add_argument(
+    group.add_argument(
         "--fail-on", help="lowest severity that fails: error (default), warning or never"
     )
 
@@ -82,10 +84,34 @@ def emit(report: Report, targets: Sequence[Target], context: Context) -> None:
         _write_step_files(report, context)
     for target in targets:
         text = context.masker.mask(render(target.output_format, report))
-        if target.path is None:
-            context.stdout.write(text)
+        if target.path is None and target.output_format is OutputFormat.TEXT:
+            context.out_report(_with_marks(text, report, context))
+        elif target.path is None:
+            context.stdout.write(printable_stdout(target.output_format, text))
         else:
             _write(target.path, text)
+
+
+VERDICT_MARKS = {"pass": "✓ ", "fail": "✗ ", "error": "✗ "}
+
+
+def _with_marks(text: str, report: Report, context: Context) -> str:
+    """On a colour terminal the verdict lines start with ✓ or ✗; plain text stays plain."""
+    mark = VERDICT_MARKS.get(report.decision, "")
+    if not mark or not context.colors(context.stdout):
+        return text
+    headline = f"pipeledger {report.command}:"
+    lines = text.splitlines(keepends=True)
+    return "".join(mark + line if line.startswith(headline) else line for line in lines)
+
+
+def printable_stdout(output_format: OutputFormat, text: str) -> str:
+    """Findings for a log: GitHub's format escapes what it quotes itself; the others keep
+    their characters, with workflow commands defused (text goes through out_report, which
+    makes it terminal-safe)."""
+    if output_format is OutputFormat.GITHUB:
+        return text
+    return defuse_commands(text)
 
 
 def _write_step_files(report: Report, context: Context) -> None:

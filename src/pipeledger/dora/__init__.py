@@ -1,0 +1,14 @@
+"""DORA's four keys — deployment frequency, lead time for changes, change failure rate and time
+to restore — computed from the facts in the ledger, each definition written down in
+``definitions.py`` and on the documentation page."""
+
+from pipeledger.dora.deploys import DoraSettings, ProductionDeploy, production_deploys
+from pipeledger.dora.metrics import DoraMetrics, compute_metrics
+
+__all__ = [
+    "DoraMetrics",
+    "DoraSettings",
+    "ProductionDeploy",
+    "compute_metrics",
+    "production_deploys",
+]
