@@ -176,6 +176,20 @@ COMMAND_HELP: dict[str, CommandHelp] = {
             ),
         ),
     ),
+    "serve": CommandHelp(
+        "Receive GitHub webhooks (and GitLab ones where its plugin is installed) into the"
+        " ledger in real time: approvals with their real time, access changes an"
+        " organization without an audit log never sees. Each delivery is answered only once"
+        " its events are committed (503 while the ledger is down); /healthz and /metrics"
+        " (Prometheus) are served too. Secrets come from the environment only:"
+        " PIPELEDGER_WEBHOOK_SECRET for GitHub. Needs the serve extra.",
+        (
+            (
+                "pipeledger serve --listen 0.0.0.0:8080 --sink postgresql://ledger@db/pipeledger",
+                "receive webhooks into a PostgreSQL ledger",
+            ),
+        ),
+    ),
     "flush": CommandHelp(
         "Deliver everything the ledger holds that a sink still lacks, and checkpoint the"
         " head. Exit 3 if a sink still fails; its records stay pending in the ledger.",
