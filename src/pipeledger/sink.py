@@ -200,13 +200,6 @@ class Sink(ABC):
     def open(cls, url: str, settings: SinkSettings) -> Sink:
         """Open (and create if needed) the store; raise SinkError saying what to fix."""
 
-    @classmethod
-    def exists(cls, url: str, settings: SinkSettings) -> bool | None:
-        """Whether the store at ``url`` is there already, without creating it; None when the
-        sink cannot tell. Read-only commands use it to refuse a mistyped or deleted ledger
-        instead of opening (creating) an empty one."""
-        return None
-
     @property
     @abstractmethod
     def display_url(self) -> str:
