@@ -20,7 +20,15 @@ from pipeledger.events import AuditEvent
 from pipeledger.redact import redact_url
 from pipeledger.registry import load_sink
 from pipeledger.signing import Signer
-from pipeledger.sink import ChainCheckpoint, EventFilter, Ledger, LedgerRecord, Sink, SinkSettings
+from pipeledger.sink import (
+    GENESIS_CHECKPOINT,
+    ChainCheckpoint,
+    EventFilter,
+    Ledger,
+    LedgerRecord,
+    Sink,
+    SinkSettings,
+)
 
 DEFAULT_LEDGER_URL = "sqlite:///pipeledger.db"
 DELIVERY_CHUNK = 1000
@@ -226,9 +234,6 @@ class SinkSet:
         finally:
             for sink in [self.ledger, *self.others]:
                 sink.close()
-
-
-GENESIS_CHECKPOINT = "0" * 64
 
 
 def latest_chained(checkpoints: Sequence[ChainCheckpoint]) -> ChainCheckpoint | None:

@@ -96,6 +96,10 @@ class StoredRow:
     indexed: Mapping[str, str | None]
 
 
+# What checkpoint 1 names as its ``previous``.
+GENESIS_CHECKPOINT = "0" * 64
+
+
 @dataclass(frozen=True)
 class ChainCheckpoint:
     """The chain head at one moment, signed when a key is configured (Ed25519, base64).
