@@ -137,4 +137,8 @@ class GitHubReceiver(Receiver):
 
 def _protection_rule(settings: ReceiverSettings, instance: str) -> Any:
     """The deployment protection rule, when ``serve`` was given a policy."""
-    return None
+    if settings.policy_path is None:
+        return None
+    from pipeledger_github.protection_rule import ProtectionRule
+
+    return ProtectionRule.create(settings, instance)
