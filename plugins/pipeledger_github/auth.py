@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipeledger.errors import PermissionDenied, PlatformError, UsageError
+from pipeledger.held_secrets import hold
 
 DEFAULT_API_URL = "https://api.github.com"
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
@@ -54,7 +55,7 @@ def resolve_token(environ: Mapping[str, str], api_url: str) -> str:
     """A token from the environment, or a GitHub App installation token; never from flags."""
     for name in TOKEN_VARIABLES:
         if environ.get(name):
-            return environ[name]
+            return str(hold(environ[name]))
     if environ.get(APP_ID):
         return app_installation_token(environ, api_url)
     raise UsageError(
@@ -88,7 +89,7 @@ def app_installation_token(environ: Mapping[str, str], api_url: str) -> str:
         ) from None
     try:
         integration = GithubIntegration(auth=Auth.AppAuth(app_id, key), base_url=api_url)
-        return str(integration.get_access_token(installation).token)
+        return str(hold(str(integration.get_access_token(installation).token)))
     except GithubException as error:
         raise _app_refused(error.status, app_id, installation) from None
     except (ValueError, TypeError, jwt.PyJWTError) as error:
@@ -118,7 +119,7 @@ def _installation_id(environ: Mapping[str, str]) -> int:
 
 def _private_key(environ: Mapping[str, str]) -> str:
     if environ.get(APP_KEY):
-        return environ[APP_KEY].replace("\\n", "\n")
+        return str(hold(environ[APP_KEY].replace("\\n", "\n")))
     path = environ.get(APP_KEY_PATH)
     if not path:
         raise UsageError(
@@ -126,7 +127,7 @@ def _private_key(environ: Mapping[str, str]) -> str:
             f"Set {APP_KEY} to the PEM text or {APP_KEY_PATH} to the .pem file.",
         )
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return str(hold(Path(path).read_text(encoding="utf-8")))
     except OSError as error:
         raise UsageError(
             f"Cannot read the GitHub App private key file {path} ({error.strerror}).",
@@ -146,3 +147,66 @@ def _app_refused(status: int, app_id: str, installation: int) -> PermissionDenie
         f"GitHub answered HTTP {status} when asked for an installation token of app {app_id}.",
         "Try again later; check https://www.githubstatus.com.",
     )
+
+
+def app_jwt(environ: Mapping[str, str], now: float | None = None) -> str:
+    """The GitHub App's own JSON Web Token (RS256, valid 9 minutes, issued a minute in the
+    past against clock drift): what asks GitHub for installation tokens."""
+    import time
+
+    import jwt
+
+    app_id = environ.get(APP_ID, "").strip()
+    if not app_id:
+        raise UsageError(
+            f"{APP_ID} is not set.",
+            f"Set {APP_ID}, and {APP_KEY} (or {APP_KEY_PATH}), to the GitHub App's id and key.",
+        )
+    issued = int(now if now is not None else time.time()) - 60
+    try:
+        return jwt.encode(
+            {"iat": issued, "exp": issued + 600, "iss": app_id},
+            _private_key(environ),
+            algorithm="RS256",
+        )
+    except (ValueError, TypeError, jwt.PyJWTError) as error:
+        raise UsageError(
+            f"Cannot sign in as GitHub App {app_id}: the private key is not usable"
+            f" ({type(error).__name__}).",
+            f"Put the app's PEM private key in {APP_KEY} or a file named by {APP_KEY_PATH}.",
+        ) from None
+
+
+def installation_token(
+    environ: Mapping[str, str], api_url: str, installation: int, timeout: float = 30.0
+) -> str:
+    """An installation token of the App for ``installation`` (from a delivery's
+    ``installation.id``), via ``POST /app/installations/{id}/access_tokens``."""
+    import requests
+
+    from pipeledger.http import environment_session
+
+    url = f"{api_url.rstrip('/')}/app/installations/{installation}/access_tokens"
+    headers = {
+        "Authorization": f"Bearer {app_jwt(environ)}",
+        "Accept": "application/vnd.github+json",
+    }
+    try:
+        answer = environment_session(api_url).post(url, headers=headers, timeout=timeout)
+    except requests.RequestException as error:
+        raise PlatformError(
+            f"Cannot reach {api_url} to get a GitHub App installation token"
+            f" ({type(error).__name__}).",
+            "Check the network and --api-url.",
+        ) from None
+    if answer.status_code not in (200, 201):
+        raise _app_refused(answer.status_code, environ.get(APP_ID, "?"), installation)
+    try:
+        token = answer.json()["token"]
+    except (ValueError, KeyError, TypeError):
+        token = None
+    if not isinstance(token, str) or not token:
+        raise PlatformError(
+            f"GitHub answered the installation token request of {api_url} without a token."
+        )
+    return token

@@ -15,6 +15,7 @@ from pipeledger.errors import (
     PlatformError,
     UsageError,
 )
+from pipeledger.held_secrets import hold
 from pipeledger.http import ApiClient, ApiResponse, RateLimitHeaders, RetryPolicy
 from pipeledger.printable import one_line
 from pipeledger.progress import Progress
@@ -52,6 +53,7 @@ class Credentials:
 def find_credentials(environ: Mapping[str, str]) -> Credentials | None:
     """GITLAB_TOKEN first (any token GitLab accepts as Bearer), else the CI job token."""
     token = environ.get("GITLAB_TOKEN", "").strip()
+    hold(token)
     if token:
         return Credentials("GITLAB_TOKEN", "Authorization", f"Bearer {token}")
     return job_token_credentials(environ)
@@ -60,6 +62,7 @@ def find_credentials(environ: Mapping[str, str]) -> Credentials | None:
 def job_token_credentials(environ: Mapping[str, str]) -> Credentials | None:
     """The running job's own token, which alone can say which job is running (GET /job)."""
     job_token = environ.get("CI_JOB_TOKEN", "").strip()
+    hold(job_token)
     return Credentials("CI_JOB_TOKEN", "JOB-TOKEN", job_token) if job_token else None
 
 

@@ -64,9 +64,13 @@ def is_snapshot_diff(event: AuditEvent) -> bool:
 
 
 def is_attributed(event: AuditEvent) -> bool:
-    """A permission or protection change with a known actor (audit log, webhook)."""
+    """A permission or protection change with a known actor (audit log, webhook); a bypass
+    of protection is not a change of it, and never stands for one."""
     return (
-        event.kind in FACT_KINDS and event.actor.login is not None and not is_snapshot_diff(event)
+        event.kind in FACT_KINDS
+        and event.actor.login is not None
+        and not is_snapshot_diff(event)
+        and event.action != "bypassed"
     )
 
 

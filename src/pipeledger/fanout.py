@@ -124,13 +124,16 @@ class SinkSet:
             self.ledger.set_checkpoints(fresh)
 
     def append(
-        self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str]
+        self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str], *, deliver: bool = True
     ) -> list[LedgerRecord]:
+        """Store in the ledger, checkpoint when due, and (unless ``deliver`` is False, for a
+        caller that fans out on its own schedule) deliver to the other sinks."""
         records = self.ledger.append(events, checkpoints)
         self.appended = self.appended or bool(records)
         if records and records[-1].seq - self._checkpointed_seq >= self.checkpoint_every:
             self._write_checkpoint(records[-1].seq, records[-1].hash)
-        self.deliver()
+        if deliver:
+            self.deliver()
         return records
 
     def seal(self) -> ChainCheckpoint | None:

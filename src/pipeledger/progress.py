@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Protocol, TextIO
 
 
@@ -66,7 +67,14 @@ class StreamProgress:
     """Writes to stderr: one redrawn line on a TTY, a line per repository otherwise (a CI
     log), numbered once the total is known: ``collecting acme/web (3/12)``."""
 
-    def __init__(self, stream: TextIO | None = None, interval: float = 0.2) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        interval: float = 0.2,
+        safe: Callable[[str], str] = lambda text: text,
+    ) -> None:
+        # ``safe`` masks secrets and neutralises control characters in what servers named.
+        self._safe = safe
         self._stream = stream or sys.stderr
         self._tty = self._stream.isatty()
         self._interval = interval
@@ -90,7 +98,8 @@ class StreamProgress:
             self._repository = repository
             self.repositories += 1
             if not self._tty:
-                self._stream.write(f"pipeledger: collecting {repository}{self._count()}\n")
+                line = f"pipeledger: collecting {repository}{self._count()}"
+                self._stream.write(self._safe(line) + "\n")
         self.pages += pages
         self.events += events
         if rate_remaining is not None:
@@ -120,7 +129,7 @@ class StreamProgress:
     def notice(self, message: str) -> None:
         if self._tty:
             self._stream.write("\r\x1b[2K")
-        self._stream.write(f"pipeledger: {message}\n")
+        self._stream.write(self._safe(f"pipeledger: {message}") + "\n")
         self._stream.flush()
 
     def finish(self) -> None:
@@ -139,5 +148,6 @@ class StreamProgress:
             f"repositories {self.repositories}{self._count()}  pages {self.pages}"
             f"  events {self.events}  rate limit left {rate}  {self._repository or ''}"
         )
+        line = self._safe(line)
         self._stream.write("\r\x1b[2K" + line[:160])
         self._stream.flush()

@@ -282,3 +282,25 @@ def test_ledger_facts_for_report_and_metrics_leave_superseded_events_out(
     assert [(e.actor.login, e.change) for e in facts] == [
         ("alice", {"from": "read", "to": "admin"})
     ]
+
+
+def test_a_bypass_is_never_taken_for_the_change_a_snapshot_saw(ledger_path: Path) -> None:
+    bypass = replace(rule_updated(), action="bypassed")
+    run(ledger_path, protection_diff(), [bypass])
+    facts = standing(ledger_path)
+    assert len(facts) == 3 and all(f.supersedes == () for f in facts)
+
+
+def test_siem_formats_carry_supersedes(ledger_path: Path) -> None:
+    from pipeledger.formats.ecs import to_ecs
+    from pipeledger.formats.ocsf import to_ocsf
+
+    diff_then_audit_two_runs(ledger_path)
+    ledger = open_ledger(ledger_path)
+    try:
+        record = next(r for r in ledger.records(EventFilter()) if r.event.supersedes)
+    finally:
+        ledger.close()
+    ids = list(record.event.supersedes)
+    assert to_ocsf(record)["unmapped"]["pipeledger"]["supersedes"] == ids
+    assert to_ecs(record)["pipeledger"]["event"]["supersedes"] == ids

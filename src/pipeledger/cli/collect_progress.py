@@ -49,8 +49,14 @@ class LiveProgress:
     """The terminal display. ``finish`` (or leaving the ``with`` block) stops it and leaves
     its last state on screen."""
 
-    def __init__(self, console: Console, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        console: Console,
+        clock: Callable[[], float] = time.time,
+        safe: Callable[[str], str] = lambda text: text,
+    ) -> None:
         self._clock = clock
+        self._safe = safe  # masks secrets, neutralises control characters (Context.safe_text)
         self._display = _Display(
             SpinnerColumn(),
             TextColumn("{task.description}", style="pl.actor"),
@@ -86,7 +92,7 @@ class LiveProgress:
             self._seen.add(repository)
             self.listing_page = None
             done = max(len(self._seen) - 1, 0)
-            self._display.update(self._task, description=repository, completed=done)
+            self._display.update(self._task, description=self._safe(repository), completed=done)
         self.pages += pages
         self.events += events
         if rate_remaining is not None:
@@ -111,7 +117,8 @@ class LiveProgress:
         self._refresh_detail()
 
     def notice(self, message: str) -> None:
-        self._display.console.print(f"pipeledger: {message}", markup=False, highlight=False)
+        line = self._safe(f"pipeledger: {message}")
+        self._display.console.print(line, markup=False, highlight=False)
 
     @property
     def repositories_seen(self) -> int:
@@ -156,8 +163,8 @@ class PlainProgress(StreamProgress):
     """Log lines for a CI log or a file: one per repository, notices as they come. Also on
     a terminal with --no-color/NO_COLOR: no redrawn line, no escape codes."""
 
-    def __init__(self, stream: TextIO) -> None:
-        super().__init__(stream)
+    def __init__(self, stream: TextIO, safe: Callable[[str], str] = lambda text: text) -> None:
+        super().__init__(stream, safe=safe)
         self._tty = False
 
     @property
@@ -185,8 +192,10 @@ def progress_for(context: Context) -> CollectProgress:
         return QuietProgress()
     stream = context.stderr
     if is_terminal(stream) and context.colors(stream):
-        return LiveProgress(make_console(stream, context.environ, color=True))
-    return PlainProgress(stream)
+        return LiveProgress(
+            make_console(stream, context.environ, color=True), safe=context.safe_text
+        )
+    return PlainProgress(stream, safe=context.safe_text)
 
 
 def closing_summary(by_kind: Counter[str], seconds: float, repositories: int | None) -> str:

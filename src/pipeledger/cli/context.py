@@ -32,6 +32,10 @@ class Context:
     no_color: bool = False
     quiet: bool = False
 
+    def safe_text(self, text: str) -> str:
+        """``text`` as it may be printed: secrets masked, control characters visible."""
+        return terminal_safe(self.masker.mask(text))
+
     def out(self, text: str = "") -> None:
         self.stdout.write(terminal_safe(self.masker.mask(text)) + "\n")
 

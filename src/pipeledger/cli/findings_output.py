@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pipeledger.cli.context import Context
 from pipeledger.errors import SinkError, UsageError
+from pipeledger.held_secrets import held
 from pipeledger.policy.model import FailOn
 from pipeledger.printable import defuse_commands
 from pipeledger.report import github, render
@@ -78,9 +79,8 @@ def _format(name: str, option: str) -> OutputFormat:
 
 def emit(report: Report, targets: Sequence[Target], context: Context) -> None:
     """Write every requested format; GitHub's also fills the step summary and outputs."""
+    announce_masks(targets, context)
     if any(t.output_format is OutputFormat.GITHUB for t in targets):
-        # Unmasked on purpose: these lines tell the runner what to mask from now on.
-        context.stdout.write(github.mask_commands(context.masker.values()))
         _write_step_files(report, context)
     for target in targets:
         text = context.masker.mask(render(target.output_format, report))
@@ -90,6 +90,24 @@ def emit(report: Report, targets: Sequence[Target], context: Context) -> None:
             context.stdout.write(printable_stdout(target.output_format, text))
         else:
             _write(target.path, text)
+
+
+def announce_masks(targets: Sequence[Target], context: Context) -> None:
+    """Inside GitHub Actions only, ``::add-mask::`` for each credential this run holds that
+    the runner cannot know (a minted app token, a key read from a file, each line of a PEM
+    key) — not every secret in the environment, and not a variable's value as it is (the
+    runner already masks the secrets it put there; printing them again helps nothing). They
+    go on the workflow-command stream: stdout when it carries ``--format github``, else
+    stderr (the runner reads commands from both), so stdout of ``--format json`` stays JSON."""
+    if context.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    given = {value.strip() for value in context.environ.values()}
+    # Unmasked on purpose: these lines tell the runner what to mask from now on.
+    commands = github.mask_commands(piece for piece in held() if piece.strip() not in given)
+    if not commands:
+        return
+    on_stdout = any(t.path is None and t.output_format is OutputFormat.GITHUB for t in targets)
+    (context.stdout if on_stdout else context.stderr).write(commands)
 
 
 VERDICT_MARKS = {"pass": "✓ ", "fail": "✗ ", "error": "✗ "}

@@ -29,6 +29,7 @@ from pipeledger.cli.context import Context
 from pipeledger.cli.help_text import COMMAND_HELP, ROOT, CommandHelp, epilog
 from pipeledger.config import load_config_file, resolve
 from pipeledger.errors import ExitCode, InternalError, PipeledgerError, UsageError
+from pipeledger.held_secrets import forget_all
 from pipeledger.redact import SecretMasker
 
 # 128 + SIGPIPE: what a shell reports for a program stopped by a closed pipe.
@@ -145,6 +146,7 @@ def main(
     stderr: TextIO | None = None,
 ) -> int:
     env = dict(os.environ if environ is None else environ)
+    forget_all()  # the credentials this run holds (held_secrets), registered as they are read
     context = Context(
         environ=env,
         stdout=stdout or sys.stdout,
