@@ -24,7 +24,7 @@ DEFAULTS: dict[str, Any] = {
 def register(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         "serve",
-        help="receive GitHub and GitLab webhooks into the ledger; be a GitHub deployment"
+        help="receive GitHub webhooks into the ledger in real time; be a GitHub deployment"
         " protection rule",
     )
     parser.add_argument(

@@ -17,8 +17,8 @@ from pipeledger.serve.receiver import Receiver, ReceiverSettings
 from pipeledger.serve.writer import LedgerWriter
 
 SECRETS_HELP = (
-    "Set PIPELEDGER_WEBHOOK_SECRET (GitHub), PIPELEDGER_GITLAB_WEBHOOK_TOKEN (GitLab webhooks)"
-    " or PIPELEDGER_GITLAB_STREAMING_TOKEN (GitLab audit-event streaming) in the environment."
+    "Set PIPELEDGER_WEBHOOK_SECRET (the GitHub webhook's secret, 16 characters or more) in the"
+    " environment, or the secret of another installed receiver plugin."
 )
 
 
