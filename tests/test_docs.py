@@ -37,6 +37,8 @@ def cli_commands(parser: argparse.ArgumentParser, prefix: str = "") -> list[str]
     commands: list[str] = []
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
+            if prefix and not action.required:  # ``report`` runs alone and as ``report verify``
+                commands.append(prefix.strip())
             for name, sub in action.choices.items():
                 commands += cli_commands(sub, f"{prefix}{name} ") or [f"{prefix}{name}"]
             return commands
@@ -81,15 +83,19 @@ def test_the_command_list_follows_the_parser() -> None:
     commands = parser.add_subparsers()
     commands.add_parser("run")
     commands.add_parser("store").add_argument("action", choices=("check", "repair"))
-    nested = commands.add_parser("report").add_subparsers()
+    nested = commands.add_parser("report").add_subparsers(required=True)
     nested.add_parser("make")
     nested.add_parser("verify")
+    # A command that also runs without its sub-command (pipeledger report / report verify).
+    commands.add_parser("pack").add_subparsers(required=False).add_parser("verify")
     assert cli_commands(parser) == [
         "run",
         "store check",
         "store repair",
         "report make",
         "report verify",
+        "pack",
+        "pack verify",
     ]
 
 

@@ -180,9 +180,10 @@ def _verified(context: Context, folder: Path, verdict: PackVerdict) -> None:
         signature = f"signed by key {verdict.key_id}, not checked (pass --public-key)"
     else:
         signature = "UNSIGNED draft"
-    head = verdict.manifest["ledger"]["head"]
+    named = verdict.manifest["ledger"]
+    checkpoint = f" and checkpoint seq {named['checkpoint']['seq']}" if named["checkpoint"] else ""
     ledger = (
-        f" the ledger holds its head seq {head['seq']} and checkpoint."
+        f" the ledger holds its head seq {named['head']['seq']}{checkpoint}."
         if verdict.ledger_checked
         else " ledger not checked (pass --sink)."
     )

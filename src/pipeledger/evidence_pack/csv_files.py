@@ -25,7 +25,9 @@ def csv_files(data: Mapping[str, Any], dora_rows: Sequence[Mapping[str, Any]]) -
     return {
         "deployments.csv": _table(DEPLOYMENT_COLUMNS, map(_deployment, data["deployments"])),
         "findings.csv": _table(FINDING_COLUMNS, map(_finding, data["findings"])),
-        "changes.csv": _table(CHANGE_COLUMNS, map(_change, data["changes"])),
+        "changes.csv": _table(
+            CHANGE_COLUMNS, (_change(data["events"][event_id]) for event_id in data["changes"])
+        ),
         "dora.csv": _table(DORA_COLUMNS, dora_rows),
         "coverage.csv": _table(COVERAGE_COLUMNS, map(_coverage, data["coverage"])),
     }

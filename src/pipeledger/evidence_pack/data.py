@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from pipeledger import __version__
-from pipeledger.cli.provenance_cmd import as_json as provenance_json
 from pipeledger.dora import DoraSettings, compute_metrics
 from pipeledger.events import AuditEvent, EventKind, format_time
 from pipeledger.evidence_pack.controls import ControlMapping
@@ -68,7 +67,7 @@ def build_data(
     period = options.period
     index = index_events(events)
     chosen = [c for c in index.contexts if period.contains(c.when) and _selected(c, options)]
-    findings = _findings(events, options)
+    findings = _findings(events, index, options)
     by_deployment = _findings_by_deployment(findings)
     sample = draw_sample(
         chosen,
@@ -90,6 +89,8 @@ def build_data(
     ]
     anomalies = [a for a in index.anomalies if period.contains(a.occurred_at)]
     sampled_keys = {context_key(s.context): s.reasons for s in sample}
+    cited: dict[str, AuditEvent] = {e.id: e for e in (*changes, *anomalies)}
+    evidence = [_evidence(index, s, by_deployment, options, ledger, cited) for s in sample]
     return {
         "schema": DATA_SCHEMA,
         "generated_at": format_time(options.generated_at),
@@ -125,9 +126,10 @@ def build_data(
         },
         "deployments": [_deployment_row(c, by_deployment, sampled_keys) for c in chosen],
         "findings": [f.to_dict() for f in findings],
-        "changes": [e.to_dict() for e in changes],
-        "anomalies": [a.to_dict() for a in anomalies],
-        "evidence": [_evidence(index, s, by_deployment, options, ledger) for s in sample],
+        "changes": [e.id for e in changes],
+        "anomalies": [a.id for a in anomalies],
+        "evidence": evidence,
+        "events": {event_id: event.to_dict() for event_id, event in sorted(cited.items())},
     }
 
 
@@ -152,11 +154,15 @@ def _dora_settings(options: PackOptions) -> DoraSettings:
     )
 
 
-def _findings(events: Sequence[AuditEvent], options: PackOptions) -> list[Finding]:
+def _findings(
+    events: Sequence[AuditEvent], index: EvidenceIndex, options: PackOptions
+) -> list[Finding]:
     if options.policy is None:
         return []
     period = options.period
-    evaluation = audit_events(options.policy, events, period.start, period.end)
+    evaluation = audit_events(
+        options.policy, events, period.start, period.end, contexts=index.contexts
+    )
     wanted = (options.environment or "").lower()
     return [
         f
@@ -259,7 +265,10 @@ def _evidence(
     findings: dict[str, list[Finding]],
     options: PackOptions,
     ledger: CheckpointLister | None,
+    cited: dict[str, AuditEvent],
 ) -> dict[str, Any]:
+    """One sampled deployment's evidence; its events are cited by id (``events`` holds them
+    once, however many pages cite them)."""
     ctx = sampled.context
     found = evidence_of(
         index,
@@ -270,13 +279,41 @@ def _evidence(
         reasons=sampled.reasons,
         page=page_name(ctx),
     )
+    prov = found.provenance
+
+    def cite(events: Sequence[AuditEvent]) -> list[str]:
+        for event in events:
+            cited[event.id] = event
+        return [event.id for event in events]
+
+    observed = prov.protections_observed_at
     return {
         "key": context_key(ctx),
         "page": found.page,
         "reasons": list(found.reasons),
-        "provenance": provenance_json(found.provenance),
-        "findings": [f.to_dict() for f in found.findings],
-        "anomalies": [a.to_dict() for a in found.anomalies],
+        "deployment": {
+            "id": ctx.deployment_key,
+            "repository": ctx.repository,
+            "environment": ctx.environment,
+            "ref": ctx.ref,
+            "sha": ctx.sha,
+            "at": format_time(ctx.when),
+            "statuses": cite(ctx.statuses),
+        },
+        "run": cite([ctx.run])[0] if ctx.run is not None else None,
+        "approvals": cite(ctx.approvals),
+        "reviews": cite(ctx.reviews),
+        "gate_decisions": cite(prov.gate_decisions),
+        "bypasses": cite(prov.bypasses),
+        "protections_in_force": {
+            "observed_at": format_time(observed) if observed else None,
+            "rules": [rule.to_dict() for rule in prov.protections],
+        },
+        "access_changes": cite(prov.access_changes),
+        "people": {login: list(parts) for login, parts in prov.people.items()},
+        "concerns": list(prov.concerns),
+        "findings": [f.fingerprint for f in found.findings],
+        "anomalies": cite(found.anomalies),
         "links": _links(ctx),
     }
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from pipeledger.events import AuditEvent, EventKind
+from pipeledger.events import AuditEvent
 from pipeledger.evidence_pack.index import EvidenceIndex, anomalies_of, deployment_place
 from pipeledger.policy.context import DeploymentContext
 from pipeledger.policy.model import Finding
@@ -94,14 +94,10 @@ def _access_changes(
     changes of the repository, in the ``lookback`` before the deployment."""
     start, end = ctx.when - lookback, ctx.when
     deployment = ctx.deployment
-    logins = {login.lower() for login in people}
-    grants = index.changes_of_owner(deployment.platform, deployment.scope.owner)
-    chosen = [
-        e
-        for e in grants.between(start, end)
-        if e.kind is EventKind.PERMISSION_CHANGE
-        and str((e.target or {}).get("login") or "").lower() in logins
-    ]
+    chosen: list[AuditEvent] = []
+    for login in {login.lower() for login in people}:
+        timeline = index.access_of(deployment.platform, deployment.scope.owner, login)
+        chosen += timeline.between(start, end)
     platform, owner, _ = deployment_place(ctx)
     for place in (deployment_place(ctx), (platform, owner, None)):
         chosen += index.timeline(index.protection_changes, place).between(start, end)

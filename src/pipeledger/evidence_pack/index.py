@@ -42,7 +42,8 @@ def _place(event: AuditEvent) -> Place:
 @dataclass
 class EvidenceIndex:
     contexts: list[DeploymentContext]
-    permission_changes: dict[tuple[str, str], Timeline]
+    # By platform, owner and the lower-cased login whose access changed.
+    permission_changes: dict[tuple[str, str, str], Timeline]
     protection_changes: dict[Place, Timeline]
     bypasses: dict[Place, Timeline]
     gate_decisions: dict[tuple[Place, str], list[AuditEvent]]
@@ -50,15 +51,15 @@ class EvidenceIndex:
     anomalies_by_link: dict[tuple[Place, str], list[AuditEvent]]
     events: Sequence[AuditEvent]
 
-    def changes_of_owner(self, platform: str, owner: str) -> Timeline:
-        return self.permission_changes.get((platform, owner)) or Timeline()
+    def access_of(self, platform: str, owner: str, login: str) -> Timeline:
+        return self.permission_changes.get((platform, owner, login.lower())) or Timeline()
 
     def timeline(self, table: dict[Place, Timeline], place: Place) -> Timeline:
         return table.get(place) or Timeline()
 
 
 def index_events(events: Sequence[AuditEvent]) -> EvidenceIndex:
-    permissions: dict[tuple[str, str], Timeline] = defaultdict(Timeline)
+    permissions: dict[tuple[str, str, str], Timeline] = defaultdict(Timeline)
     protections: dict[Place, Timeline] = defaultdict(Timeline)
     bypasses: dict[Place, Timeline] = defaultdict(Timeline)
     gates: dict[tuple[Place, str], list[AuditEvent]] = defaultdict(list)
@@ -67,7 +68,8 @@ def index_events(events: Sequence[AuditEvent]) -> EvidenceIndex:
     for event in events:
         kind = event.kind
         if kind is EventKind.PERMISSION_CHANGE:
-            permissions[(event.platform, event.scope.owner)].events.append(event)
+            login = str((event.target or {}).get("login") or "").lower()
+            permissions[(event.platform, event.scope.owner, login)].events.append(event)
         elif kind is EventKind.PROTECTION_CHANGE:
             table = bypasses if event.action == "bypassed" else protections
             table[_place(event)].events.append(event)

@@ -6,19 +6,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from pipeledger.dora.stats import human
 from pipeledger.evidence_pack.charts import Series, series_from_rows, stacked_bars
 from pipeledger.evidence_pack.summary import GAP_DAYS
+from pipeledger.evidence_pack.tables import EventTables
 
 
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("pipeledger.evidence_pack", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
+        # Optional event fields may be absent: render them empty, never fail the pack.
+        undefined=ChainableUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -33,7 +35,7 @@ def _percent(rate: float | None) -> str:
 def render_pages(data: Mapping[str, Any], signed_by: str | None) -> dict[str, str]:
     """Every HTML file of the pack by its path in the folder."""
     env = _environment()
-    common = {"data": data, "signed": signed_by}
+    common = {"data": data, "signed": signed_by, "event_table": EventTables(data["events"])}
     pages = {
         "index.html": env.get_template("index.html.j2").render(
             **common,
@@ -47,8 +49,10 @@ def render_pages(data: Mapping[str, Any], signed_by: str | None) -> dict[str, st
         )
     }
     page = env.get_template("deployment.html.j2")
+    findings = {finding["id"]: finding for finding in data["findings"]}
     for evidence in data["evidence"]:
-        pages[evidence["page"]] = page.render(**common, ev=evidence)
+        cited = [findings[i] for i in evidence["findings"]]
+        pages[evidence["page"]] = page.render(**common, ev=evidence, findings=cited)
     return pages
 
 
