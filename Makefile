@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench docs clean
+.PHONY: demo test lint bench docs lock clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "pipeledger needs Python 3.11+"'
@@ -16,7 +16,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev,docs,postgres,s3,signing]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs,postgres,s3,signing,serve]'
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
@@ -29,6 +29,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src plugins tests bench tools
 	$(BIN)/ruff check src plugins tests bench tools
 	$(BIN)/mypy
+
+# Hash-pinned locks of the runtime dependencies and build backend (requirements/*.txt) from
+# pyproject.toml; resolves (needs the index) only when pyproject changed.
+lock: $(STAMP)
+	$(BIN)/python tools/lock.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

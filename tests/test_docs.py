@@ -7,7 +7,7 @@ import importlib.util
 import re
 
 from pipeledger.cli.main import build_parser
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 README = ROOT / "README.md"
 README_LIMIT = 15_000

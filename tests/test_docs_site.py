@@ -23,7 +23,7 @@ import pytest
 from pipeledger.docs_links import DOCS_ROOT, docs_url
 from pipeledger.policy.model import RuleSpec, Severity
 from pipeledger.policy.rules import RULE_TYPES
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 CODE_DIRS = (ROOT / "src", ROOT / "plugins")
 LITERAL_URL = re.compile(re.escape(DOCS_ROOT) + r"[^\s\"'`)<>]*")

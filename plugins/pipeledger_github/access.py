@@ -1,7 +1,8 @@
 """Permission and protection history for one collection, on every GitHub plan: snapshots of
 each repository and organization, compared with the previous ones, plus the organization's
-audit log where the plan and token allow it. One change, one event: a change the audit log
-recorded (with its real actor) is not recorded again from a snapshot difference.
+audit log where the plan and token allow it. One change, one fact: the core merges a change
+the audit log recorded (with its real actor) and a snapshot difference of it
+(:mod:`pipeledger.facts`), in this run or across runs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pipeledger.adapter import Batch, CheckpointReader
 from pipeledger.errors import PermissionDenied
 from pipeledger.events import AuditEvent, format_time, parse_time
 from pipeledger.progress import Progress
-from pipeledger.snapshots import reconcile
 from pipeledger_github.access_org import organization_snapshot
 from pipeledger_github.access_repo import repository_snapshot
 from pipeledger_github.audit_source import (
@@ -41,7 +41,7 @@ class AccessRecorder:
         clock: Callable[[], float],
     ) -> None:
         self.progress = progress
-        reader = ListingReader(client.api, lambda: progress.update(pages=1))
+        reader = ListingReader(client.api, lambda: progress.update(pages=1), progress.notice)
         self.context = AccessContext(
             client,
             reader,
@@ -69,16 +69,13 @@ class AccessRecorder:
         for repository, branch in repositories.items():
             taken.append(repository_snapshot(self.context, repository, branch, checkpoints))
             self.recorded.add(repository.lower())
-        known: list[AuditEvent] = []
         if is_organization:
             found = [event for events, _ in taken for event in events]
             audit = self._audit(org, _earliest_window(found) or since, bool(found), checkpoints)
-            if audit is not None:
-                known = list(audit.events)
-                if audit.events or audit.checkpoints:
-                    yield audit
+            if audit is not None and (audit.events or audit.checkpoints):
+                yield audit
         for events, stored in taken:
-            yield Batch(events=reconcile(events, known), checkpoints=stored)
+            yield Batch(events=events, checkpoints=stored)
 
     def repository(self, repository: str, checkpoints: CheckpointReader) -> Iterator[Batch]:
         """A repository named on its own (no audit log: that is read per organization)."""

@@ -49,6 +49,17 @@ class _ProgressRelay:
     def notice(self, message: str) -> None:
         self.target.notice(message)
 
+    def expect(
+        self,
+        *,
+        repositories: int | None = None,
+        listing_page: tuple[int, int] | None = None,
+        rate_reset: float | None = None,
+    ) -> None:
+        self.target.expect(
+            repositories=repositories, listing_page=listing_page, rate_reset=rate_reset
+        )
+
 
 class GitHubAdapter(Adapter, GateSource):
     platform = "github"
@@ -67,6 +78,8 @@ class GitHubAdapter(Adapter, GateSource):
         self.settings = settings
         self.endpoint = endpoint
         self._progress = _ProgressRelay()
+        if settings.progress is not None:
+            self._progress.target = settings.progress
         self._clock = clock
         self.client = GitHubClient.build(
             endpoint.api_url,

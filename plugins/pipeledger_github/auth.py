@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipeledger.errors import PermissionDenied, PlatformError, UsageError
+from pipeledger.held_secrets import hold
 
 DEFAULT_API_URL = "https://api.github.com"
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
@@ -54,7 +55,7 @@ def resolve_token(environ: Mapping[str, str], api_url: str) -> str:
     """A token from the environment, or a GitHub App installation token; never from flags."""
     for name in TOKEN_VARIABLES:
         if environ.get(name):
-            return environ[name]
+            return str(hold(environ[name]))
     if environ.get(APP_ID):
         return app_installation_token(environ, api_url)
     raise UsageError(
@@ -88,7 +89,7 @@ def app_installation_token(environ: Mapping[str, str], api_url: str) -> str:
         ) from None
     try:
         integration = GithubIntegration(auth=Auth.AppAuth(app_id, key), base_url=api_url)
-        return str(integration.get_access_token(installation).token)
+        return str(hold(str(integration.get_access_token(installation).token)))
     except GithubException as error:
         raise _app_refused(error.status, app_id, installation) from None
     except (ValueError, TypeError, jwt.PyJWTError) as error:
@@ -118,7 +119,7 @@ def _installation_id(environ: Mapping[str, str]) -> int:
 
 def _private_key(environ: Mapping[str, str]) -> str:
     if environ.get(APP_KEY):
-        return environ[APP_KEY].replace("\\n", "\n")
+        return str(hold(environ[APP_KEY].replace("\\n", "\n")))
     path = environ.get(APP_KEY_PATH)
     if not path:
         raise UsageError(
@@ -126,7 +127,7 @@ def _private_key(environ: Mapping[str, str]) -> str:
             f"Set {APP_KEY} to the PEM text or {APP_KEY_PATH} to the .pem file.",
         )
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return str(hold(Path(path).read_text(encoding="utf-8")))
     except OSError as error:
         raise UsageError(
             f"Cannot read the GitHub App private key file {path} ({error.strerror}).",

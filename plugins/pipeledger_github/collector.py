@@ -54,7 +54,9 @@ class Collector:
                     is_organization=not listed.user_account,
                 )
         refused: list[tuple[str, PermissionDenied]] = []
-        for repository in self.repositories(request):
+        names = list(self.repositories(request))
+        self.progress.expect(repositories=len(names))
+        for repository in names:
             try:
                 yield from self.collect_repository(repository, request, checkpoints)
                 if request.snapshots:

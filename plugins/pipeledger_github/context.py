@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pipeledger.adapter import Batch
 from pipeledger.events import AuditEvent
 from pipeledger.progress import Progress
+from pipeledger.quarantine import Holding
 from pipeledger_github.checkpoints import SourceCheckpoint, checkpoint_key
 from pipeledger_github.client import GitHubClient
-from pipeledger_github.fields import NO_REFS, MissingField, Oddities, RefNames
-from pipeledger_github.normalize import deployment_events, run_event
+from pipeledger_github.fields import NO_REFS, PLATFORM, MissingField, Oddities, RefNames, ident_of
+from pipeledger_github.normalize import (
+    DEPLOYMENTS_ENDPOINT,
+    RUNS_ENDPOINT,
+    deployment_events,
+    run_event,
+)
 from pipeledger_github.tags import SOURCE as TAGS_SOURCE
 from pipeledger_github.tags import RepoTags
 
@@ -40,6 +46,8 @@ class RepoContext:
     # on first use; the gate knows the running job's own ref.
     tags: RepoTags | None = None
     job_refs: RefNames = NO_REFS
+    # Records the normalizers refused; the next batch carries them to the quarantine.
+    held: Holding = field(default_factory=lambda: Holding(PLATFORM))
 
     def refs(self) -> RefNames:
         return self.tags.refs() if self.tags is not None else self.job_refs
@@ -57,20 +65,36 @@ class RepoContext:
         if self.tags is not None and (listed := self.tags.take_checkpoint()) is not None:
             checkpoints[self.key(TAGS_SOURCE)] = listed
         self.flush_notices()
-        return Batch(events=list(events), checkpoints=checkpoints)
+        return Batch(events=list(events), checkpoints=checkpoints, quarantined=self.held.take())
 
     def flush_notices(self) -> None:
         for message in self.oddities.take():
             self.progress.notice(f"{self.repository}: {message}")
 
     def normalized(
-        self, make: Callable[[], list[AuditEvent] | AuditEvent], what: str
+        self,
+        make: Callable[[], list[AuditEvent] | AuditEvent],
+        what: str,
+        record: Mapping[str, Any],
+        endpoint: str,
+        native_id: str | None = None,
     ) -> list[AuditEvent]:
-        """Events from a normalizer; a record it cannot use is skipped with a notice."""
+        """Events from a normalizer; a record it cannot use is quarantined with a notice."""
+
+        ident = native_id or ident_of(record)
         try:
-            made = make()
+            made = self.held.guard(
+                make,
+                raw=record,
+                endpoint=endpoint,
+                native_id=ident,
+                what=what,
+                passing=(MissingField,),
+            )
         except MissingField as missing:
-            self.oddities.note(f"{missing}; that {what} is skipped.")
+            self.held.hold(endpoint, ident, f"{missing}", record)
+            return []
+        if made is None:
             return []
         return made if isinstance(made, list) else [made]
 
@@ -85,6 +109,8 @@ class RepoContext:
                 refs=self.refs(),
             ),
             "workflow run",
+            run,
+            RUNS_ENDPOINT,
         )
 
     def deployment_events(
@@ -101,6 +127,8 @@ class RepoContext:
                 refs=self.refs(),
             ),
             "deployment",
+            deployment,
+            DEPLOYMENTS_ENDPOINT,
         )
 
 

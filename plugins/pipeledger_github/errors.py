@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from pipeledger.errors import PermissionDenied, PipeledgerError, PlatformError
 from pipeledger.http import ApiResponse
+from pipeledger.printable import one_line
 
 
 class NotFound(PermissionDenied):
@@ -168,5 +169,5 @@ def _accepted_permissions(headers: Mapping[str, str]) -> str | None:
 
 def _github_message(body: Any) -> str:
     if isinstance(body, Mapping) and isinstance(body.get("message"), str):
-        return str(body["message"])[:300]
+        return one_line(str(body["message"]), 300)
     return "no message"

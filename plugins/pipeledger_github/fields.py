@@ -16,6 +16,7 @@ PLATFORM = "github"
 _SHA = re.compile(r"^[0-9a-f]{7,64}$")
 _RUN_URL = re.compile(r"/actions/runs/(\d+)")
 _REPO_URL = re.compile(r"/repos/([^/]+)/([^/]+?)(?:/|$)")
+_WEB_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f<>\"{}|\\^`]+", re.IGNORECASE)
 
 
 class MissingField(Exception):
@@ -185,8 +186,9 @@ def known_actor(user: Any, what: str, notes: Oddities) -> Actor:
 
 
 def html_link(record: Mapping[str, Any]) -> dict[str, str]:
+    """The record's web page, when it is an absolute http(s) URL (nothing else is a link)."""
     html = text(record, "html_url")
-    return {"html": html} if html else {}
+    return {"html": html} if html and _WEB_URL.fullmatch(html) else {}
 
 
 def repository_of(
@@ -204,9 +206,9 @@ def repository_of(
                 full_name = f"{match.group(1)}/{match.group(2)}"
                 break
     full_name = full_name or fallback
-    if full_name is None or "/" not in full_name:
+    owner, _, name = (full_name or "").partition("/")
+    if not owner or not name:
         raise MissingField(kind, ident, "repository")
-    owner, _, name = full_name.partition("/")
     return owner, name
 
 

@@ -13,6 +13,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pipeledger.http import ApiClient, ApiResponse
+from pipeledger.http_origin import foreign_url
+from pipeledger.printable import one_line
+from pipeledger.redact import redact_url
 from pipeledger_github.client import PER_PAGE, Item
 from pipeledger_github.fields import require_list, require_object
 
@@ -66,9 +69,15 @@ def one_object(response: ApiResponse) -> list[Item]:
 
 
 class ListingReader:
-    def __init__(self, api: ApiClient, on_page: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        api: ApiClient,
+        on_page: Callable[[], None],
+        notice: Callable[[str], None] = lambda _: None,
+    ) -> None:
         self.api = api
         self.on_page = on_page
+        self.notice = notice
 
     def read(
         self,
@@ -83,6 +92,7 @@ class ListingReader:
         """The listing, or ``Listing(None, stored)`` when all its stored pages answer 304.
         ``probe`` remembers the page after a full last page (page-numbered listings only)."""
         query = {"per_page": PER_PAGE, **(params or {})} if paged else dict(params or {})
+        stored = self._trusted(stored)
         if stored:
             first = self._get(stored[0].url, stored[0].etag)
             if first.not_modified:
@@ -116,8 +126,26 @@ class ListingReader:
         return Listing(items, tuple(tags))
 
     def _relative(self, url: str) -> str:
-        base = self.api.base_url
-        return url[len(base) :] if url.startswith(base + "/") else url
+        """The page as stored: a path under the API root, never a URL elsewhere."""
+        relative = self.api.origin.relative(url)
+        if relative is None:
+            raise foreign_url(url, self.api.origin, "a page")
+        return relative
+
+    def _trusted(self, stored: Sequence[PageTag]) -> Sequence[PageTag]:
+        """Stored pages, or none when one lies outside the API root (a cursor written by an
+        older version after a redirect): it is ignored and reported, never requested."""
+        for tag in stored:
+            if tag.url.startswith("/") and not tag.url.startswith("//"):
+                continue
+            if self.api.origin.contains(tag.url):
+                continue
+            self.notice(
+                f"ignored a stored page URL outside {self.api.origin.base_url}"
+                f" ({one_line(redact_url(tag.url), 200)}); the listing is read afresh"
+            )
+            return ()
+        return stored
 
 
 def _following_page(url: str, pages_read: int) -> str:

@@ -175,8 +175,9 @@ def review_events(
     repository: str | None = None,
     oddities: Oddities | None = None,
 ) -> list[AuditEvent]:
-    """Reviews of the pull request that brought the deployed commit, one event per
-    (review, deployment) so each deployment carries its own review evidence."""
+    """Reviews of a pull request that contains the deployed commit (merged or not; the target
+    says which, and from which branch), one event per (review, deployment) so each deployment
+    carries its own review evidence."""
     notes = oddities or Oddities()
     pull_number = number(pull, "number")
     if pull_number is None:
@@ -214,14 +215,24 @@ class _ReviewContext:
 def _pull_target(pull: Mapping[str, Any], pull_number: int) -> dict[str, Any]:
     author = actor(pull.get("user"))
     base = pull.get("base")
-    return {
+    head = pull.get("head")
+    merged_at = text(pull, "merged_at")
+    target = {
         "type": "pull_request",
         "number": pull_number,
         "author": author.login if author else None,
-        "merged_at": text(pull, "merged_at"),
+        "merged_at": merged_at,
         "merge_commit_sha": text(pull, "merge_commit_sha"),
         "base": branch_ref(text(base, "ref")) if isinstance(base, Mapping) else None,
+        "merged": merged_at is not None,
     }
+    state = "merged" if merged_at else text(pull, "state")
+    if state:
+        target["state"] = state
+    head_ref = text(head, "ref") if isinstance(head, Mapping) else None
+    if head_ref:
+        target["head"] = branch_ref(head_ref)
+    return target
 
 
 def _review_event(

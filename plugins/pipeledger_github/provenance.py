@@ -13,7 +13,7 @@ from pipeledger_github.errors import NotFound, Unprocessable
 from pipeledger_github.normalize import approval_events, review_events
 
 Item = Mapping[str, Any]
-PULL_FIELDS = ("number", "merged_at", "merge_commit_sha", "url", "repository_url")
+PULL_FIELDS = ("number", "state", "merged_at", "merge_commit_sha", "url", "repository_url")
 
 
 class Provenance:
@@ -48,15 +48,19 @@ class Provenance:
                 refs=self.ctx.refs(),
             ),
             "approval list",
+            {"run": run_id, "approvals": approvals},
+            "/repos/{owner}/{repo}/actions/runs/{run_id}/approvals",
+            run_id,
         )
 
     def reviews(self, deployment: Item) -> list[AuditEvent]:
-        """Reviews of every merged pull request that contains the deployed commit."""
+        """Reviews of every pull request that contains the deployed commit, merged or not: an
+        open pull request's head deployed from its branch is evidence too."""
         sha = deployment.get("sha")
         if not isinstance(sha, str) or not sha:
             return []
         events: list[AuditEvent] = []
-        for pull in self._merged_pulls(sha):
+        for pull in self._pulls_with(sha):
             number = pull.get("number")
             if not isinstance(number, int):
                 continue
@@ -74,9 +78,12 @@ class Provenance:
                 oddities=self.ctx.oddities,
             ),
             "pull request",
+            {"pull_request": pull, "reviews": reviews},
+            "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+            str(pull.get("number")),
         )
 
-    def _merged_pulls(self, sha: str) -> list[Item]:
+    def _pulls_with(self, sha: str) -> list[Item]:
         if sha not in self._pulls:
             try:
                 pulls = self.ctx.client.commit_pulls(self.ctx.repository, sha)
@@ -86,7 +93,7 @@ class Provenance:
                     " of its pull request cannot be read."
                 )
                 pulls = []
-            self._pulls[sha] = [compact_pull(pull) for pull in pulls if pull.get("merged_at")]
+            self._pulls[sha] = [compact_pull(pull) for pull in pulls]
         return self._pulls[sha]
 
     def _reviews_of(self, number: int) -> list[Item]:
@@ -107,6 +114,9 @@ def compact_pull(pull: Item) -> dict[str, Any]:
     user = pull.get("user")
     if isinstance(user, Mapping):
         compact["user"] = {key: user[key] for key in ("login", "id", "type") if key in user}
+    head = pull.get("head")
+    if isinstance(head, Mapping):
+        compact["head"] = {"ref": head.get("ref"), "sha": head.get("sha")}
     base = pull.get("base")
     if isinstance(base, Mapping):
         repo = base.get("repo")

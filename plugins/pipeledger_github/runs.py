@@ -18,7 +18,7 @@ from pipeledger_github.client import Page
 from pipeledger_github.context import RepoContext, compact_run
 from pipeledger_github.errors import NotFound
 from pipeledger_github.fields import ident_of, time_field
-from pipeledger_github.normalize import run_is_final
+from pipeledger_github.normalize import RUNS_ENDPOINT, run_is_final
 from pipeledger_github.spans import ACTIONS_EPOCH, Gap, Side, created_query, halves, plan_gaps
 
 SOURCE = "runs"
@@ -163,7 +163,9 @@ class RunsCollector:
         for run in page.items:
             created = time_field(run, "created_at")
             if created is None:
-                self.ctx.oddities.note("a workflow run without 'created_at' was skipped.")
+                self.ctx.held.hold(
+                    RUNS_ENDPOINT, ident_of(run), "the workflow run has no usable 'created_at'", run
+                )
                 continue
             times.append(created)
             if self._wanted.contains(created) or ident_of(run) in self.pending:

@@ -1,26 +1,25 @@
 """Snapshots of members, protected environments and protected branches on every collect, on
 every GitLab tier: each scope's snapshot is stored as a checkpoint in the same batch as the
-events its difference from the last one implies, after dropping those the audit log recorded
-with their real actor. A resource that cannot be read keeps its last state (no bogus
-"revoked"), and one that becomes readable starts as a baseline (no invented "added")."""
+events its difference from the last one implies (the core merges them with what the audit
+log recorded, :mod:`pipeledger.facts`). A resource that cannot be read keeps its last state
+(no bogus "revoked"), and one that becomes readable starts as a baseline (no invented "added")."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from pipeledger.adapter import Batch, CheckpointReader
 from pipeledger.errors import PermissionDenied
-from pipeledger.events import AuditEvent, EventKind, Scope, format_time, parse_time
+from pipeledger.events import AuditEvent, Scope, format_time, parse_time
 from pipeledger.progress import Progress
 from pipeledger.snapshots import (
     Grant,
     Protection,
     Snapshot,
     diff_snapshots,
-    reconcile,
     snapshot_checkpoint_key,
     snapshot_checkpoints,
 )
@@ -31,14 +30,10 @@ from pipeledger_gitlab.access import (
     member_grants,
 )
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound
+from pipeledger_gitlab.users import UserDirectory
 
 MEMBERS = "members"
 ALL_PARTS = (MEMBERS, "environment", "branch")
-# Settings whose audit-log values are display text, not the ids snapshots keep: an audit
-# event matches a snapshot change on target, setting and time, not on the new value.
-_TEXT_VALUED = frozenset(
-    {"approval_rules", "deploy_access_levels", "push_access_levels", "merge_access_levels"}
-)
 
 
 @dataclass(frozen=True)
@@ -101,16 +96,16 @@ class AccessSnapshots:
         instance: str,
         progress: Progress,
         clock: Callable[[], datetime],
+        users: UserDirectory | None = None,
     ) -> None:
         self._client = client
+        self._users = users
         self._instance = instance
         self._progress = progress
         self._clock = clock
         self._refused: set[str] = set()
 
-    def batch(
-        self, target: SnapshotScope, checkpoints: CheckpointReader, known: Sequence[AuditEvent]
-    ) -> Batch:
+    def batch(self, target: SnapshotScope, checkpoints: CheckpointReader) -> Batch:
         """Read the scope once, diff it against its stored snapshot, and return the events
         with the new snapshot as checkpoint (written together or not at all)."""
         key = snapshot_checkpoint_key("gitlab", self._instance, target.key)
@@ -123,7 +118,6 @@ class AccessSnapshots:
             "gitlab", self._instance, target.key, started, reading.grants, reading.protections
         )
         events = _differences(previous, fresh, read_at, reading.parts, finished)
-        events = reconcile(events, [_as_seen_in(target.scope, e) for e in _about(target, known)])
         read_at.update(dict.fromkeys(reading.parts, started))
         # The latest state, plus a history entry when it changed, so provenance can tell the
         # rules in force at any past moment.
@@ -144,6 +138,8 @@ class AccessSnapshots:
             parts.add(resource.part)
             if resource.part == MEMBERS:
                 grants.extend(member_grants(items, target.scope))
+                if self._users is not None:
+                    self._users.learn(items)  # audit events name people by id only
             elif resource.part == "environment":
                 protections.extend(environment_protections(items, target.scope))
             else:
@@ -218,31 +214,6 @@ def _only(snapshot: Snapshot, part: str, taken_at: datetime) -> Snapshot:
         [g for g in snapshot.grants.values() if _part(g) == part],
         [p for p in snapshot.protections.values() if _part(p) == part],
     )
-
-
-def _about(target: SnapshotScope, known: Iterable[AuditEvent]) -> Iterator[AuditEvent]:
-    """Audit events of this scope, and of the groups above it (a group's members and their
-    changes reach every subgroup and project below it)."""
-    owner = target.scope.owner
-    for event in known:
-        if event.scope.repository is not None:
-            same = (event.scope.owner, event.scope.repository) == (
-                owner,
-                target.scope.repository,
-            )
-        else:
-            same = owner == event.scope.owner or owner.startswith(event.scope.owner + "/")
-        if same:
-            yield event
-
-
-def _as_seen_in(scope: Scope, event: AuditEvent) -> AuditEvent:
-    """An audit event as the snapshot of ``scope`` would see it."""
-    target = event.target or {}
-    change = event.change
-    if event.kind is EventKind.PROTECTION_CHANGE and target.get("setting") in _TEXT_VALUED:
-        change = None
-    return replace(event, scope=Scope(scope.owner, scope.repository), change=change)
 
 
 def _decode(text: str | None) -> Snapshot | None:

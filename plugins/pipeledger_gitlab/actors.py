@@ -43,15 +43,18 @@ def is_bot_username(username: str) -> bool:
 
 
 def actor_from_user(user: Any) -> Actor:
-    """A GitLab user object (``{id, username, ...}``); a missing user is unknown."""
+    """A GitLab user object (``{id, username, name, ...}``): the username is the login, the
+    display name goes to ``name``; a missing user is unknown."""
     if not isinstance(user, Mapping) or not user.get("username"):
         return UNKNOWN_ACTOR
     username = str(user["username"])
     ident = user.get("id")
+    name = user.get("name")
     return Actor(
         login=username,
         id=None if ident is None else str(ident),
         type=actor_type(username, user),
+        name=str(name) if name else None,
     )
 
 

@@ -87,7 +87,7 @@ class GitLabAdapter(Adapter, GateSource):
 
     def gate_evidence(self, environment: str | None, teams: Sequence[str]) -> GateEvidence:
         job = CiJob.from_environ(self.settings.environ)
-        progress = SilentProgress()
+        progress = self.settings.progress or SilentProgress()
         client = self._client(progress)
         job_credentials = job_token_credentials(self.settings.environ)
         job_client = self._client(progress, job_credentials) if job_credentials else None

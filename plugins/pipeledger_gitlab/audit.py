@@ -49,17 +49,33 @@ def author_id(item: Json) -> int | None:
 
 
 def author_actor(item: Json, user: Json | None) -> Actor:
-    """The author as a user when GitLab could name them; negative author ids are GitLab's
-    stand-ins (unauthenticated, deploy token, runner token) and act as services."""
+    """The author by username (``user`` is the user ``author_id`` names, when known); the
+    display name the event shows goes to ``name``, never to ``login``. Negative author ids
+    are GitLab's stand-ins (unauthenticated, deploy token, runner token): services without an
+    account, named by what GitLab calls them. A user whose username cannot be read (deleted)
+    is ``user-id:<id>``, so it is never mistaken for someone's username."""
     details = _details(item)
-    name = str(details.get("author_name") or "unknown")
+    shown = details.get("author_name")
+    name = str(shown) if shown else None
     ident = author_id(item)
     if user is not None and user.get("username"):
         login = str(user["username"])
-        return Actor(login=login, id=str(user.get("id", ident)), type=actor_type(login, user))
+        display = str(user["name"]) if user.get("name") else name
+        return Actor(
+            login=login,
+            id=str(user.get("id", ident)),
+            type=actor_type(login, user),
+            name=display,
+        )
     if ident is not None and ident <= 0:
-        return Actor(login=name, id=str(ident), type=ActorType.SERVICE)
-    return Actor(login=name, id=None if ident is None else str(ident), type=ActorType.USER)
+        return Actor(login=name or "unknown", id=str(ident), type=ActorType.SERVICE, name=name)
+    if ident is None:
+        return Actor(login=None, id=None, type=ActorType.UNKNOWN, name=name)
+    return Actor(login=f"{UNRESOLVED_PREFIX}{ident}", id=str(ident), type=ActorType.USER, name=name)
+
+
+# The login of an author whose username GitLab would not give (a deleted user).
+UNRESOLVED_PREFIX = "user-id:"
 
 
 def target_user_id(item: Json) -> int | None:

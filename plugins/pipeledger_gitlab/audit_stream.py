@@ -21,6 +21,7 @@ from pipeledger_gitlab.audit import (
 )
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound
 from pipeledger_gitlab.cursor import Mark, Start, start_from
+from pipeledger_gitlab.users import UserDirectory
 
 # Ids grow with insertion but created_at may not, quite: resume a little earlier and let
 # the id, which the walk follows, decide what is new.
@@ -40,14 +41,18 @@ class AuditSource:
 
 
 class AuditStream:
-    def __init__(self, client: GitLabClient, instance: str, progress: Progress) -> None:
+    def __init__(
+        self,
+        client: GitLabClient,
+        instance: str,
+        progress: Progress,
+        users: UserDirectory | None = None,
+    ) -> None:
         self._client = client
         self._instance = instance
         self._progress = progress
-        self._users: dict[int, Json | None] = {}
+        self._users = users or UserDirectory(client)
         self.refused = False
-        # What this run collected, by scope: snapshot diffs are reconciled against it.
-        self.collected: list[AuditEvent] = []
 
     def batches(
         self,
@@ -99,20 +104,12 @@ class AuditStream:
             event = audit_event(self._instance, source.scope, source.endpoint, item, actor, target)
             if event is not None:
                 events.append(event)
-        self.collected.extend(events)
         return events
 
     def _user(self, ident: int | None) -> Json | None:
         """Audit events name their author (and a membership's user) only by id and display
-        name; the login comes from the user, fetched once per run."""
-        if ident is None or ident <= 0:
-            return None
-        if ident not in self._users:
-            try:
-                self._users[ident] = self._client.get_object(f"/users/{ident}")
-            except GitLabNotFound:
-                self._users[ident] = None
-        return self._users[ident]
+        name; the username comes from the users this run read, or is asked once."""
+        return self._users.user(ident)
 
     def _refuse(self, source: AuditSource, error: PermissionDenied | GitLabNotFound) -> None:
         self.refused = True

@@ -15,7 +15,9 @@ from pipeledger.errors import (
     PlatformError,
     UsageError,
 )
+from pipeledger.held_secrets import hold
 from pipeledger.http import ApiClient, ApiResponse, RateLimitHeaders, RetryPolicy
+from pipeledger.printable import one_line
 from pipeledger.progress import Progress
 
 DEFAULT_API_URL = "https://gitlab.com/api/v4"
@@ -51,6 +53,7 @@ class Credentials:
 def find_credentials(environ: Mapping[str, str]) -> Credentials | None:
     """GITLAB_TOKEN first (any token GitLab accepts as Bearer), else the CI job token."""
     token = environ.get("GITLAB_TOKEN", "").strip()
+    hold(token)
     if token:
         return Credentials("GITLAB_TOKEN", "Authorization", f"Bearer {token}")
     return job_token_credentials(environ)
@@ -59,6 +62,7 @@ def find_credentials(environ: Mapping[str, str]) -> Credentials | None:
 def job_token_credentials(environ: Mapping[str, str]) -> Credentials | None:
     """The running job's own token, which alone can say which job is running (GET /job)."""
     job_token = environ.get("CI_JOB_TOKEN", "").strip()
+    hold(job_token)
     return Credentials("CI_JOB_TOKEN", "JOB-TOKEN", job_token) if job_token else None
 
 
@@ -260,5 +264,5 @@ def _message(body: Any) -> str:
     for key in ("message", "error_description", "error"):
         value = body.get(key)
         if isinstance(value, str) and value:
-            return value[:200]
+            return one_line(value, 200)
     return ""

@@ -12,6 +12,7 @@ from typing import Any
 from pipeledger.adapter import Batch, CheckpointReader, CollectRequest
 from pipeledger.events import AuditEvent, Scope, format_time
 from pipeledger.progress import Progress
+from pipeledger.quarantine import Holding
 from pipeledger_gitlab.access_snapshots import (
     AccessSnapshots,
     SnapshotScope,
@@ -23,7 +24,14 @@ from pipeledger_gitlab.audit_stream import AuditSource, AuditStream
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound, encode_path
 from pipeledger_gitlab.cursor import Mark, start_from, walk_by_time
 from pipeledger_gitlab.evidence import DeploymentEvidence
-from pipeledger_gitlab.normalize import Origin, ProjectRef, pipeline_event
+from pipeledger_gitlab.normalize import (
+    DEPLOYMENT_ENDPOINT,
+    PIPELINE_ENDPOINT,
+    Origin,
+    ProjectRef,
+    pipeline_event,
+)
+from pipeledger_gitlab.users import UserDirectory
 
 Json = Mapping[str, Any]
 
@@ -51,11 +59,14 @@ class GitLabCollector:
         self._client = client
         self._instance = instance
         self._progress = progress
-        self._evidence = DeploymentEvidence(client, instance, progress)
-        self._audit = AuditStream(client, instance, progress)
+        users = UserDirectory(client)
+        self._evidence = DeploymentEvidence(client, instance, progress, users)
+        self._audit = AuditStream(client, instance, progress, users)
         self._snapshots = AccessSnapshots(
-            client, instance, progress, clock or (lambda: datetime.now(UTC))
+            client, instance, progress, clock or (lambda: datetime.now(UTC)), users
         )
+        # Pipelines and deployments the normalizer refused, carried by the next batch.
+        self._held = Holding("gitlab")
 
     def run(
         self, request: CollectRequest, checkpoints: CheckpointReader, now: datetime
@@ -64,7 +75,7 @@ class GitLabCollector:
         # A backfill that ends in the past says nothing about who can do what today.
         snapshots = request.until is None or request.until >= now
         projects, groups = self.resolve(request)
-        # Group audit events first: snapshots below reconcile against them.
+        self._progress.expect(repositories=len(groups) + len(projects))
         for group in groups:
             self._progress.update(repository=group.full_path)
             yield from self._audit_batches(self._group_audit(group), checkpoints, window)
@@ -79,7 +90,7 @@ class GitLabCollector:
                 yield self._snapshot(project_scope(project.id, project.scope()), checkpoints)
 
     def _snapshot(self, target: SnapshotScope, checkpoints: CheckpointReader) -> Batch:
-        return self._snapshots.batch(target, checkpoints, self._audit.collected)
+        return self._snapshots.batch(target, checkpoints)
 
     def resolve(self, request: CollectRequest) -> tuple[list[ProjectRef], list[GroupRef]]:
         """Named projects, then every project of each group and its subgroups; each once."""
@@ -125,8 +136,17 @@ class GitLabCollector:
         key = self._key(project.id, "pipelines")
         path = f"/projects/{project.id}/pipelines"
         for fresh, mark in self._walk(path, key, checkpoints, window):
-            details = filter(None, (self._pipeline(path, item) for item in fresh))
-            yield Batch([pipeline_event(origin, d) for d in details], {key: mark.encode()})
+            events: list[AuditEvent] = []
+            for detail in filter(None, (self._pipeline(path, item) for item in fresh)):
+                event = self._held.guard(
+                    lambda d=detail: pipeline_event(origin, d),  # type: ignore[misc]
+                    raw=detail,
+                    endpoint=PIPELINE_ENDPOINT,
+                    native_id=detail.get("id"),
+                    what="pipeline",
+                )
+                events += [event] if event is not None else []
+            yield Batch(events, {key: mark.encode()}, self._held.take())
 
     def _pipeline(self, path: str, item: Json) -> Json | None:
         try:
@@ -142,8 +162,15 @@ class GitLabCollector:
         for fresh, mark in self._walk(path, key, checkpoints, window):
             events: list[AuditEvent] = []
             for deployment in fresh:
-                events.extend(self._evidence.events(project, deployment))
-            yield Batch(events, {key: mark.encode()})
+                made = self._held.guard(
+                    lambda d=deployment: self._evidence.events(project, d),  # type: ignore[misc]
+                    raw=deployment,
+                    endpoint=DEPLOYMENT_ENDPOINT,
+                    native_id=deployment.get("id"),
+                    what="deployment",
+                )
+                events.extend(made or [])
+            yield Batch(events, {key: mark.encode()}, self._held.take())
 
     def _walk(
         self, path: str, key: str, checkpoints: CheckpointReader, window: Window

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pipeledger.errors import PermissionDenied
 from pipeledger.events import AuditEvent
 from pipeledger.progress import Progress
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound
@@ -17,19 +18,30 @@ from pipeledger_gitlab.normalize import (
     has_approval_data,
     review_events,
 )
+from pipeledger_gitlab.users import UserDirectory
 
 Json = Mapping[str, Any]
 
 
 class DeploymentEvidence:
-    def __init__(self, client: GitLabClient, instance: str, progress: Progress) -> None:
+    def __init__(
+        self,
+        client: GitLabClient,
+        instance: str,
+        progress: Progress,
+        users: UserDirectory | None = None,
+    ) -> None:
         self._client = client
+        self._users = users
         self._instance = instance
         self._progress = progress
         self._merge_requests: dict[tuple[int, str], list[Json]] = {}
         self._approvals: dict[tuple[int, int], Json] = {}
-        # None until the first deployment shows whether this instance has approvals at all.
-        self.approvals_available: bool | None = None
+        # Per top-level namespace (GitLab.com licenses each; an instance licenses all alike):
+        # shown to have deployment approvals, or shown to lack them.
+        self._with_approvals: set[str] = set()
+        self._without_approvals: set[str] = set()
+        self._asked: set[str] = set()
 
     def events(self, project: ProjectRef, deployment: Json) -> list[AuditEvent]:
         """Creation and status events, approvals, and the review of the deployed commit."""
@@ -39,25 +51,55 @@ class DeploymentEvidence:
         except GitLabNotFound:
             return []  # deleted since it was listed
         events = deployment_events(origin, detail) + deployment_approval_events(origin, detail)
+        seen: list[Any] = [detail.get("user")]
         for merge_request in self.merge_requests(project, detail.get("sha")):
             approvals = self.merge_request_approvals(merge_request, project)
             events.extend(review_events(origin, merge_request, approvals, detail))
+            seen.append(merge_request.get("author"))
+            approvers = approvals.get("approved_by") or []
+            seen += [entry.get("user") for entry in approvers if isinstance(entry, Mapping)]
+        if self._users is not None:
+            self._users.learn(seen)  # audit events name people by id only
         return events
 
     def detail(self, project: ProjectRef, deployment: Json) -> Json:
-        """The single-deployment object, which alone carries approvals (Premium); skipped
-        once the instance has shown it has none (GitLab Free)."""
-        if self.approvals_available is False or has_approval_data(deployment):
+        """The single-deployment object, which alone carries approvals (Premium); not asked
+        for once the API has said the namespace has no approvals (GitLab Free).
+
+        One deployment without approval fields proves nothing: on Premium a deployment to an
+        environment that requires no approval carries none. What decides is a deployment
+        that has the fields, or the protected environments API (a Premium feature), asked
+        once per top-level namespace when a deployment lacks them."""
+        namespace = _top_namespace(project)
+        if has_approval_data(deployment):
+            self._with_approvals.add(namespace)
+            return deployment
+        if namespace in self._without_approvals:
             return deployment
         detail = self._client.get_object(f"/projects/{project.id}/deployments/{deployment['id']}")
-        if self.approvals_available is None:
-            self.approvals_available = has_approval_data(detail)
-            if not self.approvals_available:
-                self._progress.notice(
-                    "this GitLab has no deployment approvals (a Premium feature);"
-                    " deployment.approval events are not collected"
-                )
+        if has_approval_data(detail):
+            self._with_approvals.add(namespace)
+        elif namespace not in self._with_approvals and namespace not in self._asked:
+            self._ask_tier(project, namespace)
         return detail
+
+    def _ask_tier(self, project: ProjectRef, namespace: str) -> None:
+        """GitLab Free has no protected environments API (404); Premium lists them. A
+        refusal (403: the token's role) says nothing, so every deployment stays asked."""
+        self._asked.add(namespace)
+        try:
+            self._client.page(f"/projects/{project.id}/protected_environments")
+        except GitLabNotFound:
+            self._without_approvals.add(namespace)
+            self._progress.notice(
+                f"GitLab has no deployment approvals for {namespace} (a Premium feature: its"
+                " protected environments API answers 404); deployment.approval events are not"
+                " collected there"
+            )
+        except PermissionDenied:
+            return
+        else:
+            self._with_approvals.add(namespace)
 
     def merge_requests(self, project: ProjectRef, sha: Any) -> list[Json]:
         if not isinstance(sha, str) or not sha:
@@ -79,3 +121,7 @@ class DeploymentEvidence:
             path = f"/projects/{project_id}/merge_requests/{key[1]}/approvals"
             self._approvals[key] = self._client.get_object(path)
         return self._approvals[key]
+
+
+def _top_namespace(project: ProjectRef) -> str:
+    return project.full_path.split("/", 1)[0]

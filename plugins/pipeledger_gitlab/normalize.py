@@ -3,6 +3,7 @@ approvals and the merge request approvals of a deployed commit."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,8 @@ from pipeledger.events import Actor, AuditEvent, EventKind, Scope, Source, event
 from pipeledger_gitlab.actors import actor_from_user, username_of
 
 PLATFORM = "gitlab"
+_SHA = re.compile(r"[0-9a-fA-F]{7,64}")
+_WEB_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f<>\"{}|\\^`]+", re.IGNORECASE)
 PIPELINE_ENDPOINT = "/projects/:id/pipelines/:pipeline_id"
 DEPLOYMENT_ENDPOINT = "/projects/:id/deployments/:deployment_id"
 MR_APPROVALS_ENDPOINT = "/projects/:id/merge_requests/:merge_request_iid/approvals"
@@ -102,7 +105,7 @@ def pipeline_event(
         occurred_at=_pipeline_time(pipeline, status),
         actor=attempt_actor or initial,
         ref=full_ref(pipeline.get("ref"), pipeline.get("tag")),
-        sha=pipeline.get("sha") or None,
+        sha=commit_sha(pipeline.get("sha")),
         outcome=status if status in FINISHED else None,
         correlation={"pipeline_id": pipeline_id, "run_id": pipeline_id},
         links=_link(pipeline.get("web_url")),
@@ -152,7 +155,7 @@ def _deployment_event(
         actor=actor_from_user(deployment.get("user")),
         environment=_environment_name(deployment),
         ref=full_ref(deployment.get("ref"), deployable.get("tag")),
-        sha=deployment.get("sha") or None,
+        sha=commit_sha(deployment.get("sha")),
         outcome=action if action in FINISHED else None,
         correlation=deployment_correlation(deployment),
         links=_link(deployable.get("web_url")),
@@ -217,7 +220,7 @@ def _approval_event(
         actor=actor_from_user(user),
         environment=_environment_name(deployment),
         ref=full_ref(deployment.get("ref"), _mapping(deployment.get("deployable")).get("tag")),
-        sha=deployment.get("sha") or None,
+        sha=commit_sha(deployment.get("sha")),
         correlation=correlation,
         # comment stays even when null: "approved without a comment" is itself evidence.
         attributes={"comment": approval.get("comment")} | ({"rule": rule} if rule else {}),
@@ -255,7 +258,7 @@ def _review_event(
             {**merge_request, **entry}, ("approved_at", "merged_at", "updated_at", "created_at")
         ),
         actor=actor_from_user(user),
-        sha=(deployment or {}).get("sha") or None,
+        sha=commit_sha((deployment or {}).get("sha")),
         target={
             "type": "merge_request",
             "number": iid,
@@ -263,6 +266,13 @@ def _review_event(
             "merged_at": merge_request.get("merged_at"),
             "merge_commit_sha": merge_request.get("merge_commit_sha"),
             "base": full_ref(merge_request.get("target_branch")),
+            "merged": is_merged(merge_request),
+            **_without_none(
+                {
+                    "state": merge_request.get("state"),
+                    "head": full_ref(merge_request.get("source_branch")),
+                }
+            ),
         },
         correlation=correlation,
         links=_link(merge_request.get("web_url")),
@@ -270,6 +280,12 @@ def _review_event(
             {"title": merge_request.get("title"), "state": merge_request.get("state")}
         ),
     )
+
+
+def is_merged(merge_request: Json) -> bool:
+    """GitLab says "merged" in ``state``; ``merged_at`` is empty on some merge requests
+    merged before GitLab recorded it (and on fast-forward merges of some versions)."""
+    return merge_request.get("state") == "merged" or bool(merge_request.get("merged_at"))
 
 
 def _environment_name(deployment: Json) -> str | None:
@@ -294,7 +310,15 @@ def _mapping(value: Any) -> Json:
 
 
 def _link(url: Any) -> dict[str, str]:
-    return {"html": url} if isinstance(url, str) and url.startswith(("http://", "https://")) else {}
+    """An absolute http(s) URL without whitespace or control characters, or no link."""
+    return {"html": url} if isinstance(url, str) and _WEB_URL.fullmatch(url) else {}
+
+
+def commit_sha(value: Any) -> str | None:
+    """A commit SHA as GitLab writes it (hex), in lowercase; anything else is no SHA."""
+    if isinstance(value, str) and _SHA.fullmatch(value):
+        return value.lower()
+    return None
 
 
 def _without_none(values: dict[str, Any]) -> dict[str, Any]:

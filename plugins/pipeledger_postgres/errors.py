@@ -10,7 +10,8 @@ from pipeledger.errors import SinkError
 GRANTS_HINT = (
     "Grant the writing role what pipeledger needs (run as the tables' owner):"
     " GRANT USAGE ON SCHEMA <schema> TO <role>;"
-    " GRANT SELECT, INSERT ON pipeledger_events, pipeledger_chain_checkpoints TO <role>;"
+    " GRANT SELECT, INSERT ON pipeledger_events, pipeledger_chain_checkpoints,"
+    " pipeledger_quarantine TO <role>;"
     " GRANT SELECT, INSERT, UPDATE ON pipeledger_cursors TO <role>;"
     " GRANT SELECT ON pipeledger_meta, pipeledger_schema_version TO <role>."
     " If the tables do not exist yet, run pipeledger once as a role that may create them."

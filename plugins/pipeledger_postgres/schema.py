@@ -26,6 +26,7 @@ TABLES = (
     "pipeledger_cursors",
     "pipeledger_meta",
     "pipeledger_schema_version",
+    "pipeledger_quarantine",
 )
 # What the writing role needs, table by table; it needs nothing else (no UPDATE or DELETE
 # on records, no ownership).
@@ -35,8 +36,9 @@ REQUIRED_PRIVILEGES = {
     "pipeledger_cursors": ("SELECT", "INSERT", "UPDATE"),
     "pipeledger_meta": ("SELECT",),
     "pipeledger_schema_version": ("SELECT",),
+    "pipeledger_quarantine": ("SELECT", "INSERT"),
 }
-APPEND_ONLY_TABLES = ("pipeledger_events", "pipeledger_chain_checkpoints")
+APPEND_ONLY_TABLES = ("pipeledger_events", "pipeledger_chain_checkpoints", "pipeledger_quarantine")
 
 _V1 = """
 CREATE TABLE pipeledger_events (
@@ -87,14 +89,36 @@ CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
 
 def _step_1(cursor: psycopg.Cursor[tuple[Any, ...]]) -> None:
     cursor.execute(_V1)
-    for table in APPEND_ONLY_TABLES:
+    for table in ("pipeledger_events", "pipeledger_chain_checkpoints"):
         cursor.execute(_APPEND_ONLY_TRIGGERS.format(table=table))
     cursor.execute(
         "INSERT INTO pipeledger_meta (key, value) VALUES ('chain_id', %s)", (uuid.uuid4().hex,)
     )
 
 
-MIGRATIONS: tuple[Callable[[psycopg.Cursor[tuple[Any, ...]]], None], ...] = (_step_1,)
+# Version 2: records that could not become valid events are quarantined, and chain
+# checkpoints of format 2 carry their counter and the previous checkpoint's hash.
+_V2 = """
+CREATE TABLE pipeledger_quarantine (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    fingerprint text NOT NULL UNIQUE,
+    platform text NOT NULL,
+    endpoint text NOT NULL,
+    native_id text NOT NULL,
+    reason text NOT NULL,
+    raw text NOT NULL,
+    quarantined_at timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE pipeledger_chain_checkpoints ADD COLUMN counter bigint, ADD COLUMN previous text;
+"""
+
+
+def _step_2(cursor: psycopg.Cursor[tuple[Any, ...]]) -> None:
+    cursor.execute(_V2)
+    cursor.execute(_APPEND_ONLY_TRIGGERS.format(table="pipeledger_quarantine"))
+
+
+MIGRATIONS: tuple[Callable[[psycopg.Cursor[tuple[Any, ...]]], None], ...] = (_step_1, _step_2)
 
 
 def installed_version(cursor: psycopg.Cursor[tuple[Any, ...]]) -> int:

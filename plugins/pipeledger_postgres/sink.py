@@ -25,8 +25,9 @@ from pipeledger.chain import (
     record_from_row,
     unique_by_id,
 )
-from pipeledger.errors import SinkError
+from pipeledger.errors import LedgerNotFound, SinkError
 from pipeledger.events import AuditEvent, canonical_json, format_time
+from pipeledger.quarantine import QuarantinedRecord, quarantine_values
 from pipeledger.redact import redact_url
 from pipeledger.sink import (
     ChainCheckpoint,
@@ -43,13 +44,24 @@ from pipeledger_postgres.schema import (
     LOCK_SQL,
     MIGRATE_LOCK,
     SCHEMA_LOCK_SQL,
+    installed_version,
     migrate,
 )
 
 PAGE_SIZE = 2000
 EVENT_COLUMNS = ("seq", "id", *INDEXED_COLUMNS, "body", "prev_hash", "hash")
 COPY_EVENTS = f"COPY pipeledger_events ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
-CHECKPOINT_COLUMNS = ("chain_id", "seq", "head_hash", "created_at", "key_id", "signature")
+CHECKPOINT_COLUMNS = (
+    "chain_id",
+    "seq",
+    "head_hash",
+    "created_at",
+    "key_id",
+    "signature",
+    "counter",
+    "previous",
+)
+QUARANTINE_COLUMNS = "platform, endpoint, native_id, reason, raw"
 UPSERT_CURSOR = (
     "INSERT INTO pipeledger_cursors (key, value, updated_at) VALUES (%s, %s, now())"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()"
@@ -79,15 +91,19 @@ class PostgresSink(Ledger):
             raise connect_error(error, display, settings.timeout, _text(password)) from error
         sink = cls(connection, display)
         try:
-            sink._run("preparing", lambda: sink._prepare(schema))
-        except SinkError:
+            sink._run("preparing", lambda: sink._prepare(schema, settings.create_ledger))
+        except (SinkError, LedgerNotFound):
             connection.close()
             raise
         return sink
 
-    def _prepare(self, schema: str | None) -> None:
+    def _prepare(self, schema: str | None, create: bool = True) -> None:
         if schema is not None:
-            self._use_schema(schema)
+            self._use_schema(schema, create)
+        if not create:
+            with self._db.cursor() as cursor:
+                if installed_version(cursor) == 0:
+                    raise LedgerNotFound.at(self._display_url)
         migrate(self._db)
         row = self._db.execute(
             "SELECT value FROM pipeledger_meta WHERE key = 'chain_id'"
@@ -99,11 +115,13 @@ class PostgresSink(Ledger):
             )
         self._chain_id = str(row[0])
 
-    def _use_schema(self, schema: str) -> None:
+    def _use_schema(self, schema: str, may_create: bool = True) -> None:
         exists = self._db.execute(
             "SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = %s",
             (schema,),
         ).fetchone()
+        if exists is None and not may_create:
+            raise LedgerNotFound.at(self._display_url)
         if exists is None:
             # Concurrent CREATE SCHEMA IF NOT EXISTS can still collide; the lock queues them.
             create = sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
@@ -206,9 +224,9 @@ class PostgresSink(Ledger):
         columns = ", ".join(CHECKPOINT_COLUMNS)
         query = (
             f"INSERT INTO pipeledger_chain_checkpoints (fingerprint, {columns})"  # noqa: S608 - constant columns
-            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (fingerprint) DO NOTHING"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (fingerprint) DO NOTHING"
         )
-        params = [canonical_json(values), *(values[name] for name in CHECKPOINT_COLUMNS)]
+        params = [canonical_json(values), *(values.get(name) for name in CHECKPOINT_COLUMNS)]
 
         def insert() -> None:
             # Under the append lock ids are handed out in commit order, so readers never see
@@ -225,6 +243,29 @@ class PostgresSink(Ledger):
         rows = self._run("reading", lambda: self._db.execute(query).fetchall())
         for row in rows:
             yield checkpoint_from_row(row, "PostgreSQL")
+
+    def quarantine(self, records: Sequence[QuarantinedRecord]) -> list[QuarantinedRecord]:
+        query = (
+            f"INSERT INTO pipeledger_quarantine (fingerprint, {QUARANTINE_COLUMNS})"  # noqa: S608 - constant columns
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (fingerprint) DO NOTHING"
+        )
+
+        def insert() -> list[QuarantinedRecord]:
+            new: list[QuarantinedRecord] = []
+            with self._db.transaction(), self._db.cursor() as cursor:
+                for record in records:
+                    cursor.execute(query, (record.fingerprint, *quarantine_values(record)))
+                    if cursor.rowcount == 1:
+                        new.append(record)
+            return new
+
+        return self._run("quarantining records in", insert)
+
+    def quarantined(self) -> Iterator[QuarantinedRecord]:
+        query = f"SELECT {QUARANTINE_COLUMNS} FROM pipeledger_quarantine ORDER BY id"  # noqa: S608
+        rows = self._run("reading", lambda: self._db.execute(query).fetchall())
+        for row in rows:
+            yield QuarantinedRecord(*(str(value) for value in row))
 
     def records(self, selection: EventFilter | None = None) -> Iterator[LedgerRecord]:
         selection = selection or EventFilter()

@@ -22,8 +22,9 @@ from pipeledger.chain import (
     record_from_row,
     unique_by_id,
 )
-from pipeledger.errors import SinkError
+from pipeledger.errors import LedgerNotFound, SinkError
 from pipeledger.events import AuditEvent, canonical_json, format_time
+from pipeledger.quarantine import QuarantinedRecord, quarantine_values
 from pipeledger.sink import (
     ChainCheckpoint,
     EventFilter,
@@ -67,24 +68,43 @@ CREATE TABLE IF NOT EXISTS chain_checkpoints (
     head_hash TEXT NOT NULL,
     created_at TEXT NOT NULL,
     key_id TEXT,
-    signature TEXT
+    signature TEXT,
+    counter INTEGER,
+    previous TEXT
 );
 CREATE TRIGGER IF NOT EXISTS chain_checkpoints_no_update BEFORE UPDATE ON chain_checkpoints
 BEGIN SELECT RAISE(ABORT, 'the pipeledger ledger is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS chain_checkpoints_no_delete BEFORE DELETE ON chain_checkpoints
 BEGIN SELECT RAISE(ABORT, 'the pipeledger ledger is append-only'); END;
 UPDATE meta SET value = '2' WHERE key = 'schema_version' AND value = '1';
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY,
+    fingerprint TEXT NOT NULL UNIQUE,
+    platform TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    native_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    quarantined_at TEXT NOT NULL
+);
 """
+# Version 3: the quarantine table (above) and chain checkpoints of format 2, which carry
+# their counter and the hash of the previous checkpoint.
+CHECKPOINT_CHAIN_COLUMNS = (("counter", "INTEGER"), ("previous", "TEXT"))
+SCHEMA_VERSION = "3"
 
 INDEXED = INDEXED_COLUMNS
-CHECKPOINT_COLUMNS = "chain_id, seq, head_hash, created_at, key_id, signature"
+CHECKPOINT_COLUMNS = "chain_id, seq, head_hash, created_at, key_id, signature, counter, previous"
+QUARANTINE_COLUMNS = "platform, endpoint, native_id, reason, raw"
 
 
 class SqliteSink(Ledger):
     schemes = ("sqlite",)
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, create: bool = True) -> None:
         self._path = path
+        if not create and not path.exists():
+            raise LedgerNotFound.at(str(path) if path.is_absolute() else f"./{path}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(path), isolation_level=None)
@@ -92,6 +112,7 @@ class SqliteSink(Ledger):
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=30000")
             self._db.executescript(SCHEMA)
+            self._migrate()
             self._db.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('chain_id', ?)",
                 (uuid.uuid4().hex,),
@@ -106,9 +127,24 @@ class SqliteSink(Ledger):
                 " pipeledger ledger.",
             ) from error
 
+    def _migrate(self) -> None:
+        """Add what version 3 needs to a ledger made by an older pipeledger."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(chain_checkpoints)")}
+        for name, kind in CHECKPOINT_CHAIN_COLUMNS:
+            if name not in columns:
+                self._db.execute(f"ALTER TABLE chain_checkpoints ADD COLUMN {name} {kind}")
+        self._db.execute(
+            "UPDATE meta SET value = ? WHERE key = 'schema_version' AND value != ?",
+            (SCHEMA_VERSION, SCHEMA_VERSION),
+        )
+
     @classmethod
     def open(cls, url: str, settings: SinkSettings) -> SqliteSink:
-        return cls(path_from_url(url))
+        return cls(path_from_url(url), create=settings.create_ledger)
+
+    @classmethod
+    def exists(cls, url: str, settings: SinkSettings) -> bool | None:
+        return path_from_url(url).is_file()
 
     @property
     def display_url(self) -> str:
@@ -199,11 +235,11 @@ class SqliteSink(Ledger):
     def write_checkpoint(self, checkpoint: ChainCheckpoint) -> None:
         """Stored once: a redelivered checkpoint (same fingerprint) is skipped."""
         values = checkpoint.to_dict()
-        row = [values[name] for name in CHECKPOINT_COLUMNS.split(", ")]
+        row = [values.get(name) for name in CHECKPOINT_COLUMNS.split(", ")]
         try:
             self._db.execute(
                 f"INSERT OR IGNORE INTO chain_checkpoints (fingerprint, {CHECKPOINT_COLUMNS})"  # noqa: S608 - constant columns
-                " VALUES (?,?,?,?,?,?,?)",
+                " VALUES (?,?,?,?,?,?,?,?,?)",
                 [canonical_json(values), *row],
             )
         except sqlite3.Error as error:
@@ -216,6 +252,36 @@ class SqliteSink(Ledger):
         query = f"SELECT {CHECKPOINT_COLUMNS} FROM chain_checkpoints ORDER BY id"  # noqa: S608
         for row in self._db.execute(query).fetchall():
             yield checkpoint_from_row(row, "SQLite")
+
+    def quarantine(self, records: Sequence[QuarantinedRecord]) -> list[QuarantinedRecord]:
+        now = format_time(datetime.now(UTC))
+        new: list[QuarantinedRecord] = []
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for record in records:
+                    cursor = self._db.execute(
+                        f"INSERT OR IGNORE INTO quarantine (fingerprint, {QUARANTINE_COLUMNS},"  # noqa: S608 - constant columns
+                        " quarantined_at) VALUES (?,?,?,?,?,?,?)",
+                        (record.fingerprint, *quarantine_values(record), now),
+                    )
+                    if cursor.rowcount == 1:
+                        new.append(record)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as error:
+            raise SinkError(
+                f"Writing to the quarantine of the SQLite ledger {self._path} failed: {error}.",
+                "Nothing from this batch was stored; rerun to resume from the last checkpoint.",
+            ) from error
+        return new
+
+    def quarantined(self) -> Iterator[QuarantinedRecord]:
+        query = f"SELECT {QUARANTINE_COLUMNS} FROM quarantine ORDER BY id"  # noqa: S608
+        for row in self._db.execute(query).fetchall():
+            yield QuarantinedRecord(*(str(value) for value in row))
 
     def check(self) -> None:
         """Open already read the file; writing needs the file and its directory writable

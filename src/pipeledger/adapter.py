@@ -15,6 +15,7 @@ from typing import ClassVar, Protocol
 
 from pipeledger.events import Actor, AuditEvent
 from pipeledger.progress import Progress
+from pipeledger.quarantine import QuarantinedRecord
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class AdapterSettings:
     request_timeout: float = 30.0
     max_retries: int = 5
     backoff_base: float = 1.0
+    # Where notices go outside a collection (the gate's retry and rate-limit waits);
+    # collect() gets its own progress.
+    progress: Progress | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -44,10 +48,12 @@ class CollectRequest:
 
 @dataclass(frozen=True)
 class Batch:
-    """Events plus the checkpoints that become true once they are stored."""
+    """Events plus the checkpoints that become true once they are stored, and the records
+    the adapter could not normalize (kept in the ledger's quarantine, not dropped)."""
 
     events: Sequence[AuditEvent]
     checkpoints: Mapping[str, str] = field(default_factory=dict)
+    quarantined: Sequence[QuarantinedRecord] = ()
 
 
 @dataclass(frozen=True)

@@ -206,7 +206,16 @@ def indexed_columns(event: AuditEvent) -> dict[str, str | None]:
     }
 
 
-CHECKPOINT_FIELDS = ("chain_id", "seq", "head_hash", "created_at", "key_id", "signature")
+CHECKPOINT_FIELDS = (
+    "chain_id",
+    "seq",
+    "head_hash",
+    "created_at",
+    "key_id",
+    "signature",
+    "counter",
+    "previous",
+)
 
 
 def record_from_row(seq: int, prev_hash: str, digest: str, body: str) -> LedgerRecord:

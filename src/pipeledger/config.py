@@ -18,6 +18,8 @@ import jsonschema
 import yaml
 
 from pipeledger.errors import ConfigError
+from pipeledger.yaml_limits import YamlLimitExceeded
+from pipeledger.yaml_limits import safe_load as limited_safe_load
 
 DEFAULT_CONFIG_FILE = "pipeledger.yml"
 
@@ -70,7 +72,14 @@ def load_config_file(path: str | None, environ: Mapping[str, str]) -> dict[str, 
             raise ConfigError(f"The config file {candidate} does not exist.", "Fix --config.")
         return {}
     try:
-        data = yaml.safe_load(candidate.read_text(encoding="utf-8"))
+        data = limited_safe_load(candidate.read_text(encoding="utf-8"))
+    except YamlLimitExceeded as error:
+        raise ConfigError(
+            f"The config file {candidate} line {error.line}, column {error.column}:"
+            f" {error.problem}.",
+            "A config file needs only a few plain keys; remove the anchors, aliases or"
+            " nesting there.",
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

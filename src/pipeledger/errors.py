@@ -39,6 +39,18 @@ class UsageError(PipeledgerError):
     exit_code = ExitCode.USAGE
 
 
+class LedgerNotFound(UsageError):
+    """A command that reads the ledger was pointed at one that does not exist (exit 2);
+    it is never created empty."""
+
+    @classmethod
+    def at(cls, where: str) -> LedgerNotFound:
+        return cls(
+            f"no ledger at {where} —",
+            "run `pipeledger collect` first or pass --sink with the ledger's URL.",
+        )
+
+
 class ConfigError(UsageError):
     """A configuration or policy file that cannot be used (exit 2)."""
 
@@ -73,6 +85,23 @@ class SinkError(PipeledgerError):
     """A store could not be opened, read or written (exit 3)."""
 
     exit_code = ExitCode.PLATFORM
+
+
+class InternalError(PipeledgerError):
+    """An exception that is not one of the project's own: a bug (exit 3). ``main()`` turns
+    every such exception into this one line; ``check`` records an ``error`` decision first."""
+
+    exit_code = ExitCode.PLATFORM
+
+    @classmethod
+    def from_exception(cls, error: BaseException) -> InternalError:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        what = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+        return cls(
+            f"internal error: {what[:300]};",
+            "this is a bug — rerun with -v and report it with that output"
+            " (https://github.com/pipeledger/pipeledger/issues).",
+        )
 
 
 class VerificationFailed(PipeledgerError):

@@ -50,12 +50,19 @@ CORRELATION_KEYS = (
 
 @dataclass(frozen=True, slots=True)
 class Actor:
+    """``login`` is always the platform username (what ``events --actor`` matches on every
+    forge); ``name`` is the display name ("Alice Admin") where the source gave one."""
+
     login: str | None
     id: str | None
     type: ActorType
+    name: str | None = None
 
     def to_dict(self) -> JsonObject:
-        return {"login": self.login, "id": self.id, "type": self.type.value}
+        data: JsonObject = {"login": self.login, "id": self.id, "type": self.type.value}
+        if self.name is not None:
+            data["name"] = self.name
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Actor:
@@ -63,6 +70,7 @@ class Actor:
             login=data.get("login"),
             id=data.get("id"),
             type=_enum(_ACTOR_TYPES, data["type"], ActorType),
+            name=data.get("name"),
         )
 
 
@@ -129,6 +137,9 @@ class AuditEvent:
     links: Mapping[str, str] = field(default_factory=dict)
     attributes: Mapping[str, Any] = field(default_factory=dict)
     observed_at: datetime | None = None
+    # Ids of earlier events that this one replaces as the record of the same fact (an audit
+    # log entry and a snapshot difference of one change): see :mod:`pipeledger.facts`.
+    supersedes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _require_utc("occurred_at", self.occurred_at)
@@ -156,6 +167,7 @@ class AuditEvent:
             "links": dict(self.links) or None,
             "attributes": dict(self.attributes) or None,
             "observed_at": format_time(self.observed_at) if self.observed_at else None,
+            "supersedes": list(self.supersedes) or None,
         }
         return _without_none(data)
 
@@ -181,6 +193,7 @@ class AuditEvent:
             links=data.get("links") or {},
             attributes=data.get("attributes") or {},
             observed_at=parse_time(observed) if observed else None,
+            supersedes=tuple(data.get("supersedes") or ()),
         )
 
     def canonical_json(self) -> str:
@@ -211,13 +224,17 @@ def format_time(moment: datetime) -> str:
 
 
 def parse_time(text: str) -> datetime:
-    """RFC 3339 with offset or ``Z``; naive times are rejected, results are UTC."""
+    """RFC 3339 with offset or ``Z``; naive times are rejected, results are UTC. A time
+    that has no UTC equivalent (``0001-01-01T00:00:00+01:00``) is a ValueError too."""
     moment = datetime.fromisoformat(text.replace("z", "Z"))  # 3.11 reads "Z" itself
     if moment.tzinfo is UTC:
         return moment
     if moment.tzinfo is None:
         raise ValueError(f"time {text!r} has no UTC offset")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"time {text!r} is out of range") from None
 
 
 def _require_utc(name: str, moment: datetime) -> None:

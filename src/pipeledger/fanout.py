@@ -11,7 +11,7 @@ carry on.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import islice
 
@@ -73,12 +73,14 @@ class SinkSet:
         Only the ledger must open: another sink that cannot (server down) is recorded in
         ``failures`` and receives its records on a later run or flush."""
         ledger_url = next((url for url in urls if issubclass(load_sink(url), Ledger)), None)
+        # Only the ledger may refuse to be created (a read-only command); copies always may.
+        copies = replace(settings, create_ledger=True)
         sinks: list[Sink] = []
         failures: dict[str, PipeledgerError] = {}
         try:
             for url in urls:
                 try:
-                    sinks.append(open_sink(url, settings))
+                    sinks.append(open_sink(url, settings if url == ledger_url else copies))
                 except SinkError as error:
                     if url == ledger_url:
                         raise
@@ -114,13 +116,16 @@ class SinkSet:
             self.ledger.set_checkpoints(fresh)
 
     def append(
-        self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str]
+        self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str], *, deliver: bool = True
     ) -> list[LedgerRecord]:
+        """Store in the ledger, checkpoint when due, and (unless ``deliver`` is False, for a
+        caller that fans out on its own schedule) deliver to the other sinks."""
         records = self.ledger.append(events, checkpoints)
         self.appended = self.appended or bool(records)
         if records and records[-1].seq - self._checkpointed_seq >= self.checkpoint_every:
             self._write_checkpoint(records[-1].seq, records[-1].hash)
-        self.deliver()
+        if deliver:
+            self.deliver()
         return records
 
     def seal(self) -> ChainCheckpoint | None:

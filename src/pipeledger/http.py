@@ -13,13 +13,18 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from pipeledger import __version__
 from pipeledger.errors import MalformedResponse, PipeledgerError, PlatformError, RateLimitStop
+from pipeledger.http_errors import failure_reason, is_transient, request_error
+from pipeledger.http_fetch import FetchLimits, fetch, limits_for
+from pipeledger.http_origin import ApiOrigin
+from pipeledger.http_progress import listing_page
 from pipeledger.progress import Progress, SilentProgress
+from pipeledger.quarantine import valid_json_body
 
 USER_AGENT = f"pipeledger/{__version__}"
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
@@ -48,7 +53,15 @@ class ApiResponse:
         return self.headers.get("etag")
 
     def next_url(self) -> str | None:
-        return parse_link_header(self.headers.get("link", "")).get("next")
+        """The ``rel="next"`` target, made absolute against this response's URL (a relative
+        or scheme-relative target cannot pass for a path on the API's own host)."""
+        target = parse_link_header(self.headers.get("link", "")).get("next")
+        if target is None:
+            return None
+        try:
+            return urljoin(self.url, target)
+        except ValueError:  # not a URL at all; ApiClient.get says so
+            return target
 
 
 ErrorTranslator = Callable[[ApiResponse], PipeledgerError]
@@ -76,8 +89,11 @@ class ApiClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         reauthenticate: Callable[[], Mapping[str, str]] | None = None,
+        limits: FetchLimits | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Credentials go only under this root: see pipeledger.http_origin / http_fetch.
+        self.origin = ApiOrigin.of(self.base_url)
         headers = {"User-Agent": USER_AGENT, **headers}
         # Short-lived credentials (an app's installation token) are renewed once on a 401.
         self._reauthenticate = reauthenticate
@@ -85,6 +101,7 @@ class ApiClient:
         self._rate_headers = rate_headers
         self._translate = translate_error
         self._policy = policy or RetryPolicy()
+        self._limits = limits or limits_for(self._policy.timeout)
         self._progress = progress or SilentProgress()
         self._session = session or environment_session(self.base_url)
         self._sleep = sleep
@@ -97,8 +114,10 @@ class ApiClient:
     def get(
         self, path: str, params: Mapping[str, str] | None = None, etag: str | None = None
     ) -> ApiResponse:
-        """GET a JSON resource; 304 comes back as a response with ``not_modified``."""
-        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        """GET a JSON resource; 304 comes back as a response with ``not_modified``. ``path``
+        is an API path or a URL the API gave, which must lie under the API root (else
+        ForeignUrl, and nothing is sent)."""
+        url = self.origin.resolve(path, what="a link")
         headers = dict(self._headers)
         if etag:
             headers["If-None-Match"] = etag
@@ -120,7 +139,7 @@ class ApiClient:
             if wait is None:
                 return self._finish(response)
             failures += 1
-            self._wait(wait, self._wait_reason(response))
+            self._wait(wait, self._wait_reason(response, failures))
 
     def paginate(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[ApiResponse]:
         """Every page of a list, following ``Link: rel="next"``."""
@@ -136,12 +155,22 @@ class ApiClient:
         """One attempt; None means a timeout or connection error worth retrying."""
         self.requests_made += 1
         try:
-            raw = self._session.get(
-                url, params=params, headers=headers, timeout=self._policy.timeout
+            raw = fetch(
+                self._session,
+                self.origin,
+                url,
+                params=params,
+                headers=headers,
+                timeout=self._policy.timeout,
+                limits=self._limits,
             )
-        except (requests.Timeout, requests.ConnectionError) as error:
+        except requests.RequestException as error:
+            if not is_transient(error):
+                raise request_error(error, url, self.base_url) from None
             self._give_up_after(failures, f"could not reach {_host(url)} ({type(error).__name__})")
-            self._sleep(self._backoff(failures))
+            self._wait(
+                self._backoff(failures), self._retry_reason(failure_reason(error, url), failures)
+            )
             return None
         return self._parse(raw, failures)
 
@@ -151,7 +180,7 @@ class ApiClient:
         body: Any = None
         if raw.status_code != 304 and raw.content:
             try:
-                body = raw.json()
+                body = valid_json_body(raw.content, raw.json())
             except ValueError:
                 if raw.status_code < 300:
                     self._give_up_malformed(raw.url, failures)
@@ -206,10 +235,15 @@ class ApiClient:
             return max(reset - self._clock(), 0.0) + 1.0
         return SECONDARY_LIMIT_DEFAULT_WAIT
 
-    def _wait_reason(self, response: ApiResponse) -> str:
+    def _wait_reason(self, response: ApiResponse, failures: int) -> str:
         if response.status in RETRYABLE_STATUS:
-            return f"{_host(response.url)} answered HTTP {response.status}; retrying"
+            what = f"{_host(response.url)} answered HTTP {response.status}"
+            return self._retry_reason(what, failures - 1)
         return "rate limit reached"
+
+    def _retry_reason(self, what: str, failures: int) -> str:
+        """``127.0.0.1:9 unreachable, retry 2/5``: the retry about to happen, of how many."""
+        return f"{what}, retry {failures + 1}/{self._policy.max_retries}"
 
     def _wait(self, seconds: float, reason: str) -> None:
         if seconds > self._policy.max_wait:
@@ -222,7 +256,7 @@ class ApiClient:
                 " raise --max-wait.",
             )
         if seconds >= 1:
-            self._progress.notice(f"{reason}; waiting {seconds:.0f} s")
+            self._progress.notice(_waiting(reason, seconds, self._clock()))
         self._sleep(seconds)
 
     def _wait_for_reset_if_exhausted(self) -> None:
@@ -240,6 +274,8 @@ class ApiClient:
         self.rate_remaining = int(remaining)
         self._progress.update(rate_remaining=self.rate_remaining)
         reset = _float(headers.get(self._rate_headers.reset))
+        if reset is not None:
+            self._progress.expect(rate_reset=reset)
         if self.rate_remaining == 0 and reset is not None:
             self._exhausted_until = reset
 
@@ -249,7 +285,14 @@ class ApiClient:
             return response
         if response.status >= 400:
             raise self._translate(response)
+        self._report_listing_page(response)
         return response
+
+    def _report_listing_page(self, response: ApiResponse) -> None:
+        links = parse_link_header(response.headers.get("link", ""))
+        page = listing_page(response.url, response.headers, response.body, links)
+        if page is not None:
+            self._progress.expect(listing_page=page)
 
     def _backoff(self, failures: int) -> float:
         return float(min(self._policy.backoff_base * (2**failures), 60.0))
@@ -307,6 +350,14 @@ def _float(value: str | None) -> float | None:
         return float(value)
     except ValueError:
         return None
+
+
+def _waiting(reason: str, seconds: float, now: float) -> str:
+    """A retry says ``… retry 2/5 in 4 s``; a rate-limit wait also says until when."""
+    if ", retry " in reason:
+        return f"{reason} in {seconds:.0f} s"
+    until = datetime.fromtimestamp(now + seconds, UTC)
+    return f"{reason}; waiting {seconds:.0f} s (until {until:%H:%M:%S} UTC)"
 
 
 def _host(url: str) -> str:

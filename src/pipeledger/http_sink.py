@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import requests
 
 from pipeledger.errors import SinkError
+from pipeledger.held_secrets import hold
 from pipeledger.http import USER_AGENT, retry_after_seconds
 from pipeledger.redact import SecretMasker
 
@@ -85,6 +86,10 @@ class HttpSinkClient:
         if auth is not None:
             self._session.auth = auth
         self._masker = SecretMasker([s for s in secrets if s])
+        for secret in secrets:
+            hold(secret)
+        if auth is not None:
+            hold(auth[1])
         self.sleep = sleep
         self._clock = clock
         self.requests_made = 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pipeledger.events import AuditEvent
+from pipeledger.facts import without_superseded
 from pipeledger.policy.audit import collector_paused
 from pipeledger.sink import EventFilter, Ledger
 
@@ -16,5 +17,6 @@ def ledger_facts(ledger: Ledger) -> list[AuditEvent]:
 
 
 def standing_facts(events: Iterable[AuditEvent]) -> list[AuditEvent]:
-    """The seam where superseded facts are removed (one event per fact, see events.md)."""
-    return list(events)
+    """The seam where superseded facts are removed (one event per fact, see
+    docs/evidence-model.md)."""
+    return without_superseded(events)

@@ -1,9 +1,17 @@
-"""Progress reporting: a live status line on a terminal, plain log lines elsewhere."""
+"""Progress reporting: what a collection tells the person waiting for it.
+
+Adapters and the API client report through :class:`Progress`: the repository they are on,
+pages and events, the rate limit, notices, and what lies ahead (:meth:`Progress.expect`: how
+many repositories, the page of a listing out of how many, when the rate limit resets). The
+CLI draws it — a live display on a terminal (``pipeledger.cli.collect_progress``), plain log
+lines (:class:`StreamProgress`) elsewhere.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Protocol, TextIO
 
 
@@ -18,6 +26,17 @@ class Progress(Protocol):
     ) -> None: ...
 
     def notice(self, message: str) -> None: ...
+
+    def expect(
+        self,
+        *,
+        repositories: int | None = None,
+        listing_page: tuple[int, int] | None = None,
+        rate_reset: float | None = None,
+    ) -> None:
+        """What lies ahead: ``repositories`` to collect from now on, the listing being read
+        is on page ``listing_page[0]`` of ``listing_page[1]``, the rate limit resets at
+        ``rate_reset`` (Unix time)."""
 
 
 class SilentProgress:
@@ -34,16 +53,34 @@ class SilentProgress:
     def notice(self, message: str) -> None:
         return None
 
+    def expect(
+        self,
+        *,
+        repositories: int | None = None,
+        listing_page: tuple[int, int] | None = None,
+        rate_reset: float | None = None,
+    ) -> None:
+        return None
+
 
 class StreamProgress:
-    """Writes to stderr: one redrawn line on a TTY, a line per repository otherwise."""
+    """Writes to stderr: one redrawn line on a TTY, a line per repository otherwise (a CI
+    log), numbered once the total is known: ``collecting acme/web (3/12)``."""
 
-    def __init__(self, stream: TextIO | None = None, interval: float = 0.2) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        interval: float = 0.2,
+        safe: Callable[[str], str] = lambda text: text,
+    ) -> None:
+        # ``safe`` masks secrets and neutralises control characters in what servers named.
+        self._safe = safe
         self._stream = stream or sys.stderr
         self._tty = self._stream.isatty()
         self._interval = interval
         self._last_draw = 0.0
         self.repositories = 0
+        self.repositories_total: int | None = None
         self.pages = 0
         self.events = 0
         self.rate_remaining: int | None = None
@@ -61,7 +98,8 @@ class StreamProgress:
             self._repository = repository
             self.repositories += 1
             if not self._tty:
-                self._stream.write(f"pipeledger: collecting {repository}\n")
+                line = f"pipeledger: collecting {repository}{self._count()}"
+                self._stream.write(self._safe(line) + "\n")
         self.pages += pages
         self.events += events
         if rate_remaining is not None:
@@ -69,10 +107,29 @@ class StreamProgress:
         if self._tty:
             self._draw()
 
+    def expect(
+        self,
+        *,
+        repositories: int | None = None,
+        listing_page: tuple[int, int] | None = None,
+        rate_reset: float | None = None,
+    ) -> None:
+        if repositories is not None:
+            # Counting starts over: what came before (an organization's own records) is
+            # not one of the repositories announced.
+            self.repositories_total = repositories
+            self.repositories = 0
+            self._repository = None
+
+    def _count(self) -> str:
+        if self.repositories_total is None:
+            return ""
+        return f" ({self.repositories}/{self.repositories_total})"
+
     def notice(self, message: str) -> None:
         if self._tty:
             self._stream.write("\r\x1b[2K")
-        self._stream.write(f"pipeledger: {message}\n")
+        self._stream.write(self._safe(f"pipeledger: {message}") + "\n")
         self._stream.flush()
 
     def finish(self) -> None:
@@ -88,8 +145,9 @@ class StreamProgress:
         self._last_draw = now
         rate = "?" if self.rate_remaining is None else str(self.rate_remaining)
         line = (
-            f"repositories {self.repositories}  pages {self.pages}  events {self.events}"
-            f"  rate limit left {rate}  {self._repository or ''}"
+            f"repositories {self.repositories}{self._count()}  pages {self.pages}"
+            f"  events {self.events}  rate limit left {rate}  {self._repository or ''}"
         )
+        line = self._safe(line)
         self._stream.write("\r\x1b[2K" + line[:160])
         self._stream.flush()

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from pipeledger.deployment_ref import DeploymentRef
+from pipeledger.deployment_ref import describe as describe_deployment
 from pipeledger.errors import UsageError
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.policy.context import DeploymentContext, assemble, build_index
@@ -33,29 +35,27 @@ class Provenance:
     protections_observed_at: datetime | None = None
     access_changes: tuple[AuditEvent, ...] = ()
     concerns: tuple[str, ...] = field(default_factory=tuple)
+    lookback: timedelta = DEFAULT_LOOKBACK
+    # Each review once (the ledger keeps one copy per deployment of the reviewed commit).
+    reviews: tuple[AuditEvent, ...] = ()
 
 
 def find(contexts: Sequence[DeploymentContext], ident: str) -> DeploymentContext:
-    """The deployment named by its native id, ``OWNER/REPO#ID``, or its event id."""
-    repository, _, wanted = ident.rpartition("#") if "#" in ident else ("", "", ident)
-    matches = [
-        ctx
-        for ctx in contexts
-        if wanted in (ctx.deployment_key, ctx.deployment.id)
-        and (not repository or ctx.repository == repository)
-    ]
+    """The deployment named as :class:`~pipeledger.deployment_ref.DeploymentRef` reads it:
+    platform id, ``OWNER/REPO#ID``, event id, ``OWNER/REPO@SHA`` or a run/pipeline URL."""
+    wanted = DeploymentRef.parse(ident)
+    matches = [ctx for ctx in contexts if wanted.matches(ctx)]
     if not matches:
         raise UsageError(
             f"No deployment {ident!r} in the ledger.",
-            "Use the deployment's id as `pipeledger events --kind deployment --format json`"
-            " shows it (correlation.deployment_id), as OWNER/REPO#ID when ids repeat across"
-            " repositories, and collect the repository first.",
+            "Name it by the platform's deployment id (`pipeledger events --kind deployment`"
+            " lists them), as OWNER/REPO#ID, OWNER/REPO@SHA or the URL of its run or"
+            " pipeline, and collect the repository first.",
         )
     if len(matches) > 1:
-        names = ", ".join(sorted(f"{m.repository}#{m.deployment_key}" for m in matches))
+        names = ", ".join(sorted(describe_deployment(m) for m in matches))
         raise UsageError(
-            f"Deployment id {wanted!r} is ambiguous: {names}.",
-            "Name it as OWNER/REPO#ID.",
+            f"{ident!r} names {len(matches)} deployments: {names}.", wanted.ambiguity_hint
         )
     return matches[0]
 
@@ -78,8 +78,29 @@ def build(
         protections=protections,
         protections_observed_at=observed,
         access_changes=tuple(access),
+        lookback=lookback,
+        reviews=distinct_reviews(context),
     )
     return Provenance(**{**provenance.__dict__, "concerns": tuple(concerns(provenance))})
+
+
+def distinct_reviews(context: DeploymentContext) -> tuple[AuditEvent, ...]:
+    """Each review once: a review is recorded once per deployment of the commit it vouches
+    for; this deployment's own copy is kept where there is one."""
+    mine = context.deployment.correlation.get("deployment_id")
+    chosen: dict[tuple[object, ...], AuditEvent] = {}
+    for review in context.reviews:
+        target = review.target or {}
+        key = (
+            review.actor.login,
+            review.action,
+            target.get("type"),
+            target.get("number"),
+            review.occurred_at,
+        )
+        if key not in chosen or review.correlation.get("deployment_id") == mine:
+            chosen[key] = review
+    return tuple(sorted(chosen.values(), key=lambda e: e.occurred_at))
 
 
 def involved(context: DeploymentContext) -> dict[str, tuple[str, ...]]:

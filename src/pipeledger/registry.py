@@ -11,10 +11,12 @@ from importlib.metadata import EntryPoint, entry_points
 from pipeledger.adapter import Adapter
 from pipeledger.docs_links import docs_url
 from pipeledger.errors import UsageError
+from pipeledger.serve.receiver import Receiver
 from pipeledger.sink import Sink
 
 ADAPTER_GROUP = "pipeledger.adapters"
 SINK_GROUP = "pipeledger.sinks"
+RECEIVER_GROUP = "pipeledger.webhooks"
 
 
 def available_adapters() -> list[str]:
@@ -53,6 +55,17 @@ def load_sink(url: str) -> type[Sink]:
     loaded = _load(SINK_GROUP, scheme, "sink scheme", available_sinks())
     if not (isinstance(loaded, type) and issubclass(loaded, Sink)):
         raise UsageError(f"The plugin registered for sink scheme {scheme!r} is not a Sink.")
+    return loaded
+
+
+def available_receivers() -> list[str]:
+    return sorted(ep.name for ep in entry_points(group=RECEIVER_GROUP))
+
+
+def load_receiver(name: str) -> type[Receiver]:
+    loaded = _load(RECEIVER_GROUP, name, "webhook receiver", available_receivers())
+    if not (isinstance(loaded, type) and issubclass(loaded, Receiver)):
+        raise UsageError(f"The plugin registered for webhook receiver {name!r} is not a Receiver.")
     return loaded
 
 

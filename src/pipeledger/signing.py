@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeledger.errors import ConfigError, UsageError
+from pipeledger.held_secrets import hold
 from pipeledger.sink import ChainCheckpoint
 
 SIGNING_KEY_ENV = "PIPELEDGER_SIGNING_KEY"
@@ -70,6 +71,7 @@ def signer_from_environ(environ: Mapping[str, str]) -> Signer | None:
     if not value:
         return None
     pem = value.encode() if value.startswith(PEM_MARKER) else _read_key_file(value)
+    hold(pem.decode("utf-8", "replace"))
     key = _private_key(pem)
     return Signer(key_id=key_id(_raw_public(key.public_key())), _key=key)
 

@@ -3,6 +3,7 @@ chain, checkpoints and delivery cursors and can be read back (SQLite, PostgreSQL
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from pipeledger.events import AuditEvent, EventKind, canonical_json
+from pipeledger.quarantine import QuarantinedRecord
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,9 @@ class SinkSettings:
 
     environ: Mapping[str, str]
     timeout: float = 30.0
+    # False when a command only reads the ledger: a ledger that does not exist yet raises
+    # LedgerNotFound instead of being created empty.
+    create_ledger: bool = True
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,12 @@ class ChainCheckpoint:
     Written to every sink, so a remote copy exposes a local ledger that was rewritten whole.
     ``chain_id`` names the ledger whose chain it describes: a store fed by several ledgers
     keeps each one's checkpoints apart.
+
+    Format 2 (``counter`` set) also chains the checkpoints themselves: each carries a counter
+    one higher than the last and the :meth:`digest` of that last one, inside what is signed,
+    so a checkpoint deleted from the middle, or a ledger rolled back to an earlier checkpoint
+    and compared with an exported later one, shows. Format 1 checkpoints (older ledgers) have
+    neither and are still read and verified.
     """
 
     seq: int
@@ -106,19 +117,40 @@ class ChainCheckpoint:
     key_id: str | None = None
     signature: str | None = None
     chain_id: str | None = None
+    counter: int | None = None
+    previous: str | None = None
+
+    @property
+    def format(self) -> int:
+        return 1 if self.counter is None else 2
 
     def signed_message(self) -> bytes:
-        """The exact bytes that are signed: seq, head hash and time, one per line."""
-        lines = (
-            "pipeledger-checkpoint-v1",
-            str(self.seq),
-            self.head_hash,
-            self.created_at.isoformat(),
-        )
+        """The exact bytes that are signed, one field per line."""
+        if self.counter is None:
+            lines: tuple[str, ...] = (
+                "pipeledger-checkpoint-v1",
+                str(self.seq),
+                self.head_hash,
+                self.created_at.isoformat(),
+            )
+        else:
+            lines = (
+                "pipeledger-checkpoint-v2",
+                self.chain_id or "",
+                str(self.counter),
+                self.previous or "",
+                str(self.seq),
+                self.head_hash,
+                self.created_at.isoformat(),
+            )
         return "\n".join(lines).encode()
 
+    def digest(self) -> str:
+        """SHA-256 of the signed message: what the next checkpoint names as ``previous``."""
+        return hashlib.sha256(self.signed_message()).hexdigest()
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "seq": self.seq,
             "head_hash": self.head_hash,
             "created_at": self.created_at.isoformat(),
@@ -126,6 +158,10 @@ class ChainCheckpoint:
             "signature": self.signature,
             "chain_id": self.chain_id,
         }
+        if self.counter is not None:  # format 1 keeps its exact old form (and fingerprint)
+            data["counter"] = self.counter
+            data["previous"] = self.previous
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ChainCheckpoint:
@@ -133,6 +169,9 @@ class ChainCheckpoint:
         created_at = datetime.fromisoformat(str(data["created_at"]))
         if created_at.tzinfo is None:
             raise ValueError("checkpoint time has no UTC offset")
+        counter = data.get("counter")
+        if counter is not None and (isinstance(counter, bool) or int(counter) < 1):
+            raise ValueError("checkpoint counter is not a positive number")
         return cls(
             seq=int(data["seq"]),
             head_hash=str(data["head_hash"]),
@@ -140,6 +179,8 @@ class ChainCheckpoint:
             key_id=_optional_text(data.get("key_id")),
             signature=_optional_text(data.get("signature")),
             chain_id=_optional_text(data.get("chain_id")),
+            counter=None if counter is None else int(counter),
+            previous=_optional_text(data.get("previous")),
         )
 
 
@@ -158,6 +199,13 @@ class Sink(ABC):
     @abstractmethod
     def open(cls, url: str, settings: SinkSettings) -> Sink:
         """Open (and create if needed) the store; raise SinkError saying what to fix."""
+
+    @classmethod
+    def exists(cls, url: str, settings: SinkSettings) -> bool | None:
+        """Whether the store at ``url`` is there already, without creating it; None when the
+        sink cannot tell. Read-only commands use it to refuse a mistyped or deleted ledger
+        instead of opening (creating) an empty one."""
+        return None
 
     @property
     @abstractmethod
@@ -210,6 +258,15 @@ class Ledger(Sink):
         (byte order), e.g. a scope's snapshot history. Ledgers override this; the default
         refuses rather than answer wrongly."""
         raise NotImplementedError(f"{type(self).__name__} cannot list checkpoints")
+
+    def quarantine(self, records: Sequence[QuarantinedRecord]) -> list[QuarantinedRecord]:
+        """Keep records that could not become valid events; return those not kept before
+        (same fingerprint). Ledgers override this; the default refuses rather than drop."""
+        raise NotImplementedError(f"{type(self).__name__} has no quarantine")
+
+    def quarantined(self) -> Iterator[QuarantinedRecord]:
+        """Every quarantined record, oldest first."""
+        raise NotImplementedError(f"{type(self).__name__} has no quarantine")
 
     @abstractmethod
     def records(self, selection: EventFilter | None = None) -> Iterator[LedgerRecord]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pipeledger.errors import UsageError
+from pipeledger.held_secrets import hold
 from pipeledger.redact import MASK, redact_url
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -64,7 +65,7 @@ class SinkUrl:
             port=port,
             path=parts.path,
             username=parts.username,
-            password=parts.password,
+            password=hold(parts.password),
             options=options,
             passthrough=tuple(passthrough),
         )

@@ -381,21 +381,31 @@ def reconcile(
     value agrees and whose time falls inside the diff's window: one change, one event.
     """
     known = [event for event in known_events if event.actor.login is not None]
-    return [event for event in diff_events if not any(_same_change(event, k) for k in known)]
+    return [event for event in diff_events if not any(same_change(event, k) for k in known)]
 
 
-def _same_change(diff: AuditEvent, known: AuditEvent) -> bool:
-    if diff.kind is not known.kind or diff.scope.owner != known.scope.owner:
-        return False
-    if known.scope.repository not in (None, diff.scope.repository):
+def same_change(diff: AuditEvent, known: AuditEvent) -> bool:
+    """Whether ``known`` (an audit-log or webhook event) records the change the snapshot
+    difference ``diff`` found: same kind, scope and target, an agreeing new value, and a time
+    inside the diff's window. A group's event covers the subgroups and projects below it."""
+    if diff.kind is not known.kind or not _covers(known.scope, diff.scope):
         return False
     if not _same_target(diff.target or {}, known.target or {}):
         return False
     new_value = (known.change or {}).get("to")
-    if new_value is not None and new_value != (diff.change or {}).get("to"):
+    seen_value = (diff.change or {}).get("to")
+    # An audit log's text for a structured setting (a list of access levels) is not compared.
+    text_for_structure = isinstance(new_value, str) and isinstance(seen_value, list | dict)
+    if new_value is not None and not text_for_structure and new_value != seen_value:
         return False
     start = parse_time(str(diff.attributes["window_start"]))
     return start <= known.occurred_at <= diff.occurred_at
+
+
+def _covers(known: Scope, diff: Scope) -> bool:
+    if known.repository is not None:
+        return (known.owner, known.repository) == (diff.owner, diff.repository)
+    return diff.owner == known.owner or diff.owner.startswith(known.owner + "/")
 
 
 def _same_target(diff: Mapping[str, Any], known: Mapping[str, Any]) -> bool:

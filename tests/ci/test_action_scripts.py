@@ -141,9 +141,14 @@ def test_install_step_installs_the_action_source(tmp_path: Path) -> None:
     _executable(tmp_path / "python3.venv-python", RECORDER.replace('"argv"', '"pip"'))
     done = _run_step(_steps()["install"], _inputs(python=str(python)), {}, _install_env(tmp_path))
     assert done.returncode == 0, done.stderr
-    (record,) = _records(tmp_path)
-    assert record["pip"][:3] == ["-m", "pip", "install"]
-    assert record["pip"][-1] == "/actions/pipeledger/v1"
+    locked, source = _records(tmp_path)
+    assert locked["pip"][:3] == ["-m", "pip", "install"]
+    assert {"--require-hashes", "--no-deps"} <= set(locked["pip"])
+    assert locked["pip"][locked["pip"].index("--only-binary") + 1] == ":all:"
+    assert "/actions/pipeledger/v1/requirements/runtime.txt" in locked["pip"]
+    assert "/actions/pipeledger/v1/requirements/build.txt" in locked["pip"]
+    assert {"--no-deps", "--no-build-isolation", "--no-index"} <= set(source["pip"])
+    assert source["pip"][-1] == "/actions/pipeledger/v1"
     venv = tmp_path / "runner-temp" / "pipeledger-venv"
     output = (tmp_path / "github-output").read_text(encoding="utf-8")
     assert output == f"cli={venv}/bin/pipeledger\n"

@@ -52,7 +52,7 @@ def _ids(paths: list[Path]) -> list[str]:
 
 def test_the_files_exist() -> None:
     assert ACTION.is_file()
-    assert [path.name for path in WORKFLOWS] == ["ci.yml", "docs.yml"]
+    assert [path.name for path in WORKFLOWS] == ["ci.yml", "docs.yml", "release.yml"]
     assert [path.name for path in GITHUB_EXAMPLES] == ["backfill-audit.yml", "deploy.yml"]
     assert COMPONENT.is_file()
     assert GITLAB_EXAMPLE.is_file()
@@ -271,3 +271,38 @@ def test_checkouts_do_not_persist_credentials(path: Path) -> None:
 @pytest.mark.parametrize("path", ALL_WORKFLOWS, ids=_ids(ALL_WORKFLOWS))
 def test_workflow_scripts_contain_no_expressions(path: Path) -> None:
     assert expressions_in_scripts(load_yaml(path)) == []
+
+
+# --- the release workflow and dependabot --------------------------------------------------------
+
+RELEASE = ROOT / ".github" / "workflows" / "release.yml"
+DEPENDABOT = ROOT / ".github" / "dependabot.yml"
+
+
+def test_zizmor_auditor_persona_finds_nothing_in_the_release_path() -> None:
+    result, findings = zizmor([RELEASE, ACTION, DEPENDABOT], "--persona", "auditor")
+    assert findings == [], result.output
+
+
+def test_dependabot_config_matches_its_schema() -> None:
+    result = check_jsonschema("vendor.dependabot", [DEPENDABOT])
+    assert result.returncode == 0, result.output
+    ecosystems = {u["package-ecosystem"] for u in load_yaml(DEPENDABOT)["updates"]}
+    assert ecosystems == {"github-actions", "pip", "docker", "npm"}
+
+
+def test_release_publishes_with_trusted_publishing_and_least_privilege() -> None:
+    workflow = load_yaml(RELEASE)
+    assert workflow[True] == {"push": {"tags": ["v*"]}}  # YAML 1.1 reads `on:` as true
+    assert workflow["permissions"] == {}
+    jobs = workflow["jobs"]
+    oidc = {name for name, job in jobs.items() if job["permissions"].get("id-token") == "write"}
+    assert oidc == {"attest", "pypi", "image"}
+    assert "id-token" not in jobs["build"]["permissions"]
+    pypi = jobs["pypi"]["steps"][-1]
+    assert pypi["uses"].startswith("pypa/gh-action-pypi-publish@") and "with" not in pypi
+    uses = [s.get("uses", "") for job in jobs.values() for s in job["steps"]]
+    assert sum(u.startswith("actions/attest-build-provenance@") for u in uses) == 2
+    build = " ".join(s.get("run", "") for s in jobs["build"]["steps"])
+    for needed in ('twine" check', "--require-hashes", 'pipeledger" demo', "--version"):
+        assert needed in build, needed

@@ -60,10 +60,11 @@ def zizmor_binary() -> Path:
     return Path(found)
 
 
-def zizmor(paths: Sequence[Path]) -> tuple[ToolResult, list[dict[str, Any]]]:
-    """zizmor's regular persona, offline, ignoring any local config or ignore comments."""
+def zizmor(paths: Sequence[Path], *extra: str) -> tuple[ToolResult, list[dict[str, Any]]]:
+    """zizmor (regular persona unless ``extra`` says otherwise), offline, ignoring any local
+    config or ignore comments."""
     argv = [str(zizmor_binary()), "--offline", "--no-config", "--no-ignores", "--format", "json"]
-    result = _run([*argv, *map(str, paths)])
+    result = _run([*argv, *extra, *map(str, paths)])
     findings = json.loads(result.stdout) if result.stdout.strip() else []
     return result, findings
 

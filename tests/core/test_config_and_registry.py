@@ -14,7 +14,7 @@ from pipeledger.errors import ConfigError, UsageError
 from pipeledger.redact import SecretMasker, redact_url
 from pipeledger.registry import load_sink, sink_scheme
 from pipeledger.timeutil import parse_when
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 DEFAULTS = {"platform": None, "sink": [], "max_wait": 900.0}
 

@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 
 from pipeledger.events import AuditEvent, canonical_json, event_id, parse_time
-from tests.conftest import ROOT
 from tests.core.factories import make_event
+from tests.paths import ROOT
 
 SCHEMA = json.loads((ROOT / "schemas" / "event.v1.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from pipeledger.snapshots import diff_snapshots
 from pipeledger_sqlite.sink import SqliteSink
-from tests.conftest import ROOT
 from tests.core.test_snapshots import AFTER, BEFORE
 from tests.e2e.github_expect import run_cli
+from tests.paths import ROOT
 
 POLICY = ROOT / "examples" / "policies" / "access-changes.yml"
 

@@ -10,8 +10,8 @@ from pipeledger.events import EventKind
 from pipeledger.formats.ocsf import to_ocsf
 from pipeledger.sink import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
-from tests.conftest import ROOT
 from tests.e2e.github_expect import run_cli
+from tests.paths import ROOT
 
 BASELINE = ROOT / "examples" / "policies" / "baseline.yml"
 

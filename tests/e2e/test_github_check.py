@@ -13,7 +13,6 @@ import pytest
 from pipeledger.events import EventKind, parse_time
 from pipeledger.sink import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
-from tests.conftest import ROOT
 from tests.e2e.github_expect import run_cli
 from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import (
@@ -28,6 +27,7 @@ from tests.fakes.github_data import (
     FakeUser,
     fake_sha,
 )
+from tests.paths import ROOT
 from tests.policy.gate_cases import CASES, GateCase
 
 TOKEN = "ghs_gate_token_value_1234"

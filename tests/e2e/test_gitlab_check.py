@@ -14,7 +14,6 @@ import pytest
 from pipeledger.events import AuditEvent, EventKind, parse_time
 from pipeledger.sink import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
-from tests.conftest import ROOT
 from tests.e2e.github_expect import run_cli
 from tests.fakes.gitlab_api import FakeGitLab
 from tests.fakes.gitlab_data import (
@@ -27,6 +26,7 @@ from tests.fakes.gitlab_data import (
     FakeUser,
     fake_sha,
 )
+from tests.paths import ROOT
 from tests.policy.gate_cases import CASES, GateCase
 
 pytestmark = pytest.mark.e2e

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
 from tests.e2e.github_expect import collected, expected, run_cli
 from tests.fakes.github_data import generate_org
+from tests.paths import ROOT
 
 TOKEN = "ghp_kill_resume_token"
 SPEC = {"repos": 4, "runs": 120, "deploy": 0.25, "seed": 11}

@@ -3,7 +3,7 @@ their repositories, environments with protection rules, branch protection, branc
 the organization audit log (on or off, like Enterprise Cloud or not).
 
 The model (:class:`AccessState`) and its JSON rendering from GitHub's own examples
-(``shared/api-examples/github`` and ``tests/fakes/examples``, see its SOURCE.md); the routes
+(``tests/fixtures/github`` and ``tests/fakes/examples``, see its SOURCE.md); the routes
 :class:`~tests.fakes.github_api.FakeGitHubServer` mounts are in
 :mod:`tests.fakes.github_access_routes`. Team membership
 comes from ``FakeOrg.teams`` / ``team_maintainers``, like the memberships endpoint.

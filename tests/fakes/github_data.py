@@ -5,7 +5,7 @@ This module is the "database" behind :mod:`tests.fakes.github_api`.  It holds:
 * small dataclasses describing an organisation (repos, workflow runs, deployments, deployment
   statuses, environment approvals, pull requests and reviews, teams);
 * ``render_*`` functions that turn those objects into the JSON shapes the real API returns.
-  Every shape is copied from GitHub's own examples in ``shared/api-examples/github`` (loaded at
+  Every shape is copied from GitHub's own examples in ``tests/fixtures/github`` (loaded at
   import time) and only identity fields (ids, logins, times, refs, shas, URLs) are overridden;
 * :func:`generate_org` (a seeded, deterministic generator for benchmarks and end-to-end tests),
   :func:`scenario_org` (a tiny hand-written org for exact assertions) and
@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import random
 import threading
 from collections.abc import Callable, Iterable
@@ -29,6 +28,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from tests.paths import fixture
 
 JSON = dict[str, Any]
 
@@ -57,28 +58,8 @@ _TEMPLATE_FILES: dict[str, str] = {
 }
 
 
-def examples_dir() -> Path:
-    """Return the ``api-examples`` directory (``$PIPELEDGER_API_EXAMPLES`` wins if set)."""
-    override = os.environ.get("PIPELEDGER_API_EXAMPLES")
-    if override:
-        return Path(override)
-    here = Path(__file__).resolve()
-    default = here.parents[3] / "shared" / "api-examples"
-    if default.is_dir():
-        return default
-    for parent in here.parents:
-        candidate = parent / "shared" / "api-examples"
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(
-        f"api examples not found at {default}; set PIPELEDGER_API_EXAMPLES to the directory "
-        "that contains github/rest/*.json"
-    )
-
-
 def _github_examples_root() -> Path:
-    root = examples_dir()
-    return root / "github" if (root / "github").is_dir() else root
+    return fixture("github")
 
 
 def _first(value: Any) -> JSON:
@@ -108,9 +89,7 @@ def load_templates() -> dict[str, JSON]:
 
 TEMPLATES: dict[str, JSON] = load_templates()
 
-# Official examples the shared collection lacks, kept with the fakes (see their SOURCE.md).
-LOCAL_EXAMPLES = Path(__file__).resolve().parent / "api_examples" / "github"
-with (LOCAL_EXAMPLES / "rest" / "repos-list-tags.tag-items.json").open(encoding="utf-8") as _fh:
+with fixture("github", "rest", "repos-list-tags.tag-items.json").open(encoding="utf-8") as _fh:
     TEMPLATES["tag"] = _first(json.load(_fh))
 
 _EXAMPLE_REPO = "octocat/Hello-World"

@@ -71,6 +71,9 @@ class FakeGitLab:
     # its deploy job.
     job_token_job: tuple[FakeProject, FakeDeployment | FakeJob] | None = None
     free_tier: bool = False
+    # Premium without approval settings on an environment: its deployments' detail carries
+    # no approval fields (a deployment to an unprotected environment).
+    approval_fields_only_if_protected: bool = False
     link_headers: bool = True
     total_limit: int = 10_000
     rate_limit: int = 2000
@@ -84,6 +87,8 @@ class FakeGitLab:
     # When set, every 200 answer is kept here under pipeledger.replay's key (path + sorted
     # query), which is how the bundled demo responses are recorded.
     recorded: dict[str, Any] | None = None
+    # Hostile answers for tests: path -> fields that replace those of the object it answers.
+    poison: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -221,6 +226,8 @@ class FakeGitLab:
             result = handler(self, *args, query=query)
         if isinstance(result, Listing):
             return self._paginate(result, path, query, headers)
+        if path in self.poison and isinstance(result, dict):
+            result = {**result, **self.poison[path]}
         return 200, {}, result
 
     def _fault(self, path: str) -> None:

@@ -1,5 +1,5 @@
 """GitLab's JSON shapes for the fake API's model: every payload is a GitLab documentation
-example from ``shared/api-examples/gitlab`` (loaded at import time) with only identity fields
+example from ``tests/fixtures/gitlab`` (loaded at import time) with only identity fields
 (ids, names, times, refs, shas, URLs, statuses) replaced. Standard library only.
 """
 
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,16 +24,14 @@ from tests.fakes.gitlab_data import (
     FakeUser,
     fake_sha,
 )
+from tests.paths import fixture
 
 JSON = dict[str, Any]
 WEB = "https://gitlab.example.com"
 
 
 def examples_dir() -> Path:
-    override = os.environ.get("PIPELEDGER_API_EXAMPLES")
-    root = Path(override) if override else Path(__file__).resolve().parents[2].parent / "shared"
-    base = root if override else root / "api-examples"
-    return base / "gitlab"
+    return fixture("gitlab")
 
 
 _FILES = {
@@ -60,7 +57,7 @@ _FILES = {
     "protected_environment": "docs/protected-environments-list.json",
     "environment_rules": "docs/protected-environments-create.with-approval_rules.json",
 }
-# Examples the shared folder lacks, kept next to the fake (see gitlab_examples/SOURCE.md).
+# Examples tests/fixtures/gitlab lacks, kept next to the fake (see gitlab_examples/SOURCE.md).
 LOCAL_EXAMPLES = Path(__file__).resolve().parent / "gitlab_examples"
 _LOCAL_FILES = {"protected_branch": "protected-branches-list.premium.json"}
 

@@ -127,7 +127,11 @@ def get_deployment(fake: FakeGitLab, key: str, deployment_id: str, query: dict[s
     deployment = next((d for d in project.deployments if d.id == int(deployment_id)), None)
     if deployment is None:
         raise HttpError(404, {"message": "404 Not found"})
-    return render.render_deployment(deployment, project, detail=True, approvals=not fake.free_tier)
+    approvals = not fake.free_tier
+    if fake.approval_fields_only_if_protected:
+        protected = {environment.name for environment in project.protected_environments}
+        approvals = approvals and deployment.environment in protected
+    return render.render_deployment(deployment, project, detail=True, approvals=approvals)
 
 
 def commit_merge_requests(fake: FakeGitLab, key: str, sha: str, query: dict[str, str]) -> Listing:

@@ -11,16 +11,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.conftest import api_examples_dir
-
-EX = api_examples_dir() / "github"
-# Official examples the shared collection lacks (see tests/fakes/api_examples/SOURCE.md).
-LOCAL_EX = Path(__file__).resolve().parents[1] / "fakes" / "api_examples" / "github"
+from tests.paths import fixture
 
 
 def load(rel):
-    local = LOCAL_EX / rel
-    return json.loads((local if local.is_file() else EX / rel).read_text())
+    return json.loads(fixture("github", rel).read_text())
 
 
 RUN = load("rest/actions-run-get.workflow-run.json")

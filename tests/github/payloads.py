@@ -1,24 +1,18 @@
-"""Test payloads made from the shared GitHub API examples: the real shapes, new values."""
+"""Test payloads made from GitHub's API examples (tests/fixtures): the real shapes, new values."""
 
 from __future__ import annotations
 
 import copy
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-from tests.conftest import api_examples_dir
-
-# Official examples the shared collection lacks (see its SOURCE.md).
-LOCAL_EXAMPLES = Path(__file__).resolve().parents[1] / "fakes" / "api_examples"
+from tests.paths import fixture
 
 
 @cache
 def example(relative: str) -> Any:
-    local = LOCAL_EXAMPLES / "github" / relative
-    path = local if local.is_file() else api_examples_dir() / "github" / relative
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(fixture("github", relative).read_text(encoding="utf-8"))
 
 
 def user(login: str, ident: int, kind: str = "User") -> dict[str, Any]:

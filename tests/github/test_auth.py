@@ -18,6 +18,9 @@ from pipeledger_github.adapter import GitHubAdapter
 from pipeledger_github.auth import instance_of, resolve_endpoint, resolve_token
 
 GHES = "https://ghe.example.com/api/v3"
+NO_SUCH_KEY = Path(__file__).with_name(
+    "no-such-app-key.pem"
+)  # inside the repository, never created
 # PyGithub spells out the port.
 TOKEN_URL = re.compile(
     r"https://ghe\.example\.com(:443)?/api/v3/app/installations/77/access_tokens"
@@ -138,7 +141,7 @@ def test_github_app_refused() -> None:
         (
             {
                 "PIPELEDGER_GITHUB_APP_PRIVATE_KEY": "",
-                "PIPELEDGER_GITHUB_APP_PRIVATE_KEY_PATH": "/nope",
+                "PIPELEDGER_GITHUB_APP_PRIVATE_KEY_PATH": str(NO_SUCH_KEY),
             },
             "Cannot read",
         ),

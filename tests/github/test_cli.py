@@ -35,7 +35,7 @@ def test_collect_reports_requests_and_not_modified(hub: FakeHub, tmp_path: Path)
     code, out, _ = run_cli(collect_argv(tmp_path), {"GITHUB_TOKEN": TOKEN})
     assert code == 0
     assert "15 new" in out
-    assert "requests: 12 (0 not modified)" in out
+    assert "requests: 13 (0 not modified)" in out
     code, out, _ = run_cli(collect_argv(tmp_path), {"GITHUB_TOKEN": TOKEN})
     assert "0 new" in out
     assert "requests: 2 (2 not modified)" in out

@@ -60,9 +60,9 @@ def test_first_collection_makes_the_minimum_requests(
     adapter = make_adapter()
     summary = run_collect(adapter, sinks)
     # 1 runs page + 1 tags page + 1 deployments page + 3 statuses + 2 approvals
-    # + 2 commit pulls + 2 reviews
-    assert len(hub.log) == 12
-    assert adapter.requests_made == 12
+    # + 2 commit pulls + 3 reviews (the unmerged PR 40 contains SHA2 too: its reviews count)
+    assert len(hub.log) == 13
+    assert adapter.requests_made == 13
     assert len(hub.requests_to("/tags")) == 1
     assert kinds(sinks) == {
         EventKind.PIPELINE_RUN: 3,
@@ -363,7 +363,7 @@ def test_killed_deployment_collection_resumes_where_it_stopped(
     assert len({e.id for e in deployments}) == 300
 
 
-def test_record_missing_fields_is_skipped_with_a_notice(
+def test_record_missing_fields_is_quarantined_with_a_notice(
     hub: FakeHub, make_adapter: AdapterFactory, sinks: SinkSet
 ) -> None:
     repo = hub.repo("acme/web")
@@ -373,7 +373,8 @@ def test_record_missing_fields_is_skipped_with_a_notice(
     progress = RecordingProgress()
     run_collect(make_adapter(), sinks, progress=progress)
     assert [e.action for e in stored_events(sinks)] == ["frozen"]
-    assert any("'status'" in notice and "skipped" in notice for notice in progress.notices)
+    assert any("'status'" in notice and "quarantined" in notice for notice in progress.notices)
+    assert [record.native_id for record in sinks.ledger.quarantined()] == ["9001"]
     assert any("'frozen'" in notice for notice in progress.notices)
 
 

@@ -12,9 +12,9 @@ import jsonschema
 import pytest
 
 from pipeledger.events import AuditEvent
-from tests.conftest import ROOT, api_examples_dir
 from tests.fakes.gitlab_api import FakeGitLab
 from tests.fakes.gitlab_generate import generate_group
+from tests.paths import ROOT, fixture
 
 SCHEMA = json.loads((ROOT / "schemas" / "event.v1.schema.json").read_text(encoding="utf-8"))
 VALIDATOR = jsonschema.Draft202012Validator(
@@ -23,7 +23,7 @@ VALIDATOR = jsonschema.Draft202012Validator(
 
 
 def gitlab_examples() -> Path:
-    return api_examples_dir() / "gitlab"
+    return fixture("gitlab")
 
 
 def load_example(name: str) -> Any:

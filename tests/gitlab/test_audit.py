@@ -123,11 +123,14 @@ def test_event_name_alone_classifies() -> None:
     assert classify({"event_name": "member_updated", "details": {}}) is EventKind.PERMISSION_CHANGE
 
 
-def test_author_is_resolved_user_or_name_or_service() -> None:
+def test_author_is_the_username_and_the_display_name_is_its_name() -> None:
     item = load_example("docs/audit-events-project-get.json")
     user = {"id": 1, "username": "root"}
-    assert author_actor(item, user) == Actor("root", "1", ActorType.USER)
-    assert author_actor(item, None) == Actor("Administrator", "1", ActorType.USER)
+    assert author_actor(item, user) == Actor("root", "1", ActorType.USER, name="Administrator")
+    named = {"id": 1, "username": "root", "name": "Root Admin"}
+    assert author_actor(item, named).name == "Root Admin"
+    # A deleted user: never the display name as a login.
+    assert author_actor(item, None) == Actor("user-id:1", "1", ActorType.USER, "Administrator")
     runner = {**item, "author_id": -3}
     assert author_actor(runner, None).type is ActorType.SERVICE
     bot = {"id": 49, "username": "group_9_bot_0a1b2c"}

@@ -13,10 +13,10 @@ from pathlib import Path
 import requests
 
 from pipeledger.cli.main import main
-from tests.conftest import ROOT
 from tests.fakes.gitlab_api import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.gitlab_generate import Size, expected_records, generate_group
 from tests.gitlab.helpers import ledger_events, records
+from tests.paths import ROOT
 
 AUTH = {"PRIVATE-TOKEN": DEFAULT_TOKEN}
 

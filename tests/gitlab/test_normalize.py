@@ -228,8 +228,34 @@ def test_review_target_describes_the_merge_request() -> None:
         "merged_at": "2018-09-07T11:16:17.520Z",
         "merge_commit_sha": None,
         "base": "refs/heads/main",
+        "merged": True,
+        "state": "merged",
+        "head": "refs/heads/test1",
     }
     assert event.occurred_at.isoformat() == "2018-09-07T11:16:17.520000+00:00"
+
+
+@pytest.mark.parametrize(
+    ("state", "merged_at", "merged"),
+    [
+        ("merged", None, True),  # state alone says so
+        ("merged", "2018-09-07T11:16:17.520Z", True),
+        ("opened", None, False),
+        ("closed", None, False),
+    ],
+)
+def test_a_merge_request_is_merged_by_state_or_merged_at(
+    state: str, merged_at: str | None, merged: bool
+) -> None:
+    merge_request = {
+        **load_example("docs-extra/merge-requests-list-project.json")[0],
+        "state": state,
+        "merged_at": merged_at,
+    }
+    approvals = load_example("docs/mr-approvals-get-configuration.json")
+    (event,) = review_events(ORIGIN, merge_request, approvals, None)
+    assert (event.target or {})["merged"] is merged
+    assert (event.target or {})["state"] == state
     assert event.correlation == {"pull_request": "1"}
     assert event.source.native_id == "3!1/1"
 

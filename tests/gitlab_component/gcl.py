@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 REQUIRE = "PIPELEDGER_REQUIRE_GITLAB_CI_LOCAL"
 EXAMPLE = ROOT / "examples" / "gitlab" / ".gitlab-ci.yml"

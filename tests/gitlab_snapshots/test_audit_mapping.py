@@ -1,5 +1,5 @@
 """GitLab audit events about members and protections, in the shapes of GitLab's documented
-examples (``shared/api-examples/gitlab/docs/audit-events-*.json``) with the details GitLab's
+examples (``tests/fixtures/gitlab/docs/audit-events-*.json``) with the details GitLab's
 auditors write, mapped to permission.change / protection.change in snapshot terms."""
 
 from __future__ import annotations

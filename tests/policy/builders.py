@@ -148,8 +148,14 @@ def review(
     sha: str | None = None,
     merge_sha: str = SHA,
     at: str = "2026-03-10T09:00:00Z",
+    head: str | None = None,
+    pr_state: str | None = None,
 ) -> AuditEvent:
-    target = {"type": "pull_request", "number": int(pull), "author": author}
+    target: dict[str, Any] = {"type": "pull_request", "number": int(pull), "author": author}
+    if head:
+        target["head"] = head
+    if pr_state:
+        target["state"] = pr_state
     if merged:
         target["merged_at"] = "2026-03-10T12:00:00Z"
         target["merge_commit_sha"] = merge_sha

@@ -1,6 +1,6 @@
 """The production-deploy cases the gate must get right, as GitHub API payloads.
 
-Each case edits the official example responses (shared api-examples) into one scenario:
+Each case edits the official example responses (tests/fixtures/github) into one scenario:
 the run, its environment approvals, the deployed commit's pull request and its reviews.
 ``api_payloads`` is what a fake GitHub API would serve (for the real adapter, once merged);
 ``normalized_events`` is the evidence in the normalized shape the gate contract describes,
@@ -26,7 +26,7 @@ from pipeledger.events import (
     event_id,
     parse_time,
 )
-from tests.conftest import api_examples_dir
+from tests.paths import fixture
 
 ENVIRONMENT = "production"
 
@@ -60,7 +60,7 @@ CASES = (
 
 @cache
 def _example(name: str) -> Any:
-    path = api_examples_dir() / "github" / "rest" / name
+    path = fixture("github", "rest", name)
     return json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -75,9 +75,25 @@ def test_audit_warns_about_teams_it_cannot_resolve(tmp_path: Path) -> None:
     assert code == 1 and "team(s) release without listing their members" in err
 
 
-def test_audit_of_an_empty_ledger_passes(tmp_path: Path) -> None:
-    code, report, _ = audit(tmp_path)
-    assert code == 0 and report["evaluated"] == {"deployments": 0, "events": 0}
+def test_audit_of_a_missing_ledger_is_a_usage_error_and_creates_nothing(tmp_path: Path) -> None:
+    code, report, err = audit(tmp_path)
+    assert code == 2 and report == {}
+    assert f"no ledger at {tmp_path}/l.db" in err and "pipeledger collect" in err
+    assert not (tmp_path / "l.db").exists()
+
+
+def test_audit_of_a_period_without_deployments_exits_2(tmp_path: Path) -> None:
+    write_ledger(tmp_path / "l.db")
+    code, report, err = audit(tmp_path, "--since", "2027-01-01")
+    assert code == 2 and report == {}
+    assert "audit found no deployment since 2027-01-01T00:00:00Z" in err
+    assert "--allow-empty" in err
+
+
+def test_allow_empty_passes_an_empty_period(tmp_path: Path) -> None:
+    write_ledger(tmp_path / "l.db")
+    code, report, _ = audit(tmp_path, "--since", "2027-01-01", "--allow-empty")
+    assert code == 0 and report["evaluated"]["deployments"] == 0 and report["findings"] == []
 
 
 def test_bad_output_options_are_usage_errors(tmp_path: Path) -> None:

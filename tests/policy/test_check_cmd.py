@@ -22,6 +22,21 @@ BASELINE = str(ROOT / "examples" / "policies" / "baseline.yml")
 ENV = {"FAKE_CI": "true"}
 
 
+def _signing_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+SIGNING_PEM = _signing_pem()
+
+
 def check(
     tmp_path: Path, case: GateCase, *extra: str, environ: dict[str, str] | None = None
 ) -> tuple[int, str, str]:
@@ -126,13 +141,17 @@ def test_github_format_writes_annotations_summary_outputs_and_masks(
 ) -> None:
     summary, outputs = tmp_path / "summary.md", tmp_path / "output.txt"
     environ = {
+        "GITHUB_ACTIONS": "true",
         "GITHUB_STEP_SUMMARY": str(summary),
         "GITHUB_OUTPUT": str(outputs),
-        "PIPELEDGER_WEBHOOK_SECRET": "s3cr3t-value",
+        "PIPELEDGER_SIGNING_KEY": SIGNING_PEM,  # held; its lines are not variables: announced
+        "PIPELEDGER_WEBHOOK_SECRET": "s3cr3t-value",  # not used by this run: not announced
     }
     code, out, _ = check(tmp_path, CASES[5], "--format", "github", environ=environ)
     assert code == 1
-    assert out.startswith("::add-mask::s3cr3t-value\n")
+    key_lines = [line for line in SIGNING_PEM.splitlines() if not line.startswith("-----")]
+    assert out.startswith("".join(f"::add-mask::{line}\n" for line in key_lines))
+    assert "s3cr3t-value" not in out
     assert "::error title=pipeledger prod-no-bots" in out
     assert "| error | `prod-no-bots` |" in summary.read_text()
     assert outputs.read_text() == "decision=fail\nviolations=1\n"

@@ -16,10 +16,10 @@ from pipeledger.policy.loader import LoadedPolicy
 from pipeledger.policy.model import FailOn
 from pipeledger.report import github, gitlab, json_format, junit, sarif, text
 from pipeledger.report.model import Report
-from tests.conftest import ROOT
+from tests.paths import fixture
 from tests.policy.builders import approval, deployment, judge, policy_from, rule_yaml, run
 
-SARIF_SCHEMA = ROOT.parent / "shared" / "external-schemas" / "sarif-2.1.0-rtm.5.json"
+SARIF_SCHEMA = fixture("sarif", "sarif-2.1.0-rtm.5.json")
 RULES = """
   - id: prod-approval
     type: require-approval
@@ -111,7 +111,12 @@ def test_github_keeps_ten_errors_and_a_notice_for_the_rest(loaded: LoadedPolicy)
 def test_github_escapes_workflow_command_data() -> None:
     assert github.escape_data("a%b\nc") == "a%25b%0Ac"
     assert github.escape_property("x:y,z") == "x%3Ay%2Cz"
-    assert github.mask_commands(["tok\nen"]) == "::add-mask::tok%0Aen\n"
+    # A multi-line secret is masked by its lines of key material, never as one command.
+    body = "MC4CAQAwBQYDK2VwBCIEIAbCdEfGhIjKlMnOpQrStUvWxYz"
+    pem = f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n"
+    assert github.mask_commands(["tok%en", pem]) == (
+        "::add-mask::MC4CAQAwBQYDK2VwBCIEIAbCdEfGhIjKlMnOpQrStUvWxYz\n::add-mask::tok%25en\n"
+    )
 
 
 def test_github_summary_and_outputs(loaded: LoadedPolicy) -> None:

@@ -50,7 +50,9 @@ def test_event_subjects(tmp_path: Path) -> None:
     )
     result = judge(loaded, [run(ref="refs/heads/x"), run("101"), deployment()])
     assert [f.subject.kind for f in result.findings] == ["pipeline.run"]
-    assert result.events == 2
+    # Two runs judged as single events, one of them also the deployment's run, and the
+    # deployment: three distinct events.
+    assert result.events == 3
 
 
 def test_syntax_error_is_a_policy_error(tmp_path: Path) -> None:

@@ -32,13 +32,35 @@ def test_only_self_approved_fails(policy: LoadedPolicy) -> None:
 
 def test_no_pull_request_fails(policy: LoadedPolicy) -> None:
     [text] = messages(judge(policy, [run(), deployment()]))
-    assert "came through no pull request" in text
+    assert "No pull or merge request containing the deployed commit" in text
+    assert "has a recorded review" in text
 
 
 def test_unmerged_pull_request_fails(policy: LoadedPolicy) -> None:
     # An open PR whose head is the deployed commit: reviewed, but never merged.
-    events = [run(), deployment(), review("carol", sha=deployment().sha, merged=False)]
-    assert "was not merged" in messages(judge(policy, events))[0]
+    head = "refs/heads/feature/x"
+    events = [
+        run(),
+        deployment(),
+        review("carol", sha=deployment().sha, merged=False, head=head, pull="14"),
+    ]
+    [text] = messages(judge(policy, events))
+    assert "PR #14 was approved by carol but deployed unmerged from feature/x" in text
+    assert "no pull request" not in text
+
+
+def test_an_unmerged_pull_request_without_approval_says_so(policy: LoadedPolicy) -> None:
+    commented = review("carol", "commented", sha=deployment().sha, merged=False, pull="14")
+    events = [run(), deployment(), commented]
+    [text] = messages(judge(policy, events))
+    assert "PR #14 by bob has no approving review and was deployed unmerged" in text
+
+
+def test_a_gitlab_merge_request_merged_by_state_alone_counts(policy: LoadedPolicy) -> None:
+    # GitLab: state "merged" with no merged_at is merged.
+    approved = review("carol", sha=deployment().sha, merged=False, pr_state="merged")
+    object.__setattr__(approved, "target", {**(approved.target or {}), "type": "merge_request"})
+    assert judge(policy, [run(), deployment(), approved]).findings == []
 
 
 def test_changes_requested_after_approval_withdraws_it(policy: LoadedPolicy) -> None:

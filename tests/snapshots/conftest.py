@@ -15,6 +15,7 @@ import pytest
 
 from pipeledger.cli.main import main
 from pipeledger.events import AuditEvent
+from pipeledger.facts import without_superseded
 from pipeledger.snapshots import Snapshot
 from tests.fakes.github_access import scenario_access
 from tests.fakes.github_api import FakeGitHubServer
@@ -70,6 +71,11 @@ def access_events(ledger: Path) -> list[AuditEvent]:
         rows = db.execute("SELECT body FROM events ORDER BY seq").fetchall()
     events = [AuditEvent.from_dict(json.loads(body)) for (body,) in rows]
     return [event for event in events if event.kind.value in ACCESS_KINDS]
+
+
+def standing_access_events(ledger: Path) -> list[AuditEvent]:
+    """The access events that stand: superseded ones (one change, two sources) left out."""
+    return without_superseded(access_events(ledger))
 
 
 def checkpoint(ledger: Path, key: str) -> str | None:

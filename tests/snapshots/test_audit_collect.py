@@ -12,7 +12,13 @@ import pytest
 
 from pipeledger.events import ActorType, format_time, parse_time
 from tests.fakes.github_api import FakeGitHubServer
-from tests.snapshots.conftest import access_events, checkpoint, collect, summary
+from tests.snapshots.conftest import (
+    access_events,
+    checkpoint,
+    collect,
+    standing_access_events,
+    summary,
+)
 from tests.snapshots.test_collect_snapshots import change_web
 
 ORG = ("--org", "acme")
@@ -66,11 +72,29 @@ def test_the_audit_log_gives_the_real_actor_and_no_duplicate(
     log_the_changes(server)
     second = collect(server, ledger, *ORG)
     assert second.code == 0, second.err
-    events = access_events(ledger)
+    events = standing_access_events(ledger)
+    # The rule entry names no setting: each setting the snapshots saw change is one fact,
+    # with root as its actor and the settings' from/to.
+    reviewers = ["team:release-managers", "user:carol"]
     assert sorted(summary(e) for e in events) == [
         ("permission.change", "changed", "web", "alice", "read", "admin"),
         ("permission.change", "granted", "web", "eve", None, "write"),
-        ("protection.change", "changed", "web/production", "production.None", None, None),
+        (
+            "protection.change",
+            "weakened",
+            "web/production",
+            "production.prevent_self_review",
+            True,
+            False,
+        ),
+        (
+            "protection.change",
+            "weakened",
+            "web/production",
+            "production.required_reviewers",
+            [*reviewers, "user:dave"],
+            reviewers,
+        ),
     ]
     for event in events:
         assert (event.actor.login, event.actor.type) == ("root", ActorType.USER)
@@ -189,3 +213,29 @@ def test_the_fake_pages_the_audit_log_with_cursors_both_ways(server: FakeGitHubS
     assert seen == [f"u{number}" for number in range(5)]
     back = requests.get(links["prev"], headers=headers, timeout=5).json()
     assert [entry["user"] for entry in back] == ["u2", "u3"]
+
+
+def test_a_change_seen_by_a_snapshot_first_gets_its_actor_when_the_audit_log_arrives(
+    server: FakeGitHubServer, ledger: Path
+) -> None:
+    """Two runs, the difference first: the later audit entries supersede it, one fact each."""
+    server.access.audit_log_status = 403  # this token cannot read the audit log yet
+    collect(server, ledger, *ORG)
+    change_web(server)
+    log_the_changes(server)
+    collect(server, ledger, *ORG)
+    unknown = standing_access_events(ledger)
+    assert len(unknown) == 4 and {e.actor.type for e in unknown} == {ActorType.UNKNOWN}
+    server.access.audit_log_status = None  # a token with read:audit_log
+    age_the_refusal(ledger, 25)
+    third = collect(server, ledger, *ORG)
+    assert third.code == 0, third.err
+    events = standing_access_events(ledger)
+    assert sorted(summary(e) for e in events) == sorted(summary(e) for e in unknown)
+    assert {(e.actor.login, e.attributes["confirmed_by"]) for e in events} == {
+        ("root", "snapshot-diff")
+    }
+    assert {i for e in events for i in e.supersedes} >= {e.id for e in unknown}
+    before = access_events(ledger)
+    collect(server, ledger, *ORG)  # nothing new: no event is stored twice
+    assert access_events(ledger) == before

@@ -1,5 +1,5 @@
 """Collaborators, members, teams, environments, branch protection and branch rules from
-GitHub's own example payloads (shared/api-examples/github and tests/fakes/examples)."""
+GitHub's own example payloads (tests/fixtures/github and tests/fakes/examples)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_collaborators_carry_their_role_name() -> None:
 
 
 def test_old_collaborator_shapes_fall_back_to_the_permissions_hash() -> None:
-    items = example("recorded/pygithub/repos-collaborators-list.json")
+    items = example("derived/repos-collaborators-list.without-role_name.json")
     assert all("role_name" not in item for item in items)
     roles = {g.role for g in collaborator_grants(items, SCOPE)}
     assert roles <= {"admin", "write", "read"} and roles
@@ -80,10 +80,10 @@ def test_members_teams_and_team_repositories() -> None:
         ("octocat", "admin", None)
     ]
     assert team_slugs(example("openapi-extra/orgs-teams.team-items.json")) == ["justice-league"]
-    repos = example("recorded/pygithub/teams-repos-list.json")
-    grants = team_repository_grants(repos, "devs", "BeaverSoftware")
+    repos = example("derived/teams-repos-list.admin.json")
+    grants = team_repository_grants(repos, "devs", "octocat")
     assert [(g.subject, g.scope.repository, g.role) for g in grants] == [
-        ("devs", "FatherBeaver", "admin")
+        ("devs", "Hello-World", "admin")
     ]
     checked = example(
         "rest/teams-check-repo-permissions.team-repository-alternative-response-with-repository-permissions.json"
@@ -111,19 +111,21 @@ def test_the_spec_environment_example() -> None:
     }
 
 
-def test_a_recorded_environment_with_reviewers() -> None:
-    environment = example("recorded/pygithub/environments-get.with-reviewers.json")
+def test_an_older_environment_shape_with_reviewers() -> None:
+    environment = example(
+        "derived/environments-get.protected-branches-without-prevent_self_review.json"
+    )
     protection = environment_protection(environment, None, SCOPE)
     assert protection is not None
     settings = protection.settings
-    assert settings["wait_timer"] == 15
+    assert settings["wait_timer"] == 30
     assert settings["deployment_branches"] == "protected"
     assert settings["prevent_self_review"] is None  # not in this older payload
-    assert settings["required_reviewers"] == ["team:justice-league", "user:alson"]
+    assert settings["required_reviewers"] == ["team:justice-league", "user:octocat"]
 
 
 def test_an_environment_that_guards_nothing_is_no_protection() -> None:
-    environment = dict(example("recorded/pygithub/environments-get.json"))
+    environment = dict(example("rest/environments-get.environment.json"))
     assert environment_protection(environment, None, SCOPE) is not None
     environment.update(protection_rules=[], deployment_branch_policy=None)
     assert environment_protection(environment, None, SCOPE) is None

@@ -61,6 +61,7 @@ def test_flush_reports_a_failing_sink_then_delivers_once_it_is_back(
 
 
 def test_flush_without_other_sinks_says_so(tmp_path: Path) -> None:
+    SqliteSink(tmp_path / "l.db").append(make_events(1), {})
     code, out, _ = _cli("flush", "--sink", f"sqlite:///{tmp_path}/l.db")
     assert code == 0
     assert "no other sinks configured" in out

@@ -98,7 +98,8 @@ def _grant_writer(admin: psycopg.Connection[Any], url: str) -> None:
     schema = url.rsplit("=", 1)[1]
     admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
     admin.execute(
-        f'GRANT SELECT, INSERT ON pipeledger_events, pipeledger_chain_checkpoints TO "{role}"'
+        "GRANT SELECT, INSERT ON pipeledger_events, pipeledger_chain_checkpoints,"
+        f' pipeledger_quarantine TO "{role}"'
     )
     admin.execute(f'GRANT SELECT, INSERT, UPDATE ON pipeledger_cursors TO "{role}"')
     admin.execute(f'GRANT SELECT ON pipeledger_meta, pipeledger_schema_version TO "{role}"')

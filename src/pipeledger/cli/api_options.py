@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 from typing import Any
+from urllib.parse import urlsplit
 
 from pipeledger.adapter import AdapterSettings
 from pipeledger.cli.context import Context
+from pipeledger.errors import UsageError
+from pipeledger.progress import SilentProgress
 
 
 def api_defaults(*, max_wait: float, retries: int) -> dict[str, Any]:
@@ -22,29 +25,75 @@ def api_defaults(*, max_wait: float, retries: int) -> dict[str, Any]:
 
 
 def add_api_options(parser: argparse.ArgumentParser, defaults: dict[str, Any]) -> None:
-    parser.add_argument("--api-url", help="API root (default: the CI's own variable)")
-    parser.add_argument("--timeout", type=float, help="seconds per HTTP request")
-    parser.add_argument(
+    group = parser.add_argument_group("API")
+    group.add_argument("--api-url", help="API root (default: the CI's own variable)")
+    group.add_argument("--timeout", type=float, help="seconds per HTTP request")
+    group.add_argument(
         "--max-wait",
         type=float,
         help=f"longest rate-limit wait in seconds (default {defaults['max_wait']:.0f})",
     )
-    parser.add_argument(
+    group.add_argument(
         "--retries",
         type=int,
         help=f"retries of a failed request (default {defaults['retries']})",
     )
-    parser.add_argument(
+    group.add_argument(
         "--backoff", type=float, help="first retry delay in seconds, doubled each time (default 1)"
     )
 
 
 def adapter_settings(args: argparse.Namespace, context: Context) -> AdapterSettings:
     return AdapterSettings(
-        api_url=args.api_url,
+        api_url=checked_api_url(args.api_url),
         environ=context.environ,
         max_wait=float(args.max_wait),
         request_timeout=float(args.timeout),
         max_retries=int(args.retries),
         backoff_base=float(args.backoff),
+        progress=NoticeProgress(context),
     )
+
+
+def checked_api_url(value: str | None) -> str | None:
+    """--api-url must be an http(s) URL with a host (and a port that is a number), or the
+    first request would fail with a message about something else."""
+    if value is None:
+        return None
+    problem = _url_problem(value.strip())
+    if problem:
+        raise UsageError(
+            f"--api-url {value!r} is not an API URL: {problem}.",
+            "Pass the API root as the CI exposes it: https://api.github.com,"
+            " https://HOST/api/v3 (GitHub Enterprise Server) or https://HOST/api/v4 (GitLab);"
+            " env PIPELEDGER_API_URL.",
+        )
+    return value.strip()
+
+
+def _url_problem(value: str) -> str | None:
+    if not value or any(ch.isspace() for ch in value):
+        return "it is empty or contains spaces"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as error:
+        return str(error)
+    if parts.scheme not in ("http", "https"):
+        return "it must start with https:// (or http:// for a local server)"
+    if not parts.hostname:
+        return "it names no host"
+    if port == 0:
+        return "port 0 is not a port"
+    return None
+
+
+class NoticeProgress(SilentProgress):
+    """Outside a collection only the notices matter — a retry or rate-limit wait — shown on
+    stderr unless -q."""
+
+    def __init__(self, context: Context) -> None:
+        self._context = context
+
+    def notice(self, message: str) -> None:
+        self._context.note(f"pipeledger: {message}")

@@ -16,7 +16,10 @@ from pipeledger.cli.findings_output import (
     require_policy,
 )
 from pipeledger.errors import ExitCode, UsageError
+from pipeledger.events import format_time
+from pipeledger.facts import without_superseded
 from pipeledger.policy.audit import audit_events, audit_ledger
+from pipeledger.policy.engine import Evaluation
 from pipeledger.policy.loader import LoadedPolicy, load_policy
 from pipeledger.policy.record import audit_decisions
 from pipeledger.report.model import OutputFormat, Report
@@ -32,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "output": [],
     "fail_on": "error",
     "record": False,
+    "allow_empty": False,
 }
 
 
@@ -45,6 +49,13 @@ def register(commands: Any) -> argparse.ArgumentParser:
         action="store_const",
         const=True,
         help="also record one verdict event per subject with findings, sent to every sink",
+    )
+    parser.add_argument(
+        "--allow-empty",
+        action="store_const",
+        const=True,
+        help="pass a period with nothing to judge (default: exit 2, a pass on no data proves"
+        " nothing)",
     )
     parser.add_argument("--since", help="RFC 3339 time, date, or duration such as 30d")
     parser.add_argument("--until", help="RFC 3339 time, date, or duration")
@@ -61,11 +72,12 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if since and until and since >= until:
         raise UsageError("--since must be earlier than --until.")
     notes = _unresolved_teams(loaded)
-    sinks = context.open_sinks(args)
+    sinks = context.open_sinks(args, reading=True)
     try:
         keep = any(t.output_format is OutputFormat.JUNIT for t in targets)
         if args.record:
-            events = {r.event.id: r.event for r in sinks.ledger.records(EventFilter())}
+            stored = without_superseded(r.event for r in sinks.ledger.records(EventFilter()))
+            events = {event.id: event for event in stored}
             evaluation = audit_events(loaded, events.values(), since, until, keep_subjects=keep)
             decisions = audit_decisions(evaluation.findings, events, loaded, datetime.now(UTC))
             sinks.append(decisions, {})
@@ -81,6 +93,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
         )
     for note in notes:
         context.err(f"pipeledger: warning: {note}")
+    if not args.allow_empty:
+        refuse_empty(loaded, evaluation, since, until)
     failed = evaluation.fails(fail_on)
     report = Report(
         command="audit",
@@ -95,6 +109,32 @@ def run(args: argparse.Namespace, context: Context) -> int:
     )
     emit(report, targets, context)
     return int(ExitCode.VIOLATIONS if failed else ExitCode.OK)
+
+
+def refuse_empty(
+    loaded: LoadedPolicy, evaluation: Evaluation, since: datetime | None, until: datetime | None
+) -> None:
+    """A gate that passes on zero data is a hole: a policy that judges deployments over a
+    period with none is exit 2 unless --allow-empty. (Rules on single events are left alone:
+    no access change in a period is the good answer, not a missing one.)"""
+    if evaluation.deployments or not any(rule.judges_deployments for rule in loaded.rules):
+        return
+    raise UsageError(
+        f"audit found no deployment {_period(since, until)} in the ledger, so there is"
+        " nothing to pass or fail.",
+        "Check --since/--until and that `pipeledger collect` covered these repositories;"
+        " pass --allow-empty (PIPELEDGER_ALLOW_EMPTY=1) if an empty period is expected.",
+    )
+
+
+def _period(since: datetime | None, until: datetime | None) -> str:
+    if since and until:
+        return f"between {format_time(since)} and {format_time(until)}"
+    if since:
+        return f"since {format_time(since)}"
+    if until:
+        return f"before {format_time(until)}"
+    return "at all"
 
 
 def _unresolved_teams(loaded: LoadedPolicy) -> list[str]:

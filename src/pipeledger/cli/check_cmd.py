@@ -25,6 +25,7 @@ from pipeledger.cli.findings_output import (
 from pipeledger.errors import (
     AwaitingApproval,
     ExitCode,
+    InternalError,
     PipeledgerError,
     PlatformError,
     SinkError,
@@ -138,6 +139,21 @@ def run(args: argparse.Namespace, context: Context) -> int:
         now=_now(args, context),
     )
     source = select_gate_source(args, context)
+    try:
+        return _judge(gate, source)
+    except (PipeledgerError, KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as error:  # a bug: still leave an `error` decision behind, then exit 3
+        internal = InternalError.from_exception(error)
+        try:
+            _record_without_evidence(gate, source, Decision.ERROR, internal)
+        except Exception as also:
+            context.err(f"pipeledger: warning: the error decision was not recorded: {also!r}")
+        raise internal from error
+
+
+def _judge(gate: Gate, source: GateSource) -> int:
+    args, context = gate.args, gate.context
     policy = gate.loaded.policy
     teams = [t for t in policy.team_names() if t not in policy.teams]
     try:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from pipeledger.adapter import Adapter, CollectRequest
 from pipeledger.cli.api_options import adapter_settings, add_api_options, api_defaults
+from pipeledger.cli.collect_progress import closing_summary, progress_for
 from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.collect import CollectSummary, collect_into
+from pipeledger.docs_links import docs_url
 from pipeledger.errors import ExitCode, PipeledgerError, UsageError
-from pipeledger.progress import StreamProgress
 from pipeledger.registry import available_adapters, load_adapter
 from pipeledger.timeutil import parse_when
 
 API_DEFAULTS = api_defaults(max_wait=900.0, retries=5)
+QUARANTINE_SHOWN = 5
 DEFAULTS: dict[str, Any] = {
     "platform": None,
     "org": [],
@@ -84,19 +87,23 @@ def run(args: argparse.Namespace, context: Context) -> int:
     adapter_class = load_adapter(args.platform)
     adapter = adapter_class.create(adapter_settings(args, context))
     sinks = context.open_sinks(args)
-    progress = StreamProgress(context.stderr)
+    progress = progress_for(context)
     summary = CollectSummary()
+    started = time.monotonic()
     try:
         collect_into(adapter, request, sinks, progress, summary)
-    except PipeledgerError:
-        progress.finish()
+    except BaseException:  # an error, Ctrl-C or a bug: tidy the terminal, say what was kept
+        progress.finish(complete=False)
         context.err(_summary_line(summary, sinks.ledger.display_url, adapter, interrupted=True))
         raise
     finally:
         sinks.close()
     progress.finish()
     context.out(_summary_line(summary, sinks.ledger.display_url, adapter, interrupted=False))
-    return _report_sink_failures(sinks.failures, context)
+    elapsed = time.monotonic() - started
+    context.out(closing_summary(summary.by_kind, elapsed, progress.repositories_seen))
+    failed = _report_sink_failures(sinks.failures, context)
+    return _report_quarantine(summary, sinks.ledger.display_url, context) or failed
 
 
 def _summary_line(
@@ -108,6 +115,28 @@ def _summary_line(
     if counts is not None:
         line += f" requests: {counts.made} ({counts.not_modified} not modified)."
     return line
+
+
+def _report_quarantine(summary: CollectSummary, ledger: str, context: Context) -> int:
+    """Exit 3 when this run quarantined records no earlier run had: each is named once."""
+    if summary.quarantined_again:
+        context.err(
+            f"pipeledger: {summary.quarantined_again} records quarantined by an earlier run"
+            " were seen again and are still in the quarantine."
+        )
+    new = summary.quarantined
+    if not new:
+        return int(ExitCode.OK)
+    shown = new[:QUARANTINE_SHOWN]
+    more = f"; and {len(new) - len(shown)} more" if len(new) > len(shown) else ""
+    context.err(
+        f"pipeledger: error: {len(new)} record{'s' if len(new) != 1 else ''} could not be"
+        f" recorded and {'were' if len(new) != 1 else 'was'} quarantined in {ledger}:"
+        f" {'; '.join(record.describe() for record in shown)}{more}. Everything else was"
+        " collected. The raw records and their reasons are kept in the ledger's quarantine"
+        f" table: {docs_url('security/integrity', 'quarantine')}"
+    )
+    return int(ExitCode.PLATFORM)
 
 
 def _report_sink_failures(failures: Mapping[str, PipeledgerError], context: Context) -> int:

@@ -7,8 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TextIO
 
+from rich.console import Console
+from rich.text import Text
+
+from pipeledger.cli.console import VerdictHighlighter, make_console, wants_color
 from pipeledger.errors import UsageError
 from pipeledger.fanout import DEFAULT_CHECKPOINT_EVERY, SinkSet
+from pipeledger.printable import terminal_safe
 from pipeledger.redact import SecretMasker
 from pipeledger.signing import signer_from_environ
 from pipeledger.sink import SinkSettings
@@ -23,19 +28,52 @@ class Context:
     stdout: TextIO
     stderr: TextIO
     masker: SecretMasker
+    # Set from --no-color and -q/--quiet once the arguments are parsed.
+    no_color: bool = False
+    quiet: bool = False
+
+    def safe_text(self, text: str) -> str:
+        """``text`` as it may be printed: secrets masked, control characters visible."""
+        return terminal_safe(self.masker.mask(text))
 
     def out(self, text: str = "") -> None:
-        self.stdout.write(self.masker.mask(text) + "\n")
+        self.stdout.write(terminal_safe(self.masker.mask(text)) + "\n")
 
     def err(self, text: str) -> None:
-        self.stderr.write(self.masker.mask(text) + "\n")
+        self.stderr.write(terminal_safe(self.masker.mask(text)) + "\n")
 
-    def open_sinks(self, args: argparse.Namespace) -> SinkSet:
+    def note(self, text: str) -> None:
+        """Progress and information on stderr, which ``--quiet`` silences (warnings and
+        errors go through :meth:`err` and always show)."""
+        if not self.quiet:
+            self.err(text)
+
+    def out_report(self, text: str) -> None:
+        """Plain-text report output: written as is, or with its verdict words coloured on a
+        colour terminal."""
+        masked = terminal_safe(self.masker.mask(text))
+        if not self.colors(self.stdout):
+            self.stdout.write(masked)
+            return
+        styled = Text(masked)
+        VerdictHighlighter().highlight(styled)
+        self.console().print(styled, end="")
+
+    def colors(self, stream: TextIO) -> bool:
+        """Colour on this stream: a terminal, and neither --no-color nor NO_COLOR."""
+        return wants_color(stream, self.environ, no_color=self.no_color)
+
+    def console(self, *, stderr: bool = False) -> Console:
+        stream = self.stderr if stderr else self.stdout
+        return make_console(stream, self.environ, color=self.colors(stream))
+
+    def open_sinks(self, args: argparse.Namespace, *, reading: bool = False) -> SinkSet:
         """The sinks named by --sink; checkpoints every --checkpoint-every events, signed
-        when PIPELEDGER_SIGNING_KEY is set."""
+        when PIPELEDGER_SIGNING_KEY is set. ``reading``: the command reads the ledger, which
+        must exist already (LedgerNotFound, exit 2, instead of an empty new one)."""
         return SinkSet.open(
             args.sink,
-            SinkSettings(environ=self.environ),
+            SinkSettings(environ=self.environ, create_ledger=not reading),
             signer=signer_from_environ(self.environ),
             checkpoint_every=checkpoint_every(args),
         )
@@ -58,14 +96,15 @@ def checkpoint_every(args: argparse.Namespace) -> int:
 
 
 def add_sink_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    group = parser.add_argument_group("ledger and sinks")
+    group.add_argument(
         "--sink",
         action="append",
         metavar="URL",
         help="where events go; repeat to fan out (default sqlite:///pipeledger.db);"
         " env PIPELEDGER_SINK (space-separated)",
     )
-    parser.add_argument(
+    group.add_argument(
         "--checkpoint-every",
         type=int,
         metavar="N",

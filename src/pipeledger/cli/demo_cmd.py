@@ -15,6 +15,7 @@ from pipeledger.cli.context import Context
 from pipeledger.collect import collect_into
 from pipeledger.errors import ExitCode, VerificationFailed
 from pipeledger.events import AuditEvent, EventKind
+from pipeledger.facts import without_superseded
 from pipeledger.fanout import SinkSet
 from pipeledger.policy.audit import audit_ledger
 from pipeledger.policy.loader import load_policy
@@ -84,7 +85,7 @@ def _report(sinks: SinkSet, context: Context) -> None:
         f"ledger {sinks.ledger.display_url}: {report.checked} records, hash chain verified"
         f" (head {report.head_hash[:16]}…).\n"
     )
-    events = [r.event for r in sinks.ledger.records(EventFilter())]
+    events = without_superseded(r.event for r in sinks.ledger.records(EventFilter()))
     _section(context, "Who ran what", events, EventKind.PIPELINE_RUN, _run_line)
     _section(
         context,

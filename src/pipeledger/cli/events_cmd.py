@@ -1,42 +1,78 @@
-"""``pipeledger events``: query the ledger as a table, JSON or CSV."""
+"""``pipeledger events``: query the ledger, oldest first, as a table for people or JSON,
+JSONL or CSV for tools."""
 
 from __future__ import annotations
 
 import argparse
 import csv
+import heapq
+import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.event_rows import Table, data_row
 from pipeledger.errors import ExitCode, UsageError
-from pipeledger.events import AuditEvent, EventKind, format_time
+from pipeledger.events import AuditEvent, EventKind
+from pipeledger.facts import current_records
+from pipeledger.printable import defuse_commands, one_line, terminal_safe
+from pipeledger.provenance import build as build_provenance
 from pipeledger.sink import EventFilter
 from pipeledger.timeutil import parse_when
 
+FORMATS = ("table", "json", "jsonl", "csv")
 DEFAULTS: dict[str, Any] = {
     **SINK_DEFAULTS,
     "kind": [],
     "actor": None,
     "repository": None,
     "environment": None,
+    "deployment": None,
     "since": None,
     "until": None,
+    "limit": None,
+    "reverse": False,
     "format": "table",
+    "all": False,
 }
-COLUMNS = ("occurred_at", "kind", "action", "actor", "repository", "environment", "ref", "outcome")
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser("events", help="query the ledger")
+    filters = parser.add_argument_group("filters (combined with AND)")
+    filters.add_argument(
+        "--kind", action="append", metavar="KIND", help="event kind, e.g. deployment; repeatable"
+    )
+    filters.add_argument("--actor", metavar="LOGIN", help="who did it (platform username)")
+    filters.add_argument("--repository", metavar="OWNER/NAME", help="where it happened")
+    filters.add_argument("--environment", metavar="NAME", help="deployment environment")
+    filters.add_argument(
+        "--deployment",
+        metavar="DEPLOYMENT",
+        help="the events of one deployment (its run, approvals, reviews, statuses, gate"
+        " verdicts): platform id, OWNER/REPO#ID, OWNER/REPO@SHA or the run/pipeline URL",
+    )
+    filters.add_argument(
+        "--all",
+        action="store_const",
+        const=True,
+        help="also show events a later event superseded (one change seen by two sources)",
+    )
+    filters.add_argument("--since", metavar="WHEN", help="RFC 3339 time, date, or e.g. 7d")
+    filters.add_argument("--until", metavar="WHEN", help="RFC 3339 time, date, or duration")
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--format", choices=FORMATS, help="table (default), json, jsonl (one per line) or csv"
+    )
+    output.add_argument("--limit", type=int, metavar="N", help="at most N events")
+    output.add_argument(
+        "--reverse",
+        action="store_const",
+        const=True,
+        help="newest first (with --limit: the N newest)",
+    )
     add_sink_option(parser)
-    parser.add_argument("--kind", action="append", help="event kind; repeatable")
-    parser.add_argument("--actor", help="actor login")
-    parser.add_argument("--repository", help="OWNER/NAME")
-    parser.add_argument("--environment", help="deployment environment")
-    parser.add_argument("--since", help="RFC 3339 time, date, or duration such as 7d")
-    parser.add_argument("--until", help="RFC 3339 time, date, or duration")
-    parser.add_argument("--format", choices=("table", "json", "csv"))
     return parser
 
 
@@ -61,38 +97,93 @@ def build_filter(args: argparse.Namespace) -> EventFilter:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
-    if args.format not in ("table", "json", "csv"):
-        raise UsageError(f"--format {args.format!r} is unknown.", "Use table, json or csv.")
+    if args.format not in FORMATS:
+        raise UsageError(f"--format {args.format!r} is unknown.", f"Use {', '.join(FORMATS)}.")
+    limit = _limit(args.limit)
     selection = build_filter(args)
-    sinks = context.open_sinks(args)
+    sinks = context.open_sinks(args, reading=True)
+    every = bool(args.all)
     try:
-        events = (record.event for record in sinks.ledger.records(selection))
-        {"table": _table, "json": _json, "csv": _csv}[args.format](events, context.stdout)
+        if args.deployment:
+            records = current_records(sinks.ledger, EventFilter(), include_superseded=every)
+            everything = [record.event for record in records]
+            found = [e for e in of_deployment(everything, args.deployment) if selection.matches(e)]
+        else:
+            records = current_records(sinks.ledger, selection, include_superseded=every)
+            found = [record.event for record in records]
     finally:
         sinks.close()
+    events = ordered(found, limit=limit, newest_first=bool(args.reverse))
+    _write(args.format, events, context)
+    _say_what_was_left_out(context, shown=len(events), total=len(found))
     return int(ExitCode.OK)
 
 
-def row(event: AuditEvent) -> dict[str, str]:
-    repository = f"{event.scope.owner}/{event.scope.repository}" if event.scope.repository else ""
-    return {
-        "occurred_at": format_time(event.occurred_at),
-        "kind": event.kind.value,
-        "action": event.action,
-        "actor": event.actor.login or f"({event.actor.type.value})",
-        "repository": repository,
-        "environment": event.scope.environment or "",
-        "ref": event.ref or "",
-        "outcome": event.outcome or "",
-    }
+def _limit(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        number = int(str(value))
+    except ValueError:
+        number = -1
+    if number < 1:
+        raise UsageError(f"--limit {value!r} is not a positive whole number.", "Use e.g. 20.")
+    return number
 
 
-def _table(events: Iterable[AuditEvent], out: TextIO) -> None:
-    rows = [row(event) for event in events]
-    widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in COLUMNS}
-    out.write("  ".join(c.upper().ljust(widths[c]) for c in COLUMNS).rstrip() + "\n")
-    for each in rows:
-        out.write("  ".join(each[c].ljust(widths[c]) for c in COLUMNS).rstrip() + "\n")
+def of_deployment(events: list[AuditEvent], name: str) -> list[AuditEvent]:
+    """The events that make up one deployment, as ``provenance`` joins them."""
+    found = build_provenance(events, name)
+    ctx = found.context
+    members = [ctx.deployment, *ctx.statuses, *ctx.approvals, *ctx.reviews]
+    members += [*found.gate_decisions, *found.bypasses]
+    if ctx.run is not None:
+        members.append(ctx.run)
+    return list({event.id: event for event in members}.values())
+
+
+def ordered(
+    events: Iterable[AuditEvent], *, limit: int | None, newest_first: bool
+) -> list[AuditEvent]:
+    """By time (ties in ledger order); with a limit, the first N in that order."""
+    numbered = list(enumerate(events))
+
+    def key(item: tuple[int, AuditEvent]) -> tuple[Any, int]:
+        return (item[1].occurred_at, item[0])
+
+    if limit is not None:
+        pick = heapq.nlargest if newest_first else heapq.nsmallest
+        chosen = pick(limit, numbered, key=key)
+    else:
+        chosen = sorted(numbered, key=key, reverse=newest_first)
+    return [event for _, event in chosen]
+
+
+def _write(output_format: str, events: list[AuditEvent], context: Context) -> None:
+    if output_format == "table":
+        if not events:
+            return
+        table = Table.of(events, clean=lambda text: one_line(context.masker.mask(text), 10_000))
+        if context.colors(context.stdout):
+            table.print(context.console())
+        else:
+            table.write(context.stdout)
+        return
+    writer = {"json": _json, "jsonl": _jsonl, "csv": _csv}[output_format]
+    buffer = io.StringIO()
+    writer(events, buffer)
+    # JSON escapes every control character itself; CSV cells are made visible. Secrets are
+    # masked and workflow commands defused in all of them, as in every other output.
+    text = context.masker.mask(buffer.getvalue())
+    safe = terminal_safe(text) if output_format == "csv" else defuse_commands(text)
+    context.stdout.write(safe)
+
+
+def _say_what_was_left_out(context: Context, *, shown: int, total: int) -> None:
+    if total == 0:
+        context.note("pipeledger: no events match.")
+    elif shown < total:
+        context.note(f"pipeledger: showing {shown} of {total} events (--limit).")
 
 
 def _json(events: Iterable[AuditEvent], out: TextIO) -> None:
@@ -102,8 +193,33 @@ def _json(events: Iterable[AuditEvent], out: TextIO) -> None:
     out.write("\n]\n")
 
 
-def _csv(events: Iterable[AuditEvent], out: TextIO) -> None:
-    writer = csv.DictWriter(out, fieldnames=[*COLUMNS, "id"], lineterminator="\n")
-    writer.writeheader()
+def _jsonl(events: Iterable[AuditEvent], out: TextIO) -> None:
+    for line in _json_lines(events):
+        out.write(line)
+
+
+def _json_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
     for event in events:
-        writer.writerow({**row(event), "id": event.id})
+        yield json.dumps(event.to_dict(), sort_keys=True) + "\n"
+
+
+def _csv(events: Iterable[AuditEvent], out: TextIO) -> None:
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(data_row(event) for event in events)
+
+
+CSV_FIELDS = [
+    "time",
+    "kind",
+    "action",
+    "actor",
+    "subject",
+    "change",
+    "repository",
+    "environment",
+    "ref",
+    "outcome",
+    "sha",
+    "id",
+]

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from pipeledger.cli.context import Context
 from pipeledger.errors import SinkError, UsageError
+from pipeledger.held_secrets import held
 from pipeledger.policy.model import FailOn
+from pipeledger.printable import defuse_commands
 from pipeledger.report import github, render
 from pipeledger.report.model import OutputFormat, Report
 
@@ -24,15 +26,16 @@ class Target:
 
 
 def add_policy_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--policy", metavar="FILE", help="policy file (YAML)")
-    parser.add_argument("--format", help=f"findings format on stdout: {FORMATS} (default text)")
-    parser.add_argument(
+    group = parser.add_argument_group("policy and findings")
+    group.add_argument("--policy", metavar="FILE", help="policy file (YAML)")
+    group.add_argument("--format", help=f"findings format on stdout: {FORMATS} (default text)")
+    group.add_argument(
         "--output",
         action="append",
         metavar="FORMAT=PATH",
         help="also write a format to a file; repeatable (e.g. sarif=results.sarif)",
     )
-    parser.add_argument(
+    group.add_argument(
         "--fail-on", help="lowest severity that fails: error (default), warning or never"
     )
 
@@ -76,16 +79,57 @@ def _format(name: str, option: str) -> OutputFormat:
 
 def emit(report: Report, targets: Sequence[Target], context: Context) -> None:
     """Write every requested format; GitHub's also fills the step summary and outputs."""
+    announce_masks(targets, context)
     if any(t.output_format is OutputFormat.GITHUB for t in targets):
-        # Unmasked on purpose: these lines tell the runner what to mask from now on.
-        context.stdout.write(github.mask_commands(context.masker.values()))
         _write_step_files(report, context)
     for target in targets:
         text = context.masker.mask(render(target.output_format, report))
-        if target.path is None:
-            context.stdout.write(text)
+        if target.path is None and target.output_format is OutputFormat.TEXT:
+            context.out_report(_with_marks(text, report, context))
+        elif target.path is None:
+            context.stdout.write(printable_stdout(target.output_format, text))
         else:
             _write(target.path, text)
+
+
+def announce_masks(targets: Sequence[Target], context: Context) -> None:
+    """Inside GitHub Actions only, ``::add-mask::`` for each credential this run holds that
+    the runner cannot know (a minted app token, a key read from a file, each line of a PEM
+    key) — not every secret in the environment, and not a variable's value as it is (the
+    runner already masks the secrets it put there; printing them again helps nothing). They
+    go on the workflow-command stream: stdout when it carries ``--format github``, else
+    stderr (the runner reads commands from both), so stdout of ``--format json`` stays JSON."""
+    if context.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    given = {value.strip() for value in context.environ.values()}
+    # Unmasked on purpose: these lines tell the runner what to mask from now on.
+    commands = github.mask_commands(piece for piece in held() if piece.strip() not in given)
+    if not commands:
+        return
+    on_stdout = any(t.path is None and t.output_format is OutputFormat.GITHUB for t in targets)
+    (context.stdout if on_stdout else context.stderr).write(commands)
+
+
+VERDICT_MARKS = {"pass": "✓ ", "fail": "✗ ", "error": "✗ "}
+
+
+def _with_marks(text: str, report: Report, context: Context) -> str:
+    """On a colour terminal the verdict lines start with ✓ or ✗; plain text stays plain."""
+    mark = VERDICT_MARKS.get(report.decision, "")
+    if not mark or not context.colors(context.stdout):
+        return text
+    headline = f"pipeledger {report.command}:"
+    lines = text.splitlines(keepends=True)
+    return "".join(mark + line if line.startswith(headline) else line for line in lines)
+
+
+def printable_stdout(output_format: OutputFormat, text: str) -> str:
+    """Findings for a log: GitHub's format escapes what it quotes itself; the others keep
+    their characters, with workflow commands defused (text goes through out_report, which
+    makes it terminal-safe)."""
+    if output_format is OutputFormat.GITHUB:
+        return text
+    return defuse_commands(text)
 
 
 def _write_step_files(report: Report, context: Context) -> None:

@@ -22,7 +22,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
-    sinks = context.open_sinks(args)
+    sinks = context.open_sinks(args, reading=True)
     try:
         statuses = sinks.flush()
         head = sinks.ledger.head_seq()

@@ -1,5 +1,10 @@
 """Entry point: parses arguments, runs one command, and is the only place that turns errors
-into messages and exit codes."""
+into messages and exit codes.
+
+The error boundary: the project's own errors print their one paragraph; any other exception
+is a bug and prints one ``internal error`` line (exit 3); ``-v`` adds the traceback. A reader
+that closes the pipe (``pipeledger events | head``) ends the run quietly.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,29 @@ import argparse
 import importlib
 import os
 import pkgutil
+import signal
 import sys
+import textwrap
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import ModuleType
-from typing import TextIO
+from typing import Any, NoReturn, TextIO
+
+from rich.markup import escape
+from rich_argparse import RawDescriptionRichHelpFormatter
 
 from pipeledger import __version__
+from pipeledger.cli.console import make_console
 from pipeledger.cli.context import Context
+from pipeledger.cli.help_text import COMMAND_HELP, ROOT, CommandHelp, epilog
 from pipeledger.config import load_config_file, resolve
-from pipeledger.errors import ExitCode, PipeledgerError, UsageError
+from pipeledger.errors import ExitCode, InternalError, PipeledgerError, UsageError
+from pipeledger.held_secrets import forget_all
 from pipeledger.redact import SecretMasker
+
+# 128 + SIGPIPE: what a shell reports for a program stopped by a closed pipe.
+CLOSED_PIPE_EXIT = 128 + int(getattr(signal, "SIGPIPE", 13))
+HELP_WIDTH = 88
 
 
 def command_modules() -> list[ModuleType]:
@@ -34,23 +51,92 @@ def command_modules() -> list[ModuleType]:
 Runner = Callable[[argparse.Namespace, Context], int]
 
 
+class _Exit(Exception):
+    """argparse finished early (``--help``, ``--version``): return this status from main."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    # Where --help and --version write: the run's stdout, not necessarily sys.stdout.
+    output: TextIO | None = None
+
+    def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}.", f"Run '{self.prog} --help' for the options.")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            self._print_message(message, self.output)
+        raise _Exit(status)
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        if message:
+            (self.output or file or sys.stdout).write(message)
+
+
+def add_global_options(parser: argparse.ArgumentParser, *, root: bool) -> None:
+    """-v, -q and --no-color work before or after the command: the command's copies leave
+    the value alone unless given (SUPPRESS), so they never undo the global one."""
+    group = parser.add_argument_group("global options")
+    default: Any = False if root else argparse.SUPPRESS
+    group.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="show tracebacks"
+    )
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default,
+        help="no progress or notices on stderr; warnings and errors still show",
+    )
+    group.add_argument(
+        "--no-color",
+        action="store_true",
+        default=default,
+        help="no colour or live display (also when NO_COLOR is set or output is not a terminal)",
+    )
+    if root:
+        group.add_argument("--config", help="config file (default ./pipeledger.yml)")
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, dict[str, object]]]:
-    parser = _Parser(prog="pipeledger", description="Who did what in CI/CD.")
+    parser = _Parser(prog="pipeledger")
     parser.add_argument("--version", action="version", version=f"pipeledger {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks")
-    parser.add_argument("--config", help="config file (default ./pipeledger.yml)")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    add_global_options(parser, root=True)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser, title="commands"
+    )
     defaults: dict[str, dict[str, object]] = {}
     for module in command_modules():
         sub = module.register(commands)
         sub.set_defaults(run=module.run)
+        add_global_options(sub, root=False)
         defaults[sub.prog.split()[-1]] = module.DEFAULTS
+    for path, each in parsers(parser):
+        describe(each, COMMAND_HELP.get(path))
     return parser, defaults
+
+
+def parsers(
+    parser: argparse.ArgumentParser, path: str = ROOT
+) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    """Every parser in the tree with the words that reach it: ("", root), ("sinks", …)."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from parsers(sub, f"{path} {name}".strip())
+
+
+def describe(parser: argparse.ArgumentParser, entry: CommandHelp | None) -> None:
+    if entry is None:
+        return
+    if not parser.description:
+        parser.description = escape(textwrap.fill(entry.description, HELP_WIDTH))
+    head, _, examples = epilog(entry).partition("\n")
+    parser.epilog = f"[argparse.groups]{escape(head)}[/]\n{escape(examples)}"
 
 
 def main(
@@ -60,28 +146,58 @@ def main(
     stderr: TextIO | None = None,
 ) -> int:
     env = dict(os.environ if environ is None else environ)
+    forget_all()  # the credentials this run holds (held_secrets), registered as they are read
     context = Context(
         environ=env,
         stdout=stdout or sys.stdout,
         stderr=stderr or sys.stderr,
         masker=SecretMasker.from_environ(env),
     )
-    verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    words = list(sys.argv[1:] if argv is None else argv)
+    verbose = "-v" in words or "--verbose" in words
     try:
-        return _dispatch(argv, context)
+        return _dispatch(words, context)
+    except _Exit as done:
+        return done.status
     except PipeledgerError as error:
-        context.err(f"pipeledger: error: {error.describe()}")
-        if verbose:
-            context.err(traceback.format_exc())
-        return int(error.exit_code)
+        return _report(context, error, verbose)
     except KeyboardInterrupt:
         context.err("pipeledger: interrupted; everything stored before this point is kept.")
         return int(ExitCode.PLATFORM)
+    except BrokenPipeError:
+        return _closed_pipe(context)
+    except Exception as error:  # the boundary: anything else is a bug, told in one line
+        return _report(context, InternalError.from_exception(error), verbose)
 
 
-def _dispatch(argv: Sequence[str] | None, context: Context) -> int:
+def _report(context: Context, error: PipeledgerError, verbose: bool) -> int:
+    try:
+        context.err(f"pipeledger: error: {error.describe()}")
+        if verbose:
+            context.err(traceback.format_exc().rstrip())
+    except BrokenPipeError:
+        return _closed_pipe(context)
+    return int(error.exit_code)
+
+
+def _closed_pipe(context: Context) -> int:
+    """The reader went away: say nothing, and point the real stdout at /dev/null so the
+    interpreter's last flush does not complain about the same closed pipe."""
+    if context.stdout is sys.stdout:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+    return CLOSED_PIPE_EXIT
+
+
+def _dispatch(argv: Sequence[str], context: Context) -> int:
     parser, defaults = build_parser()
+    _route_help(parser, context, argv)
     args = parser.parse_args(argv)
+    context.quiet = bool(args.quiet) or bool(context.environ.get("PIPELEDGER_QUIET"))
+    context.no_color = bool(args.no_color)
     if args.command is None:
         parser.print_help(context.stdout)
         return int(ExitCode.USAGE)
@@ -89,6 +205,32 @@ def _dispatch(argv: Sequence[str] | None, context: Context) -> int:
     resolve(args, defaults[args.command], context.environ, file_values)
     runner: Runner = args.run
     return runner(args, context)
+
+
+def _route_help(parser: argparse.ArgumentParser, context: Context, argv: Sequence[str]) -> None:
+    """Help and --version go to this run's stdout, laid out by rich-argparse in colour on a
+    terminal and as plain text elsewhere."""
+    no_color = "--no-color" in argv
+    console = make_console(
+        context.stdout, context.environ, color=not no_color and context.colors(context.stdout)
+    )
+
+    class Formatter(RawDescriptionRichHelpFormatter):
+        group_name_formatter = _sentence_case
+
+        def __init__(self, prog: str, **kwargs: Any) -> None:
+            kwargs.setdefault("width", min(console.width, HELP_WIDTH + 4))
+            super().__init__(prog, console=console, **kwargs)
+
+    for _path, each in parsers(parser):
+        each.formatter_class = Formatter
+        if isinstance(each, _Parser):
+            each.output = context.stdout
+
+
+def _sentence_case(heading: str) -> str:
+    """ "Ledger and sinks", not "Ledger And Sinks"."""
+    return heading[:1].upper() + heading[1:]
 
 
 def run() -> None:

@@ -84,7 +84,7 @@ def dora_settings(args: argparse.Namespace) -> DoraSettings:
 def run(args: argparse.Namespace, context: Context) -> int:
     settings = dora_settings(args)
     requested = parse_period(args.period) if args.period else None
-    sinks = context.open_sinks(args)
+    sinks = context.open_sinks(args, reading=True)
     try:
         events = ledger_facts(sinks.ledger)
     finally:

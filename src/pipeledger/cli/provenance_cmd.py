@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, format_time
+from pipeledger.facts import without_superseded
 from pipeledger.provenance import Provenance, build
 from pipeledger.sink import EventFilter
 
@@ -22,7 +24,11 @@ def register(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         "provenance", help="join one deployment to its trigger, approvals, review and context"
     )
-    parser.add_argument("deployment", help="deployment id, OWNER/REPO#ID, or event id")
+    parser.add_argument(
+        "deployment",
+        help="deployment id, OWNER/REPO#ID, OWNER/REPO@SHA, the run's or pipeline's URL, or"
+        " an event id",
+    )
     parser.add_argument("--format", choices=("text", "json"))
     parser.add_argument(
         "--days", type=float, help="how far back to look for access changes (default 7)"
@@ -34,9 +40,9 @@ def register(commands: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace, context: Context) -> int:
     if float(args.days) < 0:
         raise UsageError("--days must not be negative.")
-    sinks = context.open_sinks(args)
+    sinks = context.open_sinks(args, reading=True)
     try:
-        events = [record.event for record in sinks.ledger.records(EventFilter())]
+        events = without_superseded(record.event for record in sinks.ledger.records(EventFilter()))
         provenance = build(events, args.deployment, sinks.ledger, timedelta(days=float(args.days)))
     finally:
         sinks.close()
@@ -66,7 +72,7 @@ def as_json(provenance: Provenance) -> dict[str, Any]:
         },
         "run": ctx.run.to_dict() if ctx.run else None,
         "approvals": dump(ctx.approvals),
-        "reviews": dump(ctx.reviews),
+        "reviews": dump(provenance.reviews),
         "gate_decisions": dump(provenance.gate_decisions),
         "bypasses": dump(provenance.bypasses),
         "protections_in_force": {
@@ -106,14 +112,12 @@ def as_text(provenance: Provenance) -> str:
         [_event_line(a, a.action) for a in ctx.approvals] or ["  (none recorded)"]
     )
     lines += ["", "Code review:"] + (
-        [_review_line(r) for r in ctx.reviews] or ["  (none recorded)"]
+        [_review_line(r) for r in provenance.reviews] or ["  (none recorded)"]
     )
     lines += _protection_lines(provenance)
-    lines += [
-        "",
-        f"Access and protection changes in the {len(provenance.access_changes)} event(s) before:",
-    ]
-    lines += [_change_line(c) for c in provenance.access_changes] or ["  (none)"]
+    changes = provenance.access_changes
+    lines += ["", f"Access and protection changes in the {_span(provenance.lookback)} before:"]
+    lines += [_change_line(c) for c in changes] or ["  (none)"]
     lines += ["", "Gate decisions:"] + (
         [_event_line(d, d.action) for d in provenance.gate_decisions] or ["  (none recorded)"]
     )
@@ -131,17 +135,24 @@ def _event_line(event: AuditEvent, what: str) -> str:
 
 def _review_line(review: AuditEvent) -> str:
     target = review.target or {}
+    mark = "!" if target.get("type") == "merge_request" else "#"
+    unmerged = ""
+    if not (target.get("merged") or target.get("merged_at") or target.get("state") == "merged"):
+        head = str(target.get("head") or "").removeprefix("refs/heads/")
+        unmerged = f" (unmerged{', from ' + head if head else ''})"
     return (
-        f"  {review.actor.login} {review.action} #{target.get('number')}"
-        f" by {target.get('author')} at {format_time(review.occurred_at)}"
+        f"  {review.actor.login} {review.action} {mark}{target.get('number')}"
+        f" by {target.get('author')}{unmerged} at {format_time(review.occurred_at)}"
     )
 
 
 def _change_line(change: AuditEvent) -> str:
     target = change.target or {}
-    subject = target.get("login") or target.get("name")
-    moved = change.change or {}
-    who = change.actor.login or "unknown actor"
+    subject = str(target.get("login") or target.get("name") or target.get("type") or "?")
+    if target.get("setting"):
+        subject += f" {target['setting']}"
+    moved = describe_change(change.change)
+    who = change.actor.login or "an unknown actor"
     window = ""
     if change.actor.login is None and change.attributes.get("window_start"):
         window = (
@@ -149,8 +160,34 @@ def _change_line(change: AuditEvent) -> str:
         )
     return (
         f"  {format_time(change.occurred_at)}  {change.kind.value} {change.action}: {subject}"
-        f" {moved.get('from')} -> {moved.get('to')} by {who}{window}"
+        f"{': ' + moved if moved else ''} by {who}{window}"
     )
+
+
+def describe_change(change: Mapping[str, Any] | None) -> str:
+    """``read → admin``, ``none → write`` for a grant, ``admin → none`` for a revocation;
+    nothing when neither side is known."""
+    before, after = (change or {}).get("from"), (change or {}).get("to")
+    if before is None and after is None:
+        return ""
+    return f"{_value(before)} → {_value(after)}"
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, list):
+        return "[" + ", ".join(str(item) for item in value) + "]"
+    return str(value)
+
+
+def _span(lookback: timedelta) -> str:
+    days = lookback.total_seconds() / 86400
+    if days >= 1 and days == int(days):
+        return f"{int(days)} day{'s' if days != 1 else ''}"
+    return f"{lookback.total_seconds() / 3600:g} hours"
 
 
 def _protection_lines(provenance: Provenance) -> list[str]:

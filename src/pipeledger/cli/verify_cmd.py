@@ -42,9 +42,9 @@ def register(commands: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, context: Context) -> int:
     keys = [load_public_key(path) for path in args.public_key]
-    settings = SinkSettings(environ=context.environ)
+    settings = SinkSettings(environ=context.environ, create_ledger=False)
     copies = [_copy_checkpoints(url, settings) for url in args.against]
-    sinks = context.open_sinks(args)
+    sinks = context.open_sinks(args, reading=True)
     try:
         ledger = sinks.ledger
         verdict = verify_ledger(ledger, keys, copies)

@@ -272,6 +272,9 @@ _UNMAPPED_KEYS = (
     "correlation",
     "links",
     "attributes",
+    # Which earlier events this one replaces (docs/evidence-model.md): a SIEM needs it to
+    # show one fact per change.
+    "supersedes",
 )
 
 

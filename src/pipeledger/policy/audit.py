@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from pipeledger.events import AuditEvent, EventKind
+from pipeledger.facts import without_superseded
 from pipeledger.policy.context import CONTEXT_KINDS, DeploymentContext, assemble, build_index
 from pipeledger.policy.engine import Evaluation, evaluate
 from pipeledger.policy.loader import LoadedPolicy
@@ -54,6 +55,8 @@ def audit_ledger(
             events = [r.event for r in records if r.event.kind in kinds]
         else:
             events = [r.event for r in ledger.records(EventFilter(kinds=kinds))]
+        # Superseding events are of the kinds they supersede: both are in ``events`` or neither.
+        events = without_superseded(events)
         return audit_events(loaded, events, since, until, keep_subjects=keep_subjects)
 
 

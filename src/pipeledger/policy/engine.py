@@ -33,6 +33,10 @@ class RuleResult:
 
 @dataclass
 class Evaluation:
+    """``deployments`` judged, and ``events``: every distinct event the verdict rests on —
+    each deployment's own events (statuses, run, approvals, reviews) and the single events
+    (permission and protection changes, …) the rules judged."""
+
     results: list[RuleResult]
     deployments: int = 0
     events: int = 0
@@ -71,7 +75,19 @@ def evaluate(
             if event.kind in by_kind[rule.spec.id] and rule.selects_event(event):
                 subject = event_subject(event)
                 _record(result, rule, subject, rule.check_event(event, env), keep_subjects)
-    return Evaluation(results=results, deployments=len(contexts), events=len(event_list))
+    return Evaluation(
+        results=results, deployments=len(contexts), events=_events_read(contexts, event_list)
+    )
+
+
+def _events_read(contexts: Sequence[DeploymentContext], singles: list[AuditEvent]) -> int:
+    ids = {event.id for event in singles}
+    for ctx in contexts:
+        ids.update(event.id for event in (ctx.deployment, *ctx.statuses, *ctx.approvals))
+        ids.update(event.id for event in ctx.reviews)
+        if ctx.run is not None:
+            ids.add(ctx.run.id)
+    return len(ids)
 
 
 def _record(

@@ -23,6 +23,7 @@ from pipeledger.policy.problems import Problem, describe, pointer_of
 from pipeledger.policy.rules import RULE_TYPES
 from pipeledger.policy.rules.base import Rule, RuleProblem
 from pipeledger.policy.yamlpos import LocatedDocument, load_located
+from pipeledger.yaml_limits import YamlLimitExceeded
 
 SCHEMA_FILE = "policy.v1.schema.json"
 _COMMON_KEYS = ("id", "type", "severity", "description", "remedy", "docs", "match")
@@ -104,6 +105,13 @@ def _decode(path: str, raw: bytes) -> str:
 def _parse(path: str, text: str) -> LocatedDocument:
     try:
         document = load_located(text)
+    except YamlLimitExceeded as error:
+        problem = f"column {error.column}: {error.problem}"
+        remedy = (
+            "A policy needs no more than a few levels and aliases; write the lists out, or"
+            " share them with a team or a few anchors."
+        )
+        raise PolicyError(path, [Problem(error.line, "", problem, remedy)]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         line = mark.line + 1 if mark else 1

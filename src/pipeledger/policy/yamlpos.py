@@ -12,11 +12,14 @@ from typing import Any
 
 import yaml
 
+from pipeledger.yaml_limits import LimitedComposer
+
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
-class _PolicyLoader(yaml.SafeLoader):
-    """SafeLoader without the implicit timestamp type: ``2026-12-24T00:00`` stays text."""
+class _PolicyLoader(LimitedComposer, yaml.SafeLoader):
+    """SafeLoader without the implicit timestamp type (``2026-12-24T00:00`` stays text), and
+    with budgets against alias bombs and deep nesting (:mod:`pipeledger.yaml_limits`)."""
 
 
 _PolicyLoader.yaml_implicit_resolvers = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from pipeledger.held_secrets import secret_pieces, single_line_pieces
 from pipeledger.policy.model import Finding, Severity
 from pipeledger.report.model import Report
 from pipeledger.report.paths import repo_relative
@@ -33,8 +34,12 @@ def escape_property(text: str) -> str:
 
 
 def mask_commands(secrets: Iterable[str]) -> str:
-    """``::add-mask::`` lines; must be written before anything that could echo a secret."""
-    return "".join(f"::add-mask::{escape_data(secret)}\n" for secret in secrets)
+    """``::add-mask::`` lines; must be written before anything that could echo a secret.
+    The runner masks log lines one at a time, so a multi-line secret (a PEM key) is masked
+    by its lines of key material, each its own command; never the whole value, which would
+    put the key's line breaks into a command."""
+    pieces = sorted({p for secret in secrets for p in single_line_pieces(secret_pieces(secret))})
+    return "".join(f"::add-mask::{escape_data(piece)}\n" for piece in pieces)
 
 
 def render(report: Report) -> str:

@@ -18,6 +18,9 @@ def render(report: Report) -> str:
             lines.append(f"  evidence: {' '.join(finding.links[:3])}")
         lines.append(f"  rule: {report.policy.path}:{finding.rule_line} ({finding.docs_url})")
     lines.extend(f"note: {note}" for note in report.notes)
+    if report.findings or report.notes:
+        # The verdict again after the findings, where the eye lands when the output ends.
+        lines += ["", _headline(report)]
     return "\n".join(lines) + "\n"
 
 

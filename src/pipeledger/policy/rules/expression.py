@@ -16,6 +16,7 @@ from jmespath.parser import ParsedResult
 
 from pipeledger.events import AuditEvent, format_time
 from pipeledger.policy.context import DeploymentContext
+from pipeledger.policy.expression_limits import ConditionProblem, compile_condition
 from pipeledger.policy.model import RuleSpec, Violation
 from pipeledger.policy.rules.base import EvaluationEnv, Rule, RuleProblem, links_of
 
@@ -29,14 +30,9 @@ class ExpressionRule(Rule):
         self.condition = str(spec.params["condition"])
         self.message = spec.params.get("message")
         try:
-            self.compiled: ParsedResult = jmespath.compile(self.condition)
-        except jmespath.exceptions.JMESPathError as error:
-            raise RuleProblem(
-                "/condition",
-                f"the condition is not valid JMESPath: {_first_line(error)}",
-                "Quote string literals with backquotes or single quotes, e.g."
-                " \"deployer.type != 'bot'\"; see https://jmespath.org/specification.html.",
-            ) from None
+            self.compiled: ParsedResult = compile_condition(self.condition)
+        except ConditionProblem as problem:
+            raise RuleProblem("/condition", problem.message, problem.remedy) from None
 
     def check_deployment(self, ctx: DeploymentContext, env: EvaluationEnv) -> Iterable[Violation]:
         return self._judge(deployment_document(ctx), ctx.evidence_ids(), ctx.deployment, ctx.run)

@@ -1,0 +1,209 @@
+"""What ``--help`` says about each command beyond its options: one paragraph of description
+and examples, in one table so every command reads alike.
+
+A new command adds one entry to ``COMMAND_HELP``, keyed by the words a user types after
+``pipeledger`` (``"sinks"``, ``"report verify"``); ``tests/core/test_cli_help.py`` fails,
+naming the entry to add, for any command without one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    description: str
+    # (command line, what it does) pairs, shown under "Examples".
+    examples: tuple[tuple[str, str], ...]
+
+
+ROOT = ""
+
+COMMAND_HELP: dict[str, CommandHelp] = {
+    ROOT: CommandHelp(
+        "Who did what in CI/CD: pipeledger records who triggered, deployed, approved and"
+        " reviewed what on GitHub and GitLab, keeps it in a tamper-evident ledger, and fails"
+        " the deploy job when a policy says no. Tokens come from the environment only"
+        " (GITHUB_TOKEN, GITLAB_TOKEN); every option has a PIPELEDGER_* twin. Exit codes: 0"
+        " pass, 1 policy violations, 2 usage or config error, 3 platform, network or sink"
+        " failure, 4 ledger verification failed.",
+        (
+            ("pipeledger collect --platform github --org acme --since 30d", "pull history"),
+            ("pipeledger events --kind deployment --environment production", "who deployed"),
+            ("pipeledger audit --policy policy.yml --since 30d", "judge recorded history"),
+            ("pipeledger verify", "prove the ledger was not altered"),
+        ),
+    ),
+    "collect": CommandHelp(
+        "Pull pipeline runs, deployments, approvals, code reviews and access changes from"
+        " GitHub or GitLab into the ledger (./pipeledger.db unless --sink says otherwise) and"
+        " every other sink. Incremental and resumable: a second run fetches only what is new,"
+        " and a run that was stopped continues where it left off. On a terminal it shows"
+        " progress with totals and the rate limit; -q keeps it silent.",
+        (
+            (
+                "pipeledger collect --platform github --org acme --since 30d",
+                "every repository of an organization, last 30 days",
+            ),
+            (
+                "pipeledger collect --platform gitlab --group acme/platform",
+                "a GitLab group and its subgroups (GITLAB_TOKEN, read_api)",
+            ),
+            (
+                "pipeledger collect --platform github --repo acme/web --repo acme/api"
+                " --sink sqlite:///audit.db --sink jsonl:///audit.jsonl",
+                "two repositories into a ledger and a JSONL copy",
+            ),
+        ),
+    ),
+    "check": CommandHelp(
+        "The deploy gate, run inside the deploy job after the environment's approval: it"
+        " reads this job's run, deployment, approvals and code review from the platform,"
+        " records them with its verdict, and exits 1 when the policy says no (so the deploy"
+        " step never runs), 3 when the platform cannot be reached (fail closed unless"
+        " --fail-open).",
+        (
+            (
+                "pipeledger check --policy .github/pipeledger/policy.yml --environment production",
+                "gate this GitHub Actions job's deployment",
+            ),
+            (
+                "pipeledger check --policy policy.yml --output sarif=gate.sarif",
+                "also write the findings as SARIF",
+            ),
+        ),
+    ),
+    "audit": CommandHelp(
+        "Judge recorded history against a policy, so violations that happened outside any"
+        " gate are found too. Exits 1 when findings reach --fail-on, and 2 when the period"
+        " holds no deployment at all (a pass on no data proves nothing) unless --allow-empty.",
+        (
+            ("pipeledger audit --policy policy.yml --since 30d", "the last 30 days"),
+            (
+                "pipeledger audit --policy policy.yml --format sarif > audit.sarif",
+                "findings for code scanning",
+            ),
+            (
+                "pipeledger audit --policy policy.yml --since 2026-01-01 --until 2026-04-01"
+                " --record",
+                "one quarter, recording the verdicts in the ledger",
+            ),
+        ),
+    ),
+    "provenance": CommandHelp(
+        "Everything behind one deployment, from the ledger alone: who triggered and re-ran"
+        " it, who approved it and when, the code review of the deployed commit, gate verdicts,"
+        " bypasses, the protection in force and access changes before it. Name the deployment"
+        " by its platform id, OWNER/REPO#ID, OWNER/REPO@SHA, or the URL of its run or"
+        " pipeline.",
+        (
+            ("pipeledger provenance 1234567", "by the platform's deployment id"),
+            ("pipeledger provenance acme/web@4f2a9c1", "the deployment of a commit"),
+            (
+                "pipeledger provenance https://github.com/acme/web/actions/runs/42 --format json",
+                "by the run's URL, as JSON evidence",
+            ),
+        ),
+    ),
+    "verify": CommandHelp(
+        "Recompute the ledger's hash chain and check every checkpoint — their signatures"
+        " with --public-key, copies elsewhere with --against — and name the first record"
+        " that does not match. Exit 4 when anything was altered.",
+        (
+            ("pipeledger verify", "the default ./pipeledger.db"),
+            (
+                "pipeledger verify --public-key pipeledger-signing.pub"
+                " --against jsonl:///backup/audit.jsonl",
+                "signatures and a remote copy too",
+            ),
+        ),
+    ),
+    "events": CommandHelp(
+        "Query the ledger: what happened, who did it, to whom and where, oldest first. A"
+        " change shows as `read → admin`. Filters combine; --format json, jsonl and csv are"
+        " for scripts and spreadsheets.",
+        (
+            (
+                "pipeledger events --kind deployment --environment production --limit 20",
+                "the first 20 production deployments",
+            ),
+            ("pipeledger events --actor alice --since 7d", "what alice did this week"),
+            ("pipeledger events --reverse --limit 10", "the 10 newest events"),
+            (
+                "pipeledger events --kind permission.change --format csv > access.csv",
+                "access changes for a spreadsheet",
+            ),
+            ("pipeledger events --deployment acme/web@4f2a9c1", "everything about one deployment"),
+        ),
+    ),
+    "metrics": CommandHelp(
+        "DORA's four keys from the ledger alone: deployment frequency, lead time for changes,"
+        " change failure rate and time to restore, for production environments over a"
+        " period; each figure says how it was worked out.",
+        (
+            ("pipeledger metrics --period 2026-Q1", "one quarter, as text"),
+            (
+                "pipeledger metrics --period 30d --production 'prod*' --format json",
+                "the last 30 days of environments named prod…, as JSON",
+            ),
+        ),
+    ),
+    "serve": CommandHelp(
+        "Receive GitHub webhooks (and GitLab ones where its plugin is installed) into the"
+        " ledger in real time: approvals with their real time, access changes an"
+        " organization without an audit log never sees. Each delivery is answered only once"
+        " its events are committed (503 while the ledger is down); /healthz and /metrics"
+        " (Prometheus) are served too. Secrets come from the environment only:"
+        " PIPELEDGER_WEBHOOK_SECRET for GitHub. Needs the serve extra.",
+        (
+            (
+                "pipeledger serve --listen 0.0.0.0:8080 --sink postgresql://ledger@db/pipeledger",
+                "receive webhooks into a PostgreSQL ledger",
+            ),
+        ),
+    ),
+    "flush": CommandHelp(
+        "Deliver everything the ledger holds that a sink still lacks, and checkpoint the"
+        " head. Exit 3 if a sink still fails; its records stay pending in the ledger.",
+        (
+            (
+                "pipeledger flush --sink sqlite:///pipeledger.db --sink splunk+https://splunk:8088",
+                "catch a SIEM up after an outage",
+            ),
+        ),
+    ),
+    "sinks": CommandHelp(
+        "Open every configured sink, test its connectivity and permissions, and say per sink"
+        " what to fix. Exit 3 if any fails.",
+        (
+            (
+                "pipeledger sinks check --sink sqlite:///pipeledger.db"
+                " --sink postgresql://audit@db/ledger",
+                "check a ledger and a PostgreSQL copy",
+            ),
+        ),
+    ),
+    "keygen": CommandHelp(
+        "Create an Ed25519 key pair for signed chain checkpoints: PREFIX.key (readable by its"
+        " owner only, never printed) and PREFIX.pub for `pipeledger verify --public-key`.",
+        (("pipeledger keygen --out ci-signing", "write ci-signing.key and ci-signing.pub"),),
+    ),
+    "demo": CommandHelp(
+        "Run pipeledger offline on recorded GitHub and GitLab API responses served from"
+        " 127.0.0.1: collect, verify, query and audit, then show the commands to run against"
+        " your own organization.",
+        (
+            ("pipeledger demo", "into a temporary ledger"),
+            ("pipeledger demo --ledger demo.db", "keep the demo ledger to explore"),
+        ),
+    ),
+}
+
+
+def epilog(entry: CommandHelp) -> str:
+    """The examples block: a comment line saying what each does, then the command."""
+    lines = ["Examples:"]
+    for command, what in entry.examples:
+        lines += [f"  # {what}", f"  $ {command}", ""]
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,95 @@
+"""``pipeledger serve``: the webhook receiver. Answers a delivery only once its events are in
+the ledger; runs until SIGINT/SIGTERM, then finishes what is in flight."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.docs_links import docs_url
+from pipeledger.errors import ExitCode, UsageError
+
+DEFAULTS: dict[str, Any] = {
+    **SINK_DEFAULTS,
+    "listen": "127.0.0.1:8080",
+    "api_url": None,
+    "policy": None,
+    "fail_open": False,
+    "decision_timeout": 60.0,
+    "log_level": "info",
+}
+
+
+def register(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "serve",
+        help="receive GitHub and GitLab webhooks into the ledger; be a GitHub deployment"
+        " protection rule",
+    )
+    parser.add_argument(
+        "--listen", metavar="HOST:PORT", help="address to listen on (default 127.0.0.1:8080)"
+    )
+    parser.add_argument("--api-url", help="GitHub API root, for the instance name and callbacks")
+    parser.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="policy the GitHub deployment protection rule evaluates (no policy: the rule is off)",
+    )
+    parser.add_argument(
+        "--fail-open",
+        action="store_const",
+        const=True,
+        help="approve, with a warning, a deployment the protection rule cannot judge (default:"
+        " reject it)",
+    )
+    parser.add_argument(
+        "--decision-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="longest time the protection rule spends judging one deployment (default 60)",
+    )
+    parser.add_argument(
+        "--log-level", choices=["debug", "info", "warning", "error"], help="default info"
+    )
+    add_sink_option(parser)
+    return parser
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(
+            f"--listen {value!r} is not HOST:PORT.",
+            "Use e.g. 0.0.0.0:8080 (all interfaces) or 127.0.0.1:8080; env PIPELEDGER_LISTEN.",
+        )
+    return host, int(port)
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    try:
+        from pipeledger.serve.server import build_server, configure_logging, run_uvicorn
+    except ImportError as error:  # pragma: no cover - depends on the installed extras
+        raise UsageError(
+            f"pipeledger serve needs the 'serve' extra ({error.name} is missing).",
+            "Install it: pip install 'pipeledger[serve]'.",
+        ) from None
+    from pipeledger.serve.receiver import ReceiverSettings
+
+    host, port = parse_listen(str(args.listen))
+    settings = ReceiverSettings(
+        environ=context.environ,
+        api_url=args.api_url,
+        policy_path=args.policy,
+        fail_open=bool(args.fail_open),
+        decision_timeout=float(args.decision_timeout),
+    )
+    server = build_server(settings, lambda: context.open_sinks(args))
+    configure_logging(str(args.log_level))
+    context.err(
+        f"pipeledger: serving {', '.join(server.app.paths())} on http://{host}:{port}"
+        f" (/healthz, /metrics); {docs_url('serve')}"
+    )
+    run_uvicorn(server, host, port, str(args.log_level))
+    return int(ExitCode.OK)

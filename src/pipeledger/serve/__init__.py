@@ -1,0 +1,1 @@
+"""``pipeledger serve``: the webhook receiver, its ledger writer and metrics."""
