@@ -37,8 +37,8 @@ def cli_commands(parser: argparse.ArgumentParser, prefix: str = "") -> list[str]
     commands: list[str] = []
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            if prefix and not action.required:  # ``report`` runs alone and as ``report verify``
-                commands.append(prefix.strip())
+            if prefix and not action.required:
+                commands.append(prefix.strip())  # ``anomalies`` runs alone, or ``anomalies ack``
             for name, sub in action.choices.items():
                 commands += cli_commands(sub, f"{prefix}{name} ") or [f"{prefix}{name}"]
             return commands
@@ -86,16 +86,16 @@ def test_the_command_list_follows_the_parser() -> None:
     nested = commands.add_parser("report").add_subparsers(required=True)
     nested.add_parser("make")
     nested.add_parser("verify")
-    # A command that also runs without its sub-command (pipeledger report / report verify).
-    commands.add_parser("pack").add_subparsers(required=False).add_parser("verify")
+    # A command that runs alone or with an optional action (``anomalies``, ``anomalies ack``).
+    commands.add_parser("scan").add_subparsers().add_parser("ack")
     assert cli_commands(parser) == [
         "run",
         "store check",
         "store repair",
         "report make",
         "report verify",
-        "pack",
-        "pack verify",
+        "scan",
+        "scan ack",
     ]
 
 

@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pipeledger.docs_links import DOCS_ROOT, docs_url
+from pipeledger.anomalies.detectors import DETECTOR_NAMES
+from pipeledger.docs_links import DOCS_ROOT, detector_docs_url, docs_url
 from pipeledger.policy.model import RuleSpec, Severity
 from pipeledger.policy.rules import RULE_TYPES
 from tests.paths import ROOT
@@ -125,6 +126,8 @@ def code_urls() -> tuple[dict[str, set[str]], list[str]]:
     for rule_type in RULE_TYPES:
         spec = RuleSpec(id="r", type=rule_type, severity=Severity.ERROR, line=1)
         found.setdefault(spec.docs_url, set()).add(f"rule type {rule_type}")
+    for detector in DETECTOR_NAMES:
+        found.setdefault(detector_docs_url(detector), set()).add(f"detector {detector}")
     return found, dynamic
 
 
@@ -144,8 +147,12 @@ def test_every_docs_url_the_code_prints_resolves(site: Path) -> None:
 
 def test_the_code_builds_docs_urls_only_from_literals_or_the_rule_type() -> None:
     _found, dynamic = code_urls()
-    # rule_docs_url() joins the rule type in; every type is checked above.
-    assert dynamic == ["src/pipeledger/docs_links.py:rule_docs_url"]
+    # rule_docs_url() joins the rule type in, detector_docs_url() the anomaly detector's name;
+    # every type and detector is checked above.
+    assert sorted(dynamic) == [
+        "src/pipeledger/docs_links.py:detector_docs_url",
+        "src/pipeledger/docs_links.py:rule_docs_url",
+    ]
 
 
 def test_every_rule_type_has_its_own_page(site: Path) -> None:

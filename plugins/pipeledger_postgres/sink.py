@@ -277,6 +277,16 @@ class PostgresSink(Ledger):
         for seq, prev_hash, digest, body in self._pages(query, selection.after_seq, params):
             yield record_from_row(seq, prev_hash, digest, body)
 
+    def event_bodies(self, selection: EventFilter | None = None) -> Iterator[tuple[str, str]]:
+        selection = selection or EventFilter()
+        clauses, params = _where(selection)
+        query = (
+            "SELECT seq, kind, body FROM pipeledger_events"  # noqa: S608 - placeholders only
+            f" WHERE seq > %s{clauses} ORDER BY seq LIMIT {PAGE_SIZE}"
+        )
+        for _seq, kind, body in self._pages(query, selection.after_seq, params):
+            yield str(kind), str(body)
+
     def rows(self) -> Iterator[StoredRow]:
         query = (
             f"SELECT {', '.join(EVENT_COLUMNS)} FROM pipeledger_events"  # noqa: S608

@@ -300,6 +300,11 @@ class SqliteSink(Ledger):
         for seq, prev_hash, digest, body in self._db.execute(query, params):
             yield record_from_row(seq, prev_hash, digest, body)
 
+    def event_bodies(self, selection: EventFilter | None = None) -> Iterator[tuple[str, str]]:
+        where, params = _where(selection or EventFilter())
+        query = f"SELECT kind, body FROM events {where} ORDER BY seq"  # noqa: S608
+        yield from self._db.execute(query, params)
+
     def rows(self) -> Iterator[StoredRow]:
         columns = ", ".join(INDEXED)
         query = f"SELECT seq, id, body, prev_hash, hash, {columns} FROM events ORDER BY seq"  # noqa: S608

@@ -20,3 +20,8 @@ def docs_url(page: str = "", anchor: str | None = None) -> str:
 def rule_docs_url(rule_type: str) -> str:
     """Each built-in rule type has its own page under ``docs/policies/``."""
     return docs_url(f"policies/{rule_type}")
+
+
+def detector_docs_url(detector: str) -> str:
+    """Each anomaly detector has its own section of ``docs/anomalies.md``."""
+    return docs_url("anomalies", detector)

@@ -27,6 +27,8 @@ class EventKind(StrEnum):
     PERMISSION_CHANGE = "permission.change"
     PROTECTION_CHANGE = "protection.change"
     GATE_DECISION = "gate.decision"
+    # An alert the anomaly detectors raised (``raised``) or someone acknowledged.
+    ANOMALY = "anomaly"
 
 
 class ActorType(StrEnum):

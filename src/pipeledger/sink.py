@@ -272,6 +272,13 @@ class Ledger(Sink):
     def records(self, selection: EventFilter | None = None) -> Iterator[LedgerRecord]:
         """Records in chain order, optionally filtered."""
 
+    def event_bodies(self, selection: EventFilter | None = None) -> Iterator[tuple[str, str]]:
+        """``(kind, canonical JSON)`` of the records ``selection`` matches, in chain order,
+        without building events: for readers that need a few fields of very many events
+        (``anomalies``). Ledgers that store the body override this to skip parsing."""
+        for record in self.records(selection):
+            yield record.event.kind.value, record.body or record.event.canonical_json()
+
     @abstractmethod
     def rows(self) -> Iterator[StoredRow]:
         """Raw rows in storage order for ``verify``; must not trust any stored value."""

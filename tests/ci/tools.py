@@ -16,7 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import ROOT
+
+__all__ = ["ROOT"]  # re-exported: the CI tests import it from here
+
 SHA_PIN = re.compile(r"^[^@\s]+@[0-9a-f]{40}$")
 TOOL_TIMEOUT = 60
 

@@ -91,6 +91,33 @@ COMMAND_HELP: dict[str, CommandHelp] = {
             ),
         ),
     ),
+    "anomalies": CommandHelp(
+        "Alerts on what no policy rule foresaw — a first-time or dormant deployer, a deploy at"
+        " an hour the team never deploys, a grant used within hours, protection switched off"
+        " for one deploy, a burst of deploys, an approver who rubber-stamps one person —"
+        " learned per repository and environment from the ledger's own history (90-day"
+        " look-back). Alert ids are stable; --record sends each new alert once to every sink."
+        " Exits 0 whether or not there are alerts.",
+        (
+            ("pipeledger anomalies --since 7d", "alerts about the last week"),
+            (
+                "pipeledger anomalies --since 1d --min-severity high --format json",
+                "high-severity alerts as JSON",
+            ),
+            ("pipeledger anomalies --since 1d --record", "record new alerts for every sink"),
+        ),
+    ),
+    "anomalies ack": CommandHelp(
+        "Acknowledge an alert with a reason: recorded in the ledger (and every sink) as who"
+        " acknowledged it and why; an acknowledged alert is not raised again.",
+        (
+            (
+                "pipeledger anomalies ack 1b52d4018bd33b94c042cd759d21faf1"
+                " --reason 'planned evening release, CHG-2231'",
+                "acknowledge one alert",
+            ),
+        ),
+    ),
     "provenance": CommandHelp(
         "Everything behind one deployment, from the ledger alone: who triggered and re-ran"
         " it, who approved it and when, the code review of the deployed commit, gate verdicts,"

@@ -29,7 +29,7 @@ def to_ecs(record: LedgerRecord) -> dict[str, Any]:
         "ecs": {"version": ECS_VERSION},
         "message": summary(event),
         "event": {
-            "kind": "event",
+            "kind": "alert" if event.kind is EventKind.ANOMALY else "event",
             "category": [category],
             "type": types,
             "action": f"{event.kind.value}.{event.action}",
@@ -71,6 +71,8 @@ def _categorization(event: AuditEvent) -> tuple[str, list[str]]:
             verdict = outcome_of(event)
             allowed = {Outcome.SUCCESS: "allowed", Outcome.FAILURE: "denied"}
             return "api", [allowed.get(verdict, "info")]
+        case EventKind.ANOMALY:
+            return "intrusion_detection", ["info"]
         case _ as unreachable:
             assert_never(unreachable)
 

@@ -44,6 +44,7 @@ API_ACTIVITY = OcsfClass(6003, "API Activity", 6, "Application Activity")
 USER_ACCESS = OcsfClass(3005, "User Access Management", 3, "Identity & Access Management")
 GROUP_MANAGEMENT = OcsfClass(3006, "Group Management", 3, "Identity & Access Management")
 COMPLIANCE_FINDING = OcsfClass(2003, "Compliance Finding", 2, "Findings")
+DETECTION_FINDING = OcsfClass(2004, "Detection Finding", 2, "Findings")
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ def _map(event: AuditEvent) -> Mapped:
             return _permission_change(event)
         case EventKind.GATE_DECISION:
             return _compliance_finding(event)
+        case EventKind.ANOMALY:
+            return _detection_finding(event)
         case (
             EventKind.PIPELINE_RUN
             | EventKind.DEPLOYMENT
@@ -180,6 +183,33 @@ def _compliance_finding(event: AuditEvent) -> Mapped:
     }
     severity = 4 if outcome is Outcome.FAILURE else 1
     return Mapped(COMPLIANCE_FINDING, 1, "Create", severity, attributes)
+
+
+# pipeledger's alert severities on OCSF's scale (2 Low, 3 Medium, 4 High).
+_ALERT_SEVERITY_IDS = {"low": 2, "medium": 3, "high": 4}
+
+
+def _detection_finding(event: AuditEvent) -> Mapped:
+    """An anomaly alert (``raised``) or its acknowledgement (``acknowledged``: Update)."""
+    attributes = event.attributes
+    acknowledged = event.action == "acknowledged"
+    finding = {
+        "uid": str(attributes.get("alert_id") or event.id),
+        "title": f"pipeledger anomaly: {attributes.get('detector') or 'alert'}",
+        "desc": str(attributes.get("message") or summary(event)),
+        "created_time": epoch_ms(event.occurred_at),
+        "types": ["pipeledger anomaly"],
+    }
+    mapped = {
+        "finding_info": finding,
+        "resources": _resources(event),
+        "status_id": 2 if acknowledged else 1,
+        "status": "In Progress" if acknowledged else "New",
+    }
+    if acknowledged:
+        return Mapped(DETECTION_FINDING, 2, "Update", 1, mapped)
+    severity = _ALERT_SEVERITY_IDS.get(str(attributes.get("severity")), 3)
+    return Mapped(DETECTION_FINDING, 1, "Create", severity, mapped)
 
 
 def _metadata(record: LedgerRecord) -> dict[str, Any]:

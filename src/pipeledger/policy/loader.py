@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,8 @@ class PolicyError(ConfigError):
 class LoadedPolicy:
     policy: Policy
     rules: Sequence[Rule]
+    # The ``anomalies:`` section, schema-checked; read by ``pipeledger anomalies``.
+    anomalies: Mapping[str, Any] = field(default_factory=dict)
 
 
 def load_policy(path: str) -> LoadedPolicy:
@@ -77,7 +79,8 @@ def load_policy(path: str) -> LoadedPolicy:
         for name, members in (document.data.get("teams") or {}).items()
     }
     policy = Policy(path=path, sha256=hashlib.sha256(raw).hexdigest(), rules=specs, teams=teams)
-    return LoadedPolicy(policy=policy, rules=rules)
+    anomalies = document.data.get("anomalies") or {}
+    return LoadedPolicy(policy=policy, rules=rules, anomalies=anomalies)
 
 
 def _read(path: str) -> bytes:

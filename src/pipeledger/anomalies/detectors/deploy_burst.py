@@ -1,0 +1,83 @@
+"""``deploy-burst``: far more deploys to one repository in a short window than its baseline
+— a compromised token or a runaway script. Raised once per burst."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from datetime import timedelta
+
+from pipeledger.anomalies.detectors.base import Detector, duration, names
+from pipeledger.anomalies.facts import Deploy
+from pipeledger.anomalies.history import History
+from pipeledger.anomalies.model import AlertSeverity, Anomaly
+from pipeledger.anomalies.sliding import SlidingCounts
+
+
+class DeployBurstDetector(Detector):
+    name = "deploy-burst"
+    summary = "Far more deploys in a short window than the repository's baseline."
+    default_severity = AlertSeverity.MEDIUM
+
+    def detect(self, history: History) -> Iterator[Anomaly]:
+        width = timedelta(minutes=self.settings.number("window_minutes", 60))
+        factor = self.settings.number("factor", 4.0)
+        minimum = self.settings.whole("min_deploys", 8)
+        min_history = self.settings.whole("min_history", 20)
+        seconds = width.total_seconds()
+        baselines: dict[tuple[str, ...], SlidingCounts] = {}
+        recent: dict[tuple[str, ...], deque[Deploy]] = {}
+        armed: dict[tuple[str, ...], bool] = {}
+        for deploy in history.deploys:
+            repo = deploy.place[:4]
+            baseline = baselines.setdefault(repo, SlidingCounts(self.judging.lookback))
+            window = recent.setdefault(repo, deque())
+            baseline.advance(deploy.when)
+            while window and window[0].when <= deploy.when - width:
+                window.popleft()
+            window.append(deploy)
+            before = len(baseline) - (len(window) - 1)
+            buckets = max(1, len(baseline.counts[0]))
+            usual = before / buckets
+            threshold = max(float(minimum), factor * usual)
+            if len(window) < threshold / 2:
+                armed[repo] = True
+            if (
+                armed.get(repo, True)
+                and len(window) >= threshold
+                and before >= min_history
+                and self.judging.judges(deploy.when)
+            ):
+                armed[repo] = False
+                yield self._alert(list(window), usual, width, before, threshold)
+            baseline.add(deploy.when, int(deploy.when.timestamp() // seconds))
+
+    def _alert(
+        self, burst: list[Deploy], usual: float, width: timedelta, before: int, threshold: float
+    ) -> Anomaly:
+        first, last = burst[0], burst[-1]
+        environments = sorted({d.environment or "no environment" for d in burst})
+        deployers = [d.deployer for d in burst if d.deployer]
+        days = self.judging.settings.lookback_days
+        message = (
+            f"{len(burst)} deploys of {first.repository_name} in"
+            f" {duration(last.when - first.when) if last.when > first.when else 'one minute'}"
+            f" ({', '.join(environments)}) by {names(deployers)}; its {before} deploys in the"
+            f" last {days} days came {usual:.1f} per {duration(width)} on average (counting"
+            f" only windows with a deploy), and {threshold:.0f} in one window is a burst."
+        )
+        return self.deploy_alert(
+            last,
+            key=(first.owner, first.repository, first.deployment_id),
+            message=message,
+            score=min(1.0, len(burst) / (2 * threshold)),
+            actors=deployers,
+            event_ids=[i for d in burst for i in d.event_ids],
+            baseline={
+                "lookback_days": days,
+                "deploys": before,
+                "window_minutes": width.total_seconds() / 60,
+                "usual_per_window": round(usual, 2),
+                "burst": len(burst),
+            },
+        )

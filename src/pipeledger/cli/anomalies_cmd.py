@@ -1,0 +1,165 @@
+"""``pipeledger anomalies``: alerts on what no policy foresaw, learned from the ledger's own
+history; ``anomalies ack ID --reason ...`` acknowledges one so it is not raised again.
+Alerts are not violations: the command exits 0 whether or not it finds any."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeledger.anomalies.engine import Detection, Selection, detect_in_ledger
+from pipeledger.anomalies.model import AlertSeverity
+from pipeledger.anomalies.render import as_report, render_json, render_text
+from pipeledger.anomalies.settings import AnomalySettings
+from pipeledger.cli.anomalies_ack import add_ack_parser, run_ack
+from pipeledger.cli.anomalies_record import record_alerts
+from pipeledger.cli.context import Context, add_sink_option
+from pipeledger.cli.findings_output import Target, emit, parse_targets
+from pipeledger.errors import ExitCode, SinkError, UsageError
+from pipeledger.policy.loader import load_policy
+from pipeledger.report.model import OutputFormat
+from pipeledger.timeutil import parse_when
+
+FORMATS = ("text", "json", "sarif", "github", "gitlab")
+
+DEFAULTS: dict[str, Any] = {
+    "policy": None,
+    "sink": [],
+    "since": None,
+    "until": None,
+    "repository": None,
+    "environment": None,
+    "min_severity": "low",
+    "format": "text",
+    "output": [],
+    "record": False,
+}
+
+
+def register(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "anomalies",
+        help="alerts on unusual deploys, approvals and access changes, learned from history",
+    )
+    parser.add_argument("--since", help="judge from this time: RFC 3339, date or duration (7d)")
+    parser.add_argument("--until", help="judge until this time (RFC 3339, date or duration)")
+    parser.add_argument("--repository", metavar="OWNER/NAME", help="only this repository")
+    parser.add_argument("--environment", metavar="NAME", help="only this environment")
+    parser.add_argument("--min-severity", help="lowest severity shown: low (default), medium, high")
+    parser.add_argument("--format", help=f"on stdout: {', '.join(FORMATS)} (default text)")
+    parser.add_argument(
+        "--output",
+        action="append",
+        metavar="FORMAT=PATH",
+        help="also write a format to a file; repeatable (e.g. sarif=anomalies.sarif)",
+    )
+    parser.add_argument(
+        "--policy", metavar="FILE", help="policy file whose anomalies: section tunes detectors"
+    )
+    parser.add_argument(
+        "--record",
+        action="store_const",
+        const=True,
+        help="append each new alert once as an anomaly event, sent to every sink",
+    )
+    add_sink_option(parser)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    add_ack_parser(actions)
+    return parser
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    if getattr(args, "action", None) == "ack":
+        return run_ack(args, context, _settings(args))
+    selection = selection_from(args)
+    settings = _settings(args)
+    targets = _targets(args)
+    now = datetime.now(UTC)
+    sinks = context.open_sinks(args)
+    try:
+        detection = detect_in_ledger(sinks.ledger, settings, selection)
+        if args.record:
+            recorded = record_alerts(sinks, detection, now)
+            context.err(f"pipeledger: recorded {recorded} new anomaly alert(s).")
+    finally:
+        sinks.close()
+    for url, failure in sinks.failures.items():
+        context.err(
+            f"pipeledger: warning: sink {url} did not take the recorded alerts:"
+            f" {failure.describe()} They stay in the ledger; `pipeledger flush` delivers them."
+        )
+    for target in targets:
+        _emit(target, detection, selection, args, context, now)
+    return int(ExitCode.OK)
+
+
+def selection_from(args: argparse.Namespace) -> Selection:
+    since = parse_when(args.since, option="--since") if args.since else None
+    until = parse_when(args.until, option="--until") if args.until else None
+    if since and until and since >= until:
+        raise UsageError("--since must be earlier than --until.")
+    try:
+        floor = AlertSeverity(str(args.min_severity).lower())
+    except ValueError:
+        raise UsageError(
+            f"--min-severity {args.min_severity!r} is not a severity.", "Use low, medium or high."
+        ) from None
+    return Selection(
+        since=since,
+        until=until,
+        repository=args.repository,
+        environment=args.environment,
+        min_severity=floor,
+    )
+
+
+def _settings(args: argparse.Namespace) -> AnomalySettings:
+    if not args.policy:
+        return AnomalySettings()
+    return AnomalySettings.from_mapping(load_policy(str(args.policy)).anomalies)
+
+
+def _targets(args: argparse.Namespace) -> list[Target]:
+    targets = parse_targets(args.format, args.output)
+    for target in targets:
+        if target.output_format.value not in FORMATS:
+            raise UsageError(
+                f"{target.output_format.value} is not an anomalies format.",
+                f"Use one of: {', '.join(FORMATS)}.",
+            )
+    return targets
+
+
+def _emit(
+    target: Target,
+    detection: Detection,
+    selection: Selection,
+    args: argparse.Namespace,
+    context: Context,
+    now: datetime,
+) -> None:
+    output = target.output_format
+    if output in (OutputFormat.SARIF, OutputFormat.GITHUB, OutputFormat.GITLAB):
+        emit(as_report(detection, args.policy, now), [target], context)
+        return
+    text = (
+        render_json(detection, selection, now)
+        if output is OutputFormat.JSON
+        else render_text(detection)
+    )
+    if target.path is None:
+        context.stdout.write(context.masker.mask(text))
+    else:
+        _write(target.path, context.masker.mask(text))
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise SinkError(
+            f"Cannot write the anomalies file {path}: {error.strerror}.",
+            "Check that its directory exists and is writable.",
+        ) from None
