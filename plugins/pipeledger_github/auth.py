@@ -147,3 +147,66 @@ def _app_refused(status: int, app_id: str, installation: int) -> PermissionDenie
         f"GitHub answered HTTP {status} when asked for an installation token of app {app_id}.",
         "Try again later; check https://www.githubstatus.com.",
     )
+
+
+def app_jwt(environ: Mapping[str, str], now: float | None = None) -> str:
+    """The GitHub App's own JSON Web Token (RS256, valid 9 minutes, issued a minute in the
+    past against clock drift): what asks GitHub for installation tokens."""
+    import time
+
+    import jwt
+
+    app_id = environ.get(APP_ID, "").strip()
+    if not app_id:
+        raise UsageError(
+            f"{APP_ID} is not set.",
+            f"Set {APP_ID}, and {APP_KEY} (or {APP_KEY_PATH}), to the GitHub App's id and key.",
+        )
+    issued = int(now if now is not None else time.time()) - 60
+    try:
+        return jwt.encode(
+            {"iat": issued, "exp": issued + 600, "iss": app_id},
+            _private_key(environ),
+            algorithm="RS256",
+        )
+    except (ValueError, TypeError, jwt.PyJWTError) as error:
+        raise UsageError(
+            f"Cannot sign in as GitHub App {app_id}: the private key is not usable"
+            f" ({type(error).__name__}).",
+            f"Put the app's PEM private key in {APP_KEY} or a file named by {APP_KEY_PATH}.",
+        ) from None
+
+
+def installation_token(
+    environ: Mapping[str, str], api_url: str, installation: int, timeout: float = 30.0
+) -> str:
+    """An installation token of the App for ``installation`` (from a delivery's
+    ``installation.id``), via ``POST /app/installations/{id}/access_tokens``."""
+    import requests
+
+    from pipeledger.http import environment_session
+
+    url = f"{api_url.rstrip('/')}/app/installations/{installation}/access_tokens"
+    headers = {
+        "Authorization": f"Bearer {app_jwt(environ)}",
+        "Accept": "application/vnd.github+json",
+    }
+    try:
+        answer = environment_session(api_url).post(url, headers=headers, timeout=timeout)
+    except requests.RequestException as error:
+        raise PlatformError(
+            f"Cannot reach {api_url} to get a GitHub App installation token"
+            f" ({type(error).__name__}).",
+            "Check the network and --api-url.",
+        ) from None
+    if answer.status_code not in (200, 201):
+        raise _app_refused(answer.status_code, environ.get(APP_ID, "?"), installation)
+    try:
+        token = answer.json()["token"]
+    except (ValueError, KeyError, TypeError):
+        token = None
+    if not isinstance(token, str) or not token:
+        raise PlatformError(
+            f"GitHub answered the installation token request of {api_url} without a token."
+        )
+    return token

@@ -19,6 +19,8 @@ from pipeledger.serve.receiver import (
     MalformedDelivery,
     Receiver,
     ReceiverSettings,
+    RedeliveryRequest,
+    RedeliverySummary,
     Route,
     Unauthorized,
 )
@@ -126,6 +128,12 @@ class GitHubReceiver(Receiver):
             ) from None
         return Handling(events=events)
 
+    @classmethod
+    def redeliver(cls, request: RedeliveryRequest) -> RedeliverySummary:
+        from pipeledger_github.redeliver import redeliver_failed
+
+        return redeliver_failed(request)
+
     def start(self, ledger: LedgerAccess) -> None:
         if self.protection is not None:
             self.protection.start(ledger)
@@ -137,4 +145,8 @@ class GitHubReceiver(Receiver):
 
 def _protection_rule(settings: ReceiverSettings, instance: str) -> Any:
     """The deployment protection rule, when ``serve`` was given a policy."""
-    return None
+    if settings.policy_path is None:
+        return None
+    from pipeledger_github.protection_rule import ProtectionRule
+
+    return ProtectionRule.create(settings, instance)

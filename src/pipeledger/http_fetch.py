@@ -77,7 +77,7 @@ def fetch(
         )
         location = raw.headers.get("location")
         if raw.status_code not in REDIRECT_STATUS or not location:
-            _read_body(raw, limits.max_body, deadline, clock)
+            read_body(raw, limits.max_body, deadline, clock)
             return raw
         raw.close()
         what = f"a redirect (HTTP {raw.status_code}) of {urlsplit(raw.url).path}"
@@ -90,9 +90,14 @@ def fetch(
     )
 
 
-def _read_body(
-    raw: requests.Response, max_body: int, deadline: float, clock: Callable[[], float]
+def read_body(
+    raw: requests.Response,
+    max_body: int,
+    deadline: float,
+    clock: Callable[[], float] = time.monotonic,
 ) -> None:
+    """Read a ``stream=True`` response into ``raw.content``: at most ``max_body`` bytes
+    (else OversizedResponse) before ``deadline`` (else DeadlineExceeded, a Timeout)."""
     declared = raw.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_body:
         raw.close()

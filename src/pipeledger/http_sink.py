@@ -19,6 +19,13 @@ import requests
 from pipeledger.errors import SinkError
 from pipeledger.held_secrets import hold
 from pipeledger.http import USER_AGENT, retry_after_seconds
+from pipeledger.http_fetch import (
+    DEADLINE_PER_TIMEOUT,
+    MAX_BODY_BYTES,
+    OversizedResponse,
+    read_body,
+)
+from pipeledger.printable import one_line
 from pipeledger.redact import SecretMasker
 
 T = TypeVar("T")
@@ -161,6 +168,7 @@ class HttpSinkClient:
     ) -> tuple[Reply | None, str]:
         """One request: the reply, or None and what went wrong when it is worth retrying."""
         self.requests_made += 1
+        deadline = time.monotonic() + DEADLINE_PER_TIMEOUT * self.policy.timeout
         try:
             raw = self._session.request(
                 method,
@@ -169,7 +177,17 @@ class HttpSinkClient:
                 headers=headers,
                 timeout=self.policy.timeout,
                 allow_redirects=False,
+                stream=True,
             )
+            # A reply is read within bounds: a hostile or broken endpoint cannot make the
+            # collector hold gigabytes or wait forever (pipeledger.http_fetch).
+            read_body(raw, MAX_BODY_BYTES, deadline)
+        except OversizedResponse:
+            raise SinkError(
+                f"{self.display_url} answered with more than 64 MiB; no sink's reply is that"
+                " large, so it was not read.",
+                "Check that the sink URL points at the service itself. " + KEPT_IN_LEDGER,
+            ) from None
         except requests.exceptions.SSLError:
             raise SinkError(
                 f"The TLS certificate of {self.display_url} was not accepted.",
@@ -190,7 +208,7 @@ class HttpSinkClient:
 
     def _snippet(self, reply: Reply) -> str:
         text = reply.content[:300].decode("utf-8", "replace").strip()
-        return self._masker.mask(" ".join(text.split()))
+        return one_line(self._masker.mask(" ".join(text.split())))
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,11 @@ class _Base:
                 except (BrokenPipeError, ConnectionResetError):
                     return
 
+            def do_POST(self) -> None:
+                """A sink's delivery: the body is read and dropped, then answered alike."""
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.do_GET()
+
             def log_message(self, format: str, *args: object) -> None:
                 return
 

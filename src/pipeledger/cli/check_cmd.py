@@ -32,12 +32,16 @@ from pipeledger.errors import (
     UsageError,
 )
 from pipeledger.events import AuditEvent
-from pipeledger.policy.context import team_members_lower
-from pipeledger.policy.engine import Evaluation, evaluate
-from pipeledger.policy.gate import Decision, decision_event, gate_contexts, job_from_run, run_event
+from pipeledger.policy.engine import Evaluation
+from pipeledger.policy.gate import (
+    Decision,
+    decision_event,
+    evaluate_evidence,
+    job_from_run,
+    run_event,
+)
 from pipeledger.policy.loader import LoadedPolicy, load_policy
 from pipeledger.policy.model import FailOn
-from pipeledger.policy.rules.base import EvaluationEnv
 from pipeledger.report.model import OutputFormat, Report
 from pipeledger.timeutil import parse_when
 
@@ -172,12 +176,8 @@ def _judge(gate: Gate, source: GateSource) -> int:
 
 
 def _evaluate(gate: Gate, evidence: GateEvidence) -> Evaluation:
-    contexts = gate_contexts(evidence, gate.environment, gate.now)
-    members = {**team_members_lower(evidence.team_members), **gate.loaded.policy.teams}
     keep = any(t.output_format is OutputFormat.JUNIT for t in gate.targets)
-    return evaluate(
-        gate.loaded, contexts, evidence.events, EvaluationEnv(members), keep_subjects=keep
-    )
+    return evaluate_evidence(gate.loaded, evidence, gate.environment, gate.now, keep_subjects=keep)
 
 
 def select_gate_source(args: argparse.Namespace, context: Context) -> GateSource:

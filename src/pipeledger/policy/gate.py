@@ -15,9 +15,12 @@ from pipeledger.policy.context import (
     DeploymentContext,
     deployment_contexts,
     pending_context,
+    team_members_lower,
 )
-from pipeledger.policy.engine import Evaluation
+from pipeledger.policy.engine import Evaluation, evaluate
+from pipeledger.policy.loader import LoadedPolicy
 from pipeledger.policy.model import Policy
+from pipeledger.policy.rules.base import EvaluationEnv
 
 PENDING_ENDPOINT = "pipeledger/gate/pending-deployment"
 DECISION_ENDPOINT = "pipeledger/gate/decision"
@@ -42,6 +45,23 @@ def run_event(evidence: GateEvidence) -> AuditEvent:
             "This is a bug in the adapter plugin; report it with the output of -v.",
         )
     return max(runs, key=lambda e: (_attempt(e), e.occurred_at))
+
+
+def evaluate_evidence(
+    loaded: LoadedPolicy,
+    evidence: GateEvidence,
+    environment: str | None,
+    now: datetime,
+    *,
+    keep_subjects: bool = False,
+) -> Evaluation:
+    """The gate's judgement of one deployment: ``check`` inside a CI job and ``serve`` as a
+    deployment protection rule both come here."""
+    contexts = gate_contexts(evidence, environment, now)
+    members = {**team_members_lower(evidence.team_members), **loaded.policy.teams}
+    return evaluate(
+        loaded, contexts, evidence.events, EvaluationEnv(members), keep_subjects=keep_subjects
+    )
 
 
 def gate_contexts(
