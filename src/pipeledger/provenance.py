@@ -38,6 +38,10 @@ class Provenance:
     lookback: timedelta = DEFAULT_LOOKBACK
     # Each review once (the ledger keeps one copy per deployment of the reviewed commit).
     reviews: tuple[AuditEvent, ...] = ()
+    # Recorded anomaly alerts about this deployment (``anomalies --record``), and the
+    # acknowledgements of any of them, by alert id.
+    anomalies: tuple[AuditEvent, ...] = ()
+    acknowledgements: Mapping[str, AuditEvent] = field(default_factory=dict)
 
 
 def find(contexts: Sequence[DeploymentContext], ident: str) -> DeploymentContext:
@@ -80,8 +84,31 @@ def build(
         access_changes=tuple(access),
         lookback=lookback,
         reviews=distinct_reviews(context),
+        anomalies=tuple(_anomalies(events, context)),
+        acknowledgements=_acknowledgements(events),
     )
     return Provenance(**{**provenance.__dict__, "concerns": tuple(concerns(provenance))})
+
+
+def _anomalies(events: Iterable[AuditEvent], context: DeploymentContext) -> list[AuditEvent]:
+    deployment_id = context.deployment.correlation.get("deployment_id")
+    return [
+        e
+        for e in events
+        if e.kind is EventKind.ANOMALY
+        and e.action == "raised"
+        and deployment_id
+        and e.correlation.get("deployment_id") == deployment_id
+        and _same_repository(e, context)
+    ]
+
+
+def _acknowledgements(events: Iterable[AuditEvent]) -> dict[str, AuditEvent]:
+    found: dict[str, AuditEvent] = {}
+    for event in events:
+        if event.kind is EventKind.ANOMALY and event.action == "acknowledged":
+            found.setdefault(str(event.attributes.get("alert_id")), event)
+    return found
 
 
 def distinct_reviews(context: DeploymentContext) -> tuple[AuditEvent, ...]:

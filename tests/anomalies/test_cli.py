@@ -149,3 +149,29 @@ def test_sarif_lists_one_rule_per_detector(ledger: Path) -> None:
     run = json.loads(out)["runs"][0]
     assert len(run["tool"]["driver"]["rules"]) == 7
     assert len(run["results"]) == 9
+
+
+def run_main(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), environ={}, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_provenance_and_audit_mention_recorded_alerts(ledger: Path) -> None:
+    assert cli(ledger, "--since", SINCE, "--record")[0] == 0
+    sink = f"sqlite:///{ledger}"
+    code, out, err = run_main("provenance", "acme/web#1909", "--sink", sink)
+    assert code == 0, err
+    assert "Anomaly alerts:\n  HIGH privilege-escalation: frank was given admin" in out
+    alert = next(
+        a for a in alerts_json(ledger)["anomalies"] if a["subject"]["deployment_id"] == "1909"
+    )
+    assert cli(ledger, "ack", alert["id"], "--reason", "CHG-7 filed late", "--by", "root")[0] == 0
+    code, out, _ = run_main("provenance", "acme/web#1909", "--sink", sink, "--format", "json")
+    [mentioned] = json.loads(out)["anomalies"]
+    assert mentioned["acknowledged"] == {"by": "root", "reason": "CHG-7 filed late"}
+    policy = str(ROOT / "examples" / "policies" / "baseline.yml")
+    code, out, err = run_main("audit", "--policy", policy, "--since", SINCE, "--sink", sink)
+    assert code in (0, 1), err
+    assert "note: anomaly alert (high, protection-toggle) on deployment 1915 of acme/api" in out
+    assert "deployment 1909 of" not in out  # acknowledged

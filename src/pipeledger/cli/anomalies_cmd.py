@@ -14,11 +14,10 @@ from pipeledger.anomalies.model import AlertSeverity
 from pipeledger.anomalies.render import as_report, render_json, render_text
 from pipeledger.anomalies.settings import AnomalySettings
 from pipeledger.cli.anomalies_ack import add_ack_parser, run_ack
-from pipeledger.cli.anomalies_record import record_alerts
+from pipeledger.cli.anomalies_record import record_alerts, settings_from
 from pipeledger.cli.context import Context, add_sink_option
 from pipeledger.cli.findings_output import Target, emit, parse_targets
 from pipeledger.errors import ExitCode, SinkError, UsageError
-from pipeledger.policy.loader import load_policy
 from pipeledger.report.model import OutputFormat
 from pipeledger.timeutil import parse_when
 
@@ -116,9 +115,7 @@ def selection_from(args: argparse.Namespace) -> Selection:
 
 
 def _settings(args: argparse.Namespace) -> AnomalySettings:
-    if not args.policy:
-        return AnomalySettings()
-    return AnomalySettings.from_mapping(load_policy(str(args.policy)).anomalies)
+    return settings_from(args.policy)
 
 
 def _targets(args: argparse.Namespace) -> list[Target]:

@@ -7,6 +7,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
+from pipeledger.anomalies.mentions import alert_notes
 from pipeledger.cli.context import Context, add_sink_option
 from pipeledger.cli.findings_output import (
     add_policy_options,
@@ -84,6 +85,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
             context.err(f"pipeledger: recorded {len(decisions)} audit verdict event(s).")
         else:
             evaluation = audit_ledger(loaded, sinks.ledger, since, until, keep_subjects=keep)
+        alerts = alert_notes(sinks.ledger, since, until)
     finally:
         sinks.close()
     for url, failure in sinks.failures.items():
@@ -105,7 +107,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         generated_at=datetime.now(UTC),
         since=since,
         until=until,
-        notes=tuple(notes),
+        notes=(*notes, *alerts),
     )
     emit(report, targets, context)
     return int(ExitCode.VIOLATIONS if failed else ExitCode.OK)

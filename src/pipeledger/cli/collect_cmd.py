@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pipeledger.adapter import Adapter, CollectRequest
+from pipeledger.cli.anomalies_record import detect_after_collect
 from pipeledger.cli.api_options import adapter_settings, add_api_options, api_defaults
 from pipeledger.cli.collect_progress import closing_summary, progress_for
 from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
@@ -30,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     **SINK_DEFAULTS,
     **API_DEFAULTS,
     "snapshots": True,
+    "detect": False,
+    "policy": None,
 }
 
 
@@ -51,6 +54,15 @@ def register(commands: Any) -> argparse.ArgumentParser:
         action="store_const",
         const=False,
         help="skip the permission and protection snapshots",
+    )
+    parser.add_argument(
+        "--detect",
+        action="store_const",
+        const=True,
+        help="then run the anomaly detectors over the collected period and record new alerts",
+    )
+    parser.add_argument(
+        "--policy", metavar="FILE", help="with --detect: the policy whose anomalies: tunes them"
     )
     add_sink_option(parser)
     return parser
@@ -92,6 +104,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     started = time.monotonic()
     try:
         collect_into(adapter, request, sinks, progress, summary)
+        detected = detect_after_collect(args, request.since, sinks) if args.detect else None
     except BaseException:  # an error, Ctrl-C or a bug: tidy the terminal, say what was kept
         progress.finish(complete=False)
         context.err(_summary_line(summary, sinks.ledger.display_url, adapter, interrupted=True))
@@ -102,6 +115,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
     context.out(_summary_line(summary, sinks.ledger.display_url, adapter, interrupted=False))
     elapsed = time.monotonic() - started
     context.out(closing_summary(summary.by_kind, elapsed, progress.repositories_seen))
+    if detected:
+        context.out(detected)
     failed = _report_sink_failures(sinks.failures, context)
     return _report_quarantine(summary, sinks.ledger.display_url, context) or failed
 

@@ -84,7 +84,30 @@ def as_json(provenance: Provenance) -> dict[str, Any]:
         "access_changes": dump(provenance.access_changes),
         "people": {login: list(parts) for login, parts in provenance.people.items()},
         "concerns": list(provenance.concerns),
+        "anomalies": [_alert_json(a, provenance) for a in provenance.anomalies],
     }
+
+
+def _alert_json(alert: AuditEvent, provenance: Provenance) -> dict[str, Any]:
+    ack = provenance.acknowledgements.get(str(alert.attributes.get("alert_id")))
+    return {
+        "id": alert.attributes.get("alert_id"),
+        "detector": alert.attributes.get("detector"),
+        "severity": alert.attributes.get("severity"),
+        "message": alert.attributes.get("message"),
+        "acknowledged": {"by": ack.actor.login, "reason": ack.attributes.get("reason")}
+        if ack
+        else None,
+    }
+
+
+def _alert_line(alert: AuditEvent, provenance: Provenance) -> str:
+    ack = provenance.acknowledgements.get(str(alert.attributes.get("alert_id")))
+    note = f" (acknowledged by {ack.actor.login}: {ack.attributes.get('reason')})" if ack else ""
+    severity = str(alert.attributes.get("severity", "")).upper()
+    return (
+        f"  {severity} {alert.attributes.get('detector')}: {alert.attributes.get('message')}{note}"
+    )
 
 
 def as_text(provenance: Provenance) -> str:
@@ -123,6 +146,10 @@ def as_text(provenance: Provenance) -> str:
     )
     if provenance.bypasses:
         lines += ["", "Bypasses:"] + [_event_line(b, "bypassed") for b in provenance.bypasses]
+    if provenance.anomalies:
+        lines += ["", "Anomaly alerts:"] + [
+            _alert_line(a, provenance) for a in provenance.anomalies
+        ]
     lines += ["", "People:"]
     lines += [f"  {login}: {', '.join(parts)}" for login, parts in provenance.people.items()]
     lines += ["", "Concerns:"] + ([f"  - {c}" for c in provenance.concerns] or ["  (none)"])

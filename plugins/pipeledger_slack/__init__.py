@@ -1,0 +1,1 @@
+"""Slack-compatible alert route: posts new anomaly alerts to an incoming webhook."""
