@@ -142,10 +142,6 @@ class SqliteSink(Ledger):
     def open(cls, url: str, settings: SinkSettings) -> SqliteSink:
         return cls(path_from_url(url), create=settings.create_ledger)
 
-    @classmethod
-    def exists(cls, url: str, settings: SinkSettings) -> bool | None:
-        return path_from_url(url).is_file()
-
     @property
     def display_url(self) -> str:
         return f"sqlite:///{self._path}"

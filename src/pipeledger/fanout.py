@@ -20,7 +20,15 @@ from pipeledger.events import AuditEvent
 from pipeledger.redact import redact_url
 from pipeledger.registry import load_sink
 from pipeledger.signing import Signer
-from pipeledger.sink import ChainCheckpoint, EventFilter, Ledger, LedgerRecord, Sink, SinkSettings
+from pipeledger.sink import (
+    GENESIS_CHECKPOINT,
+    ChainCheckpoint,
+    EventFilter,
+    Ledger,
+    LedgerRecord,
+    Sink,
+    SinkSettings,
+)
 
 DEFAULT_LEDGER_URL = "sqlite:///pipeledger.db"
 DELIVERY_CHUNK = 1000
@@ -136,8 +144,14 @@ class SinkSet:
         return self._write_checkpoint(seq, head_hash)
 
     def _write_checkpoint(self, seq: int, head_hash: str) -> ChainCheckpoint:
+        last = latest_chained(self.ledger.own_checkpoints())
         checkpoint = ChainCheckpoint(
-            seq=seq, head_hash=head_hash, created_at=self.clock(), chain_id=self.ledger.chain_id
+            seq=seq,
+            head_hash=head_hash,
+            created_at=self.clock(),
+            chain_id=self.ledger.chain_id,
+            counter=1 if last is None else (last.counter or 0) + 1,
+            previous=GENESIS_CHECKPOINT if last is None else last.digest(),
         )
         if self.signer is not None:
             checkpoint = self.signer.sign(checkpoint)
@@ -223,6 +237,12 @@ class SinkSet:
         finally:
             for sink in [self.ledger, *self.others]:
                 sink.close()
+
+
+def latest_chained(checkpoints: Sequence[ChainCheckpoint]) -> ChainCheckpoint | None:
+    """The format-2 checkpoint with the highest counter (the one the next one follows)."""
+    chained = [c for c in checkpoints if c.counter is not None]
+    return max(chained, key=lambda c: (c.counter or 0, c.seq), default=None)
 
 
 def _pick_ledger(sinks: list[Sink], settings: SinkSettings) -> Ledger:

@@ -96,6 +96,10 @@ class StoredRow:
     indexed: Mapping[str, str | None]
 
 
+# What checkpoint 1 names as its ``previous``.
+GENESIS_CHECKPOINT = "0" * 64
+
+
 @dataclass(frozen=True)
 class ChainCheckpoint:
     """The chain head at one moment, signed when a key is configured (Ed25519, base64).
@@ -199,13 +203,6 @@ class Sink(ABC):
     @abstractmethod
     def open(cls, url: str, settings: SinkSettings) -> Sink:
         """Open (and create if needed) the store; raise SinkError saying what to fix."""
-
-    @classmethod
-    def exists(cls, url: str, settings: SinkSettings) -> bool | None:
-        """Whether the store at ``url`` is there already, without creating it; None when the
-        sink cannot tell. Read-only commands use it to refuse a mistyped or deleted ledger
-        instead of opening (creating) an empty one."""
-        return None
 
     @property
     @abstractmethod

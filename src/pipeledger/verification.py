@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pipeledger.chain import Anchor, VerifyReport, verify_rows
 from pipeledger.signing import PublicKey
-from pipeledger.sink import ChainCheckpoint, Ledger
+from pipeledger.sink import GENESIS_CHECKPOINT, ChainCheckpoint, Ledger
 
 
 @dataclass(frozen=True)
@@ -27,12 +27,21 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """How much of the chain a checkpoint signed with a given key vouches for."""
+
+    covered_seq: int
+    latest: ChainCheckpoint | None
+
+
+@dataclass(frozen=True)
 class Verdict:
     chain: VerifyReport
     own_checkpoints: int
     copy_checkpoints: dict[str, int]
     signed: int
     problem: Problem | None
+    coverage: Coverage | None = None
 
     @property
     def ok(self) -> bool:
@@ -64,14 +73,66 @@ def verify_ledger(
         bad = chain.first_break
         subject = f"record seq {bad.seq}" + (f" (event {bad.event_id})" if bad.event_id else "")
         problems.append(Problem(bad.seq, subject, bad.reason))
+    problems.extend(_continuity_problems(located, ledger.display_url))
     signed = [x for x in located if x.checkpoint.signature is not None]
+    coverage = None
     if keys:
+        coverage = _coverage(located, keys)
         bad_signatures = _signature_problems(located, {key.key_id: key for key in keys})
         # Uncovered records follow from a bad signature; name the cause, not the effect.
-        problems.extend(bad_signatures or _uncovered(chain, located, keys))
+        problems.extend(bad_signatures or _uncovered(chain, coverage))
     first = min(problems, key=lambda problem: problem.seq, default=None)
     own = sum(1 for x in located if x.place == ledger.display_url)
-    return Verdict(chain, own, per_copy, len(signed), first)
+    return Verdict(chain, own, per_copy, len(signed), first, coverage)
+
+
+def _continuity_problems(located: list[_Located], ledger_url: str) -> list[Problem]:
+    """Format-2 checkpoints form their own chain: counter 1 follows the genesis, each later
+    one names the digest of a checkpoint with the counter before it, and the ledger holds
+    the highest counter any copy has seen."""
+    chained = [x for x in located if x.checkpoint.counter is not None]
+    by_counter: dict[int, set[str]] = {}
+    for item in chained:
+        by_counter.setdefault(item.checkpoint.counter or 0, set()).add(item.checkpoint.digest())
+    problems = []
+    for item in chained:
+        checkpoint = item.checkpoint
+        counter = checkpoint.counter or 0
+        expected = {GENESIS_CHECKPOINT} if counter == 1 else by_counter.get(counter - 1, set())
+        if checkpoint.previous not in expected:
+            problems.append(
+                Problem(
+                    checkpoint.seq,
+                    _subject(item),
+                    f"it is checkpoint {counter} but checkpoint {counter - 1}, which it follows,"
+                    " is missing or differs (checkpoints were removed or replaced)",
+                )
+            )
+    own = [x.checkpoint.counter or 0 for x in chained if x.place == ledger_url]
+    highest_own = max(own, default=0)
+    for item in chained:
+        if item.place != ledger_url and (item.checkpoint.counter or 0) > highest_own:
+            problems.append(
+                Problem(
+                    item.checkpoint.seq,
+                    _subject(item),
+                    f"it is checkpoint {item.checkpoint.counter}, but the ledger's own"
+                    f" checkpoints end at {highest_own} (the ledger was rolled back, or its"
+                    " latest checkpoints were removed)",
+                )
+            )
+    return problems
+
+
+def _coverage(located: list[_Located], keys: Sequence[PublicKey]) -> Coverage:
+    trusted = {key.key_id: key for key in keys}
+    valid = [
+        x.checkpoint
+        for x in located
+        if x.checkpoint.key_id in trusted and trusted[x.checkpoint.key_id].verifies(x.checkpoint)
+    ]
+    latest = max(valid, key=lambda c: (c.seq, c.counter or 0), default=None)
+    return Coverage(latest.seq if latest else 0, latest)
 
 
 def _name(located: _Located) -> str:
@@ -110,20 +171,20 @@ def _signature_problems(located: list[_Located], keys: dict[str, PublicKey]) -> 
     return problems
 
 
-def _uncovered(
-    chain: VerifyReport, located: list[_Located], keys: Sequence[PublicKey]
-) -> list[Problem]:
-    """Records after the last validly signed checkpoint could have been added by anyone."""
-    trusted = {key.key_id: key for key in keys}
-    covered = max(
-        (
-            x.checkpoint.seq
-            for x in located
-            if x.checkpoint.key_id in trusted
-            and trusted[x.checkpoint.key_id].verifies(x.checkpoint)
-        ),
-        default=0,
-    )
+def _uncovered(chain: VerifyReport, coverage: Coverage) -> list[Problem]:
+    """Records after the last validly signed checkpoint could have been added by anyone; and
+    a ledger with no signed checkpoint at all proves nothing (wiped, or never signed)."""
+    covered = coverage.covered_seq
+    if coverage.latest is None:
+        return [
+            Problem(
+                0,
+                "the ledger",
+                f"it holds {chain.checked} records and no checkpoint signed with the given key"
+                " (the ledger was wiped or replaced, or was never signed: compare it --against"
+                " an exported checkpoint or a copy)",
+            )
+        ]
     if chain.checked <= covered:
         return []
     return [

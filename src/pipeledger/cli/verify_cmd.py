@@ -7,14 +7,24 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from pipeledger.checkpoint_file import (
+    is_checkpoint_file,
+    read_checkpoint_file,
+    write_checkpoint_file,
+)
 from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.errors import ExitCode, PipeledgerError, UsageError, VerificationFailed
-from pipeledger.fanout import open_sink
+from pipeledger.fanout import latest_chained, open_sink
 from pipeledger.signing import load_public_key
-from pipeledger.sink import Ledger, SinkSettings
+from pipeledger.sink import ChainCheckpoint, Ledger, SinkSettings
 from pipeledger.verification import CopyCheckpoints, Verdict, verify_ledger
 
-DEFAULTS: dict[str, Any] = {**SINK_DEFAULTS, "public_key": [], "against": []}
+DEFAULTS: dict[str, Any] = {
+    **SINK_DEFAULTS,
+    "public_key": [],
+    "against": [],
+    "export_checkpoint": None,
+}
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -33,9 +43,15 @@ def register(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--against",
         action="append",
-        metavar="URL",
-        help="another copy (a jsonl file or another ledger) whose checkpoints of this chain"
-        " must agree with it; repeatable",
+        metavar="URL|FILE",
+        help="another copy (a jsonl file or another ledger), or a checkpoint file written by"
+        " --export-checkpoint, whose checkpoints of this chain must agree with it; repeatable",
+    )
+    parser.add_argument(
+        "--export-checkpoint",
+        metavar="FILE",
+        help="after a passing verification, write the latest checkpoint (the latest one"
+        " signed with --public-key, if given) to FILE, to keep outside the ledger",
     )
     return parser
 
@@ -48,15 +64,38 @@ def run(args: argparse.Namespace, context: Context) -> int:
     try:
         ledger = sinks.ledger
         verdict = verify_ledger(ledger, keys, copies)
+        own = ledger.own_checkpoints()
     finally:
         sinks.close()
     if verdict.problem is not None:
         _fail(ledger, verdict)
     _report(context, ledger, verdict, checked_signatures=bool(keys))
+    if args.export_checkpoint:
+        _export(args.export_checkpoint, verdict, own, ledger.display_url, context)
     return int(ExitCode.OK)
 
 
+def _export(
+    path: str, verdict: Verdict, own: list[ChainCheckpoint], ledger: str, context: Context
+) -> None:
+    chosen = verdict.coverage.latest if verdict.coverage else latest_chained(own)
+    chosen = chosen or max(own, key=lambda c: c.seq, default=None)
+    if chosen is None:
+        raise UsageError(
+            f"The ledger {ledger} has no checkpoint to export.",
+            "Run pipeledger flush (with PIPELEDGER_SIGNING_KEY set to sign it) first.",
+        )
+    write_checkpoint_file(path, chosen, ledger)
+    context.out(
+        f"pipeledger: checkpoint {chosen.counter or '-'} (seq {chosen.seq},"
+        f" {'signed by key ' + chosen.key_id if chosen.key_id else 'unsigned'}) written to"
+        f" {path}."
+    )
+
+
 def _copy_checkpoints(url: str, settings: SinkSettings) -> CopyCheckpoints:
+    if is_checkpoint_file(url):
+        return CopyCheckpoints(url, read_checkpoint_file(url))
     sink = open_sink(url, settings)
     try:
         return CopyCheckpoints(sink.display_url, list(sink.stored_checkpoints()))
@@ -103,3 +142,12 @@ def _report(
     )
     for url, count in verdict.copy_checkpoints.items():
         context.out(f"pipeledger: {url}: {count} checkpoints of this chain agree with it.")
+    coverage = verdict.coverage
+    if coverage is not None and coverage.latest is not None:
+        share = 100.0 if chain.checked == 0 else 100 * coverage.covered_seq / chain.checked
+        latest = coverage.latest
+        context.out(
+            f"pipeledger: coverage: records 1 to {coverage.covered_seq} of {chain.checked}"
+            f" ({share:.1f} %) are covered by a checkpoint signed with key {latest.key_id}"
+            f" (checkpoint {latest.counter or '-'} of {latest.created_at.isoformat()})."
+        )
