@@ -19,6 +19,8 @@ from pipeledger.serve.receiver import (
     MalformedDelivery,
     Receiver,
     ReceiverSettings,
+    RedeliveryRequest,
+    RedeliverySummary,
     Route,
     Unauthorized,
 )
@@ -125,6 +127,12 @@ class GitHubReceiver(Receiver):
                 "unusable_payload", f"{delivery.event} delivery: {missing}"
             ) from None
         return Handling(events=events)
+
+    @classmethod
+    def redeliver(cls, request: RedeliveryRequest) -> RedeliverySummary:
+        from pipeledger_github.redeliver import redeliver_failed
+
+        return redeliver_failed(request)
 
     def start(self, ledger: LedgerAccess) -> None:
         if self.protection is not None:

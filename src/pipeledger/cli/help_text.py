@@ -190,6 +190,20 @@ COMMAND_HELP: dict[str, CommandHelp] = {
             ),
         ),
     ),
+    "webhooks": CommandHelp(
+        "GitHub does not retry a failed webhook delivery. Look through the deliveries of an"
+        " organization's or repository's hooks, or of the GitHub App's own hook, and ask"
+        " GitHub to deliver again every one that failed since WHEN and never succeeded since,"
+        " so a pipeledger serve outage leaves no gap. Needs GITHUB_TOKEN with admin:org_hook"
+        " (or repository admin), or the App's id and key for --app.",
+        (
+            (
+                "pipeledger webhooks redeliver --org acme --since 12h",
+                "redeliver what the organization's hooks failed to deliver in 12 hours",
+            ),
+            ("pipeledger webhooks redeliver --app --dry-run", "list the App's failed deliveries"),
+        ),
+    ),
     "flush": CommandHelp(
         "Deliver everything the ledger holds that a sink still lacks, and checkpoint the"
         " head. Exit 3 if a sink still fails; its records stay pending in the ledger.",

@@ -101,6 +101,29 @@ class ReceiverSettings:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class RedeliveryRequest:
+    """``pipeledger webhooks redeliver``: whose hooks (``org``/``repo`` and its name, or the
+    receiver's App), deliveries since when, and whether to only list them."""
+
+    scope: str
+    name: str | None
+    since: datetime
+    environ: Mapping[str, str]
+    api_url: str | None = None
+    dry_run: bool = False
+
+
+@dataclass
+class RedeliverySummary:
+    """Deliveries seen, those that failed and were not delivered since, and those asked for
+    again; ``failed_ids`` names them."""
+
+    seen: int = 0
+    failed_ids: list[str] = field(default_factory=list)
+    asked: int = 0
+
+
 class Receiver(ABC):
     name: ClassVar[str]
     routes: ClassVar[tuple[Route, ...]]
@@ -136,3 +159,11 @@ class Receiver(ABC):
 
     def stop(self) -> None:  # noqa: B027 - most receivers hold nothing
         """Called on shutdown, after the last delivery."""
+
+    @classmethod
+    def redeliver(cls, request: RedeliveryRequest) -> RedeliverySummary:
+        """Ask the platform to deliver again what failed; platforms that retry by themselves
+        keep this default."""
+        from pipeledger.errors import UsageError
+
+        raise UsageError(f"The {cls.name} receiver cannot ask for redeliveries.")
