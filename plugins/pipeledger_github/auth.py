@@ -88,15 +88,34 @@ def app_installation_token(environ: Mapping[str, str], api_url: str) -> str:
             "Install it with: pip install 'PyGithub>=2.3'.",
         ) from None
     try:
-        integration = GithubIntegration(auth=Auth.AppAuth(app_id, key), base_url=api_url)
-        return str(hold(str(integration.get_access_token(installation).token)))
-    except GithubException as error:
-        raise _app_refused(error.status, app_id, installation) from None
+        auth = Auth.AppAuth(app_id, key)
+        auth.create_jwt()  # signs with the key: an unusable key fails here, before any request
     except (ValueError, TypeError, jwt.PyJWTError) as error:
         raise UsageError(
             f"Cannot sign in as GitHub App {app_id}: the private key is not usable"
             f" ({type(error).__name__}).",
             f"Put the app's PEM private key in {APP_KEY} or a file named by {APP_KEY_PATH}.",
+        ) from None
+    try:
+        integration = GithubIntegration(auth=auth, base_url=api_url)
+        return str(hold(str(integration.get_access_token(installation).token)))
+    except GithubException as error:
+        raise _app_refused(error.status, app_id, installation) from None
+    except (ValueError, TypeError, KeyError, AttributeError):
+        # PyGithub does not follow a 302/307 here: an empty answer is not a token.
+        raise PlatformError(
+            f"{api_url} did not answer the GitHub App installation token request with a"
+            " token (a redirect, or a server that is not the GitHub API).",
+            "Give --api-url as the API reports its own URLs; nothing was sent elsewhere.",
+        ) from None
+    except RuntimeError:
+        # PyGithub refuses a redirect to another host (or path) rather than follow it with
+        # the app's JWT; nothing was sent there.
+        raise PlatformError(
+            f"{api_url} redirected the GitHub App installation token request elsewhere; it"
+            " was not followed and no credentials were sent there.",
+            "Give --api-url as the API reports its own URLs (a proxy in front of it may"
+            " rewrite them).",
         ) from None
     except OSError as error:
         raise PlatformError(

@@ -287,6 +287,7 @@ def _inject(builder: Builder, shop: Team, staging: Team, api: Team, web: Team) -
     burst = [builder.deploy(staging, day(64, 9, 3 * i), "alice") for i in range(14)]
     inject("shop staging burst", "deploy-burst", *burst)
     # 6. judy, gone since day 4, deploys the shop again on day 66.
+    builder.deploy(shop, day(1, 9, 40), "judy")  # her last deploy before she left
     judy = builder.deploy(shop, day(66, 9, 30), "judy")
     inject("judy back after two months", "dormant-account", judy)
     # 7. oscar, new, approves grace's web deploys and nobody else's, each within two minutes.

@@ -62,7 +62,7 @@ def test_every_alert_is_about_an_injected_anomaly(detection: Detection, history:
 def test_messages_explain_the_baseline(detection: Detection) -> None:
     by_detector = {a.detector: a for a in detection.alerts}
     assert by_detector["unusual-time"].message == (
-        "carol deployed acme/shop to production at 21:10 UTC; the 75 production deploys of"
+        "carol deployed acme/shop to production at 21:10 UTC; the 76 production deploys of"
         " this repository in the last 90 days were all between 08:00 and 11:59 UTC."
     )
     first = [a for a in detection.alerts if a.detector == "first-deployer"]

@@ -119,7 +119,10 @@ class HistoryBuilder:
         run_id = correlation.get("run_id")
         if not run_id or scope.get("repository") is None:
             return
-        run = self._runs.setdefault(_key(data, scope, scope["repository"], run_id), _Run())
+        key = _key(data, scope, scope["repository"], run_id)
+        run = self._runs.get(key)
+        if run is None:
+            run = self._runs[key] = _Run()
         actor = data["actor"]
         run.attempts[correlation.get("run_attempt") or "1"] = (actor.get("login"), actor["type"])
         run.link = run.link or (data.get("links") or {}).get("html")

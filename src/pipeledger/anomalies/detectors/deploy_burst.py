@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -25,13 +25,16 @@ class DeployBurstDetector(Detector):
         minimum = self.settings.whole("min_deploys", 8)
         min_history = self.settings.whole("min_history", 20)
         seconds = width.total_seconds()
-        baselines: dict[tuple[str, ...], SlidingCounts] = {}
-        recent: dict[tuple[str, ...], deque[Deploy]] = {}
+        span = self.judging.lookback
+        baselines: defaultdict[tuple[str, ...], SlidingCounts] = defaultdict(
+            lambda: SlidingCounts(span)
+        )
+        recent: defaultdict[tuple[str, ...], deque[Deploy]] = defaultdict(deque)
         armed: dict[tuple[str, ...], bool] = {}
         for deploy in history.deploys:
             repo = deploy.place[:4]
-            baseline = baselines.setdefault(repo, SlidingCounts(self.judging.lookback))
-            window = recent.setdefault(repo, deque())
+            baseline = baselines[repo]
+            window = recent[repo]
             baseline.advance(deploy.when)
             while window and window[0].when <= deploy.when - width:
                 window.popleft()

@@ -3,6 +3,7 @@ look-back (medium), or deploys for the first time anywhere on the instance (high
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 
 from pipeledger.anomalies.detectors.base import Detector, deploys_of, names, where
@@ -20,12 +21,16 @@ class FirstDeployerDetector(Detector):
     def detect(self, history: History) -> Iterator[Anomaly]:
         min_history = self.settings.whole("min_history", 20)
         span = self.judging.lookback
-        places: dict[tuple[str, ...], SlidingCounts] = {}
-        instances: dict[tuple[str, str], SlidingCounts] = {}
+        places: defaultdict[tuple[str, ...], SlidingCounts] = defaultdict(
+            lambda: SlidingCounts(span)
+        )
+        instances: defaultdict[tuple[str, str], SlidingCounts] = defaultdict(
+            lambda: SlidingCounts(span)
+        )
         for deploy in history.deploys:
             person = deploy.deployer.lower() if deploy.deployer else None
-            place = places.setdefault(deploy.place, SlidingCounts(span))
-            anywhere = instances.setdefault((deploy.platform, deploy.instance), SlidingCounts(span))
+            place = places[deploy.place]
+            anywhere = instances[deploy.platform, deploy.instance]
             place.advance(deploy.when)
             anywhere.advance(deploy.when)
             if (

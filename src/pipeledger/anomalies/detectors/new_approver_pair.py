@@ -4,6 +4,7 @@ approval that checks nothing. Judged only where approval times are recorded."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,11 +40,14 @@ class NewApproverPairDetector(Detector):
         quick = timedelta(minutes=self.settings.number("max_minutes", 5))
         needed = self.settings.whole("min_approvals", 3)
         min_history = self.settings.whole("min_history", 10)
-        places: dict[tuple[str, ...], SlidingCounts] = {}
+        span = self.judging.lookback
+        places: defaultdict[tuple[str, ...], SlidingCounts] = defaultdict(
+            lambda: SlidingCounts(span)
+        )
         pairs: dict[tuple[tuple[str, ...], str, str], _Pair] = {}
-        approvers: dict[tuple[tuple[str, ...], str], _Approver] = {}
+        approvers: defaultdict[tuple[tuple[str, ...], str], _Approver] = defaultdict(_Approver)
         for deploy in history.deploys:
-            place = places.setdefault(deploy.place, SlidingCounts(self.judging.lookback))
+            place = places[deploy.place]
             place.advance(deploy.when)
             deployer = (deploy.deployer or "").lower()
             for approval in deploy.approvals:
@@ -55,7 +59,7 @@ class NewApproverPairDetector(Detector):
                 if pair is None:
                     pair = pairs[key] = _Pair(deploy.when, len(place))
                 pair.latencies.append(abs(approval.when - deploy.when))
-                seen = approvers.setdefault((deploy.place, approver), _Approver())
+                seen = approvers[deploy.place, approver]
                 seen.deployers.add(deployer)
                 if (
                     pair.deploys_before >= min_history

@@ -40,10 +40,12 @@ class ProtectionToggleDetector(Detector):
                 yield self._alert(weak, restore, deploys)
 
     def _alert(self, weak: AccessChange, restore: AccessChange, deploys: list[Deploy]) -> Anomaly:
-        first = deploys[0]
+        # The deploy by whoever toggled the protection, if any, is the one the toggle was for.
+        togglers = {(a or "").lower() for a in (weak.actor, restore.actor)} - {""}
+        first = next((d for d in deploys if (d.deployer or "").lower() in togglers), deploys[0])
         certain = weak.window.latest <= first.when <= restore.window.earliest
         who = weak.actor or "someone (seen by comparing snapshots)"
-        others = f" (and {len(deploys) - 1} more deploys)" if len(deploys) > 1 else ""
+        others = f" ({len(deploys) - 1} other deploys too)" if len(deploys) > 1 else ""
         message = (
             f"The {weak.description.removesuffix(' weakened')} was weakened by {who} at"
             f" {stamp(weak.window.latest)}, {first.deployer or 'someone'} deployed {where(first)}"

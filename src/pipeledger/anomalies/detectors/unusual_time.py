@@ -5,6 +5,7 @@ environment with too little history is not judged."""
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Iterator
 
 from pipeledger.anomalies.detectors.base import Detector, clock, deploys_of, where
@@ -26,9 +27,12 @@ class UnusualTimeDetector(Detector):
         min_history = self.settings.whole("min_history", 20)
         margin = self.settings.whole("margin_hours", 1)
         share = self.settings.number("min_share", 0.02)
-        places: dict[tuple[str, ...], SlidingCounts] = {}
+        span = self.judging.lookback
+        places: defaultdict[tuple[str, ...], SlidingCounts] = defaultdict(
+            lambda: SlidingCounts(span, 2)
+        )
         for deploy in history.deploys:
-            seen = places.setdefault(deploy.place, SlidingCounts(self.judging.lookback, 2))
+            seen = places[deploy.place]
             seen.advance(deploy.when)
             hour, weekday = deploy.when.hour, deploy.when.weekday()
             total = len(seen)
