@@ -35,6 +35,12 @@ lint: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/python tools/lock.py
 
+# Long adversarial runs: thousands of fuzzed payloads per normalizer (random seed) and 2,000
+# tampered ledgers; the default test run does a few hundred of each with a fixed seed.
+fuzz: $(STAMP)
+	PIPELEDGER_FUZZ_EXAMPLES=5000 PIPELEDGER_TAMPER_TRIALS=2000 $(BIN)/python -m pytest \
+		tests/adversarial/test_fuzz_normalizers.py tests/adversarial/test_tamper.py -q -s -p no:randomly
+
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
