@@ -216,6 +216,14 @@ def _same_owner(event: AuditEvent, context: DeploymentContext) -> bool:
     return event.platform == deployment.platform and event.scope.owner == deployment.scope.owner
 
 
+def protections_in_force(
+    context: DeploymentContext, ledger: CheckpointLister | None
+) -> tuple[tuple[Protection, ...], datetime | None]:
+    """The repository's protection rules from the last snapshot before the deployment, and
+    when that snapshot was taken (nothing when the ledger keeps no snapshot history)."""
+    return _protections(context, ledger)
+
+
 def _protections(
     context: DeploymentContext, ledger: CheckpointLister | None
 ) -> tuple[tuple[Protection, ...], datetime | None]:

@@ -36,8 +36,11 @@ class Signer:
 
     def sign(self, checkpoint: ChainCheckpoint) -> ChainCheckpoint:
         labelled = replace(checkpoint, key_id=self.key_id, signature=None)
-        signature = self._key.sign(labelled.signed_message())
-        return replace(labelled, signature=base64.b64encode(signature).decode("ascii"))
+        return replace(labelled, signature=self.sign_message(labelled.signed_message()))
+
+    def sign_message(self, message: bytes) -> str:
+        """The Ed25519 signature of ``message``, base64 (evidence pack manifests)."""
+        return base64.b64encode(self._key.sign(message)).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -46,13 +49,16 @@ class PublicKey:
     _key: Any
 
     def verifies(self, checkpoint: ChainCheckpoint) -> bool:
-        from cryptography.exceptions import InvalidSignature
-
         if checkpoint.signature is None:
             return False
+        return self.verifies_message(checkpoint.signed_message(), checkpoint.signature)
+
+    def verifies_message(self, message: bytes, signature: str) -> bool:
+        """Whether ``signature`` (base64) is this key's Ed25519 signature of ``message``."""
+        from cryptography.exceptions import InvalidSignature
+
         try:
-            signature = base64.b64decode(checkpoint.signature, validate=True)
-            self._key.verify(signature, checkpoint.signed_message())
+            self._key.verify(base64.b64decode(signature, validate=True), message)
         except (InvalidSignature, binascii.Error, ValueError):
             return False
         return True

@@ -32,7 +32,7 @@ def event(kind: EventKind, native: str, when: datetime, who: str, **fields: Any)
         occurred_at=when,
         platform=PLATFORM,
         instance=INSTANCE,
-        actor=Actor(login=who, id=str(abs(hash(who)) % 1000), type=actor_type),
+        actor=Actor(login=who, id=str(sum(map(ord, who))), type=actor_type),
         source=Source(endpoint=endpoint, native_id=native),
         **fields,
     )
@@ -206,3 +206,42 @@ def run_cli(argv: list[str], environ: dict[str, str] | None = None) -> tuple[int
     out, err = io.StringIO(), io.StringIO()
     code = main(argv, environ=environ or {}, stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
+
+
+def pack_history() -> list[AuditEvent]:
+    """march_history() with an admin grant, a bypass and a weakened protection rule."""
+    api = Scope(owner="acme", repository="api")
+    return [
+        *march_history(),
+        event(
+            EventKind.PERMISSION_CHANGE,
+            "grant/dave",
+            at("03-01 09:00"),
+            "root",
+            action="granted",
+            scope=api,
+            target={"type": "user", "login": "dave"},
+            change={"from": "write", "to": "admin"},
+            attributes={"escalation": True},
+        ),
+        event(
+            EventKind.PROTECTION_CHANGE,
+            "bypass/7",
+            at("03-10 09:30"),
+            "carol",
+            action="bypassed",
+            scope=api,
+            target={"type": "branch", "name": "main"},
+        ),
+        event(
+            EventKind.PROTECTION_CHANGE,
+            "weaken/main",
+            at("03-20 09:00"),
+            "root",
+            action="updated",
+            scope=api,
+            target={"type": "branch", "name": "main", "setting": "required_approving_review_count"},
+            change={"from": 2, "to": 1},
+            attributes={"strength": "weaker"},
+        ),
+    ]

@@ -176,6 +176,37 @@ COMMAND_HELP: dict[str, CommandHelp] = {
             ),
         ),
     ),
+    "report": CommandHelp(
+        "Write the auditor's evidence pack for a period into a new folder: an offline HTML"
+        " summary (approval coverage, violations, access changes, coverage of the collection,"
+        " DORA metrics, a SOC 2 / ISO 27001 / SOX control mapping) with one evidence page per"
+        " sampled deployment, data.json, CSV files, and manifest.json with every file's"
+        " SHA-256, signed with the Ed25519 key in PIPELEDGER_SIGNING_KEY (--unsigned for a"
+        " draft). The ledger's hash chain is verified first (exit 4 if it fails).",
+        (
+            (
+                "pipeledger report --period 2026-Q1 --policy policy.yml --out evidence-2026-Q1",
+                "a quarter's signed pack with the policy's verdicts",
+            ),
+            (
+                "pipeledger report --period 2026-03 --environment production --sample 40"
+                " --seed 7 --out evidence-march",
+                "production only, 40 random deployments besides the flagged ones",
+            ),
+        ),
+    ),
+    "report verify": CommandHelp(
+        "Check an evidence pack: every file against its SHA-256 in manifest.json, the"
+        " manifest's signature against --public-key, and with --sink that the ledger holds the"
+        " head and checkpoint the pack names. Exit 4 naming any changed, added or removed"
+        " file, a wrong key or another ledger.",
+        (
+            (
+                "pipeledger report verify evidence-2026-Q1 --public-key pipeledger-signing.pub",
+                "files and signature",
+            ),
+        ),
+    ),
     "serve": CommandHelp(
         "Receive GitHub webhooks (and GitLab ones where its plugin is installed) into the"
         " ledger in real time: approvals with their real time, access changes an"

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 
 from pipeledger.policy.context import DeploymentContext
 from pipeledger.policy.globs import GlobSet
@@ -28,7 +29,11 @@ class DoraSettings:
     failure_window: timedelta = DEFAULT_FAILURE_WINDOW
 
     def is_production(self, environment: str | None) -> bool:
-        return GlobSet(self.production, ignore_case=True).matches(environment)
+        return self._production_globs.matches(environment)
+
+    @cached_property
+    def _production_globs(self) -> GlobSet:
+        return GlobSet(self.production, ignore_case=True)
 
     def to_dict(self) -> dict[str, object]:
         return {

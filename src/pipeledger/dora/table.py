@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pipeledger.dora.deploys import FailureCause
-from pipeledger.dora.metrics import DoraMetrics, ScopeMetrics
+from pipeledger.dora.metrics import DoraMetrics
 from pipeledger.dora.stats import human
 
 CSV_COLUMNS = (
@@ -30,12 +31,16 @@ CSV_COLUMNS = (
 
 def rows(metrics: DoraMetrics) -> list[dict[str, Any]]:
     """``overall`` first, then one row per repository by name."""
-    scopes = [("overall", metrics.overall), *sorted(metrics.repositories.items())]
+    return rows_from_dict(metrics.to_dict())
+
+
+def rows_from_dict(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The same rows from the metrics' JSON form (as data.json holds it)."""
+    scopes = [("overall", metrics["overall"]), *sorted(metrics["repositories"].items())]
     return [_row(name, scope) for name, scope in scopes]
 
 
-def _row(name: str, scope: ScopeMetrics) -> dict[str, Any]:
-    data = scope.to_dict()
+def _row(name: str, data: Mapping[str, Any]) -> dict[str, Any]:
     frequency, lead = data["deployment_frequency"], data["lead_time"]
     failure, restore = data["change_failure_rate"], data["time_to_restore"]
     return {

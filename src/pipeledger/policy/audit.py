@@ -4,13 +4,13 @@ everything the ledger knows about it, whenever that happened."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.facts import without_superseded
-from pipeledger.policy.context import CONTEXT_KINDS, assemble, build_index
+from pipeledger.policy.context import CONTEXT_KINDS, DeploymentContext, assemble, build_index
 from pipeledger.policy.engine import Evaluation, evaluate
 from pipeledger.policy.loader import LoadedPolicy
 from pipeledger.policy.rules.base import EvaluationEnv
@@ -67,10 +67,15 @@ def audit_events(
     until: datetime | None = None,
     *,
     keep_subjects: bool = False,
+    contexts: Sequence[DeploymentContext] | None = None,
 ) -> Evaluation:
+    """``contexts``: the events' deployments when the caller has assembled them already."""
     events = list(events)
     judges_deployments = any(rule.judges_deployments for rule in loaded.rules)
-    contexts = assemble(build_index(events)) if judges_deployments else []
+    if not judges_deployments:
+        contexts = []
+    elif contexts is None:
+        contexts = assemble(build_index(events))
     in_period = [ctx for ctx in contexts if _within(ctx.when, since, until)]
     kinds = {k for rule in loaded.rules for k in rule.event_kinds}
     singles = [e for e in events if e.kind in kinds and _within(e.occurred_at, since, until)]

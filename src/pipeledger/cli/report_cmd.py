@@ -1,0 +1,192 @@
+"""``pipeledger report``: the auditor's signed evidence pack for a period; ``pipeledger report
+verify DIR`` checks one (exit 4 naming any changed, added or removed file)."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.metrics_cmd import add_dora_options, dora_settings
+from pipeledger.errors import ExitCode, UsageError, VerificationFailed
+from pipeledger.evidence_pack.builder import build_pack, prepare_folder, write_pack
+from pipeledger.evidence_pack.controls import load_controls
+from pipeledger.evidence_pack.options import DEFAULT_SAMPLE, PackOptions, working_hours
+from pipeledger.evidence_pack.verify import PackVerdict, verify_pack
+from pipeledger.period import parse_period
+from pipeledger.policy.loader import load_policy
+from pipeledger.signing import SIGNING_KEY_ENV, Signer, load_public_key, signer_from_environ
+
+DEFAULTS: dict[str, Any] = {
+    **SINK_DEFAULTS,
+    "period": None,
+    "out": None,
+    "policy": None,
+    "sample": DEFAULT_SAMPLE,
+    "seed": None,
+    "environment": None,
+    "working_hours": "07-20",
+    "timezone": "UTC",
+    "controls": None,
+    "signing_key": None,
+    "unsigned": False,
+    "production": [],
+    "hotfix_ref": [],
+    "failure_window": 24.0,
+    "public_key": None,
+}
+
+
+def register(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "report", help="write the auditor's signed evidence pack for a period"
+    )
+    parser.add_argument("--period", help="2024-Q1, 2024-03, 2024, 2024-01-01..2024-03-31 or 90d")
+    parser.add_argument("--out", metavar="DIR", help="a new (or empty) folder for the pack")
+    parser.add_argument("--policy", metavar="FILE", help="policy whose verdicts the pack shows")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help=f"random deployments beyond the flagged ones (default {DEFAULT_SAMPLE})",
+    )
+    parser.add_argument(
+        "--seed", type=int, help="seed of the random sample (default: a new one, recorded)"
+    )
+    parser.add_argument("--environment", help="only deployments to this environment")
+    parser.add_argument(
+        "--working-hours",
+        metavar="HH-HH",
+        help="the team's usual hours, Monday to Friday (default 07-20)",
+    )
+    parser.add_argument("--timezone", help="time zone of --working-hours (default UTC)")
+    parser.add_argument(
+        "--controls", metavar="FILE", help="control mapping (default: the bundled controls.yml)"
+    )
+    parser.add_argument(
+        "--signing-key",
+        metavar="FILE",
+        help=f"Ed25519 private key from pipeledger keygen (default env {SIGNING_KEY_ENV})",
+    )
+    parser.add_argument(
+        "--unsigned", action="store_true", default=None, help="write an unsigned draft pack"
+    )
+    add_dora_options(parser)
+    add_sink_option(parser)
+    actions = parser.add_subparsers(dest="report_action", metavar="ACTION", required=False)
+    verify = actions.add_parser("verify", help="check a pack's files, signature and ledger")
+    verify.add_argument("folder", metavar="DIR", help="the pack's folder")
+    verify.add_argument(
+        "--public-key", metavar="FILE", help="the signer's public key (PEM, from pipeledger keygen)"
+    )
+    verify.add_argument(
+        "--sink", action="append", metavar="URL", help="the ledger the pack must come from"
+    )
+    return parser
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    if getattr(args, "report_action", None) == "verify":
+        return run_verify(args, context)
+    options = _options(args)
+    signer = _signer(args)
+    controls = load_controls(args.controls)
+    folder = Path(args.out)
+    prepare_folder(folder)
+    sinks = context.open_sinks(args)
+    try:
+        files = build_pack(sinks.ledger, options, controls, signer)
+    finally:
+        sinks.close()
+    write_pack(folder, files)
+    pages = sum(1 for name in files if name.startswith("deployments/"))
+    signed = f"signed by key {signer.key_id}" if signer else "UNSIGNED draft"
+    context.out(
+        f"pipeledger: wrote the evidence pack {folder} for {options.period.label}: {len(files)}"
+        f" files, {pages} deployment evidence pages, sample seed {options.seed}; {signed}."
+    )
+    if signer is None:
+        context.err(
+            "pipeledger: warning: the pack is not signed; set PIPELEDGER_SIGNING_KEY (or"
+            " --signing-key) to a key from pipeledger keygen for a pack an auditor can trust."
+        )
+    return int(ExitCode.OK)
+
+
+def _options(args: argparse.Namespace) -> PackOptions:
+    if not args.period or not args.out:
+        raise UsageError(
+            "pipeledger report needs --period and --out.",
+            "For example: pipeledger report --period 2024-Q1 --out evidence-2024-Q1.",
+        )
+    sample = int(args.sample)
+    if sample < 0:
+        raise UsageError(f"--sample {sample} is negative.", "Use 0 or more (default 25).")
+    return PackOptions(
+        period=parse_period(str(args.period)),
+        generated_at=datetime.now(UTC).replace(microsecond=0),
+        seed=int(args.seed) if args.seed is not None else secrets.randbelow(2**32),
+        sample_size=sample,
+        environment=args.environment,
+        hours=working_hours(str(args.working_hours), str(args.timezone)),
+        dora=dora_settings(args),
+        policy=load_policy(args.policy) if args.policy else None,
+    )
+
+
+def _signer(args: argparse.Namespace) -> Signer | None:
+    if args.unsigned:
+        return None
+    signer = signer_from_environ({SIGNING_KEY_ENV: args.signing_key or ""})
+    if signer is None:
+        raise UsageError(
+            "An evidence pack is signed, and no signing key is set.",
+            f"Set {SIGNING_KEY_ENV} (or --signing-key) to the private key from pipeledger"
+            " keygen, or pass --unsigned for a draft.",
+        )
+    return signer
+
+
+def run_verify(args: argparse.Namespace, context: Context) -> int:
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder.", "Name the folder pipeledger report wrote.")
+    key = load_public_key(args.public_key) if args.public_key else None
+    if args.sink:
+        sinks = context.open_sinks(args)
+        try:
+            verdict = verify_pack(folder, key, sinks.ledger)
+        finally:
+            sinks.close()
+    else:
+        verdict = verify_pack(folder, key)
+    if verdict.problems:
+        listed = "; ".join(f"{p.subject} {p.reason}" for p in verdict.problems)
+        raise VerificationFailed(
+            f"The evidence pack {folder} fails verification: {listed}.",
+            "Do not rely on this copy; ask for the pack again from whoever built it.",
+        )
+    _verified(context, folder, verdict)
+    return int(ExitCode.OK)
+
+
+def _verified(context: Context, folder: Path, verdict: PackVerdict) -> None:
+    if verdict.signature_checked:
+        signature = f"signature by key {verdict.key_id} verified"
+    elif verdict.key_id:
+        signature = f"signed by key {verdict.key_id}, not checked (pass --public-key)"
+    else:
+        signature = "UNSIGNED draft"
+    named = verdict.manifest["ledger"]
+    checkpoint = f" and checkpoint seq {named['checkpoint']['seq']}" if named["checkpoint"] else ""
+    ledger = (
+        f" the ledger holds its head seq {named['head']['seq']}{checkpoint}."
+        if verdict.ledger_checked
+        else " ledger not checked (pass --sink)."
+    )
+    context.out(
+        f"pipeledger: {folder}: {verdict.files} files match the manifest; {signature};{ledger}"
+    )
