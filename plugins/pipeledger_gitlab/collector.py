@@ -72,8 +72,9 @@ class GitLabCollector:
         self, request: CollectRequest, checkpoints: CheckpointReader, now: datetime
     ) -> Iterator[Batch]:
         window = Window(request.since, request.until or now)
-        # A backfill that ends in the past says nothing about who can do what today.
-        snapshots = request.until is None or request.until >= now
+        # Snapshots only when asked (the default), and not in a backfill that ends in the
+        # past: it says nothing about who can do what today.
+        snapshots = request.snapshots and (request.until is None or request.until >= now)
         projects, groups = self.resolve(request)
         self._progress.expect(repositories=len(groups) + len(projects))
         for group in groups:

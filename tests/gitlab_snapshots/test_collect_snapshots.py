@@ -35,6 +35,19 @@ def test_first_snapshot_is_a_baseline(fake: FakeGitLab, tmp_path: Path) -> None:
     assert counts["groups.members_all"] == groups
 
 
+def test_no_snapshots_when_told_not_to(fake: FakeGitLab, tmp_path: Path) -> None:
+    snapshot_endpoints = (
+        "projects.members_all",
+        "projects.protected_environments",
+        "projects.protected_branches",
+        "groups.members_all",
+    )
+    timed_collect(fake, tmp_path / "a.db", "--no-snapshots")
+    assert [fake.counts().get(name, 0) for name in snapshot_endpoints] == [0, 0, 0, 0]
+    timed_collect(fake, tmp_path / "b.db")
+    assert all(fake.counts().get(name, 0) > 0 for name in snapshot_endpoints)
+
+
 def test_a_change_becomes_exactly_the_expected_events(fake: FakeGitLab, tmp_path: Path) -> None:
     db = tmp_path / "l.db"
     first = timed_collect(fake, db)
