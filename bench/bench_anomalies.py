@@ -9,10 +9,12 @@ flagged.
 from __future__ import annotations
 
 import random
+import resource
+import subprocess
+import sys
 import tempfile
 import time
-import tracemalloc
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from tests.anomalies.synthetic import START, Builder, Team, build
@@ -25,6 +27,8 @@ EVENTS_TARGET = 1_000_000
 DAYS = 120
 JUDGED_FROM_DAY = 90
 SEEDS = (1, 2, 3, 4, 5)
+# The memory comparison's ledgers: 120 days of these is about 250,000 events, 480 days 1M.
+LONG_REPOSITORIES = 138
 
 
 def regular_teams(count: int, rng: random.Random) -> list[Team]:
@@ -40,16 +44,19 @@ def regular_teams(count: int, rng: random.Random) -> list[Team]:
     return teams
 
 
-def write_regular_ledger(path: Path) -> tuple[int, set[str]]:
-    """A regular history of about a million events, written day by day so the generator
-    never holds more than a day of it. Returns (events, normal production deployments
-    judged)."""
+def write_regular_ledger(
+    path: Path, *, repositories: int = EVENTS_TARGET // 1806, days: int = DAYS, first_day: int = 0
+) -> tuple[int, set[str]]:
+    """A regular history (about a million events with the defaults), written day by day so
+    the generator never holds more than a day of it; ``first_day`` shifts it back in time
+    from the synthetic start. Returns (events, normal production deployments judged: those
+    in the last ``days - JUDGED_FROM_DAY`` days)."""
     builder = Builder(seed=11)
-    teams = regular_teams(EVENTS_TARGET // 1806, random.Random(11))  # noqa: S311 - data
+    teams = regular_teams(repositories, random.Random(11))  # noqa: S311 - data
     ledger = SqliteSink(path)
     written = 0
     judged: set[str] = set()
-    for day in range(DAYS):
+    for day in range(first_day, first_day + days):
         date = START + timedelta(days=day)
         if date.weekday() >= 5:
             continue
@@ -60,7 +67,7 @@ def write_regular_ledger(path: Path) -> tuple[int, set[str]]:
                     minutes=builder.random.randint(0, 59),
                 )
                 ident = builder.deploy(team, when, builder.random.choice(team.deployers))
-                if team.environment == "production" and day >= JUDGED_FROM_DAY:
+                if team.environment == "production" and day >= first_day + JUDGED_FROM_DAY:
                     judged.add(ident)
         events = sorted(builder.history.events, key=lambda e: e.occurred_at)
         ledger.append(events, {})
@@ -81,8 +88,8 @@ def throughput(path: Path, events: int, judged: set[str]) -> None:
         detection = detect_in_ledger(ledger, settings, selection)
         best = min(best, time.process_time() - started)
         ledger.close()
-    assert detection is not None and detection.history is not None
-    read = detection.history.events_read
+    assert detection is not None
+    read = detection.events_read
     flagged = {a.subject.deployment_id for a in detection.alerts} & judged
     print(f"ledger: {events:,} events; detectors read {read:,} (look-back + judged period)")
     print(
@@ -94,18 +101,48 @@ def throughput(path: Path, events: int, judged: set[str]) -> None:
         f" {len(flagged)} of {len(judged):,} normal production deploys flagged"
         f" ({100 * len(flagged) / max(1, len(judged)):.2f} %; target ≤ 2 %)"
     )
-    for lookback in (90, 30):
-        tracemalloc.start()
-        ledger = SqliteSink(path)
-        found = detect_in_ledger(ledger, AnomalySettings(lookback_days=lookback), selection)
-        ledger.close()
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        assert found.history is not None
-        print(
-            f"look-back {lookback} days: read {found.history.events_read:,} events,"
-            f" peak Python memory {peak / 2**20:,.0f} MiB"
+    print(measured_apart(path, selection.since, 90))
+
+
+def memory_against_ledger_length(directory: Path) -> None:
+    """The same repositories over 120 and over 480 days (four times longer, ending at the
+    same date): judging the last 30 days, and judging the whole ledger, each in a fresh
+    process whose peak resident memory is read from the kernel (``ru_maxrss``)."""
+    end = JUDGED_FROM_DAY + 30  # both end where the throughput ledger ends
+    for days in (120, 480):
+        path = directory / f"long-{days}.db"
+        started = time.monotonic()
+        events, _ = write_regular_ledger(
+            path, repositories=LONG_REPOSITORIES, days=days, first_day=DAYS - days
         )
+        print(
+            f"{days}-day ledger: {events:,} events, written in {time.monotonic() - started:.0f} s"
+        )
+        print("  last 30 days: " + measured_apart(path, START + timedelta(days=end - 30), 90))
+        print("  whole ledger: " + measured_apart(path, None, 90))
+
+
+def measured_apart(path: Path, since: datetime | None, lookback: int) -> str:
+    """One ``detect_in_ledger`` in a fresh interpreter: its figures and peak RSS."""
+    argv = [sys.executable, "-m", "bench.bench_anomalies", "measure", str(path)]
+    argv += [since.isoformat() if since else "-", str(lookback)]
+    done = subprocess.run(argv, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def measure(path: str, since: str, lookback: int) -> None:
+    ledger = SqliteSink(Path(path))
+    selection = Selection(since=datetime.fromisoformat(since) if since != "-" else None)
+    started = time.process_time()
+    found = detect_in_ledger(ledger, AnomalySettings(lookback_days=lookback), selection)
+    cpu = time.process_time() - started
+    ledger.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"look-back {lookback} days: {found.slices} slice(s), read {found.events_read:,} events"
+        f" (at most {found.largest_slice:,} at once), {len(found.alerts)} alerts,"
+        f" {cpu:.1f} s CPU, peak RSS {peak:,.0f} MiB"
+    )
 
 
 def quality() -> None:
@@ -162,7 +199,12 @@ def main() -> None:
         events, judged = write_regular_ledger(path)
         print(f"wrote {events:,} events in {time.monotonic() - started:.0f} s")
         throughput(path, events, judged)
+        path.unlink()
+        memory_against_ledger_length(Path(tmp))
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["measure"]:
+        measure(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        main()

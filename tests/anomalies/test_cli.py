@@ -175,3 +175,50 @@ def test_provenance_and_audit_mention_recorded_alerts(ledger: Path) -> None:
     assert code in (0, 1), err
     assert "note: anomaly alert (high, protection-toggle) on deployment 1915 of acme/api" in out
     assert "deployment 1909 of" not in out  # acknowledged
+
+
+def test_output_files_and_ci_formats(ledger: Path, tmp_path: Path) -> None:
+    """--output FORMAT=PATH writes each format next to stdout's; github prints workflow
+    annotations (error for high, warning for medium) and gitlab a code-quality report."""
+    paths = {name: tmp_path / f"alerts.{name}" for name in ("json", "sarif", "gitlab", "text")}
+    outputs = [arg for name, path in paths.items() for arg in ("--output", f"{name}={path}")]
+    code, out, err = cli(ledger, "--since", SINCE, "--format", "github", *outputs)
+    assert code == 0, err
+    annotations = [line for line in out.splitlines() if line.startswith("::")]
+    assert len([a for a in annotations if a.startswith("::error ")]) == 4
+    assert len([a for a in annotations if a.startswith("::warning ")]) == 5
+    document = json.loads(paths["json"].read_text())
+    jsonschema.Draft202012Validator(SCHEMA).validate(document)
+    assert len(document["anomalies"]) == 9
+    assert len(json.loads(paths["sarif"].read_text())["runs"][0]["results"]) == 9
+    quality = json.loads(paths["gitlab"].read_text())
+    assert len(quality) == 9 and {issue["severity"] for issue in quality} >= {"critical", "major"}
+    assert paths["text"].read_text().startswith("pipeledger anomalies: 9 anomaly alerts")
+
+
+def test_options_from_the_environment(ledger: Path) -> None:
+    env = {"PIPELEDGER_SINCE": SINCE, "PIPELEDGER_MIN_SEVERITY": "high"}
+    code, out, err = cli(ledger, env=env)
+    assert code == 0, err
+    assert out.startswith("pipeledger anomalies: 4 anomaly alerts (4 high)")
+
+
+def test_no_ledger_is_a_clear_error_and_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "none.db"
+    for argv in ((), ("ack", "0" * 32, "--reason", "x", "--by", "bob")):
+        code, _, err = cli(missing, *argv)
+        assert code == 2 and "no ledger at" in err and "Traceback" not in err
+    assert not missing.exists()
+
+
+def test_access_changes_audit_mentions_alerts_in_every_format(ledger: Path) -> None:
+    assert cli(ledger, "--since", SINCE, "--record")[0] == 0
+    policy = str(ROOT / "examples" / "policies" / "access-changes.yml")
+    sink = f"sqlite:///{ledger}"
+    code, out, err = run_main(
+        "audit", "--policy", policy, "--since", SINCE, "--sink", sink, "--format", "json"
+    )
+    assert code in (0, 1), err
+    notes = json.loads(out)["notes"]
+    assert any("(high, privilege-escalation) on deployment 1909 of acme/web" in n for n in notes)
+    assert len([n for n in notes if n.startswith("anomaly alert")]) == 9

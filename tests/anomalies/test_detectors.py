@@ -11,8 +11,10 @@ from pipeledger.anomalies.detectors import DETECTOR_NAMES
 from pipeledger.anomalies.engine import Detection, Selection, detect_in_ledger
 from pipeledger.anomalies.model import AlertSeverity, Anomaly
 from pipeledger.anomalies.settings import AnomalySettings
+from pipeledger.policy.loader import load_policy
 from pipeledger_sqlite.sink import SqliteSink
 from tests.anomalies.synthetic import History
+from tests.conftest import ROOT
 
 
 def run(path: Path, settings: AnomalySettings | None = None, **selection: object) -> Detection:
@@ -122,3 +124,17 @@ def test_too_little_history_is_not_judged(ledger_file: Path, history: History) -
     injected = frozenset().union(*(i.subjects for i in history.injected))
     assert [a.message for a in everything.alerts if not _about(a, injected)] == []
     assert len(everything.alerts) == len(history.injected)
+
+
+def test_the_baseline_policy_writes_out_the_defaults(ledger_file: Path, history: History) -> None:
+    """examples/policies/baseline.yml spells out every detector's default: judging with it
+    raises exactly what judging with no anomalies: section raises."""
+    loaded = load_policy(str(ROOT / "examples" / "policies" / "baseline.yml"))
+    written = run(
+        ledger_file, AnomalySettings.from_mapping(loaded.anomalies), since=history.judged_from
+    )
+    defaults = run(ledger_file, since=history.judged_from)
+    assert [(a.id, a.severity) for a in written.alerts] == [
+        (a.id, a.severity) for a in defaults.alerts
+    ]
+    assert set(loaded.anomalies["detectors"]) == set(DETECTOR_NAMES)

@@ -10,7 +10,8 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from sys import intern
+from typing import Any, overload
 
 from pipeledger.anomalies.access import access_changes
 from pipeledger.anomalies.facts import AccessChange, Approval, Deploy, visible_events
@@ -56,7 +57,7 @@ class History:
         return times[index - 1] if index else None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Run:
     attempts: dict[str, tuple[str | None, str]] = field(default_factory=dict)
     link: str | None = None
@@ -124,7 +125,8 @@ class HistoryBuilder:
         if run is None:
             run = self._runs[key] = _Run()
         actor = data["actor"]
-        run.attempts[correlation.get("run_attempt") or "1"] = (actor.get("login"), actor["type"])
+        attempt = intern(correlation.get("run_attempt") or "1")
+        run.attempts[attempt] = (_word(actor.get("login")), intern(actor["type"]))
         run.link = run.link or (data.get("links") or {}).get("html")
         self._active(data, actor.get("login"), actor["type"])
 
@@ -137,15 +139,15 @@ class HistoryBuilder:
             return
         approval = Approval(
             when=parse_time(data["occurred_at"]),
-            approver=login,
-            approver_type=actor["type"],
-            action=data["action"],
-            environment=scope.get("environment"),
+            approver=intern(login),
+            approver_type=intern(actor["type"]),
+            action=intern(data["action"]),
+            environment=_word(scope.get("environment")),
             event_id=data["id"],
-            platform=data["platform"],
-            instance=data["instance"],
-            owner=scope["owner"],
-            repository=scope.get("repository"),
+            platform=intern(data["platform"]),
+            instance=intern(data["instance"]),
+            owner=intern(scope["owner"]),
+            repository=_word(scope.get("repository")),
         )
         self.history.approvals.append(approval)
         run_id = correlation.get("run_id")
@@ -175,7 +177,7 @@ class HistoryBuilder:
         if login is None or actor_type != "user":
             return
         moment = when or parse_time(data["occurred_at"])
-        person = (data["platform"], data["instance"], login.lower())
+        person = (intern(data["platform"]), intern(data["instance"]), intern(login.lower()))
         self.history.activity.setdefault(person, []).append(moment)
 
     def finish(self) -> History:
@@ -219,12 +221,28 @@ class HistoryBuilder:
             approval.deployment = deploy
 
 
+@overload
+def _word(text: str) -> str: ...
+@overload
+def _word(text: None) -> None: ...
+def _word(text: str | None) -> str | None:
+    """Names that repeat across events (platform, owner, repository, environment, login)
+    kept once in memory rather than once per event."""
+    return intern(text) if isinstance(text, str) else None
+
+
 def _attempt_number(text: str) -> int:
     return int(text) if text.isdigit() else 1
 
 
 def _key(data: Json, scope: Json, repository: str, ident: str) -> Key:
-    return (data["platform"], data["instance"], scope["owner"], repository, ident)
+    return (
+        intern(data["platform"]),
+        intern(data["instance"]),
+        intern(scope["owner"]),
+        intern(repository),
+        ident,
+    )
 
 
 def _new_deploy(
@@ -233,17 +251,17 @@ def _new_deploy(
     actor = data["actor"]
     return Deploy(
         when=when,
-        platform=data["platform"],
-        instance=data["instance"],
-        owner=scope["owner"],
-        repository=repository,
-        environment=scope.get("environment"),
+        platform=intern(data["platform"]),
+        instance=intern(data["instance"]),
+        owner=intern(scope["owner"]),
+        repository=intern(repository),
+        environment=_word(scope.get("environment")),
         deployment_id=correlation.get("deployment_id") or data["id"],
         run_id=correlation.get("run_id"),
         pipeline_id=correlation.get("pipeline_id"),
         run_attempt=correlation.get("run_attempt"),
-        deployer=actor.get("login"),
-        deployer_type=actor["type"],
+        deployer=_word(actor.get("login")),
+        deployer_type=intern(actor["type"]),
         ref=data.get("ref"),
         event_ids=[data["id"]],
         links=dict(data.get("links") or {}),
@@ -253,8 +271,8 @@ def _new_deploy(
 def _take_head(deploy: Deploy, data: Json, when: datetime, correlation: Json) -> None:
     """The ``created`` event (or the earliest status) says when and by whom."""
     deploy.when = when
-    deploy.deployer = data["actor"].get("login")
-    deploy.deployer_type = data["actor"]["type"]
+    deploy.deployer = _word(data["actor"].get("login"))
+    deploy.deployer_type = intern(data["actor"]["type"])
     deploy.ref = data.get("ref") or deploy.ref
     deploy.run_id = deploy.run_id or correlation.get("run_id")
     deploy.pipeline_id = deploy.pipeline_id or correlation.get("pipeline_id")
@@ -264,15 +282,52 @@ def _take_head(deploy: Deploy, data: Json, when: datetime, correlation: Json) ->
         deploy.links.setdefault(name, link)
 
 
+# The kinds the detectors fold into facts; the ledger's (kind, time) index serves them.
+FACT_KINDS = (
+    EventKind.DEPLOYMENT,
+    EventKind.DEPLOYMENT_APPROVAL,
+    EventKind.PIPELINE_RUN,
+    EventKind.PERMISSION_CHANGE,
+    EventKind.PROTECTION_CHANGE,
+)
+
+
 def read_history(ledger: Ledger, start: datetime | None, end: datetime | None) -> History:
-    """Everything from ``start`` (the look-back's beginning) to ``end``; acknowledgements
-    and recorded alerts of any later time too, since they are made after the fact."""
+    """The facts of every event from ``start`` (the look-back's beginning) to ``end``."""
     builder = HistoryBuilder(start, end)
     with collector_paused():
-        for kind, body in ledger.event_bodies(EventFilter(since=start, until=end)):
-            if kind != EventKind.ANOMALY.value:
-                builder.add_body(kind, body)
-        alerts = EventFilter(kinds=(EventKind.ANOMALY,), since=start)
-        for kind, body in ledger.event_bodies(alerts):
+        for kind, body in ledger.event_bodies(
+            EventFilter(kinds=FACT_KINDS, since=start, until=end)
+        ):
             builder.add_body(kind, body)
         return builder.finish()
+
+
+def anything_to_judge(ledger: Ledger, since: datetime | None, until: datetime | None) -> bool:
+    """Whether the ledger holds a deploy or an approval in a period — what every alert is
+    about. An empty period costs one index look-up."""
+    kinds = (EventKind.DEPLOYMENT, EventKind.DEPLOYMENT_APPROVAL)
+    bodies = iter(ledger.event_bodies(EventFilter(kinds=kinds, since=since, until=until)))
+    try:
+        return next(bodies, None) is not None
+    finally:
+        close = getattr(bodies, "close", None)
+        if close is not None:
+            close()
+
+
+@dataclass
+class AlertStates:
+    """Which alerts were recorded (``anomalies --record``) and which acknowledged: a few ids,
+    read once for the whole ledger since acknowledgements are made after the fact."""
+
+    recorded: set[str] = field(default_factory=set)
+    acknowledged: dict[str, Acknowledgement] = field(default_factory=dict)
+
+
+def read_alert_states(ledger: Ledger) -> AlertStates:
+    builder = HistoryBuilder(None, None)
+    for kind, body in ledger.event_bodies(EventFilter(kinds=(EventKind.ANOMALY,))):
+        builder.add_body(kind, body)
+    history = builder.history
+    return AlertStates(recorded=history.recorded, acknowledged=history.acknowledged)

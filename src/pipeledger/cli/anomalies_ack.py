@@ -40,7 +40,7 @@ def run_ack(args: argparse.Namespace, context: Context, settings: AnomalySetting
     if not by:
         raise UsageError("Nobody to record as acknowledging the alert.", "Pass --by LOGIN.")
     now = datetime.now(UTC)
-    sinks = context.open_sinks(args)
+    sinks = context.open_sinks(args, reading=True)
     try:
         alert = _recorded_alert(sinks.ledger, args.alert_id)
         if alert is None:

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     settings = _settings(args)
     targets = _targets(args)
     now = datetime.now(UTC)
-    sinks = context.open_sinks(args)
+    sinks = context.open_sinks(args, reading=True)
     try:
         detection = detect_in_ledger(sinks.ledger, settings, selection)
         if args.record:

@@ -18,8 +18,7 @@ DEFAULT_DETECT_PERIOD = timedelta(days=7)
 
 
 def record_alerts(sinks: SinkSet, detection: Detection, now: datetime) -> int:
-    recorded = detection.history.recorded if detection.history else set()
-    fresh = [alert_event(a, now) for a in detection.alerts if a.id not in recorded]
+    fresh = [alert_event(a, now) for a in detection.alerts if a.id not in detection.recorded]
     return len(sinks.append(fresh, {})) if fresh else 0
 
 

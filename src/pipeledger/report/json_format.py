@@ -32,6 +32,8 @@ def document(report: Report) -> dict[str, Any]:
         "error": report.error,
         "rules": [result.to_dict() for result in report.results],
         "findings": [finding.to_dict() for finding in report.findings],
+        # What the command adds besides findings, e.g. audit's unacknowledged anomaly alerts.
+        "notes": list(report.notes),
     }
 
 

@@ -13,7 +13,11 @@ from pipeledger.anomalies.facts import Deploy
 from pipeledger.anomalies.history import History
 from pipeledger.anomalies.model import AlertSeverity, AlertSubject, Anomaly, alert_id
 from pipeledger.anomalies.settings import AnomalySettings, DetectorSettings
+from pipeledger.anomalies.sliding import SlidingCounts
 from pipeledger.docs_links import detector_docs_url
+
+# How many days a baseline must span before it judges (``min_days``).
+MIN_DAYS = 21
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,8 @@ class Detector(ABC):
     name: ClassVar[str]
     summary: ClassVar[str]
     default_severity: ClassVar[AlertSeverity]
+    # Deploys a baseline needs before it judges (``min_history``), where the detector has one.
+    min_history: ClassVar[int] = 20
 
     def __init__(self, judging: Judging) -> None:
         self.judging = judging
@@ -50,6 +56,21 @@ class Detector(ABC):
     @property
     def severity(self) -> AlertSeverity:
         return self.settings.severity_or(self.default_severity)
+
+    def knows_enough(self, learned: SlidingCounts, moment: datetime) -> bool:
+        """Whether a baseline may judge: at least ``min_history`` deploys in the look-back,
+        spanning at least ``min_days`` — a team new to the ledger is not judged while a few
+        days of history would make every habit look like an exception."""
+        return len(learned) >= self.needed_history and self.spans_enough(learned, moment)
+
+    @property
+    def needed_history(self) -> int:
+        return self.settings.whole("min_history", self.min_history)
+
+    def spans_enough(self, learned: SlidingCounts, moment: datetime) -> bool:
+        oldest = learned.oldest()
+        needed = timedelta(days=self.settings.number("min_days", MIN_DAYS))
+        return oldest is not None and moment - oldest >= needed
 
     def skips(self, login: str | None, actor_type: str = "user") -> bool:
         """People this detector does not judge: unknown, not a user, ignored or allowed."""

@@ -23,7 +23,6 @@ class DeployBurstDetector(Detector):
         width = timedelta(minutes=self.settings.number("window_minutes", 60))
         factor = self.settings.number("factor", 4.0)
         minimum = self.settings.whole("min_deploys", 8)
-        min_history = self.settings.whole("min_history", 20)
         seconds = width.total_seconds()
         span = self.judging.lookback
         baselines: defaultdict[tuple[str, ...], SlidingCounts] = defaultdict(
@@ -45,14 +44,13 @@ class DeployBurstDetector(Detector):
             threshold = max(float(minimum), factor * usual)
             if len(window) < threshold / 2:
                 armed[repo] = True
-            if (
-                armed.get(repo, True)
-                and len(window) >= threshold
-                and before >= min_history
-                and self.judging.judges(deploy.when)
-            ):
+            burst = armed.get(repo, True) and len(window) >= threshold
+            if burst and before >= self.needed_history and self.spans_enough(baseline, deploy.when):
+                # Disarmed whether or not the period judges it: a burst that began before
+                # ``--since`` is not raised again, under another id, by a later deploy.
                 armed[repo] = False
-                yield self._alert(list(window), usual, width, before, threshold)
+                if self.judging.judges(deploy.when):
+                    yield self._alert(list(window), usual, width, before, threshold)
             baseline.add(deploy.when, int(deploy.when.timestamp() // seconds))
 
     def _alert(

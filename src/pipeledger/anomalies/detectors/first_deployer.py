@@ -19,7 +19,6 @@ class FirstDeployerDetector(Detector):
     default_severity = AlertSeverity.MEDIUM
 
     def detect(self, history: History) -> Iterator[Anomaly]:
-        min_history = self.settings.whole("min_history", 20)
         span = self.judging.lookback
         places: defaultdict[tuple[str, ...], SlidingCounts] = defaultdict(
             lambda: SlidingCounts(span)
@@ -35,8 +34,8 @@ class FirstDeployerDetector(Detector):
             anywhere.advance(deploy.when)
             if (
                 person is not None
-                and len(place) >= min_history
                 and place.count(person) == 0
+                and self.knows_enough(place, deploy.when)
                 and self.judging.judges(deploy.when)
                 and not self.skips(deploy.deployer, deploy.deployer_type)
             ):

@@ -22,6 +22,8 @@ APPROVED = frozenset({"approved", "approve"})
 class _Pair:
     first: datetime
     deploys_before: int
+    # The environment's baseline knew enough, when the pair first appeared, to call it new.
+    known_place: bool
     latencies: list[timedelta] = field(default_factory=list)
     raised: bool = False
 
@@ -35,11 +37,11 @@ class NewApproverPairDetector(Detector):
     name = "new-approver-pair"
     summary = "A new pair where one person always approves the same deployer within minutes."
     default_severity = AlertSeverity.MEDIUM
+    min_history = 10
 
     def detect(self, history: History) -> Iterator[Anomaly]:
         quick = timedelta(minutes=self.settings.number("max_minutes", 5))
         needed = self.settings.whole("min_approvals", 3)
-        min_history = self.settings.whole("min_history", 10)
         span = self.judging.lookback
         places: defaultdict[tuple[str, ...], SlidingCounts] = defaultdict(
             lambda: SlidingCounts(span)
@@ -57,12 +59,14 @@ class NewApproverPairDetector(Detector):
                 key = (deploy.place, deployer, approver)
                 pair = pairs.get(key)
                 if pair is None:
-                    pair = pairs[key] = _Pair(deploy.when, len(place))
+                    pair = pairs[key] = _Pair(
+                        deploy.when, len(place), self.knows_enough(place, deploy.when)
+                    )
                 pair.latencies.append(abs(approval.when - deploy.when))
                 seen = approvers[deploy.place, approver]
                 seen.deployers.add(deployer)
                 if (
-                    pair.deploys_before >= min_history
+                    pair.known_place
                     and not pair.raised
                     and len(pair.latencies) >= needed
                     and max(pair.latencies) <= quick

@@ -24,7 +24,6 @@ class UnusualTimeDetector(Detector):
     default_severity = AlertSeverity.MEDIUM
 
     def detect(self, history: History) -> Iterator[Anomaly]:
-        min_history = self.settings.whole("min_history", 20)
         margin = self.settings.whole("margin_hours", 1)
         share = self.settings.number("min_share", 0.02)
         span = self.judging.lookback
@@ -36,7 +35,7 @@ class UnusualTimeDetector(Detector):
             seen.advance(deploy.when)
             hour, weekday = deploy.when.hour, deploy.when.weekday()
             total = len(seen)
-            if total >= min_history and self.judging.judges(deploy.when):
+            if self.judging.judges(deploy.when) and self.knows_enough(seen, deploy.when):
                 floor = max(1.0, share * total)
                 near = sum(seen.count((hour + k) % 24, HOUR) for k in range(-margin, margin + 1))
                 same_day = seen.count(weekday, WEEKDAY)
