@@ -3,6 +3,7 @@ and (almost) no normal production deploy is flagged."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from pipeledger.anomalies.detectors import DETECTOR_NAMES
 from pipeledger.anomalies.engine import Detection, Selection, detect_in_ledger
 from pipeledger.anomalies.model import AlertSeverity, Anomaly
 from pipeledger.anomalies.settings import AnomalySettings
+from pipeledger.events import EventKind
 from pipeledger.policy.loader import load_policy
 from pipeledger_sqlite.sink import SqliteSink
 from tests.anomalies.synthetic import History
@@ -138,3 +140,25 @@ def test_the_baseline_policy_writes_out_the_defaults(ledger_file: Path, history:
         (a.id, a.severity) for a in defaults.alerts
     ]
     assert set(loaded.anomalies["detectors"]) == set(DETECTOR_NAMES)
+
+
+@pytest.mark.parametrize(("source", "flagged"), [("webhook", True), ("run.created_at", False)])
+def test_rubber_stamps_are_judged_only_on_real_approval_times(
+    history: History, tmp_path: Path, source: str, flagged: bool
+) -> None:
+    """GitHub's REST backfill has no approval time and borrows the deployment's or run's
+    (``occurred_at_source``): such approvals look instant and must not make a pair; a
+    webhook's time is the approval's own."""
+    events = [
+        replace(e, attributes={**e.attributes, "occurred_at_source": source})
+        if e.kind is EventKind.DEPLOYMENT_APPROVAL and e.actor.login == "oscar"
+        else e
+        for e in history.events
+    ]
+    path = tmp_path / "ledger.db"
+    ledger = SqliteSink(path)
+    ledger.append(events, {})
+    ledger.close()
+    found = run(path, since=history.judged_from)
+    pairs = [a.actors for a in found.alerts if a.detector == "new-approver-pair"]
+    assert pairs == ([("grace", "oscar")] if flagged else [])

@@ -47,10 +47,14 @@ def _reviewer_grants(event: AuditEvent) -> Iterator[AccessChange]:
     if setting not in REVIEWER_SETTINGS:
         return
     before, after = _people(change.get("from")), _people(change.get("to"))
-    for login in sorted(after - before):
-        yield _change(event, "grant", grantee=login, role=REVIEWER_ROLE)
-    for login in sorted(before - after):
-        yield _change(event, "revoke", grantee=login, role=REVIEWER_ROLE)
+    # GitLab's approval rules name users by id (``user:7``), GitHub's reviewers by login.
+    by_id = event.platform == "gitlab"
+    for kind, people in (("grant", after - before), ("revoke", before - after)):
+        for person in sorted(people):
+            if by_id:
+                yield _change(event, kind, grantee_id=person, role=REVIEWER_ROLE)
+            else:
+                yield _change(event, kind, grantee=person, role=REVIEWER_ROLE)
 
 
 def _people(value: Any) -> set[str]:
@@ -89,7 +93,12 @@ def _fields(event: AuditEvent) -> dict[str, Any]:
 
 
 def _change(
-    event: AuditEvent, kind: str, *, grantee: str | None = None, role: str | None = None
+    event: AuditEvent,
+    kind: str,
+    *,
+    grantee: str | None = None,
+    grantee_id: str | None = None,
+    role: str | None = None,
 ) -> AccessChange:
     target = event.target or {}
     name = target.get("name") or target.get("branch") or event.scope.environment
@@ -111,6 +120,7 @@ def _change(
         event_id=event.id,
         links=dict(event.links),
         description=_describe(event, kind),
+        grantee_id=grantee_id,
     )
 
 

@@ -34,6 +34,10 @@ class Approval:
     instance: str
     owner: str
     repository: str | None
+    # False when the platform gave no approval time and the event carries the deployment's
+    # or the run's instead (GitHub's REST backfill: ``attributes.occurred_at_source``).
+    timed: bool = True
+    approver_id: str | None = None
     # The deployment it was given for, once joined by run.
     deployment: Deploy | None = None
 
@@ -58,6 +62,8 @@ class Deploy:
     event_ids: list[str]
     links: dict[str, str]
     approvals: list[Approval] = field(default_factory=list)
+    # The platform's id of the deployer, where the event gives one.
+    deployer_id: str | None = None
 
     @property
     def repository_name(self) -> str:
@@ -107,3 +113,12 @@ class AccessChange:
     event_id: str
     links: Mapping[str, str]
     description: str
+    # Who, by the platform's user id, when the change names nobody by login (a GitLab
+    # approval rule names its user by id).
+    grantee_id: str | None = None
+
+    def seat_holder(self) -> str | None:
+        """The grantee as :func:`person_key` spells people: a login, or ``#`` and an id."""
+        if self.grantee:
+            return self.grantee.lower()
+        return f"#{self.grantee_id}" if self.grantee_id else None

@@ -26,6 +26,8 @@ Key = tuple[str, str, str, str, str]
 Person = tuple[str, str, str]
 
 RAISED = "raised"
+# ``occurred_at_source`` prefixes of an approval whose time is its deployment's or run's.
+BORROWED_TIMES = ("deployment.", "run.")
 ACKNOWLEDGED = "acknowledged"
 
 
@@ -59,7 +61,7 @@ class History:
 
 @dataclass(slots=True)
 class _Run:
-    attempts: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+    attempts: dict[str, tuple[str | None, str, str | None]] = field(default_factory=dict)
     link: str | None = None
 
 
@@ -126,7 +128,7 @@ class HistoryBuilder:
             run = self._runs[key] = _Run()
         actor = data["actor"]
         attempt = intern(correlation.get("run_attempt") or "1")
-        run.attempts[attempt] = (_word(actor.get("login")), intern(actor["type"]))
+        run.attempts[attempt] = (_word(actor.get("login")), intern(actor["type"]), actor.get("id"))
         run.link = run.link or (data.get("links") or {}).get("html")
         self._active(data, actor.get("login"), actor["type"])
 
@@ -148,6 +150,8 @@ class HistoryBuilder:
             instance=intern(data["instance"]),
             owner=intern(scope["owner"]),
             repository=_word(scope.get("repository")),
+            timed=approval_time_known(data.get("attributes")),
+            approver_id=actor.get("id"),
         )
         self.history.approvals.append(approval)
         run_id = correlation.get("run_id")
@@ -206,9 +210,10 @@ class HistoryBuilder:
         run = self._runs.get(run_key)
         if run is not None:
             wanted = deploy.run_attempt or max(run.attempts, key=_attempt_number)
-            login, actor_type = run.attempts.get(wanted) or next(iter(run.attempts.values()))
+            login, actor_type, ident = run.attempts.get(wanted) or next(iter(run.attempts.values()))
             if login is not None:
                 deploy.deployer, deploy.deployer_type = login, actor_type
+                deploy.deployer_id = ident
             if run.link:
                 deploy.links.setdefault("run", run.link)
         environment = (deploy.environment or "").lower()
@@ -221,8 +226,18 @@ class HistoryBuilder:
             approval.deployment = deploy
 
 
+def approval_time_known(attributes: Mapping[str, Any] | None) -> bool:
+    """Whether an approval event carries the moment of the approval: not when its time was
+    borrowed from the deployment or the run (``occurred_at_source: deployment.created_at``,
+    ``run.created_at``…); a webhook's or GitLab's own time is the approval's."""
+    source = (attributes or {}).get("occurred_at_source")
+    return not (isinstance(source, str) and source.startswith(BORROWED_TIMES))
+
+
 @overload
 def _word(text: str) -> str: ...
+
+
 @overload
 def _word(text: None) -> None: ...
 def _word(text: str | None) -> str | None:
@@ -262,6 +277,7 @@ def _new_deploy(
         run_attempt=correlation.get("run_attempt"),
         deployer=_word(actor.get("login")),
         deployer_type=intern(actor["type"]),
+        deployer_id=actor.get("id"),
         ref=data.get("ref"),
         event_ids=[data["id"]],
         links=dict(data.get("links") or {}),
@@ -273,6 +289,7 @@ def _take_head(deploy: Deploy, data: Json, when: datetime, correlation: Json) ->
     deploy.when = when
     deploy.deployer = _word(data["actor"].get("login"))
     deploy.deployer_type = intern(data["actor"]["type"])
+    deploy.deployer_id = data["actor"].get("id")
     deploy.ref = data.get("ref") or deploy.ref
     deploy.run_id = deploy.run_id or correlation.get("run_id")
     deploy.pipeline_id = deploy.pipeline_id or correlation.get("pipeline_id")

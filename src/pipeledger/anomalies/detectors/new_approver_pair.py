@@ -1,6 +1,7 @@
 """``new-approver-pair``: a deployer-approver pair the environment's history does not know,
 where the approver has approved only this one person since, each time within minutes — an
-approval that checks nothing. Judged only where approval times are recorded."""
+approval that checks nothing. Judged only on approvals whose time is recorded (a webhook's or
+GitLab's), never on times borrowed from the deployment (GitHub's REST backfill)."""
 
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ class NewApproverPairDetector(Detector):
                     pair = pairs[key] = _Pair(
                         deploy.when, len(place), self.knows_enough(place, deploy.when)
                     )
-                pair.latencies.append(abs(approval.when - deploy.when))
+                if approval.timed:
+                    pair.latencies.append(abs(approval.when - deploy.when))
                 seen = approvers[deploy.place, approver]
                 seen.deployers.add(deployer)
                 if (

@@ -34,6 +34,12 @@ class _Act:
     deploy: Deploy | None
     approval: Approval | None
 
+    @property
+    def login(self) -> str | None:
+        if self.deploy is not None:
+            return self.deploy.deployer
+        return self.approval.approver if self.approval else None
+
 
 class PrivilegeEscalationDetector(Detector):
     name = "privilege-escalation"
@@ -50,11 +56,13 @@ class PrivilegeEscalationDetector(Detector):
                 revoked.add(_seat(grant))
             if grant.kind != "grant" or grant.role not in roles or grant.linked_change:
                 continue
-            if self.skips(grant.grantee) or _seat(grant) in revoked:
+            if grant.seat_holder() is None:
+                continue
+            if (grant.grantee and self.skips(grant.grantee)) or _seat(grant) in revoked:
                 # A reviewer put back where a protection toggle removed them is no new power.
                 continue
             act = _first_act(acts, grant, within)
-            if act is not None and self.judging.judges(act.when):
+            if act is not None and self.judging.judges(act.when) and not self.skips(act.login):
                 yield self._alert(grant, act, within)
 
     def _alert(self, grant: AccessChange, act: _Act, within: timedelta) -> Anomaly:
@@ -70,12 +78,13 @@ class PrivilegeEscalationDetector(Detector):
             gap = f"at {clock(act.when)}, within {duration(within)} of that window"
         deed = _deed(act)
         place = f"{grant.owner}/{grant.repository}" if grant.repository else grant.owner
+        grantee = grant.grantee or f"{act.login} (user {grant.grantee_id})"
         message = (
-            f"{grant.grantee} was given {grant.role} on {place} {when} with no linked change,"
+            f"{grantee} was given {grant.role} on {place} {when} with no linked change,"
             f" and {deed} {gap}."
         )
         deploy = act.deploy or (act.approval.deployment if act.approval else None)
-        actors = [a for a in (grant.grantee, grant.actor) if a]
+        actors = [a for a in (grant.grantee or act.login, grant.actor) if a]
         return Anomaly(
             id=alert_id(self.name, grant.platform, grant.instance, (grant.event_id,)),
             detector=self.name,
@@ -106,19 +115,27 @@ class PrivilegeEscalationDetector(Detector):
 
 
 def _seat(change: AccessChange) -> tuple[str | None, ...]:
-    grantee = change.grantee.lower() if change.grantee else None
-    return (change.platform, change.owner, change.repository, change.target_name, grantee)
+    holder = change.seat_holder()
+    return (change.platform, change.owner, change.repository, change.target_name, holder)
 
 
 def _acts_by_person(history: History) -> dict[tuple[str, str, str], list[_Act]]:
+    """Each person's deploys and approvals in time order, under their login and, where the
+    events give it, under ``#`` and their platform id too."""
     acts: dict[tuple[str, str, str], list[_Act]] = {}
+
+    def add(act: _Act, platform: str, instance: str, login: str, ident: str | None) -> None:
+        acts.setdefault((platform, instance, login.lower()), []).append(act)
+        if ident:
+            acts.setdefault((platform, instance, f"#{ident}"), []).append(act)
+
     for deploy in history.deploys:
         if deploy.deployer:
-            person = (deploy.platform, deploy.instance, deploy.deployer.lower())
-            acts.setdefault(person, []).append(_Act(deploy.when, deploy, None))
+            act = _Act(deploy.when, deploy, None)
+            add(act, deploy.platform, deploy.instance, deploy.deployer, deploy.deployer_id)
     for approval in history.approvals:
-        person = (approval.platform, approval.instance, approval.approver.lower())
-        acts.setdefault(person, []).append(_Act(approval.when, None, approval))
+        act = _Act(approval.when, None, approval)
+        add(act, approval.platform, approval.instance, approval.approver, approval.approver_id)
     for items in acts.values():
         items.sort(key=lambda a: a.when)
     return acts
@@ -127,8 +144,9 @@ def _acts_by_person(history: History) -> dict[tuple[str, str, str], list[_Act]]:
 def _first_act(
     acts: dict[tuple[str, str, str], list[_Act]], grant: AccessChange, within: timedelta
 ) -> _Act | None:
-    assert grant.grantee is not None
-    items = acts.get((grant.platform, grant.instance, grant.grantee.lower()), [])
+    holder = grant.seat_holder()
+    assert holder is not None
+    items = acts.get((grant.platform, grant.instance, holder), [])
     start = bisect_left([a.when for a in items], grant.window.earliest)
     for act in items[start:]:
         if act.when > grant.window.latest + within:
