@@ -28,6 +28,14 @@ def add_ack_parser(actions: Any) -> None:
     ack.add_argument("alert_id", metavar="ID", help="the alert's id, as anomalies prints it")
     ack.add_argument("--reason", required=True, help="why the alert is expected (recorded)")
     ack.add_argument("--by", metavar="LOGIN", help="who acknowledges (default: $GITHUB_ACTOR …)")
+    # Also after the id, as the usage line shows; absent, it leaves `anomalies --sink` alone.
+    ack.add_argument(
+        "--sink",
+        action="append",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="the ledger (as for anomalies); env PIPELEDGER_SINK",
+    )
 
 
 def run_ack(args: argparse.Namespace, context: Context, settings: AnomalySettings) -> int:

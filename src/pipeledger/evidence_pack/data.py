@@ -88,6 +88,8 @@ def build_data(
         e for e in in_period if e.kind in (EventKind.PERMISSION_CHANGE, EventKind.PROTECTION_CHANGE)
     ]
     anomalies = [a for a in index.anomalies if period.contains(a.occurred_at)]
+    # Alerts raised, without their acknowledgements (also anomaly events, listed with them).
+    raised = [a for a in anomalies if a.action == "raised"]
     sampled_keys = {context_key(s.context): s.reasons for s in sample}
     cited: dict[str, AuditEvent] = {e.id: e for e in (*changes, *anomalies)}
     evidence = [_evidence(index, s, by_deployment, options, ledger, cited) for s in sample]
@@ -104,11 +106,11 @@ def build_data(
             "by_environment": _count_by(c.environment or "(none)" for c in chosen),
             "approval_coverage": approval_coverage(production),
             "findings": _count_by(f.severity.value for f in findings),
-            "anomalies": len(anomalies),
+            "anomalies": len(raised),
             "permission_changes": sum(e.kind is EventKind.PERMISSION_CHANGE for e in changes),
             "protection_changes": sum(e.kind is EventKind.PROTECTION_CHANGE for e in changes),
             "weekly": weekly_rows(
-                period, chosen, _finding_times(findings, chosen, in_period), anomalies, changes
+                period, chosen, _finding_times(findings, chosen, in_period), raised, changes
             ),
         },
         "coverage": coverage(events, period),
