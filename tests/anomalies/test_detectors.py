@@ -4,6 +4,7 @@ and (almost) no normal production deploy is flagged."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from pipeledger.anomalies.settings import AnomalySettings
 from pipeledger.events import EventKind
 from pipeledger.policy.loader import load_policy
 from pipeledger_sqlite.sink import SqliteSink
-from tests.anomalies.synthetic import History
+from tests.anomalies.synthetic import START, History
 from tests.conftest import ROOT
 
 
@@ -162,3 +163,13 @@ def test_rubber_stamps_are_judged_only_on_real_approval_times(
     found = run(path, since=history.judged_from)
     pairs = [a.actors for a in found.alerts if a.detector == "new-approver-pair"]
     assert pairs == ([("grace", "oscar")] if flagged else [])
+
+
+def test_context_after_until_is_read_but_not_judged(ledger_file: Path, history: History) -> None:
+    """--until between the toggled deploy (13:20) and the protection's restoration (13:45):
+    the restoration is read as context, so the toggle is found; nothing after --until is
+    judged."""
+    until = START + timedelta(days=60, hours=13, minutes=30)
+    found = run(ledger_file, since=history.judged_from, until=until)
+    assert "protection-toggle" in {a.detector for a in found.alerts}
+    assert all(a.occurred_at < until for a in found.alerts)
