@@ -75,8 +75,6 @@ Row = tuple[Any, ...]
 
 
 class PostgresSink(Ledger):
-    schemes = ("postgresql", "postgres")
-
     def __init__(self, connection: psycopg.Connection[Row], display_url: str) -> None:
         self._db = connection
         self._display_url = display_url

@@ -103,8 +103,6 @@ QUARANTINE_COLUMNS = "platform, endpoint, native_id, reason, raw"
 
 
 class SqliteSink(Ledger):
-    schemes = ("sqlite",)
-
     def __init__(self, path: Path, *, create: bool = True) -> None:
         self._path = path
         if not create and not path.exists():

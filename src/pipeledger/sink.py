@@ -207,7 +207,6 @@ def _optional_text(value: object) -> str | None:
 class Sink(ABC):
     """Receives records. Writes must be idempotent by event id where the store allows it."""
 
-    schemes: ClassVar[tuple[str, ...]]
     # False for sinks that only see what happens from now on (stdout).
     replays_history: ClassVar[bool] = True
 
