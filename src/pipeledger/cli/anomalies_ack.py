@@ -4,10 +4,10 @@ why it is fine; an acknowledged alert is not raised again."""
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import UTC, datetime
 from typing import Any
 
+from pipeledger import json_codec
 from pipeledger.anomalies.engine import Selection, detect_in_ledger
 from pipeledger.anomalies.history import RAISED
 from pipeledger.anomalies.record import ack_event, alert_event
@@ -66,7 +66,7 @@ def run_ack(args: argparse.Namespace, context: Context, settings: AnomalySetting
 
 def _recorded_alert(ledger: Ledger, alert_id: str) -> AuditEvent | None:
     for _kind, body in ledger.event_bodies(EventFilter(kinds=(EventKind.ANOMALY,))):
-        data = json.loads(body)
+        data = json_codec.loads(body)
         if data["action"] == RAISED and (data.get("attributes") or {}).get("alert_id") == alert_id:
             return AuditEvent.from_dict(data)
     return None

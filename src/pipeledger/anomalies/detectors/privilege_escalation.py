@@ -49,7 +49,9 @@ class PrivilegeEscalationDetector(Detector):
     def detect(self, history: History) -> Iterator[Anomaly]:
         roles = frozenset(self.settings.words("roles", DEFAULT_ROLES))
         within = timedelta(hours=self.settings.number("within_hours", 24))
-        acts = _acts_by_person(history)
+        # Only the deploys and approvals of people granted something are looked at.
+        grantees = {g.seat_holder() for g in history.access if g.kind == "grant"} - {None}
+        acts = _acts_by_person(history, grantees) if grantees else {}
         revoked: set[tuple[str | None, ...]] = set()
         for grant in history.access:
             if grant.kind == "revoke":
@@ -119,15 +121,17 @@ def _seat(change: AccessChange) -> tuple[str | None, ...]:
     return (change.platform, change.owner, change.repository, change.target_name, holder)
 
 
-def _acts_by_person(history: History) -> dict[tuple[str, str, str], list[_Act]]:
-    """Each person's deploys and approvals in time order, under their login and, where the
+def _acts_by_person(
+    history: History, grantees: set[str | None]
+) -> dict[tuple[str, str, str], list[_Act]]:
+    """The grantees' deploys and approvals in time order, under their login and, where the
     events give it, under ``#`` and their platform id too."""
     acts: dict[tuple[str, str, str], list[_Act]] = {}
 
     def add(act: _Act, platform: str, instance: str, login: str, ident: str | None) -> None:
-        acts.setdefault((platform, instance, login.lower()), []).append(act)
-        if ident:
-            acts.setdefault((platform, instance, f"#{ident}"), []).append(act)
+        for holder in (login.lower(), f"#{ident}" if ident else None):
+            if holder is not None and holder in grantees:
+                acts.setdefault((platform, instance, holder), []).append(act)
 
     for deploy in history.deploys:
         if deploy.deployer:
