@@ -8,6 +8,7 @@ flagged.
 
 from __future__ import annotations
 
+import os
 import random
 import resource
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from tests.anomalies.synthetic import START, Builder, Team, build
 
+from pipeledger import json_codec
 from pipeledger.anomalies.engine import Selection, detect_in_ledger
 from pipeledger.anomalies.settings import AnomalySettings
 from pipeledger_sqlite.sink import SqliteSink
@@ -92,6 +94,7 @@ def throughput(path: Path, events: int, judged: set[str]) -> None:
     read = detection.events_read
     flagged = {a.subject.deployment_id for a in detection.alerts} & judged
     print(f"ledger: {events:,} events; detectors read {read:,} (look-back + judged period)")
+    print(f"JSON parser: {json_codec.parser_name()}; load average {os.getloadavg()[0]:.1f}")
     print(
         f"whole run (read ledger, parse, detect): {best:.2f} s CPU,"
         f" {read / best:,.0f} events/s/core"
@@ -130,6 +133,17 @@ def measured_apart(path: Path, since: datetime | None, lookback: int) -> str:
     return done.stdout.strip()
 
 
+def peak_resident_mib() -> float:
+    """This process's peak resident memory: ``VmHWM`` (Linux), which starts afresh at exec —
+    unlike ``ru_maxrss``, which keeps the forking parent's size."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def measure(path: str, since: str, lookback: int) -> None:
     ledger = SqliteSink(Path(path))
     selection = Selection(since=datetime.fromisoformat(since) if since != "-" else None)
@@ -137,7 +151,7 @@ def measure(path: str, since: str, lookback: int) -> None:
     found = detect_in_ledger(ledger, AnomalySettings(lookback_days=lookback), selection)
     cpu = time.process_time() - started
     ledger.close()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_resident_mib()
     print(
         f"look-back {lookback} days: {found.slices} slice(s), read {found.events_read:,} events"
         f" (at most {found.largest_slice:,} at once), {len(found.alerts)} alerts,"
