@@ -187,7 +187,9 @@ def fill(ledger: SqliteSink) -> int:
 def policy(scratch: Path, extra: str) -> LoadedPolicy:
     baseline = Path(__file__).resolve().parents[1] / "examples" / "policies" / "baseline.yml"
     path = scratch / "policy.yml"
-    path.write_text(baseline.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    # The extra rules go under ``rules:``, before the baseline's ``anomalies:`` section.
+    rules, rest = baseline.read_text(encoding="utf-8").split("\n# What no rule foresees", 1)
+    path.write_text(f"{rules}{extra}\n# What no rule foresees{rest}", encoding="utf-8")
     return load_policy(str(path))
 
 
