@@ -169,17 +169,17 @@ def stories() -> Iterator[list[AuditEvent]]:
         n += 1
 
 
-def fill(ledger: SqliteSink) -> int:
+def fill(ledger: SqliteSink, total: int = TOTAL) -> int:
     batch: list[AuditEvent] = []
     written = 0
     for story in stories():
-        take = story[: TOTAL - written - len(batch)]
+        take = story[: total - written - len(batch)]
         batch.extend(take)
-        if len(batch) >= 5_000 or written + len(batch) >= TOTAL:
+        if len(batch) >= 5_000 or written + len(batch) >= total:
             ledger.append(batch, {})
             written += len(batch)
             batch = []
-        if written >= TOTAL:
+        if written >= total:
             return written
     return written
 
