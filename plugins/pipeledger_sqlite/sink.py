@@ -308,12 +308,21 @@ class SqliteSink(Ledger):
         goes, so memory stays at one batch however large the ledger."""
         selection = selection or EventFilter()
         where, params = _where(selection)
-        order = "occurred_at, seq" if selection.by_time else "seq"
-        query = f"SELECT {columns} FROM events {where} ORDER BY {order}"  # noqa: S608
+        if selection.by_time:
+            query = (
+                f"SELECT occurred_at, seq, {columns} FROM events {where} ORDER BY occurred_at, seq"  # noqa: S608
+            )
+            rows: Iterator[tuple[Any, ...]] = _in_time_order(self._batches(query, params))
+        else:
+            query = f"SELECT {columns} FROM events {where} ORDER BY seq"  # noqa: S608
+            rows = self._batches(query, params)
+        for row in rows:
+            yield build(*row)
+
+    def _batches(self, query: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
         cursor = self._db.execute(query, params)
         while batch := cursor.fetchmany(FETCH_BATCH):
-            for row in batch:
-                yield build(*row)
+            yield from batch
 
     def rows(self) -> Iterator[StoredRow]:
         columns = ", ".join(INDEXED)
@@ -340,6 +349,27 @@ def path_from_url(url: str) -> Path:
             f"The SQLite sink URL {url!r} has no path.", "Write sqlite:///pipeledger.db."
         )
     return Path(rest[1:])
+
+
+def _in_time_order(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """Rows of ``(occurred_at, seq, *columns)`` in text order of occurred_at, as ``columns``
+    in time order. The stored text sorts by time except inside one second, where
+    ``…:05Z`` sorts after ``…:05.250Z`` and ``…:05.250Z`` after ``…:05.250100Z``: rows of
+    the same second are put in order by their sub-second digits, then by seq."""
+    second: list[tuple[Any, ...]] = []
+    for row in rows:
+        if second and row[0][:19] != second[0][0][:19]:
+            yield from _second_in_order(second)
+            second = []
+        second.append(row)
+    yield from _second_in_order(second)
+
+
+def _second_in_order(rows: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    if len(rows) > 1 and any(row[0] != rows[0][0] for row in rows):
+        rows.sort(key=lambda row: (row[0][20:-1].ljust(6, "0"), row[1]))
+    for row in rows:
+        yield row[2:]
 
 
 def _where(selection: EventFilter) -> tuple[str, list[Any]]:

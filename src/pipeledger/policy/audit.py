@@ -10,7 +10,7 @@ from datetime import datetime
 
 from pipeledger.chain import event_from_body
 from pipeledger.events import AuditEvent, EventKind
-from pipeledger.facts import FACT_KINDS
+from pipeledger.facts import FACT_KINDS, ledger_superseded_ids
 from pipeledger.policy.context import CONTEXT_KINDS, DeploymentContext, assemble, build_index
 from pipeledger.policy.engine import Evaluation, Judge, context_events, evaluate
 from pipeledger.policy.loader import LoadedPolicy
@@ -104,16 +104,10 @@ def _selection(
 
 
 def _superseded(ledger: Ledger, kinds: tuple[EventKind, ...]) -> frozenset[str]:
-    """Ids replaced by events of the kinds read (superseding events are of the kinds they
-    supersede); only bodies that mention ``supersedes`` are parsed."""
-    facts = tuple(kind for kind in FACT_KINDS if kind in kinds)
-    if not facts:
+    """Ids replaced by later facts; superseding events are of the kinds they supersede."""
+    if not any(kind in FACT_KINDS for kind in kinds):
         return frozenset()
-    gone: set[str] = set()
-    for stored in ledger.stored_bodies(EventFilter(kinds=facts)):
-        if '"supersedes":' in stored.body:
-            gone.update(event_from_body(stored.seq, stored.body).supersedes)
-    return frozenset(gone)
+    return ledger_superseded_ids(ledger)
 
 
 def _keep_evidence(
