@@ -1,5 +1,6 @@
-"""The read path at scale (issue 13): peak memory of ``pipeledger audit`` at 10,000, 100,000
-and 1,000,000 events, and the throughput of ``events --format json`` and ``verify``.
+"""The read path at scale (issue 13): peak memory of ``pipeledger audit`` and ``pipeledger
+anomalies`` at 10,000, 100,000 and 1,000,000 events, and the throughput of ``events --format
+json`` and ``verify``.
 
 Ledgers come from the ``audit`` benchmark's generator (deployments with their run, statuses,
 approval and reviews, plus access changes) through the real ``SqliteSink``. Each command runs
@@ -27,7 +28,7 @@ from pipeledger.cli.main import main as cli_main
 from pipeledger_sqlite.sink import SqliteSink
 
 SIZES = (10_000, 100_000, 1_000_000)
-RSS_LIMIT_MB = 200  # audit of 1,000,000 events
+RSS_LIMIT_MB = 200  # audit (and anomalies) of 1,000,000 events
 TARGETS = {"events --format json": 60_000, "verify": 100_000}  # events/s on one core
 
 
@@ -91,14 +92,18 @@ def measure(folder: Path, sizes: list[int]) -> None:
     )
     for size in sizes:
         sink = f"sqlite:///{ledger_of(size, folder)}"
-        audit = best_of(["audit", "--policy", str(policy_path), "--sink", sink], 1)
-        verdict = "within" if audit.peak_mb <= RSS_LIMIT_MB else "OVER"
-        print(
-            f"audit {size:>9,} events: peak RSS {audit.peak_mb:6.0f} MB ({verdict} the"
-            f" {RSS_LIMIT_MB} MB limit set for 1,000,000), {audit.cpu:6.1f} s CPU,"
-            f" {size / audit.cpu:,.0f} events/s for the whole process",
-            flush=True,
-        )
+        for name, args in (
+            ("audit", ["audit", "--policy", str(policy_path), "--sink", sink]),
+            ("anomalies", ["anomalies", "--sink", sink, "--format", "json"]),
+        ):
+            run = best_of(args, 1)
+            verdict = "within" if run.peak_mb <= RSS_LIMIT_MB else "OVER"
+            print(
+                f"{name:9} {size:>9,} events: peak RSS {run.peak_mb:6.0f} MB ({verdict} the"
+                f" {RSS_LIMIT_MB} MB limit), {run.cpu:6.1f} s CPU,"
+                f" {size / run.cpu:,.0f} events/s for the whole process",
+                flush=True,
+            )
     size = 100_000 if 100_000 in sizes else sizes[0]
     sink = f"sqlite:///{ledger_of(size, folder)}"
     for name, args in (
