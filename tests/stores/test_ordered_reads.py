@@ -32,8 +32,13 @@ def shuffled_history() -> list[AuditEvent]:
     return events
 
 
-def test_sub_second_times_come_in_time_order_not_text_order(tmp_path: Path) -> None:
-    """``…:05Z`` sorts after ``…:05.250Z`` as text; the ledger still reads them by time."""
+@pytest.mark.parametrize("batch", [2, 3, 1000])
+def test_sub_second_times_come_in_time_order_not_text_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    """``…:05Z`` sorts after ``…:05.250Z`` as text; the ledger still reads them by time,
+    also when one second spans several fetched batches."""
+    monkeypatch.setattr(sqlite_sink, "FETCH_BATCH", batch)
     moments = [
         BASE_TIME + timedelta(seconds=5, microseconds=micro)
         for micro in (250_000, 0, 250_100, 999_000, 250_000, 0)

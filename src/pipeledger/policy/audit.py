@@ -72,10 +72,11 @@ def audit_ledger(
         _keep_evidence(evidence, found, members)
 
     stream = DeploymentStream(window, on_deployment)
+    wanted = frozenset(kind.value for kind in kinds)
     with collector_paused():
         gone = _superseded(ledger, kinds)
         for stored in ledger.stored_bodies(_selection(kinds, since, until, window)):
-            if stored.kind not in kinds:
+            if stored.kind not in wanted:
                 continue
             event = event_from_body(stored.seq, stored.body)
             if event.id in gone:

@@ -5,7 +5,7 @@ and code review, joined by correlation. ``check`` and ``audit`` share this one c
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -142,26 +142,23 @@ class EventIndex:
         for table, key in self.places(event):
             table[key].append(event)
 
-    def places(self, event: AuditEvent) -> Iterator[tuple[Table, Key]]:
+    def places(self, event: AuditEvent) -> list[tuple[Table, Key]]:
         """Every (table, key) the event is filed under."""
         kind = event.kind
         if kind is EventKind.DEPLOYMENT:
-            yield self.deployments, _key(event, event.correlation.get("deployment_id") or event.id)
-        elif kind is EventKind.PIPELINE_RUN:
-            yield from self._keyed(self.runs, event, event.correlation.get("run_id"))
-        elif kind is EventKind.DEPLOYMENT_APPROVAL:
-            yield from self._keyed(self.approvals, event, event.correlation.get("run_id"))
-        elif kind is EventKind.CHANGE_REVIEW:
-            for link in _review_links(event):
-                yield self.reviews_by_link, _key(event, link)
-            yield from self._keyed(
-                self.reviews_by_pull, event, event.correlation.get("pull_request")
-            )
-
-    @staticmethod
-    def _keyed(table: Table, event: AuditEvent, key: str | None) -> Iterator[tuple[Table, Key]]:
-        if key:
-            yield table, _key(event, key)
+            key = event.correlation.get("deployment_id") or event.id
+            return [(self.deployments, _key(event, key))]
+        if kind is EventKind.PIPELINE_RUN or kind is EventKind.DEPLOYMENT_APPROVAL:
+            table = self.runs if kind is EventKind.PIPELINE_RUN else self.approvals
+            run_id = event.correlation.get("run_id")
+            return [(table, _key(event, run_id))] if run_id else []
+        if kind is EventKind.CHANGE_REVIEW:
+            found = [(self.reviews_by_link, _key(event, link)) for link in _review_links(event)]
+            pull = event.correlation.get("pull_request")
+            if pull:
+                found.append((self.reviews_by_pull, _key(event, pull)))
+            return found
+        return []
 
 
 def _review_links(event: AuditEvent) -> set[str]:

@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pipeledger.events import AuditEvent, EventKind
-from pipeledger.policy.context import DeploymentContext, EventIndex, deployment_context
+from pipeledger.policy.context import (
+    DeploymentContext,
+    EventIndex,
+    Key,
+    Table,
+    deployment_context,
+)
 
 DEFAULT_LOOK_BACK = timedelta(days=90)
 DEFAULT_LOOK_AHEAD = timedelta(days=30)
@@ -44,6 +50,7 @@ class _Group:
     key: str
     first_seen: datetime
     first_seq: int
+    due: datetime  # first_seen + look_ahead: judged once the stream passes it
     events: list[AuditEvent] = field(default_factory=list)
 
 
@@ -61,7 +68,8 @@ class DeploymentStream:
         self._on_deployment = on_deployment
         self._index = EventIndex()
         self._seqs: dict[str, int] = {}  # id -> seq of every event held
-        self._held: deque[AuditEvent] = deque()  # context events, in arrival (time) order
+        # Context events in arrival (time) order, with where each is filed in the index.
+        self._held: deque[tuple[AuditEvent, list[tuple[Table, Key]]]] = deque()
         self._groups: dict[str, _Group] = {}
         self._opened: deque[_Group] = deque()
         # Keys of deployments already judged: a status arriving later than ``look_ahead``
@@ -73,15 +81,26 @@ class DeploymentStream:
 
     def add(self, event: AuditEvent, seq: int) -> None:
         now = event.occurred_at
-        self._judge_until(now - self._window.look_ahead)
-        self._release_until(now - self._window.reach)
+        opened, held = self._opened, self._held
+        if opened and opened[0].due < now:
+            self._judge_until(now)
+        if held and held[0][0].occurred_at < now - self._window.reach:
+            self._release_until(now - self._window.reach)
         self._seqs[event.id] = seq
         if event.kind is EventKind.DEPLOYMENT:
             self._add_status(event, seq)
             return
-        for table, key in self._index.places(event):
-            bisect.insort(table[key], event, key=self.seq_of)
-        self._held.append(event)
+        places = self._index.places(event)
+        for table, key in places:
+            self._file(table[key], event, seq)
+        held.append((event, places))
+
+    def _file(self, events: list[AuditEvent], event: AuditEvent, seq: int) -> None:
+        """Keep ``events`` in chain order; they nearly always arrive in it."""
+        if not events or self._seqs[events[-1].id] < seq:
+            events.append(event)
+        else:
+            bisect.insort(events, event, key=self.seq_of)
 
     def close(self) -> None:
         """Judge every deployment still open: the ledger has nothing more."""
@@ -101,17 +120,21 @@ class DeploymentStream:
             return
         group = self._groups.get(key)
         if group is None:
-            group = self._groups[key] = _Group(key, event.occurred_at, seq)
+            due = event.occurred_at + self._window.look_ahead
+            group = self._groups[key] = _Group(key, event.occurred_at, seq, due)
             self._opened.append(group)
         group.first_seq = min(group.first_seq, seq)
-        bisect.insort(group.events, event, key=self.seq_of)
+        self._file(group.events, event, seq)
 
-    def _judge_until(self, cutoff: datetime) -> None:
-        while self._opened and self._opened[0].first_seen < cutoff:
+    def _judge_until(self, now: datetime) -> None:
+        while self._opened and self._opened[0].due < now:
             self._judge(self._opened.popleft())
 
     def _judge(self, group: _Group) -> None:
-        self._index.since = group.first_seen - self._window.look_back
+        since = group.first_seen - self._window.look_back
+        # Filter lookups by time only while the index holds something older than that.
+        oldest = self._held[0][0].occurred_at if self._held else None
+        self._index.since = since if oldest is not None and oldest < since else None
         ctx = deployment_context(group.events, self._index)
         self._on_deployment(ctx, group.first_seq)
         del self._groups[group.key]
@@ -121,13 +144,15 @@ class DeploymentStream:
 
     def _release_until(self, cutoff: datetime) -> None:
         held = self._held
-        while held and held[0].occurred_at < cutoff:
-            event = held.popleft()
-            for table, key in self._index.places(event):
-                kept = [each for each in table[key] if each is not event]
-                if kept:
-                    table[key] = kept
+        while held and held[0][0].occurred_at < cutoff:
+            event, places = held.popleft()
+            for table, key in places:
+                events = table[key]
+                if events[0] is event:  # the oldest is usually first
+                    del events[0]
                 else:
+                    events[:] = [each for each in events if each is not event]
+                if not events:
                     del table[key]
             del self._seqs[event.id]
 
