@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeledger.anomalies.model import AlertSeverity, AlertSubject, Anomaly
+from pipeledger.anomalies.record import ack_event, alert_event
 from pipeledger.cli.main import main
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
 from pipeledger.sink import SinkSettings
@@ -208,11 +210,52 @@ def run_cli(argv: list[str], environ: dict[str, str] | None = None) -> tuple[int
     return code, out.getvalue(), err.getvalue()
 
 
+def alert(
+    alert_id: str,
+    when: datetime,
+    message: str,
+    *,
+    repository: str | None = "api",
+    deployment: str | None = None,
+) -> AuditEvent:
+    """An anomaly alert as ``pipeledger anomalies --record`` writes it."""
+    anomaly = Anomaly(
+        id=alert_id,
+        detector="unusual-deployer" if deployment else "permission-burst",
+        severity=AlertSeverity.HIGH,
+        score=4.2,
+        occurred_at=when,
+        platform=PLATFORM,
+        instance=INSTANCE,
+        owner="acme",
+        repository=repository,
+        environment="production" if deployment else None,
+        subject=AlertSubject(event_ids=(), deployment_id=deployment, run_id=deployment),
+        actors=("carol",),
+        message=message,
+    )
+    return alert_event(anomaly, when)
+
+
+def anomaly_history() -> list[AuditEvent]:
+    """An alert naming deploy 2 of acme/api (acknowledged by erin the next day) and one about
+    the organization that names no deployment."""
+    deploy_alert = alert("a-deploy-2", at("03-03 09:05"), "carol deployed api for the first time",
+                         deployment="2")  # fmt: skip
+    return [
+        deploy_alert,
+        ack_event(deploy_alert, "erin", "carol joined the on-call rota", at("03-04 10:00")),
+        alert("a-org", at("03-25 16:00"), "5 admin grants in an hour", repository=None),
+    ]
+
+
 def pack_history() -> list[AuditEvent]:
-    """march_history() with an admin grant, a bypass and a weakened protection rule."""
+    """march_history() with an admin grant, a bypass, a weakened protection rule and two
+    anomaly alerts (one acknowledged)."""
     api = Scope(owner="acme", repository="api")
     return [
         *march_history(),
+        *anomaly_history(),
         event(
             EventKind.PERMISSION_CHANGE,
             "grant/dave",
