@@ -13,8 +13,9 @@ from pipeledger.anomalies.model import AlertSeverity, AlertSubject, Anomaly
 from pipeledger.anomalies.record import ack_event, alert_event
 from pipeledger.cli.main import main
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
+from pipeledger.fanout import SinkSet
+from pipeledger.signing import Signer
 from pipeledger.sink import SinkSettings
-from pipeledger_sqlite.sink import SqliteSink
 
 PLATFORM = "github"
 INSTANCE = "github.com"
@@ -193,14 +194,17 @@ def march_history() -> list[AuditEvent]:
     return events
 
 
-def write_ledger(path: Path, events: list[AuditEvent]) -> str:
-    """The events in a new SQLite ledger at ``path``; returns its sink URL."""
+def write_ledger(path: Path, events: list[AuditEvent], signer: Signer | None = None) -> str:
+    """The events in a new SQLite ledger at ``path``, with a chain checkpoint of its head
+    signed by ``signer`` when one is given (as collect writes them); returns its sink URL."""
     url = f"sqlite:///{path}"
-    ledger = SqliteSink.open(url, SinkSettings(environ={}))
+    sinks = SinkSet.open([url], SinkSettings(environ={}), signer=signer)
     try:
-        ledger.append(events, {})
+        sinks.append(events, {}, deliver=False)
+        if signer is not None:
+            sinks.seal()
     finally:
-        ledger.close()
+        sinks.close()
     return url
 
 

@@ -245,3 +245,16 @@ def test_anomaly_alerts_on_the_page_of_the_deploy_they_name(
     # No other page cites the alerts: they name only deploy 2.
     others = [e for e in data["evidence"] if e["key"] != "acme/api#2"]
     assert all(e["anomalies"] == [] for e in others)
+
+
+def test_the_bundled_mapping_names_the_issue_s_controls(
+    files: dict[str, bytes], data: dict[str, Any]
+) -> None:
+    named = {(c["framework"], c["control"]) for c in data["controls"]["entries"]}
+    assert ("SOC 2 (Trust Services Criteria 2017, points of focus 2022)", "CC8.1") in named
+    assert ("ISO/IEC 27001:2022 Annex A", "A.8.32") in named
+    assert ("SOX IT general controls", "Change management") in named
+    assert files["controls.yml"] == load_controls(None).text.encode("utf-8")
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["policy"]["sha256"] == data["policy"]["sha256"]
+    assert len(manifest["policy"]["sha256"]) == 64
