@@ -13,6 +13,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from markupsafe import escape
 
 from pipeledger.evidence_pack.builder import build_pack
 from pipeledger.evidence_pack.controls import load_controls
@@ -258,3 +259,14 @@ def test_the_bundled_mapping_names_the_issue_s_controls(
     manifest = json.loads(files["manifest.json"])
     assert manifest["policy"]["sha256"] == data["policy"]["sha256"]
     assert len(manifest["policy"]["sha256"]) == 64
+
+
+def test_the_index_writes_every_dora_definition(
+    files: dict[str, bytes], data: dict[str, Any]
+) -> None:
+    index = files["index.html"].decode()
+    definitions = data["dora"]["definitions"]
+    assert set(definitions) >= {"deployment_frequency", "lead_time", "change_failure_rate",
+                                "time_to_restore"}  # fmt: skip
+    for text in definitions.values():
+        assert str(escape(text)) in index

@@ -25,8 +25,17 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(human=human, pct=_percent)
+    env.globals.update(human=human, pct=_percent, plain=_plain)
     return env
+
+
+def _plain(value: Any) -> str:
+    """A setting's value as an auditor reads it: lists joined, mappings as key=value."""
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(item) for item in value) or "(none)"
+    if isinstance(value, Mapping):
+        return "; ".join(f"{key}={_plain(item)}" for key, item in sorted(value.items()))
+    return "" if value is None else str(value)
 
 
 def _percent(rate: float | None) -> str:
