@@ -118,6 +118,10 @@ def test_unknown_events_are_202_and_counted(served: tuple[ServeProcess, Path]) -
     metrics = requests.get(process.url + "/metrics", timeout=10).text
     assert 'event="Push Hook",outcome="unknown_event",receiver="gitlab"' in metrics
     assert 'event="repository_git_operation",outcome="unknown_event",receiver="gitlab"' in metrics
+    job = process.gitlab("Job Hook", example("job-hook", "01-created.json"), "job-1")
+    assert (job.status_code, job.json()["stored"]) == (200, 0)
+    metrics = requests.get(process.url + "/metrics", timeout=10).text
+    assert 'event="Job Hook",outcome="nothing_to_record",receiver="gitlab"' in metrics
     health = requests.get(process.url + "/healthz", timeout=10).json()
     assert {"/webhooks/gitlab", "/streams/gitlab-audit"} <= set(health["receivers"])
 

@@ -144,7 +144,7 @@ class ServeApp:
             LOG.error("ledger unavailable; delivery %s answered 503: %s", delivery.key, error)
             return 503, {"error": "the ledger is unavailable; redeliver later"}
         self.metrics.ledger_up.set(1)
-        self._count(delivery, "stored" if stored else "already_stored")
+        self._count(delivery, _outcome(handling, stored))
         self._follow_up(handling)
         return 200, {"delivery": delivery.delivery_id, "stored": stored}
 
@@ -184,6 +184,14 @@ class ServeApp:
         self._after_commit.discard(future)
         if not future.cancelled() and (error := future.exception()) is not None:
             LOG.error("follow-up work failed (%s): %s", type(error).__name__, error)
+
+
+def _outcome(handling: Handling, stored: int) -> str:
+    """``stored``; ``already_stored`` for a redelivery or a fact known already; and
+    ``nothing_to_record`` for a mapped event that carries no fact (a GitLab job hook)."""
+    if stored:
+        return "stored"
+    return "already_stored" if handling.events else "nothing_to_record"
 
 
 def _headers(scope: Scope) -> dict[str, str]:
