@@ -141,6 +141,14 @@ def deployment_events(origin: Origin, deployment: Json) -> list[AuditEvent]:
     return events
 
 
+def deployment_status_event(
+    origin: Origin, deployment: Json, action: str, moment: datetime
+) -> AuditEvent:
+    """One status of a deployment (``created``, ``running``, ``success``…) at ``moment``: the
+    event ``deployment_events`` gives that status, for a source that sees one at a time."""
+    return _deployment_event(origin, deployment, action, moment)
+
+
 def _deployment_event(
     origin: Origin, deployment: Json, action: str, moment: datetime
 ) -> AuditEvent:
