@@ -220,5 +220,8 @@ def main() -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["measure"]:
         measure(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif sys.argv[1:2] == ["memory"]:  # only the comparison of ledger lengths
+        with tempfile.TemporaryDirectory() as tmp:
+            memory_against_ledger_length(Path(tmp))
     else:
         main()

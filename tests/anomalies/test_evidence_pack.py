@@ -1,6 +1,7 @@
 """The evidence pack (``pipeledger report``) mentions the recorded alerts that touch a
-deployment: its evidence page lists each with detector, severity and sentence, and its
-acknowledgement with the reason; the summary counts alerts, not acknowledgements."""
+deployment, end to end from ``anomalies --record`` and ``anomalies ack``: its evidence page
+lists each with detector, severity and sentence, and its acknowledgement with the reason; the
+summary counts alerts, not acknowledgements."""
 
 from __future__ import annotations
 
@@ -46,8 +47,9 @@ def test_the_evidence_pack_lists_recorded_alerts(ledger_file: Path, tmp_path: Pa
     for alert in alerts:
         deployment = alert["subject"]["deployment_id"]
         [page] = [text for name, text in pages.items() if f"-{deployment}-" in name]
-        assert f"{alert['severity']} {alert['detector']}" in page, deployment
+        assert f"<td>{alert['detector']}</td>" in page, deployment
+        assert f'<span class="tag">{alert["severity"]}</span>' in page, deployment
         sentence = alert["message"].replace("'", "&#39;")
         assert sentence in page, deployment
     [page] = [t for n, t in pages.items() if f"-{acked['subject']['deployment_id']}-" in n]
-    assert "reason: CHG-88 filed late" in page
+    assert "by root at" in page and ": CHG-88 filed late" in page

@@ -12,10 +12,10 @@ from datetime import datetime
 from sys import intern
 from typing import Any, overload
 
-from pipeledger import json_codec
 from pipeledger.anomalies.access import access_changes
 from pipeledger.anomalies.facts import AccessChange, Approval, Deploy, visible_events
 from pipeledger.events import AuditEvent, EventKind, parse_time
+from pipeledger.json_codec import loads
 from pipeledger.policy.audit import collector_paused
 from pipeledger.sink import EventFilter, Ledger
 
@@ -88,7 +88,7 @@ class HistoryBuilder:
         handler = self.handlers.get(kind)
         if handler is not None:
             self.history.events_read += 1
-            handler(json_codec.loads(body))
+            handler(loads(body))
 
     def add_event(self, event: AuditEvent) -> None:
         handler = self.handlers.get(event.kind.value)

@@ -7,7 +7,6 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeledger import json_codec
 from pipeledger.anomalies.engine import Selection, detect_in_ledger
 from pipeledger.anomalies.history import RAISED
 from pipeledger.anomalies.record import ack_event, alert_event
@@ -15,6 +14,7 @@ from pipeledger.anomalies.settings import AnomalySettings
 from pipeledger.cli.context import Context
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, EventKind
+from pipeledger.json_codec import loads
 from pipeledger.sink import EventFilter, Ledger
 
 # Who acknowledges, when --by is not given: the CI's user, then the local one.
@@ -66,7 +66,7 @@ def run_ack(args: argparse.Namespace, context: Context, settings: AnomalySetting
 
 def _recorded_alert(ledger: Ledger, alert_id: str) -> AuditEvent | None:
     for _kind, body in ledger.event_bodies(EventFilter(kinds=(EventKind.ANOMALY,))):
-        data = json_codec.loads(body)
+        data = loads(body)
         if data["action"] == RAISED and (data.get("attributes") or {}).get("alert_id") == alert_id:
             return AuditEvent.from_dict(data)
     return None

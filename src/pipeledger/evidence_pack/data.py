@@ -16,7 +16,13 @@ from pipeledger.dora import DoraSettings, compute_metrics
 from pipeledger.events import AuditEvent, EventKind, format_time
 from pipeledger.evidence_pack.controls import ControlMapping
 from pipeledger.evidence_pack.evidence import bypasses_of, evidence_of
-from pipeledger.evidence_pack.index import EvidenceIndex, anomalies_of, index_events
+from pipeledger.evidence_pack.index import (
+    ANOMALY_KIND,
+    EvidenceIndex,
+    acknowledgement_of,
+    anomalies_of,
+    index_events,
+)
 from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.evidence_pack.sampling import (
     SAMPLING_METHOD,
@@ -88,11 +94,10 @@ def build_data(
         e for e in in_period if e.kind in (EventKind.PERMISSION_CHANGE, EventKind.PROTECTION_CHANGE)
     ]
     anomalies = [a for a in index.anomalies if period.contains(a.occurred_at)]
-    # Alerts raised, without their acknowledgements (also anomaly events, listed with them).
-    raised = [a for a in anomalies if a.action == "raised"]
     sampled_keys = {context_key(s.context): s.reasons for s in sample}
     cited: dict[str, AuditEvent] = {e.id: e for e in (*changes, *anomalies)}
     evidence = [_evidence(index, s, by_deployment, options, ledger, cited) for s in sample]
+    acknowledgements = _acknowledgements(index, cited)
     return {
         "schema": DATA_SCHEMA,
         "generated_at": format_time(options.generated_at),
@@ -106,11 +111,11 @@ def build_data(
             "by_environment": _count_by(c.environment or "(none)" for c in chosen),
             "approval_coverage": approval_coverage(production),
             "findings": _count_by(f.severity.value for f in findings),
-            "anomalies": len(raised),
+            "anomalies": len(anomalies),
             "permission_changes": sum(e.kind is EventKind.PERMISSION_CHANGE for e in changes),
             "protection_changes": sum(e.kind is EventKind.PROTECTION_CHANGE for e in changes),
             "weekly": weekly_rows(
-                period, chosen, _finding_times(findings, chosen, in_period), raised, changes
+                period, chosen, _finding_times(findings, chosen, in_period), anomalies, changes
             ),
         },
         "coverage": coverage(events, period),
@@ -130,9 +135,22 @@ def build_data(
         "findings": [f.to_dict() for f in findings],
         "changes": [e.id for e in changes],
         "anomalies": [a.id for a in anomalies],
+        "acknowledgements": acknowledgements,
         "evidence": evidence,
         "events": {event_id: event.to_dict() for event_id, event in sorted(cited.items())},
     }
+
+
+def _acknowledgements(index: EvidenceIndex, cited: dict[str, AuditEvent]) -> dict[str, str]:
+    """Each cited anomaly alert's acknowledgement, by the alert's event id; the
+    acknowledgements are cited too."""
+    found: dict[str, str] = {}
+    for alert in [e for e in cited.values() if e.kind.value == ANOMALY_KIND]:
+        ack = acknowledgement_of(index, alert)
+        if ack is not None:
+            cited[ack.id] = ack
+            found[alert.id] = ack.id
+    return dict(sorted(found.items()))
 
 
 def page_name(ctx: DeploymentContext) -> str:

@@ -40,17 +40,12 @@ def _render_row(event: Mapping[str, Any]) -> str:
     scope = event.get("scope") or {}
     change = event.get("change")
     moved = f"{change.get('from')} → {change.get('to')}" if isinstance(change, Mapping) else ""
-    what = (
-        target.get("login") or target.get("name") or scope.get("repository") or scope.get("owner")
-    )
-    if event.get("kind") == "anomaly":
-        what, moved = _alert_cells(event.get("action"), event.get("attributes") or {})
     cells = (
         event.get("occurred_at"),
         event.get("kind"),
         event.get("action"),
         (event.get("actor") or {}).get("login") or "(unknown)",
-        what,
+        target.get("login") or target.get("name") or scope.get("repository") or scope.get("owner"),
         moved,
     )
     return (
@@ -60,12 +55,3 @@ def _render_row(event: Mapping[str, Any]) -> str:
         )
         + Markup("</tr>")
     )
-
-
-def _alert_cells(action: Any, attributes: Mapping[str, Any]) -> tuple[str, str]:
-    """An anomaly alert says which detector, how severe and why (its one sentence); its
-    acknowledgement, the reason given."""
-    what = f"{attributes.get('severity') or ''} {attributes.get('detector') or ''}".strip()
-    if action == "acknowledged":
-        return what or "alert", f"reason: {attributes.get('reason') or ''}"
-    return what, str(attributes.get("message") or "")
