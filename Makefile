@@ -16,7 +16,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev,docs,postgres,s3,signing,serve]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs,fast,postgres,s3,signing,serve]'
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed

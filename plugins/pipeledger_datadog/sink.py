@@ -37,8 +37,6 @@ HINTS = Hints(
 
 
 class DatadogSink(Sink):
-    schemes = ("datadog",)
-
     def __init__(
         self, *, intake: str, validate: str, client: HttpSinkClient, parsed: SinkUrl
     ) -> None:

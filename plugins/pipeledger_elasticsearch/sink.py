@@ -57,8 +57,6 @@ class BulkDocument:
 
 
 class ElasticsearchSink(Sink):
-    schemes = ("elasticsearch", "opensearch")
-
     def __init__(self, *, base: str, display: str, client: HttpSinkClient, parsed: SinkUrl) -> None:
         self._base = base
         self._display = display

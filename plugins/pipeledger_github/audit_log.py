@@ -2,7 +2,7 @@
 ``permission.change`` / ``protection.change`` events with their real actor and time.
 
 Pure functions over the payloads. Events carry the same target and scope fields as the
-snapshot diff events, so :func:`pipeledger.snapshots.reconcile` can tell when both saw the
+snapshot diff events, so :func:`pipeledger.snapshots.same_change` can tell when both saw the
 same change and keep only this one. Actions outside the list below are not permission or
 protection changes and are skipped (counted, for one notice). The membership webhooks are
 mapped alike in :mod:`pipeledger_github.webhooks`.

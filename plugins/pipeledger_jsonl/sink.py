@@ -21,8 +21,6 @@ from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
 
 
 class JsonlSink(Sink):
-    schemes = ("jsonl",)
-
     def __init__(self, path: Path) -> None:
         self._path = path
         self._contents = _read(path)
@@ -133,7 +131,6 @@ def _unwritable(path: Path) -> str | None:
 
 
 class StdoutSink(Sink):
-    schemes = ("stdout",)
     replays_history = False
 
     def __init__(self, stream: TextIO | None = None) -> None:

@@ -118,7 +118,17 @@ def _step_2(cursor: psycopg.Cursor[tuple[Any, ...]]) -> None:
     cursor.execute(_APPEND_ONLY_TRIGGERS.format(table="pipeledger_quarantine"))
 
 
-MIGRATIONS: tuple[Callable[[psycopg.Cursor[tuple[Any, ...]]], None], ...] = (_step_1, _step_2)
+def _step_3(cursor: psycopg.Cursor[tuple[Any, ...]]) -> None:
+    """Version 3: readers that stream history in time order (``audit``) page through this
+    index instead of sorting the whole table."""
+    cursor.execute("CREATE INDEX pipeledger_events_time ON pipeledger_events (occurred_at, seq)")
+
+
+MIGRATIONS: tuple[Callable[[psycopg.Cursor[tuple[Any, ...]]], None], ...] = (
+    _step_1,
+    _step_2,
+    _step_3,
+)
 
 
 def installed_version(cursor: psycopg.Cursor[tuple[Any, ...]]) -> int:

@@ -8,6 +8,7 @@ transaction open while a caller works through a large ledger.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -35,6 +36,7 @@ from pipeledger.sink import (
     Ledger,
     LedgerRecord,
     SinkSettings,
+    StoredBody,
     StoredRow,
 )
 from pipeledger_postgres.errors import connect_error, operation_error
@@ -49,6 +51,8 @@ from pipeledger_postgres.schema import (
 )
 
 PAGE_SIZE = 2000
+# Before any event: where a time-ordered read starts.
+EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
 EVENT_COLUMNS = ("seq", "id", *INDEXED_COLUMNS, "body", "prev_hash", "hash")
 COPY_EVENTS = f"COPY pipeledger_events ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
 CHECKPOINT_COLUMNS = (
@@ -71,8 +75,6 @@ Row = tuple[Any, ...]
 
 
 class PostgresSink(Ledger):
-    schemes = ("postgresql", "postgres")
-
     def __init__(self, connection: psycopg.Connection[Row], display_url: str) -> None:
         self._db = connection
         self._display_url = display_url
@@ -268,24 +270,45 @@ class PostgresSink(Ledger):
             yield QuarantinedRecord(*(str(value) for value in row))
 
     def records(self, selection: EventFilter | None = None) -> Iterator[LedgerRecord]:
-        selection = selection or EventFilter()
-        clauses, params = _where(selection)
-        query = (
-            "SELECT seq, prev_hash, hash, body FROM pipeledger_events"  # noqa: S608 - placeholders only
-            f" WHERE seq > %s{clauses} ORDER BY seq LIMIT {PAGE_SIZE}"
-        )
-        for seq, prev_hash, digest, body in self._pages(query, selection.after_seq, params):
+        for seq, prev_hash, digest, body in self._select("prev_hash, hash, body", selection):
             yield record_from_row(seq, prev_hash, digest, body)
 
     def event_bodies(self, selection: EventFilter | None = None) -> Iterator[tuple[str, str]]:
+        for _seq, kind, body in self._select("kind, body", selection):
+            yield str(kind), str(body)
+
+    def stored_bodies(self, selection: EventFilter | None = None) -> Iterator[StoredBody]:
+        for seq, kind, body in self._select("kind, body", selection):
+            yield StoredBody(int(seq), str(kind), str(body))
+
+    def _select(self, columns: str, selection: EventFilter | None) -> Iterator[Row]:
+        """``seq`` and ``columns`` of the events ``selection`` matches, in keyset pages of
+        PAGE_SIZE (by seq, or by occurred_at then seq): memory stays at one page however
+        large the ledger, and no transaction stays open while the reader works."""
         selection = selection or EventFilter()
         clauses, params = _where(selection)
+        if not selection.by_time:
+            query = (
+                f"SELECT seq, {columns} FROM pipeledger_events"  # noqa: S608 - placeholders only
+                f" WHERE seq > %s{clauses} ORDER BY seq LIMIT {PAGE_SIZE}"
+            )
+            yield from self._pages(query, selection.after_seq, params)
+            return
         query = (
-            "SELECT seq, kind, body FROM pipeledger_events"  # noqa: S608 - placeholders only
-            f" WHERE seq > %s{clauses} ORDER BY seq LIMIT {PAGE_SIZE}"
+            f"SELECT seq, {columns}, occurred_at FROM pipeledger_events"  # noqa: S608
+            f" WHERE (occurred_at, seq) > (%s, %s) AND seq > %s{clauses}"
+            f" ORDER BY occurred_at, seq LIMIT {PAGE_SIZE}"
         )
-        for _seq, kind, body in self._pages(query, selection.after_seq, params):
-            yield str(kind), str(body)
+        after: tuple[Any, int] = (EARLIEST, 0)
+        while True:
+            page = self._run(
+                "reading", partial(self._fetch, query, [*after, selection.after_seq, *params])
+            )
+            for row in page:
+                yield row[:-1]
+            if len(page) < PAGE_SIZE:
+                return
+            after = (page[-1][-1], int(page[-1][0]))
 
     def rows(self) -> Iterator[StoredRow]:
         query = (

@@ -39,8 +39,6 @@ CREDENTIAL_ENV = {
 
 
 class S3Sink(Sink):
-    schemes = ("s3",)
-
     def __init__(
         self,
         *,

@@ -30,7 +30,6 @@ HINTS = Hints(
 
 
 class SlackSink(Sink):
-    schemes = ("slack",)
     replays_history = False
 
     def __init__(self, *, target: str, display: str, client: HttpSinkClient) -> None:

@@ -42,8 +42,6 @@ EXPLAINED = frozenset({400, 401, 403})
 
 
 class SplunkSink(Sink):
-    schemes = ("splunk",)
-
     def __init__(
         self, *, target: str, display: str, client: HttpSinkClient, parsed: SinkUrl
     ) -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pipeledger.chain import (
     GENESIS_HASH,
@@ -31,6 +31,7 @@ from pipeledger.sink import (
     Ledger,
     LedgerRecord,
     SinkSettings,
+    StoredBody,
     StoredRow,
 )
 
@@ -49,6 +50,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_kind_time ON events (kind, occurred_at);
 CREATE INDEX IF NOT EXISTS events_repository ON events (repository);
+CREATE INDEX IF NOT EXISTS events_time ON events (occurred_at);
 CREATE TABLE IF NOT EXISTS checkpoints (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL,
@@ -94,13 +96,13 @@ CHECKPOINT_CHAIN_COLUMNS = (("counter", "INTEGER"), ("previous", "TEXT"))
 SCHEMA_VERSION = "3"
 
 INDEXED = INDEXED_COLUMNS
+FETCH_BATCH = 1000
+T = TypeVar("T")
 CHECKPOINT_COLUMNS = "chain_id, seq, head_hash, created_at, key_id, signature, counter, previous"
 QUARANTINE_COLUMNS = "platform, endpoint, native_id, reason, raw"
 
 
 class SqliteSink(Ledger):
-    schemes = ("sqlite",)
-
     def __init__(self, path: Path, *, create: bool = True) -> None:
         self._path = path
         if not create and not path.exists():
@@ -291,15 +293,27 @@ class SqliteSink(Ledger):
                 )
 
     def records(self, selection: EventFilter | None = None) -> Iterator[LedgerRecord]:
-        where, params = _where(selection or EventFilter())
-        query = f"SELECT seq, prev_hash, hash, body FROM events {where} ORDER BY seq"  # noqa: S608
-        for seq, prev_hash, digest, body in self._db.execute(query, params):
-            yield record_from_row(seq, prev_hash, digest, body)
+        yield from self._select("seq, prev_hash, hash, body", selection, record_from_row)
 
     def event_bodies(self, selection: EventFilter | None = None) -> Iterator[tuple[str, str]]:
-        where, params = _where(selection or EventFilter())
-        query = f"SELECT kind, body FROM events {where} ORDER BY seq"  # noqa: S608
-        yield from self._db.execute(query, params)
+        yield from self._select("kind, body", selection, lambda *row: row)
+
+    def stored_bodies(self, selection: EventFilter | None = None) -> Iterator[StoredBody]:
+        yield from self._select("seq, kind, body", selection, StoredBody)
+
+    def _select(
+        self, columns: str, selection: EventFilter | None, build: Callable[..., T]
+    ) -> Iterator[T]:
+        """Rows fetched in batches from one cursor: SQLite steps through the index as it
+        goes, so memory stays at one batch however large the ledger."""
+        selection = selection or EventFilter()
+        where, params = _where(selection)
+        order = "occurred_at, seq" if selection.by_time else "seq"
+        query = f"SELECT {columns} FROM events {where} ORDER BY {order}"  # noqa: S608
+        cursor = self._db.execute(query, params)
+        while batch := cursor.fetchmany(FETCH_BATCH):
+            for row in batch:
+                yield build(*row)
 
     def rows(self) -> Iterator[StoredRow]:
         columns = ", ".join(INDEXED)

@@ -39,8 +39,6 @@ HINTS = Hints(
 
 
 class WebhookSink(Sink):
-    schemes = ("http", "https")
-
     def __init__(
         self,
         *,

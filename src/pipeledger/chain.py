@@ -7,13 +7,13 @@ names the first record where that happens.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pipeledger.errors import SinkError
 from pipeledger.events import AuditEvent, format_time
+from pipeledger.json_codec import loads
 from pipeledger.sink import ChainCheckpoint, LedgerRecord, StoredRow
 
 GENESIS_HASH = "0" * 64
@@ -163,9 +163,11 @@ def _row_problem(row: StoredRow, expected_seq: int, prev: str) -> str | None:
 
 def _index_problem(row: StoredRow) -> str | None:
     try:
-        body = json.loads(row.body)
+        body = loads(row.body)
     except ValueError:
         return "the record's body is not valid JSON"
+    if not isinstance(body, dict):
+        return "the record's body is not an event object"
     if body.get("id") != row.event_id:
         return "the indexed event id differs from the record's content"
     for column, value in row.indexed.items():
@@ -220,11 +222,17 @@ CHECKPOINT_FIELDS = (
 
 def record_from_row(seq: int, prev_hash: str, digest: str, body: str) -> LedgerRecord:
     """A stored row back as a record; a body that is not an event object is a SinkError."""
+    event = event_from_body(seq, body)
+    return LedgerRecord(seq=seq, prev_hash=prev_hash, hash=digest, event=event, body=body)
+
+
+def event_from_body(seq: int, body: str) -> AuditEvent:
+    """The event a stored body holds (orjson when installed, see :mod:`pipeledger.json_codec`);
+    a body that is not an event object is a SinkError naming the record."""
     try:
-        value = json.loads(body)
+        value = loads(body)
         if isinstance(value, dict):
-            event = AuditEvent.from_dict(value)
-            return LedgerRecord(seq=seq, prev_hash=prev_hash, hash=digest, event=event, body=body)
+            return AuditEvent.from_dict(value)
     except (ValueError, KeyError, TypeError):
         pass
     raise SinkError(f"Ledger record seq {seq} is not a pipeledger event.", "Run pipeledger verify.")

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from pipeledger.events import AuditEvent, EventKind, canonical_json
 from pipeledger.quarantine import QuarantinedRecord
@@ -65,6 +65,10 @@ class EventFilter:
     since: datetime | None = None
     until: datetime | None = None
     after_seq: int = 0
+    # Order by when the events happened (then by seq) instead of chain order: what a reader
+    # that streams history through a time window needs (``audit``). Ledgers serve it from an
+    # index, in batches, so the reader holds only what its window needs.
+    by_time: bool = False
 
     def matches(self, event: AuditEvent) -> bool:
         """The same rules the ledgers apply in SQL, for sinks that filter in Python."""
@@ -94,6 +98,14 @@ class StoredRow:
     prev_hash: str
     hash: str
     indexed: Mapping[str, str | None]
+
+
+class StoredBody(NamedTuple):
+    """A record's place in the chain, kind and canonical JSON, not parsed yet."""
+
+    seq: int
+    kind: str
+    body: str
 
 
 # What checkpoint 1 names as its ``previous``.
@@ -195,7 +207,6 @@ def _optional_text(value: object) -> str | None:
 class Sink(ABC):
     """Receives records. Writes must be idempotent by event id where the store allows it."""
 
-    schemes: ClassVar[tuple[str, ...]]
     # False for sinks that only see what happens from now on (stdout).
     replays_history: ClassVar[bool] = True
 
@@ -275,6 +286,15 @@ class Ledger(Sink):
         (``anomalies``). Ledgers that store the body override this to skip parsing."""
         for record in self.records(selection):
             yield record.event.kind.value, record.body or record.event.canonical_json()
+
+    def stored_bodies(self, selection: EventFilter | None = None) -> Iterator[StoredBody]:
+        """The records ``selection`` matches as :class:`StoredBody` (seq, kind, exact body),
+        in the order it asks for, without building events: a streaming reader parses only
+        the ones it keeps (:func:`pipeledger.chain.event_from_body`). Ledgers override this
+        to skip parsing; this default builds each event."""
+        for record in self.records(selection):
+            body = record.body or record.event.canonical_json()
+            yield StoredBody(record.seq, record.event.kind.value, body)
 
     @abstractmethod
     def rows(self) -> Iterator[StoredRow]:

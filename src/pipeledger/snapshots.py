@@ -372,18 +372,6 @@ def role_rank(role: str | None) -> int:
     return ROLE_RANK.get(role.lower(), 0)
 
 
-def reconcile(
-    diff_events: Iterable[AuditEvent], known_events: Iterable[AuditEvent]
-) -> list[AuditEvent]:
-    """Drop snapshot-diff events that an audit log already recorded with its real actor.
-
-    A diff event matches an audit-log event of the same kind, scope and target whose new
-    value agrees and whose time falls inside the diff's window: one change, one event.
-    """
-    known = [event for event in known_events if event.actor.login is not None]
-    return [event for event in diff_events if not any(same_change(event, k) for k in known)]
-
-
 def same_change(diff: AuditEvent, known: AuditEvent) -> bool:
     """Whether ``known`` (an audit-log or webhook event) records the change the snapshot
     difference ``diff`` found: same kind, scope and target, an agreeing new value, and a time

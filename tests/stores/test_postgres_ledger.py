@@ -198,7 +198,7 @@ def test_schema_is_created_once_with_a_version(
     for _ in range(2):
         PostgresSink.open(postgres_url, SETTINGS).close()
     rows = postgres_admin.execute("SELECT version FROM pipeledger_schema_version").fetchall()
-    assert rows == [(1,), (2,)]
+    assert rows == [(1,), (2,), (3,)]
 
 
 def test_schema_from_search_path_option(

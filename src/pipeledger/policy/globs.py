@@ -25,9 +25,6 @@ class GlobSet:
             return True
         return name is not None and self._regex.match(name) is not None
 
-    def matches_any(self, names: Iterable[str | None]) -> bool:
-        return any(self.matches(name) for name in names)
-
 
 def glob_problem(pattern: str) -> str | None:
     """Why ``pattern`` is not a usable glob, or None."""

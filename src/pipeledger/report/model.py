@@ -45,7 +45,3 @@ class Report:
     @property
     def results(self) -> list[RuleResult]:
         return self.evaluation.results if self.evaluation else []
-
-    @property
-    def failing(self) -> list[Finding]:
-        return [f for f in self.findings if self.fail_on.fails(f.severity)]

@@ -109,9 +109,5 @@ class Rule(ABC):
         return ()
 
 
-def login_of(event: AuditEvent) -> str:
-    return event.actor.login or f"({event.actor.type.value})"
-
-
 def links_of(*events: AuditEvent | None) -> list[str]:
     return [link for e in events if e is not None for link in e.links.values()]

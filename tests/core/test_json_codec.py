@@ -1,0 +1,60 @@
+"""Stored bodies parse the same with orjson (the ``fast`` extra) and with the standard
+library; the dev environment installs orjson, so both paths run here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeledger import json_codec
+from pipeledger.chain import event_from_body, verify_rows
+from pipeledger.sink import EventFilter
+from pipeledger_sqlite.sink import SqliteSink
+from tests.core.factories import make_events
+
+pytest.importorskip("orjson")
+
+DOCUMENTS = (
+    '{"a":1,"b":[true,false,null],"c":{"d":"é ✓ \\u0000"},"e":-0.5,"f":1e-7}',
+    '{"big":1e400,"nan":NaN}',  # orjson refuses these; json reads them: the fallback
+    '{"a":1,"a":2}',
+)
+
+
+def test_orjson_is_used_when_installed() -> None:
+    assert json_codec.parser_name() == "orjson"
+
+
+@pytest.mark.parametrize("text", DOCUMENTS)
+def test_both_parsers_give_the_same_values(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = json_codec.loads(text)
+    monkeypatch.setattr(json_codec, "_FAST", None)
+    assert json_codec.parser_name() == "json"
+    assert repr(json_codec.loads(text)) == repr(fast) == repr(json.loads(text))
+
+
+@pytest.mark.parametrize("parser", ["orjson", "json"])
+def test_invalid_json_is_a_value_error_either_way(
+    parser: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if parser == "json":
+        monkeypatch.setattr(json_codec, "_FAST", None)
+    with pytest.raises(ValueError):
+        json_codec.loads('{"a":')
+
+
+@pytest.mark.parametrize("parser", ["orjson", "json"])
+def test_a_ledger_reads_and_verifies_the_same_with_either_parser(
+    parser: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    if parser == "json":
+        monkeypatch.setattr(json_codec, "_FAST", None)
+    ledger = SqliteSink(tmp_path / "l.db")
+    events = make_events(25)
+    ledger.append(events, {})
+    assert [r.event for r in ledger.records(EventFilter())] == events
+    assert [event_from_body(b.seq, b.body) for b in ledger.stored_bodies()] == events
+    assert verify_rows(ledger.rows()).checked == 25
+    ledger.close()
