@@ -161,7 +161,7 @@ class ApiClient:
             if response.status in RETRYABLE_STATUS:
                 self._wait(wait, self._wait_reason(response, failures))
             else:  # a rate limit: it holds every thread, not just this one
-                self._budget.pause(self._clock() + wait, "rate limit reached")
+                self._budget.pause(wait, "rate limit reached")
 
     @property
     def rate_remaining(self) -> int | None:
@@ -285,7 +285,7 @@ class ApiClient:
             if pause.seconds <= 0:
                 continue
             self._refuse_longer_than_allowed(pause.seconds, pause.reason)
-            if pause.announce and pause.seconds >= 1:
+            if pause.announce and pause.length >= 1:
                 self._progress.notice(_waiting(pause.reason, pause.seconds, self._clock()))
             self._sleep(pause.seconds)
 

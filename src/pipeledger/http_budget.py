@@ -21,6 +21,7 @@ class Pause:
 
     until: float
     seconds: float
+    length: float  # as first asked for: announced when it is a second or more
     reason: str
     announce: bool  # the first thread to meet a new pause says so; the others wait quietly
 
@@ -33,14 +34,16 @@ class SharedBudget:
         self.reset: float | None = None  # Unix time the API said the budget renews
         self._in_flight = 0
         self._pause_until = 0.0
+        self._pause_length = 0.0
         self._reason = ""
         self._announced = True
         self._served = threading.local()
 
-    def pause(self, until: float, reason: str) -> None:
-        """No thread starts a request before ``until`` (Unix time)."""
+    def pause(self, seconds: float, reason: str) -> None:
+        """No thread starts a request for ``seconds`` from now."""
         with self._lock:
-            self._extend(until, reason)
+            now = self._clock()
+            self._extend(now + seconds, reason, now)
 
     def pending(self) -> Pause | None:
         """The pause the calling thread has not sat out yet, if any."""
@@ -52,7 +55,7 @@ class SharedBudget:
             announce = not self._announced
             self._announced = True
             seconds = self._pause_until - self._clock()
-            return Pause(self._pause_until, seconds, self._reason, announce)
+            return Pause(self._pause_until, seconds, self._pause_length, self._reason, announce)
 
     def admit(self) -> bool:
         """Count one request in flight; False (and a pause until the reset) when the requests
@@ -60,7 +63,7 @@ class SharedBudget:
         with self._lock:
             spent = self.remaining is not None and self.remaining - self._in_flight <= 0
             if spent and self.reset is not None and self.reset > self._clock():
-                self._extend(self.reset + 1.0, "rate limit used up")
+                self._extend(self.reset + 1.0, "rate limit used up", self._clock())
                 # After the reset the budget is whatever the next answer says.
                 self.remaining = None
                 return False
@@ -85,8 +88,9 @@ class SharedBudget:
         with self._lock:
             return None if self.reset is None else max(self.reset - self._clock(), 0.0)
 
-    def _extend(self, until: float, reason: str) -> None:
+    def _extend(self, until: float, reason: str, now: float) -> None:
         if until > self._pause_until:
+            self._pause_length = until - now
             self._pause_until = until
             self._reason = reason
             self._announced = False
