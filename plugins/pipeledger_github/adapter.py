@@ -130,10 +130,12 @@ class GitHubAdapter(Adapter, GateSource):
         collector = Collector(self.client, self.instance, self._progress, self._clock)
         yield from collector.collect(request, checkpoints)
 
-    def scoped(self, request: CollectRequest, progress: Progress) -> ScopedCollection:
+    def scoped(
+        self, request: CollectRequest, progress: Progress, concurrency: int = 1
+    ) -> ScopedCollection:
         self._progress.target = progress
         collector = Collector(self.client, self.instance, self._progress, self._clock)
-        return collector.scoped(request)
+        return collector.scoped(request, concurrency)
 
     def default_concurrency(self) -> int:
         """github.com asks integrators to make requests serially, and counts the CPU time

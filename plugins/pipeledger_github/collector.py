@@ -53,11 +53,14 @@ class Collector:
     def collect(self, request: CollectRequest, checkpoints: CheckpointReader) -> Iterator[Batch]:
         yield from run_serially(self.scoped(request), checkpoints)
 
-    def scoped(self, request: CollectRequest) -> ScopedCollection:
-        return _Repositories(self, request)
+    def scoped(self, request: CollectRequest, concurrency: int = 1) -> ScopedCollection:
+        return _Repositories(self, request, concurrency)
 
-    def owners(self, request: CollectRequest, checkpoints: CheckpointReader) -> Iterator[Batch]:
-        """Each organization's repository list, with its snapshots and audit log."""
+    def owners(
+        self, request: CollectRequest, checkpoints: CheckpointReader, concurrency: int = 1
+    ) -> Iterator[Batch]:
+        """Each organization's repository list, with its snapshots (``concurrency`` at
+        once) and audit log."""
         for owner in request.owners:
             listed = yield from self._owned(owner, checkpoints)
             if request.snapshots:
@@ -67,6 +70,7 @@ class Collector:
                     request.since,
                     checkpoints,
                     is_organization=not listed.user_account,
+                    concurrency=concurrency,
                 )
 
     def repository_scope(
@@ -171,14 +175,15 @@ class Collector:
 class _Repositories(ScopedCollection):
     """Organizations first (alone), then one scope per repository."""
 
-    def __init__(self, collector: Collector, request: CollectRequest) -> None:
+    def __init__(self, collector: Collector, request: CollectRequest, concurrency: int) -> None:
         self._collector = collector
         self._request = request
+        self._concurrency = concurrency
         self._names: list[str] = []
         self._refused: list[tuple[str, PermissionDenied]] = []
 
     def prepare(self, checkpoints: CheckpointReader) -> Iterator[Batch]:
-        yield from self._collector.owners(self._request, checkpoints)
+        yield from self._collector.owners(self._request, checkpoints, self._concurrency)
         self._names = list(self._collector.repositories(self._request))
         self._collector.progress.expect(repositories=len(self._names))
 

@@ -73,7 +73,9 @@ class GitLabAdapter(Adapter, GateSource):
     ) -> Iterator[Batch]:
         yield from run_serially(self.scoped(request, progress), checkpoints)
 
-    def scoped(self, request: CollectRequest, progress: Progress) -> ScopedCollection:
+    def scoped(
+        self, request: CollectRequest, progress: Progress, concurrency: int = 1
+    ) -> ScopedCollection:
         if self.credentials.is_job_token:
             raise UsageError(
                 "collect cannot use CI_JOB_TOKEN: GitLab does not let a job token list"

@@ -134,9 +134,14 @@ class Adapter(ABC):
     ) -> Iterator[Batch]:
         """Yield batches of events in an order that makes every checkpoint safe to store."""
 
-    def scoped(self, request: CollectRequest, progress: Progress) -> ScopedCollection | None:
+    def scoped(
+        self, request: CollectRequest, progress: Progress, concurrency: int = 1
+    ) -> ScopedCollection | None:
         """The same collection in scopes that may run side by side; None if it cannot be
-        split. ``progress`` may be called from several threads at once (one at a time)."""
+        split. With ``concurrency`` above 1 the scopes run in that many threads, ``prepare``
+        may use as many for requests whose results it stores in a fixed order, and the
+        checkpoints it is given may be read from any thread. ``progress`` may be called
+        from several threads at once."""
         return None
 
     def default_concurrency(self) -> int:

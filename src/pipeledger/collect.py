@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pipeledger.adapter import Adapter, Batch, CollectRequest, ScopedCollection
-from pipeledger.collect_scopes import ScopeRunner
+from pipeledger.collect_scopes import ScopeCheckpoints, ScopeRunner
 from pipeledger.errors import SinkError
 from pipeledger.event_check import screen
 from pipeledger.facts import FactMerger
@@ -77,11 +77,18 @@ def _batches(
 ) -> Iterator[Batch]:
     """The adapter's batches; each is stored before the next is asked for."""
     shared = SharedProgress(progress, requests=lambda: _requests(adapter))
-    collection = adapter.scoped(request, shared)
+    collection = adapter.scoped(request, shared, concurrency)
     if collection is None:
         yield from adapter.collect(request, ledger, progress)
         return
-    yield from collection.prepare(ledger)
+    if concurrency <= 1:
+        yield from collection.prepare(ledger)
+    else:
+        # Readable from any thread: the ledger's checkpoints, then the prepared batches'.
+        readable = ScopeCheckpoints(dict(ledger.checkpoints_with_prefix("")))
+        for batch in collection.prepare(readable):
+            readable.made(batch)
+            yield batch
     scopes = collection.scopes()
     shared.scopes_begin()
     if concurrency <= 1:
