@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -41,10 +42,21 @@ class Run:
     requests: int
     events: int
     ledger: list[str]  # event ids in ledger order
+    cpu: float  # the collector's user + system seconds
+    server_cpu: float  # the fake's (it runs in this process)
+    load: float  # the machine's 1-minute load average at the end
+
+    def describe(self) -> str:
+        return (
+            f"{self.wall:.1f} s (CPU: collector {self.cpu:.1f} s, fake API"
+            f" {self.server_cpu:.1f} s; load average {self.load:.1f})"
+        )
 
 
 def _collect(argv: list[str], env: dict[str, str], db: Path, requests: Callable[[], int]) -> Run:
     before = requests()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = time.process_time()
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "pipeledger", "-q", "collect", *argv, "--sink", f"sqlite:///{db}"],
@@ -55,12 +67,16 @@ def _collect(argv: list[str], env: dict[str, str], db: Path, requests: Callable[
         check=False,
     )
     wall = time.monotonic() - started
+    server_cpu = time.process_time() - server_before
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"collect failed ({done.returncode}): {done.stderr[-2000:]}")
     seen = re.search(r"collected (\d+) events", done.stdout)
     with sqlite3.connect(db) as conn:
         ids = [row[0] for row in conn.execute("SELECT id FROM events ORDER BY seq")]
-    return Run(wall, requests() - before, int(seen.group(1)) if seen else len(ids), ids)
+    events = int(seen.group(1)) if seen else len(ids)
+    return Run(wall, requests() - before, events, ids, cpu, server_cpu, os.getloadavg()[0])
 
 
 Collect = Callable[[int, Path], Run]
@@ -108,10 +124,10 @@ def _compare(
         if latency:
             verdict = f"  (target ≥ {TARGET:.0f}x: {'met' if speedup >= TARGET else 'NOT met'})"
         print(
-            f"{forge} at {latency * 1000:.0f} ms: serial {serial.wall:.1f} s"
-            f" ({serial.requests:,} requests, {len(serial.ledger):,} events) vs"
-            f" --concurrency {WORKERS} {concurrent.wall:.1f} s ({concurrent.requests:,}"
-            f" requests) = {speedup:.2f}x{verdict}; ledgers identical (ids and order): {same}",
+            f"{forge} at {latency * 1000:.0f} ms: {serial.requests:,} requests,"
+            f" {len(serial.ledger):,} events; serial {serial.describe()} vs --concurrency"
+            f" {WORKERS} {concurrent.describe()} ({concurrent.requests:,} requests) ="
+            f" {speedup:.2f}x{verdict}; ledgers identical (ids and order): {same}",
             flush=True,
         )
         if not same:
