@@ -279,6 +279,8 @@ def _review_event(
                 {
                     "state": merge_request.get("state"),
                     "head": full_ref(merge_request.get("source_branch")),
+                    # When the change began, for DORA's lead time.
+                    "created_at": merge_request.get("created_at"),
                 }
             ),
         },
