@@ -61,6 +61,16 @@ def run_command(args: list[str]) -> Run:
     )
 
 
+def report(name: str, size: int, run: Run) -> None:
+    verdict = "within" if run.peak_mb <= RSS_LIMIT_MB else "OVER"
+    print(
+        f"{name} on {size:,} events: peak RSS {run.peak_mb:.0f} MB ({verdict} the"
+        f" {RSS_LIMIT_MB} MB limit), {run.cpu:.1f} s CPU,"
+        f" {size / run.cpu:,.0f} events/s for the whole process",
+        flush=True,
+    )
+
+
 def best_of(args: list[str], times: int) -> Run:
     runs = [run_command(args) for _ in range(times)]
     return min(runs, key=lambda run: run.cpu)
@@ -96,14 +106,9 @@ def measure(folder: Path, sizes: list[int]) -> None:
             ("audit", ["audit", "--policy", str(policy_path), "--sink", sink]),
             ("anomalies", ["anomalies", "--sink", sink, "--format", "json"]),
         ):
-            run = best_of(args, 1)
-            verdict = "within" if run.peak_mb <= RSS_LIMIT_MB else "OVER"
-            print(
-                f"{name:9} {size:>9,} events: peak RSS {run.peak_mb:6.0f} MB ({verdict} the"
-                f" {RSS_LIMIT_MB} MB limit), {run.cpu:6.1f} s CPU,"
-                f" {size / run.cpu:,.0f} events/s for the whole process",
-                flush=True,
-            )
+            report(name, size, best_of(args, 1))
+        verdict_only = run_command([str(policy_path), sink], module="bench.audit_verdict")
+        report("audit, verdict only (no report rendered)", size, verdict_only)
     size = 100_000 if 100_000 in sizes else sizes[0]
     sink = f"sqlite:///{ledger_of(size, folder)}"
     for name, args in (
