@@ -40,12 +40,13 @@ class Run:
     code: int
 
 
-def run_command(args: list[str]) -> Run:
-    """One ``pipeledger`` process, stdout thrown away; the kernel's CPU and peak RSS for it."""
+def run_command(args: list[str], module: str = "pipeledger") -> Run:
+    """One process (the ``pipeledger`` CLI by default), stdout thrown away; the kernel's CPU
+    and peak RSS for it."""
     started = time.perf_counter()
     with open(os.devnull, "w", encoding="utf-8") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "pipeledger", *args], stdout=sink, stderr=subprocess.PIPE
+            [sys.executable, "-m", module, *args], stdout=sink, stderr=subprocess.PIPE
         )
         assert process.stderr is not None
         errors = process.stderr.read()
