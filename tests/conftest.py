@@ -3,7 +3,10 @@ loopback; see tests/sandbox.py). Paths come from tests/paths.py (``ROOT``, ``fix
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Generator
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +15,22 @@ from tests.sandbox import install
 
 __all__ = ["ROOT"]
 
+
+def _temporary_folder_outside(root: Path) -> None:
+    """pytest puts ``tmp_path`` under the system's temporary folder; should ``TMPDIR`` point
+    into the repository, use the system default instead, for this process and the ones it
+    starts (the sandbox would otherwise fail every test that writes to tmp_path)."""
+    current = Path(tempfile.gettempdir()).resolve()
+    if current == root or root in current.parents:
+        os.environ.pop("TMPDIR", None)
+        os.environ.pop("TEMP", None)
+        os.environ.pop("TMP", None)
+        tempfile.tempdir = None
+        outside = Path(tempfile.gettempdir()).resolve()
+        assert root not in outside.parents, f"no temporary folder outside {root}"
+
+
+_temporary_folder_outside(ROOT.resolve())
 SANDBOX = install(ROOT)
 
 

@@ -20,6 +20,16 @@ databases). Allowed connections: IPv4/IPv6 loopback (``127.0.0.0/8``, ``::1``, `
 and Unix sockets under the PostgreSQL socket directories, temporary directories or the
 repository.
 
+Writes are held to a stricter rule: a test writes only under temporary directories that are
+not inside the repository (``tmp_path``). Opening a file under the repository for writing,
+making a directory, renaming or copying into it, or opening an SQLite database there is a
+violation, except for the caches tools keep there (``__pycache__``, ``.pytest_cache``,
+``.hypothesis``, ``.mypy_cache``, ``.ruff_cache``) and ``test-artifacts/`` (screenshots meant to
+be kept). This is how files once reached ``tmp/`` in the repository: a test passed
+``jsonl://`` + an absolute path, which the JSONL sink reads as a path relative to the working
+directory (``jsonl:///tmp/x`` is ``./tmp/x``). ``tests/conftest.py`` also moves the temporary
+directory out of the repository should ``TMPDIR`` point into it.
+
 What this cannot see: child processes (``subprocess`` runs ``git``, ``gitlab-ci-local``,
 ``pg_ctl``… outside the hook) and C libraries that do their own I/O (libpq's connection to
 PostgreSQL). Those tests point their tools at 127.0.0.1 and at the repository themselves.
@@ -40,6 +50,14 @@ from pathlib import Path
 from typing import Any
 
 PATH_EVENTS = frozenset({"open", "os.listdir", "os.scandir"})
+# Events that create or replace a file or directory, and which argument names it.
+WRITE_EVENTS = {"os.mkdir": 0, "os.rename": 1, "os.replace": 1, "shutil.copyfile": 1}
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+# What tools may write inside the repository during a test run.
+WRITABLE_NAMES = frozenset(
+    {"__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"}
+)
+WRITABLE_FOLDERS = ("test-artifacts",)
 ADDRESS_EVENTS = frozenset({"socket.connect", "socket.sendto", "socket.sendmsg"})
 HOST_EVENTS = frozenset({"socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr"})
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
@@ -159,6 +177,27 @@ class Sandbox:
             "into tests/fixtures/<origin>/ (with SOURCE.md) and read it with tests.paths.fixture()"
         )
 
+    def write_problem(self, raw: Any) -> str | None:
+        """Why creating or writing ``raw`` is not allowed (it is inside the repository and
+        not one of the caches), or None when it is."""
+        if not isinstance(raw, str | bytes | os.PathLike):
+            return None
+        path = os.fsdecode(raw)
+        if path.startswith("file:"):  # an SQLite URI
+            path = path[5:].split("?", 1)[0]
+        if path in ("", ":memory:"):
+            return None
+        real = _real(path)
+        if not _under(real, [self.root]):
+            return None
+        inside = Path(os.path.relpath(real, self.root)).parts
+        if WRITABLE_NAMES.intersection(inside) or inside[:1] in [(f,) for f in WRITABLE_FOLDERS]:
+            return None
+        return (
+            f"wrote {path!r}, inside the repository {self.root}: tests write only under"
+            " tmp_path (a temporary directory outside the repository)"
+        )
+
     def address_problem(self, family: int, address: Any) -> str | None:
         """Why sending to ``address`` is not allowed, or None when it is."""
         if family == getattr(socket, "AF_UNIX", None):
@@ -192,6 +231,15 @@ class Sandbox:
         problem = None
         if event in PATH_EVENTS:
             problem = self.path_problem(args[0]) if args else None
+            if problem is None and event == "open" and len(args) > 2:
+                flags = args[2]
+                if isinstance(flags, int) and flags & WRITE_FLAGS:
+                    problem = self.write_problem(args[0])
+        elif event in WRITE_EVENTS:
+            index = WRITE_EVENTS[event]
+            problem = self.write_problem(args[index]) if len(args) > index else None
+        elif event == "sqlite3.connect":
+            problem = self.write_problem(args[0]) if args else None
         elif event in ADDRESS_EVENTS:
             sock = args[0] if args else None
             family = getattr(sock, "family", None)

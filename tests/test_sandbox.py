@@ -135,3 +135,79 @@ def test_a_breach_fails_the_test_that_made_it(tmp_path: Path) -> None:
     assert "FAILED test_inner.py::test_swallowed_connection_off_the_machine" in out
     assert "PASSED test_inner.py::test_loopback_and_temporary_files_are_fine" in out
     assert "the test sandbox was breached" in out and "pipeledger-sandbox-probe.txt" in out
+
+
+def test_what_a_test_may_write(tmp_path: Path) -> None:
+    assert SANDBOX.write_problem(tmp_path / "ledger.db") is None
+    assert SANDBOX.write_problem(ROOT / "tests" / "__pycache__" / "x.pyc") is None
+    assert SANDBOX.write_problem(ROOT / ".pytest_cache" / "v" / "lastfailed") is None
+    assert SANDBOX.write_problem(ROOT / ".hypothesis" / "examples" / "x") is None
+    assert SANDBOX.write_problem(ROOT / "test-artifacts" / "pack.png") is None
+    assert SANDBOX.write_problem(":memory:") is None
+    for inside in (
+        ROOT / "tmp" / "pytest-of-root" / "pytest-1" / "copy.jsonl",
+        ROOT / "ledger.db",
+        ROOT / "tests" / "fixtures" / "new.json",
+        f"file:{ROOT / 'x.db'}?mode=rwc",
+    ):
+        problem = SANDBOX.write_problem(inside)
+        assert problem is not None and "tmp_path" in problem, inside
+
+
+def test_a_write_into_the_repository_fails_the_test_in_a_subprocess(tmp_path: Path) -> None:
+    """Writing a file, making a directory and opening an SQLite database under the repository
+    are all refused; the same under tmp_path is fine."""
+    script = textwrap.dedent(
+        f"""
+        import os, sqlite3, sys
+        from pathlib import Path
+        sys.path.insert(0, {str(ROOT)!r})
+        from tests.sandbox import SandboxViolation, install
+        sandbox = install(Path({str(ROOT)!r}))
+        target = Path({str(ROOT)!r}) / "tmp-sandbox-probe"
+        refused = 0
+        for attempt in (
+            lambda: open(target / "x.txt", "w"),
+            lambda: os.mkdir(target),
+            lambda: sqlite3.connect(str(target) + ".db"),
+        ):
+            try:
+                attempt()
+            except SandboxViolation:
+                refused += 1
+        open({str(tmp_path / "fine.txt")!r}, "w").close()
+        sqlite3.connect({str(tmp_path / "fine.db")!r}).close()
+        print(refused, len(sandbox.take()))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["3", "3"]
+    assert not (ROOT / "tmp-sandbox-probe").exists()
+    assert not (ROOT / "tmp-sandbox-probe.db").exists()
+    assert (tmp_path / "fine.db").exists()
+
+
+def test_tmp_path_is_outside_the_repository(tmp_path: Path) -> None:
+    assert ROOT.resolve() not in tmp_path.resolve().parents
+
+
+def test_a_tmpdir_inside_the_repository_is_moved_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With TMPDIR pointing into the repository (here: tmp_path standing in for it, with a
+    tmp/ folder that exists), the temporary folder moves out of it."""
+    import tempfile
+
+    from tests.conftest import _temporary_folder_outside
+
+    repository = tmp_path / "repository"
+    (repository / "tmp").mkdir(parents=True)
+    monkeypatch.setenv("TMPDIR", str(repository / "tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    assert Path(tempfile.gettempdir()).resolve() == (repository / "tmp").resolve()
+    _temporary_folder_outside(repository.resolve())
+    assert repository.resolve() not in Path(tempfile.gettempdir()).resolve().parents
+    assert "TMPDIR" not in os.environ

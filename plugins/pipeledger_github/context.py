@@ -49,6 +49,9 @@ class RepoContext:
     # Records the normalizers refused; the next batch carries them to the quarantine.
     held: Holding = field(default_factory=lambda: Holding(PLATFORM))
 
+    def __post_init__(self) -> None:
+        self.oddities.holding = self.held  # records refused inside a normalizer, too
+
     def refs(self) -> RefNames:
         return self.tags.refs() if self.tags is not None else self.job_refs
 

@@ -19,7 +19,11 @@ from pipeledger_github.client import Page
 from pipeledger_github.context import RepoContext
 from pipeledger_github.errors import NotFound
 from pipeledger_github.fields import ident_of, time_field
-from pipeledger_github.normalize import deployment_is_final, deployment_run_id
+from pipeledger_github.normalize import (
+    DEPLOYMENTS_ENDPOINT,
+    deployment_is_final,
+    deployment_run_id,
+)
 from pipeledger_github.provenance import Provenance
 from pipeledger_github.runs import RunsCollector
 from pipeledger_github.spans import Gap, Side, plan_gaps
@@ -102,7 +106,12 @@ class DeploymentsCollector:
             created = time_field(deployment, "created_at")
             ident = ident_of(deployment)
             if created is None or ident is None:
-                self.ctx.oddities.note("a deployment without 'id' or 'created_at' was skipped.")
+                self.ctx.held.hold(
+                    DEPLOYMENTS_ENDPOINT,
+                    ident_of(deployment),
+                    "the deployment has no usable 'id' or 'created_at'",
+                    deployment,
+                )
                 continue
             listed.oldest = min(listed.oldest or created, created)
             listed.newest = max(listed.newest or created, created)

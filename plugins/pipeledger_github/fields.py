@@ -11,6 +11,7 @@ from typing import Any
 
 from pipeledger.errors import MalformedResponse
 from pipeledger.events import UNKNOWN_ACTOR, Actor, ActorType, parse_time
+from pipeledger.quarantine import Holding
 
 PLATFORM = "github"
 _SHA = re.compile(r"^[0-9a-f]{7,64}$")
@@ -33,6 +34,16 @@ class Oddities:
     def __init__(self) -> None:
         self._seen: set[str] = set()
         self.pending: list[str] = []
+        # Where a record that cannot be recorded goes: collect's quarantine, when it has one.
+        self.holding: Holding | None = None
+
+    def refuse(self, endpoint: str, native_id: object, reason: str, record: object) -> None:
+        """A record (a deployment status, an approval, a review) that cannot be recorded:
+        quarantined with ``reason`` when collecting, else noted as skipped."""
+        if self.holding is not None:
+            self.holding.hold(endpoint, native_id, reason, record)
+        else:
+            self.note(f"{reason}; it is skipped.")
 
     def note(self, message: str) -> None:
         if message not in self._seen:

@@ -21,6 +21,7 @@ from pipeledger_github.fields import (
     RefNames,
     actor,
     html_link,
+    ident_of,
     known_actor,
     native_id,
     number,
@@ -190,7 +191,8 @@ def deployment_events(
     refs: RefNames = NO_REFS,
 ) -> list[AuditEvent]:
     """The deployment's creation, then one event per status (each its own immutable record);
-    ``refs`` tells a tag's name from a branch's."""
+    ``refs`` tells a tag's name from a branch's. A status that cannot be recorded is refused
+    (quarantined when collecting)."""
     notes = oddities or Oddities()
     ident = native_id(deployment, "deployment")
     owner, repo = repository_of(deployment, repository, "deployment", ident)
@@ -210,7 +212,7 @@ def deployment_events(
         try:
             events.append(_deployment_status(base, status, instance, notes))
         except MissingField as missing:
-            notes.note(f"{missing}; that deployment status is skipped.")
+            notes.refuse(STATUSES_ENDPOINT, f"{ident}/{ident_of(status)}", str(missing), status)
     return events
 
 

@@ -58,7 +58,8 @@ def approval_events(
     for approval in approvals:
         state = text(approval, "state")
         if state is None:
-            notes.note(f"an approval of run {run_ident} has no 'state'; it is skipped.")
+            reason = f"an approval of run {run_ident} has no 'state'"
+            notes.refuse(APPROVALS_ENDPOINT, run_ident, reason, approval)
             continue
         if state not in APPROVAL_STATES:
             notes.unknown_value("approval state", state)
@@ -67,7 +68,7 @@ def approval_events(
             try:
                 events.append(_approval_event(approval, state, environment, context, instance))
             except MissingField as missing:
-                notes.note(f"{missing}; that approval is skipped.")
+                notes.refuse(APPROVALS_ENDPOINT, run_ident, str(missing), approval)
     return events
 
 
@@ -77,7 +78,8 @@ def _approval_environments(
     raw = approval.get("environments")
     names = [name for env in raw or [] if isinstance(env, Mapping) and (name := text(env, "name"))]
     if not names:
-        notes.note(f"an approval of run {run_ident} names no environment; it is skipped.")
+        reason = f"an approval of run {run_ident} names no environment"
+        notes.refuse(APPROVALS_ENDPOINT, run_ident, reason, approval)
     return names
 
 
@@ -193,7 +195,7 @@ def review_events(
         try:
             events.append(_review_event(review, context, instance, notes))
         except MissingField as missing:
-            notes.note(f"{missing}; that review is skipped.")
+            notes.refuse(REVIEWS_ENDPOINT, ident_of(review), str(missing), review)
     return events
 
 
@@ -232,6 +234,10 @@ def _pull_target(pull: Mapping[str, Any], pull_number: int) -> dict[str, Any]:
     head_ref = text(head, "ref") if isinstance(head, Mapping) else None
     if head_ref:
         target["head"] = branch_ref(head_ref)
+    # When the change began (DORA's lead time) and what it says it is (a revert).
+    for key in ("created_at", "title"):
+        if value := text(pull, key):
+            target[key] = value
     return target
 
 

@@ -86,6 +86,7 @@ class GitLabCollector:
             self._progress.update(repository=project.full_path)
             yield from self._pipelines(project, checkpoints, window)
             yield from self._deployments(project, checkpoints, window)
+            yield from self._leftovers()
             yield from self._audit_batches(self._project_audit(project), checkpoints, window)
             if snapshots:
                 yield self._snapshot(project_scope(project.id, project.scope()), checkpoints)
@@ -186,9 +187,20 @@ class GitLabCollector:
             self._progress.update(pages=1)
             return self._client.page(path, _time_params(after, window.until, page))
 
-        for step in walk_by_time(fetch, start):
-            if step.through is not None and step.fresh:
+        endpoint = f"/projects/:id/{path.rsplit('/', 1)[-1]}"
+        for step in walk_by_time(fetch, start, latest=window.until):
+            for item, reason in step.refused:
+                self._held.hold(
+                    endpoint, _id_of(item), f"the listed item is unusable: {reason}", item
+                )
+            if step.through is not None and (step.fresh or step.refused):
                 yield step.fresh, start.mark(step.through, step.ids)
+
+    def _leftovers(self) -> Iterator[Batch]:
+        """Refused items no batch carried yet (a list with nothing usable): quarantined now."""
+        held = self._held.take()
+        if held:
+            yield Batch([], {}, held)
 
     def _audit_batches(
         self, source: AuditSource, checkpoints: CheckpointReader, window: Window
@@ -222,3 +234,7 @@ def _time_params(after: datetime | None, until: datetime, page: int) -> dict[str
     if page > 1:
         params["page"] = str(page)
     return params
+
+
+def _id_of(item: Any) -> object:
+    return item.get("id") if isinstance(item, Mapping) else None

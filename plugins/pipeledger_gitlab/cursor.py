@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
+from pipeledger.event_check import EARLIEST, LATEST
 from pipeledger.events import format_time, parse_time
 from pipeledger_gitlab.client import PER_PAGE
 
@@ -79,29 +80,43 @@ def start_from(mark: Mark | None, since: datetime | None) -> Start:
 
 @dataclass(frozen=True)
 class Step:
-    """One page of a walk: the items not seen before and the mark once they are stored."""
+    """One page of a walk: the items not seen before and the mark once they are stored, and
+    the items whose time or id cannot be read, with the reason (they are quarantined; the
+    walk goes on without them)."""
 
     fresh: list[Json]
     through: datetime | None
     ids: frozenset[str]
+    refused: list[tuple[Json, str]] = field(default_factory=list)
 
 
 Fetch = Callable[[datetime | None, int], Sequence[Json]]
 
 
-def walk_by_time(fetch: Fetch, start: Start, stamp: str = "updated_at") -> Iterator[Step]:
+def walk_by_time(
+    fetch: Fetch, start: Start, stamp: str = "updated_at", latest: datetime | None = None
+) -> Iterator[Step]:
     """Walk a list sorted ascending by ``stamp``, asking each time for items at or after the
     newest time seen, and for the next offset page only while a page holds a single time.
 
     Unlike plain offset pages this neither skips nor repeats items when GitLab moves an
-    updated item to the end of the list while the walk is under way."""
+    updated item to the end of the list while the walk is under way.
+
+    An item whose ``stamp`` is no time between 2000 and ``latest`` (the end of the window the
+    list was asked for) or whose id is not a number is refused: it must neither stop the walk
+    nor move its cursor (a time in 2099 would make every later run ask for nothing)."""
     mark, at_mark, page = start.after, set(start.seen), 1
     while True:
         items = fetch(mark, page)
         fresh: list[Json] = []
+        refused: list[tuple[Json, str]] = []
         advanced = False
         for item in items:
-            moment, ident = parse_time(str(item[stamp])), str(item["id"])
+            read = _time_and_id(item, stamp, latest)
+            if isinstance(read, str):
+                refused.append((item, read))
+                continue
+            moment, ident = read
             if moment == mark and ident in at_mark:
                 continue
             fresh.append(item)
@@ -109,7 +124,23 @@ def walk_by_time(fetch: Fetch, start: Start, stamp: str = "updated_at") -> Itera
                 mark, at_mark, advanced = moment, {ident}, True
             elif moment == mark:
                 at_mark.add(ident)
-        yield Step(fresh, mark, frozenset(at_mark))
+        yield Step(fresh, mark, frozenset(at_mark), refused)
         if len(items) < PER_PAGE:
             return
         page = 1 if advanced else page + 1
+
+
+def _time_and_id(item: Json, stamp: str, latest: datetime | None) -> tuple[datetime, str] | str:
+    """The item's time and id, or why they cannot be used."""
+    ident = item.get("id") if isinstance(item, Mapping) else None
+    if isinstance(ident, bool) or not isinstance(ident, int | str) or not str(ident).isdigit():
+        return f"its id {ident!r} is not a number"
+    try:
+        moment = parse_time(str(item[stamp]))
+    except (KeyError, ValueError) as error:
+        return f"its {stamp} cannot be read ({error})"
+    # The list was asked for items updated before ``latest`` (sent to the second, inclusive).
+    end = LATEST if latest is None else latest + timedelta(seconds=1)
+    if not EARLIEST <= moment <= end:
+        return f"its {stamp} {moment.isoformat()} is outside {EARLIEST.year} to the window's end"
+    return moment, str(ident)

@@ -4,8 +4,10 @@
 forwards every request, rewriting the fake's own address in ``Link`` headers and bodies to its
 own, except where an attack is armed for a path. Attacks: redirects (301/302/307/308)
 anywhere, a foreign or relative ``Link: rel="next"``, bodies larger than any API page, bodies
-trickled a few bytes at a time forever (slow loris), and any answer at all (error messages
-with newlines, workflow commands and terminal escapes).
+trickled a few bytes at a time forever (slow loris), hostile values (lone surrogates,
+out-of-range times, numbers where text belongs…) in any field at any depth of the records the
+forge sent, and any answer at all (error messages with newlines, workflow commands and
+terminal escapes).
 
 :class:`ForeignHost` is another origin (its own port): it records every request with its
 headers and answers ``[]``, the answer that once silently replaced a deployment list.
@@ -15,13 +17,16 @@ Standard library only.
 from __future__ import annotations
 
 import http.client
+import json
+import random
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -288,5 +293,90 @@ def trickle(interval: float, *, limit: float = 60.0) -> Attack:
             handler.wfile.write(b"1\r\n \r\n")
             handler.wfile.flush()
             time.sleep(interval)
+
+    return attack
+
+
+@dataclass(frozen=True)
+class Poisoned:
+    """One field a :func:`poison_fields` attack replaced: in which record (its ``id`` as the
+    forge sent it), where, and with what."""
+
+    record: str
+    path: tuple[str | int, ...]
+    value: Any
+
+
+def poison_fields(
+    values: Sequence[Any], *, seed: int, log: list[Poisoned], every: int = 2
+) -> Attack:
+    """The real answer with one field — any key at any depth, containers included — of about
+    one record in ``every`` replaced by one of ``values``. Record, field and value are chosen by
+    a generator seeded with ``seed`` and the record's id, so every request (a rerun's too)
+    meets the same poison. Lone surrogates go out as JSON ``\\ud800`` escapes and NaN as
+    ``NaN``, as a hostile server would send them."""
+
+    def attack(handler: BaseHTTPRequestHandler, answer: Upstream) -> None:
+        try:
+            body = json.loads(answer.body)
+        except ValueError:
+            _write(handler, answer.status, answer.body, answer.headers)
+            return
+        for record in _records(body):
+            rng = random.Random(f"{seed}:{record['id']}")
+            if rng.randrange(every) != 0:
+                continue
+            path = rng.choice(list(_fields(record)))
+            value = rng.choice(values)
+            log.append(Poisoned(str(record["id"]), path, value))
+            _replace(record, path, value)
+        _write(handler, answer.status, json.dumps(body).encode(), answer.headers)
+
+    return attack
+
+
+def _records(body: Any, *, with_id: bool = True) -> list[dict[str, Any]]:
+    """The records of an API answer: a list's objects, a wrapped list's (``workflow_runs``),
+    or the answer itself when it is one object with an id; only those with an ``id`` unless
+    ``with_id`` is False (approvals have none)."""
+    if isinstance(body, dict):
+        lists = [v for v in body.values() if isinstance(v, list)]
+        if "id" in body or not lists:
+            return [body] if "id" in body else []
+        body = lists[0]
+    if not isinstance(body, list):
+        return []
+    return [item for item in body if isinstance(item, dict) and ("id" in item or not with_id)]
+
+
+def _fields(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        yield (*path, key)
+        if isinstance(item, dict | list) and item:
+            yield from _fields(item, (*path, key))
+
+
+def _replace(record: dict[str, Any], path: tuple[str | int, ...], value: Any) -> None:
+    holder: Any = record
+    for key in path[:-1]:
+        holder = holder[key]
+    holder[path[-1]] = value
+
+
+def with_field(record_id: int | None, path: tuple[str | int, ...], value: Any) -> Attack:
+    """The real answer with one field of the record ``record_id`` (of every record: None)
+    set to ``value``."""
+
+    def attack(handler: BaseHTTPRequestHandler, answer: Upstream) -> None:
+        try:
+            body = json.loads(answer.body)
+        except ValueError:
+            body = None
+        for record in _records(body, with_id=record_id is not None):
+            if record_id is None or record["id"] == record_id:
+                _replace(record, path, value)
+        out = answer.body if body is None else json.dumps(body).encode()
+        _write(handler, answer.status, out, answer.headers)
 
     return attack

@@ -49,7 +49,7 @@ def test_no_canary_in_any_stream_or_file_of_a_full_run(tmp_path: Path) -> None:
         "--sink",
         f"sqlite:///{db}",
         "--sink",
-        f"jsonl://{copy}",
+        f"jsonl:///{copy}",  # jsonl:// + /tmp/… would be tmp/… under the working directory
         "--sink",
         f"webhook+http://127.0.0.1:{webhook.port}/hook",
     ]
@@ -106,6 +106,7 @@ def test_no_canary_in_any_stream_or_file_of_a_full_run(tmp_path: Path) -> None:
     ]
     assert outcomes[2].code == 0, outcomes[2].out + outcomes[2].err
     assert webhook.received, "the webhook sink got nothing: the scan would miss its copy"
+    assert copy.stat().st_size > 0, "the JSONL copy is not in tmp_path: the scan would miss it"
     delivered = b"".join(received.body for received in webhook.received)
     assert not [canary for canary in CANARIES if canary.encode() in delivered]
     assert found_in(outcomes, tmp_path) == []

@@ -184,6 +184,9 @@ def test_reviews_are_correlated_to_each_deployment() -> None:
     assert first[1].target["author"] == "alice"
     assert first[1].target["number"] == 41
     assert first[1].correlation == {"pull_request": "41", "deployment_id": "50"}
+    # When the change began and its title: DORA's lead time and revert detection use them.
+    assert first[1].target["created_at"] == pull["created_at"]
+    assert first[1].target["title"] == pull["title"]
     assert second[1].scope.environment == "production"
     assert not {e.id for e in first} & {e.id for e in second}
 
@@ -201,3 +204,27 @@ def test_review_oddities() -> None:
     messages = " ".join(notes.take())
     assert "submitted_at" in messages
     assert "'ENDORSED'" in messages
+
+
+def test_records_a_normalizer_skips_are_quarantined_when_collecting() -> None:
+    """With collect's quarantine attached (as RepoContext does), a deployment status, an
+    approval or a review that cannot be recorded is held with its endpoint, id and reason,
+    not only noted."""
+    from pipeledger.quarantine import Holding
+
+    notes = Oddities()
+    notes.holding = Holding("github")
+    deployment = payloads.deployment(51, "2026-05-01T10:05:00Z")
+    status = payloads.status(702, "2026-05-01T10:09:00Z")
+    del status["state"]
+    deployment_events(deployment, [status], "github.com", oddities=notes)
+    pending = payloads.review(3, "bob", "PENDING")
+    del pending["submitted_at"]
+    review_events(payloads.pull(41), [pending], None, "github.com", oddities=notes)
+    held = notes.holding.take()
+    assert [(r.endpoint, r.native_id) for r in held] == [
+        ("/repos/{owner}/{repo}/deployments/{deployment_id}/statuses", "51/702"),
+        ("/repos/{owner}/{repo}/pulls/{pull_number}/reviews", "3"),
+    ]
+    assert all(record.reason and record.raw.startswith("{") for record in held)
+    assert notes.take() == []

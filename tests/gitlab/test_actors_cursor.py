@@ -119,3 +119,25 @@ def test_mark_covers_only_windows_it_reaches_back_to() -> None:
 @pytest.mark.parametrize("text", [None, "", "{", '{"through": 3}', '{"since": null}'])
 def test_unreadable_checkpoint_starts_over(text: str | None) -> None:
     assert Mark.decode(text) is None
+
+
+def test_an_item_with_an_unusable_time_or_id_is_refused_not_followed() -> None:
+    """A time after the window (2099) would move the cursor past every later item for good;
+    a time that cannot be read or an id that is no number would stop the walk. Each is
+    refused with its reason, and the walk and its mark go on without it."""
+    items = _items([1, 2, 3, 4])
+    items[1]["updated_at"] = "2099-01-01T00:00:00Z"
+    items[2]["updated_at"] = "9999-12-31T23:59:59-01:00"
+    hostile = {"id": "../../groups", "updated_at": format_time(T0)}
+    fetch = FakeList(items)
+    steps = list(
+        walk_by_time(
+            lambda a, p: [*fetch(a, p), hostile], Start(None), latest=T0 + timedelta(hours=1)
+        )
+    )
+    assert [int(i["id"]) for step in steps for i in step.fresh] == [1, 4]
+    refused = {str(item["id"]): reason for step in steps for item, reason in step.refused}
+    assert set(refused) == {"2", "3", "../../groups"}
+    assert "outside" in refused["2"] and "cannot be read" in refused["3"]
+    assert "not a number" in refused["../../groups"]
+    assert steps[-1].through == T0 + timedelta(seconds=4)
