@@ -58,6 +58,20 @@ def test_the_version_comes_from_pyproject_everywhere() -> None:
     assert "pyproject.toml" in tag_check and '"v$version"' in tag_check
 
 
+def test_the_release_runs_serve_in_the_image_before_pushing_it() -> None:
+    """No Docker daemon here, so the workflow does it: the image it is about to push answers
+    /healthz from ``pipeledger serve`` (the serve extra is in), and only then is pushed."""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text("utf-8"))
+    steps = workflow["jobs"]["image"]["steps"]
+    names = [step.get("name", "") for step in steps]
+    smoke = next(i for i, name in enumerate(names) if "runs pipeledger serve" in name)
+    push = names.index("Build and push")
+    assert smoke < push
+    assert steps[smoke - 1]["with"]["load"] is True
+    script = steps[smoke]["run"]
+    assert " serve --listen" in script and "/healthz" in script and "curl -fsS" in script
+
+
 # --- Dockerfile ---------------------------------------------------------------------------------
 
 

@@ -119,6 +119,12 @@ class GitLabReceiver(Receiver):
             raise MalformedDelivery(
                 "unusable_payload", f"{delivery.event} delivery: {unusable}"
             ) from None
+        except (KeyError, ValueError, TypeError, AttributeError) as error:
+            # A field of the wrong type where a mapper needs it (an id that is no number…).
+            raise MalformedDelivery(
+                "unusable_payload",
+                f"{delivery.event} delivery: a field has the wrong type ({type(error).__name__})",
+            ) from None
         return Handling(known=False) if events is None else Handling(events=events)
 
     def _streamed(self, delivery: Delivery) -> Handling:
@@ -126,8 +132,10 @@ class GitLabReceiver(Receiver):
             return Handling(known=False)
         try:
             event = audit_streaming.streamed_event(self.instance, delivery.payload)
-        except (KeyError, ValueError, TypeError) as error:
+        except (KeyError, ValueError, TypeError, AttributeError) as error:
             raise MalformedDelivery(
-                "unusable_payload", f"streamed audit event: a field is missing ({error})"
+                "unusable_payload",
+                f"streamed audit event: a field is missing or of the wrong type"
+                f" ({type(error).__name__})",
             ) from None
         return Handling(events=[event] if event is not None else [])

@@ -82,8 +82,9 @@ def hook_time(value: Any) -> str | None:
 def pipeline_hook(payload: Json, instance: str) -> list[AuditEvent]:
     """``Pipeline Hook``: the pipeline in its new status, as ``collect`` records it."""
     attributes = _object(payload, "object_attributes")
-    if attributes.get("id") is None or not attributes.get("status"):
-        raise UnusablePayload("object_attributes.id and .status are required")
+    status = attributes.get("status")
+    if attributes.get("id") is None or not isinstance(status, str) or not status:
+        raise UnusablePayload("object_attributes.id and .status (text) are required")
     pipeline = {
         **attributes,
         **_times(attributes, ("created_at", "updated_at", "started_at", "finished_at")),
@@ -98,8 +99,10 @@ def deployment_hook(payload: Json, instance: str) -> list[AuditEvent]:
     creation comes from ``collect`` (the hook gives no creation time)."""
     status = payload.get("status")
     moment = hook_time(payload.get("status_changed_at"))
-    if payload.get("deployment_id") is None or not status or moment is None:
-        raise UnusablePayload("deployment_id, status and status_changed_at are required")
+    if payload.get("deployment_id") is None or not isinstance(status, str) or not status:
+        raise UnusablePayload("deployment_id and status (text) are required")
+    if moment is None:
+        raise UnusablePayload("status_changed_at is required")
     deployment = {
         "id": payload["deployment_id"],
         "status": status,
@@ -117,9 +120,7 @@ def deployment_hook(payload: Json, instance: str) -> list[AuditEvent]:
     }
     origin = Origin(instance, _project(payload))
     return [
-        _guarded(
-            lambda: deployment_status_event(origin, deployment, str(status), parse_time(moment))
-        )
+        _guarded(lambda: deployment_status_event(origin, deployment, status, parse_time(moment)))
     ]
 
 

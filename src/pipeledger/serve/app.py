@@ -2,8 +2,9 @@
 them before parsing, commits their events through the ledger writer and only then answers.
 
 Answers: 200 stored (or already stored), 202 event type not mapped, 400 malformed, 401 not
-authenticated, 404 unknown or disabled path, 405 wrong method, 413 over the size cap, 503
-ledger unavailable. Bodies are short JSON; no answer or log line ever holds a secret.
+authenticated, 404 unknown or disabled path, 405 wrong method, 413 over the size cap, 500 a
+receiver plugin's bug (one log line, no traceback), 503 ledger unavailable. Bodies are short
+JSON; no answer or log line ever holds a secret.
 """
 
 from __future__ import annotations
@@ -120,6 +121,14 @@ class ServeApp:
                 "%s: refused (%s): %s", binding.route.path, rejected.status, rejected.message
             )
             status, body = rejected.status, {"error": rejected.message}
+        except Exception as error:  # a receiver plugin's bug: one line and a 500, no traceback
+            self.metrics.rejected.labels(binding.route.path, "internal_error").inc()
+            LOG.error(
+                "%s: internal error (%s) handling a delivery; answered 500",
+                binding.route.path,
+                type(error).__name__,
+            )
+            status, body = 500, {"error": "internal error; redeliver later"}
         await _json(send, status, body)
         self.metrics.latency.observe(time.perf_counter() - started)
 
