@@ -112,7 +112,7 @@ def walk_by_time(
         refused: list[tuple[Json, str]] = []
         advanced = False
         for item in items:
-            read = _time_and_id(item, stamp, latest)
+            read = time_and_id(item, stamp, latest)
             if isinstance(read, str):
                 refused.append((item, read))
                 continue
@@ -130,8 +130,9 @@ def walk_by_time(
         page = 1 if advanced else page + 1
 
 
-def _time_and_id(item: Json, stamp: str, latest: datetime | None) -> tuple[datetime, str] | str:
-    """The item's time and id, or why they cannot be used."""
+def time_and_id(item: Json, stamp: str, latest: datetime | None) -> tuple[datetime, str] | str:
+    """The item's time and id, or why they cannot be used as a list's cursor: an id that is
+    no number, a time that cannot be read or lies outside 2000 .. ``latest`` (+1 s)."""
     ident = item.get("id") if isinstance(item, Mapping) else None
     if isinstance(ident, bool) or not isinstance(ident, int | str) or not str(ident).isdigit():
         return f"its id {ident!r} is not a number"
