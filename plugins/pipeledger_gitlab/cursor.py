@@ -93,23 +93,6 @@ class Step:
 Fetch = Callable[[datetime | None, int], Sequence[Json]]
 
 
-def time_and_id(item: Json, stamp: str, latest: datetime | None) -> tuple[datetime, str] | str:
-    """The item's time and id, or why they cannot be used as a list's cursor: an id that is
-    no number, a time that cannot be read or lies outside 2000 .. ``latest`` (+1 s)."""
-    ident = item.get("id") if isinstance(item, Mapping) else None
-    if isinstance(ident, bool) or not isinstance(ident, int | str) or not str(ident).isdigit():
-        return f"its id {ident!r} is not a number"
-    try:
-        moment = parse_time(str(item[stamp]))
-    except (KeyError, ValueError) as error:
-        return f"its {stamp} cannot be read ({error})"
-    # The list was asked for items updated before ``latest`` (sent to the second, inclusive).
-    end = LATEST if latest is None else latest + timedelta(seconds=1)
-    if not EARLIEST <= moment <= end:
-        return f"its {stamp} {moment.isoformat()} is outside {EARLIEST.year} to the window's end"
-    return moment, str(ident)
-
-
 def walk_by_time(
     fetch: Fetch, start: Start, stamp: str = "updated_at", latest: datetime | None = None
 ) -> Iterator[Step]:
@@ -145,3 +128,19 @@ def walk_by_time(
         if len(items) < PER_PAGE:
             return
         page = 1 if advanced else page + 1
+
+
+def time_and_id(item: Json, stamp: str, latest: datetime | None) -> tuple[datetime, str] | str:
+    """The item's time and id, or why they cannot be used."""
+    ident = item.get("id") if isinstance(item, Mapping) else None
+    if isinstance(ident, bool) or not isinstance(ident, int | str) or not str(ident).isdigit():
+        return f"its id {ident!r} is not a number"
+    try:
+        moment = parse_time(str(item[stamp]))
+    except (KeyError, ValueError) as error:
+        return f"its {stamp} cannot be read ({error})"
+    # The list was asked for items updated before ``latest`` (sent to the second, inclusive).
+    end = LATEST if latest is None else latest + timedelta(seconds=1)
+    if not EARLIEST <= moment <= end:
+        return f"its {stamp} {moment.isoformat()} is outside {EARLIEST.year} to the window's end"
+    return moment, str(ident)
