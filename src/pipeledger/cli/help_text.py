@@ -55,6 +55,10 @@ COMMAND_HELP: dict[str, CommandHelp] = {
                 " --sink sqlite:///audit.db --sink jsonl:///audit.jsonl",
                 "two repositories into a ledger and a JSONL copy",
             ),
+            (
+                "pipeledger collect --platform gitlab --group acme --concurrency 8",
+                "eight projects at once, one shared rate limit; the same ledger as serially",
+            ),
         ),
     ),
     "check": CommandHelp(
