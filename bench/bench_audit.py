@@ -169,17 +169,17 @@ def stories() -> Iterator[list[AuditEvent]]:
         n += 1
 
 
-def fill(ledger: SqliteSink) -> int:
+def fill(ledger: SqliteSink, total: int = TOTAL) -> int:
     batch: list[AuditEvent] = []
     written = 0
     for story in stories():
-        take = story[: TOTAL - written - len(batch)]
+        take = story[: total - written - len(batch)]
         batch.extend(take)
-        if len(batch) >= 5_000 or written + len(batch) >= TOTAL:
+        if len(batch) >= 5_000 or written + len(batch) >= total:
             ledger.append(batch, {})
             written += len(batch)
             batch = []
-        if written >= TOTAL:
+        if written >= total:
             return written
     return written
 
@@ -187,7 +187,9 @@ def fill(ledger: SqliteSink) -> int:
 def policy(scratch: Path, extra: str) -> LoadedPolicy:
     baseline = Path(__file__).resolve().parents[1] / "examples" / "policies" / "baseline.yml"
     path = scratch / "policy.yml"
-    path.write_text(baseline.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    # The extra rules go under ``rules:``, before the baseline's ``anomalies:`` section.
+    rules, rest = baseline.read_text(encoding="utf-8").split("\n# What no rule foresees", 1)
+    path.write_text(f"{rules}{extra}\n# What no rule foresees{rest}", encoding="utf-8")
     return load_policy(str(path))
 
 

@@ -1,45 +1,81 @@
-"""``report``: the evidence pack over a 100,000-event ledger, and ``metrics`` over the same.
+"""``report``: the evidence pack over 100,000-event ledgers, and ``metrics`` over the same.
 
-The ledger is bench_audit's (13,333 deployments with runs, statuses, approvals and reviews,
-plus permission and protection changes, about a year of history); the pack covers the whole
-year with the SOC 2 baseline policy, signed. Target: the pack in 10 s or less.
-Run: ``python -m bench.run report``.
+Two histories of bench_audit's events (13,333 deployments with runs, statuses, approvals and
+reviews, plus permission and protection changes), each packed whole with the SOC 2 baseline
+policy, signed:
+
+- **typical**: deployments in working hours (Monday to Friday, 08:00-18:00 UTC), so only those
+  that break a rule are flagged and get an evidence page beside the random sample;
+- **around the clock** (worst case): a deployment every 37 minutes day and night, so two thirds
+  are outside the usual hours, all flagged, each with its own page.
+
+Target: the pack in 10 s or less. Run: ``python -m bench.run report``.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.bench_audit import fill, policy
+from bench.bench_audit import START, TOTAL, policy, stories
 from pipeledger.dora import DoraSettings, compute_metrics
+from pipeledger.events import AuditEvent
 from pipeledger.evidence_pack.builder import build_pack, write_pack
 from pipeledger.evidence_pack.controls import load_controls
 from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.ledger_facts import ledger_facts
-from pipeledger.period import parse_period
+from pipeledger.period import Period, parse_period
 from pipeledger.policy.context import deployment_contexts
 from pipeledger.signing import SIGNING_KEY_ENV, generate_key_pair, signer_from_environ
 from pipeledger_sqlite.sink import SqliteSink
 
 TARGET_SECONDS = 10.0
+WORKDAY = (8, 18)  # hours, UTC
+# A week of the around-the-clock history becomes a working week: the same events, as dense.
+SQUEEZE = (WORKDAY[1] - WORKDAY[0]) * 5 / (24 * 7)
 
 
-def build_once(ledger: SqliteSink, scratch: Path, run: int) -> dict[str, float]:
+def in_working_hours(moment: datetime) -> datetime:
+    """The moment as far into the working weeks since START as it was into the plain ones."""
+    worked = (moment - START).total_seconds() / 60 * SQUEEZE
+    day, minute = divmod(worked, (WORKDAY[1] - WORKDAY[0]) * 60)
+    week, weekday = divmod(int(day), 5)
+    return START + timedelta(weeks=week, days=weekday, hours=WORKDAY[0], seconds=round(minute * 60))
+
+
+def fill(ledger: SqliteSink, clock: Callable[[datetime], datetime]) -> int:
+    batch: list[AuditEvent] = []
+    for event in _events():
+        batch.append(replace(event, occurred_at=clock(event.occurred_at)))
+        if len(batch) == 5_000:
+            ledger.append(batch, {})
+            batch = []
+    ledger.append(batch, {})
+    return TOTAL
+
+
+def _events() -> Iterator[AuditEvent]:
+    written = 0
+    for story in stories():
+        yield from story[: TOTAL - written]
+        written += min(len(story), TOTAL - written)
+        if written >= TOTAL:
+            return
+
+
+def build_once(ledger: SqliteSink, scratch: Path, period: Period, name: str) -> dict[str, float]:
     private, _, _ = generate_key_pair()
     signer = signer_from_environ({SIGNING_KEY_ENV: private.decode()})
     options = PackOptions(
-        period=parse_period("2026"),
-        generated_at=datetime.now(UTC),
-        seed=1,
-        policy=policy(scratch, ""),
+        period=period, generated_at=datetime.now(UTC), seed=1, policy=policy(scratch, "")
     )
     started, cpu = time.perf_counter(), time.process_time()
     files = build_pack(ledger, options, load_controls(None), signer)
-    folder = scratch / f"pack-{run}"
-    folder.mkdir()
+    folder = scratch / name
     write_pack(folder, files)
     return {
         "wall": time.perf_counter() - started,
@@ -51,33 +87,38 @@ def build_once(ledger: SqliteSink, scratch: Path, run: int) -> dict[str, float]:
     }
 
 
-def metrics_once(ledger: SqliteSink) -> float:
+def metrics_once(ledger: SqliteSink, period: Period) -> float:
     started = time.perf_counter()
     events = ledger_facts(ledger)
-    compute_metrics(deployment_contexts(events), parse_period("2026"), DoraSettings())
+    compute_metrics(deployment_contexts(events), period, DoraSettings())
     return time.perf_counter() - started
 
 
-def main() -> None:
+def measure(name: str, clock: Callable[[datetime], datetime], period: Period) -> None:
     with tempfile.TemporaryDirectory(prefix="pipeledger-bench-") as scratch:
         folder = Path(scratch)
         ledger = SqliteSink(folder / "ledger.db")
-        written = fill(ledger)
-        print(f"ledger: {written:,} events")
-        runs = [build_once(ledger, folder, run) for run in range(3)]
+        written = fill(ledger, clock)
+        runs = [build_once(ledger, folder, period, f"pack-{run}") for run in range(3)]
         best = min(runs, key=lambda figures: figures["wall"])
         verdict = "meets" if best["wall"] <= TARGET_SECONDS else "MISSES"
         print(
-            f"evidence pack (best of 3): {best['wall']:.2f} s wall, {best['cpu']:.2f} s CPU;"
-            f" {best['files']:.0f} files, {best['pages']:.0f} evidence pages,"
-            f" {best['bytes'] / 1e6:.1f} MB (data.json {best['data_json'] / 1e6:.1f} MB);"
-            f" {verdict} the {TARGET_SECONDS:.0f} s target"
+            f"{name}: {written:,} events; evidence pack (best of 3) {best['wall']:.2f} s wall,"
+            f" {best['cpu']:.2f} s CPU in the main process; {best['files']:.0f} files,"
+            f" {best['pages']:.0f} evidence pages, {best['bytes'] / 1e6:.1f} MB"
+            f" (data.json {best['data_json'] / 1e6:.1f} MB); {verdict} the"
+            f" {TARGET_SECONDS:.0f} s target"
         )
         walls = ", ".join(f"{r['wall']:.2f} s" for r in runs)
         print(f"  all runs: {walls}")
-        metrics = min(metrics_once(ledger) for _ in range(3))
-        print(f"metrics (read ledger + DORA), best of 3: {metrics:.2f} s")
+        metrics = min(metrics_once(ledger, period) for _ in range(3))
+        print(f"  metrics (read ledger + DORA), best of 3: {metrics:.2f} s")
         ledger.close()
+
+
+def main() -> None:
+    measure("typical (working hours)", in_working_hours, parse_period("2026"))
+    measure("around the clock", lambda moment: moment, parse_period("2026"))
 
 
 if __name__ == "__main__":

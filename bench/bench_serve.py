@@ -35,7 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-webhook-secret-0123456789abcdef"  # noqa: S105 - a throwaway test secret
 EXAMPLE = ROOT / "tests" / "fixtures" / "octokit-webhooks" / "workflow_run" / "02-completed.json"
 PG = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-CONNECTIONS = 64
+# Keep-alive connections of the load generator; each carries one delivery at a time, as
+# GitHub's senders do, so this caps the deliveries in flight (and a group commit's size).
+CONNECTIONS = int(os.environ.get("BENCH_SERVE_CONNECTIONS", "64"))
 TARGET_RATE = 1000
 TARGET_P99 = 0.100
 

@@ -61,3 +61,15 @@ def test_a_changed_dependency_makes_the_lock_stale(
     monkeypatch.setattr(lock, "PYPROJECT", pyproject)
     assert lock.fingerprint("runtime") != before
     assert lock.fingerprint("build") == lock.fingerprint("build")
+
+
+def test_the_image_lock_is_the_runtime_lock_with_the_serve_and_postgres_extras() -> None:
+    """The container image installs requirements/image.txt alone: it pins everything the
+    runtime lock pins, at the same versions, and what ``pipeledger serve`` into PostgreSQL
+    needs besides."""
+    runtime, image = _pins(lock.LOCKS["runtime"]), _pins(lock.LOCKS["image"])
+    assert {name: pin[0] for name, pin in runtime.items()} == {
+        name: image[name][0] for name in runtime
+    }
+    for needed in ("uvicorn", "httptools", "uvloop", "prometheus-client", "psycopg"):
+        assert needed in image, f"{needed} is not in the image lock"

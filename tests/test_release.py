@@ -5,15 +5,20 @@ outside the source tree), the Dockerfile (lints, is pinned, runs as non-root, in
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import sysconfig
+import time
 import tomllib
+import urllib.request
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -53,6 +58,20 @@ def test_the_version_comes_from_pyproject_everywhere() -> None:
     assert "pyproject.toml" in tag_check and '"v$version"' in tag_check
 
 
+def test_the_release_runs_serve_in_the_image_before_pushing_it() -> None:
+    """No Docker daemon here, so the workflow does it: the image it is about to push answers
+    /healthz from ``pipeledger serve`` (the serve extra is in), and only then is pushed."""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text("utf-8"))
+    steps = workflow["jobs"]["image"]["steps"]
+    names = [step.get("name", "") for step in steps]
+    smoke = next(i for i, name in enumerate(names) if "runs pipeledger serve" in name)
+    push = names.index("Build and push")
+    assert smoke < push
+    assert steps[smoke - 1]["with"]["load"] is True
+    script = steps[smoke]["run"]
+    assert " serve --listen" in script and "/healthz" in script and "curl -fsS" in script
+
+
 # --- Dockerfile ---------------------------------------------------------------------------------
 
 
@@ -88,7 +107,7 @@ def test_the_dockerfile_is_pinned_non_root_and_hash_checked() -> None:
     assert lines[-2] == 'ENTRYPOINT ["pipeledger"]'
     text = "\n".join(lines)
     assert "--require-hashes" in text and "--only-binary :all:" in text
-    assert "COPY requirements/runtime.txt" in text
+    assert "COPY requirements/image.txt" in text and "-r /tmp/pipeledger/image.txt" in text
     assert "--hash=sha256:${WHEEL_SHA256}" in text
 
 
@@ -160,6 +179,60 @@ def test_the_wheel_installs_and_runs_from_outside_the_tree(wheel: Path, tmp_path
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "hash chain verified" in demo.stdout
     assert not list(elsewhere.iterdir())  # the demo leaves nothing behind
+
+
+@pytest.mark.slow
+def test_the_installed_wheel_serves_both_receivers(wheel: Path, tmp_path: Path) -> None:
+    """What the image's entry point runs: ``pipeledger serve`` from the installed wheel (not
+    the tree) finds the GitHub and GitLab receivers through its entry points and answers."""
+    venv = tmp_path / "venv"
+    assert (
+        _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path).returncode == 0
+    )
+    python = venv / "bin" / "python"
+    site = _run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path
+    ).stdout.strip()
+    Path(site, "borrowed-dependencies.pth").write_text(
+        sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8"
+    )
+    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps"]
+    done = _run([*install, "--no-index", "--quiet", str(wheel)], tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    secrets = {
+        "PIPELEDGER_WEBHOOK_SECRET": "s" * 32,
+        "PIPELEDGER_GITLAB_WEBHOOK_TOKEN": "t" * 32,
+        "PIPELEDGER_GITLAB_STREAMING_TOKEN": "u" * 32,
+    }
+    argv = [str(venv / "bin" / "pipeledger"), "serve", "--listen", f"127.0.0.1:{port}"]
+    argv += ["--sink", f"sqlite:///{tmp_path / 'ledger.db'}"]
+    server = subprocess.Popen(
+        argv,
+        cwd=tmp_path,
+        env={**os.environ, **secrets},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        health = _wait_for_health(f"http://127.0.0.1:{port}/healthz", server)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    assert health["receivers"] == ["/streams/gitlab-audit", "/webhooks/github", "/webhooks/gitlab"]
+
+
+def _wait_for_health(url: str, server: subprocess.Popen[bytes]) -> Any:
+    for _ in range(300):  # bounded: 30 s
+        assert server.poll() is None, server.stdout.read() if server.stdout else ""
+        try:
+            with urllib.request.urlopen(url, timeout=1) as answer:
+                return json.loads(answer.read())
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("pipeledger serve did not answer /healthz")
 
 
 @pytest.mark.slow

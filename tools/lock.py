@@ -1,6 +1,8 @@
 """``make lock``: the hash-pinned locks of pyproject.toml's runtime dependencies
-(``requirements/runtime.txt``), of its build backend (``requirements/build.txt``) and of the
-release tools (``requirements/release.txt``: build and twine, from the dev extra).
+(``requirements/runtime.txt``), of the release container image (``requirements/image.txt``:
+the runtime dependencies with the ``serve`` and ``postgres`` extras, pinned to the runtime
+lock's versions), of its build backend (``requirements/build.txt``) and of the release tools
+(``requirements/release.txt``: build and twine, from the dev extra).
 
 Each lock starts with a fingerprint of the lines of pyproject.toml it was made from; when the
 fingerprint still matches, nothing is resolved (no network needed). Otherwise it runs
@@ -22,10 +24,13 @@ ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = ROOT / "pyproject.toml"
 LOCKS = {
     "runtime": ROOT / "requirements" / "runtime.txt",
+    "image": ROOT / "requirements" / "image.txt",
     "build": ROOT / "requirements" / "build.txt",
     "release": ROOT / "requirements" / "release.txt",
 }
 RELEASE_TOOLS = ("build", "twine")  # taken from the dev extra
+# The image runs `pipeledger serve` into PostgreSQL as well as every other command.
+IMAGE_EXTRAS = ("serve", "postgres")
 FINGERPRINT = "# pyproject-fingerprint: "
 PYTHON = "3.11"
 
@@ -35,6 +40,10 @@ def inputs(kind: str) -> list[str]:
     project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
     if kind == "runtime":
         return sorted(project["project"]["dependencies"])
+    if kind == "image":
+        extras = project["project"]["optional-dependencies"]
+        lines = list(project["project"]["dependencies"])
+        return sorted(lines + [line for extra in IMAGE_EXTRAS for line in extras[extra]])
     if kind == "release":
         dev = project["project"]["optional-dependencies"]["dev"]
         return sorted(line for line in dev if re.split(r"[<>=!~\[ ]", line)[0] in RELEASE_TOOLS)
@@ -62,6 +71,8 @@ def compile_lock(kind: str, lock: Path) -> None:
     command = [str(uv) if uv.is_file() else "uv", "pip", "compile", str(source.name)]
     command += ["--universal", "--generate-hashes", "--python-version", PYTHON]
     command += ["--no-header", "--quiet", "--output-file", lock.name]
+    if kind == "image":  # the same versions as the runtime lock, which is made first
+        command += ["--constraint", LOCKS["runtime"].name]
     try:
         subprocess.run(command, cwd=lock.parent, check=True)
     finally:

@@ -8,6 +8,7 @@ the audit log recorded (with its real actor) and a snapshot difference of it
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from pipeledger.adapter import Batch, CheckpointReader
@@ -59,16 +60,21 @@ class AccessRecorder:
         checkpoints: CheckpointReader,
         *,
         is_organization: bool = True,
+        concurrency: int = 1,
     ) -> Iterator[Batch]:
-        """The organization, then each repository (name -> default branch if known); the
-        audit log is read after the snapshots, so it covers every change they found."""
+        """The organization, then each repository (name -> default branch if known), up to
+        ``concurrency`` at once, their batches in that order; the audit log is read after
+        the snapshots, so it covers every change they found."""
         taken: list[Taken] = []
         if is_organization:
             self.progress.update(repository=org)
             taken.append(organization_snapshot(self.context, org, checkpoints))
-        for repository, branch in repositories.items():
-            taken.append(repository_snapshot(self.context, repository, branch, checkpoints))
-            self.recorded.add(repository.lower())
+
+        def snapshot(item: tuple[str, str | None]) -> Taken:
+            return repository_snapshot(self.context, item[0], item[1], checkpoints)
+
+        taken += _in_order(snapshot, list(repositories.items()), concurrency)
+        self.recorded.update(repository.lower() for repository in repositories)
         if is_organization:
             found = [event for events, _ in taken for event in events]
             audit = self._audit(org, _earliest_window(found) or since, bool(found), checkpoints)
@@ -110,6 +116,18 @@ class AccessRecorder:
         if notice:
             self.progress.notice(notice)
         return Batch(events=read.events, checkpoints=read.checkpoints)
+
+
+def _in_order(
+    work: Callable[[tuple[str, str | None]], Taken],
+    items: list[tuple[str, str | None]],
+    workers: int,
+) -> list[Taken]:
+    """``work`` of each item, in the items' order, up to ``workers`` at once."""
+    if workers <= 1 or len(items) <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pipeledger-snapshot") as pool:
+        return list(pool.map(work, items))
 
 
 def _earliest_window(events: list[AuditEvent]) -> datetime | None:

@@ -18,6 +18,7 @@ from pipeledger.adapter import (
     GateEvidence,
     GateSource,
     RequestCounts,
+    ScopedCollection,
 )
 from pipeledger.progress import Progress, SilentProgress
 from pipeledger_github import gate
@@ -26,6 +27,9 @@ from pipeledger_github.client import GitHubClient
 from pipeledger_github.collector import Collector
 from pipeledger_github.context import RepoContext
 from pipeledger_github.fields import Oddities
+
+PUBLIC_INSTANCE = "github.com"
+ENTERPRISE_CONCURRENCY = 4
 
 
 class _ProgressRelay:
@@ -55,9 +59,13 @@ class _ProgressRelay:
         repositories: int | None = None,
         listing_page: tuple[int, int] | None = None,
         rate_reset: float | None = None,
+        finish_at: float | None = None,
     ) -> None:
         self.target.expect(
-            repositories=repositories, listing_page=listing_page, rate_reset=rate_reset
+            repositories=repositories,
+            listing_page=listing_page,
+            rate_reset=rate_reset,
+            finish_at=finish_at,
         )
 
 
@@ -121,6 +129,19 @@ class GitHubAdapter(Adapter, GateSource):
         self._progress.target = progress
         collector = Collector(self.client, self.instance, self._progress, self._clock)
         yield from collector.collect(request, checkpoints)
+
+    def scoped(
+        self, request: CollectRequest, progress: Progress, concurrency: int = 1
+    ) -> ScopedCollection:
+        self._progress.target = progress
+        collector = Collector(self.client, self.instance, self._progress, self._clock)
+        return collector.scoped(request, concurrency)
+
+    def default_concurrency(self) -> int:
+        """github.com asks integrators to make requests serially, and counts the CPU time
+        concurrent requests take against its secondary rate limit; a GitHub Enterprise
+        Server sets its own limits (none by default)."""
+        return 1 if self.instance == PUBLIC_INSTANCE else ENTERPRISE_CONCURRENCY
 
     @classmethod
     def demo_scenario(cls) -> DemoScenario:

@@ -61,6 +61,7 @@ class GitHubClient:
             max_retries=settings.max_retries,
             backoff_base=settings.backoff_base,
             max_wait=settings.max_wait,
+            wait_through_reset=settings.wait_through_reset,
             timeout=settings.request_timeout,
         )
         api = ApiClient(

@@ -7,10 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from itertools import chain
 from urllib.parse import quote
 
-from pipeledger.adapter import Batch, CheckpointReader, CollectRequest
+from pipeledger.adapter import (
+    Batch,
+    CheckpointReader,
+    CollectRequest,
+    CollectScope,
+    ScopedCollection,
+    run_serially,
+)
 from pipeledger.errors import PermissionDenied, UsageError
 from pipeledger.progress import Progress
 from pipeledger_github import deployments, runs, tags
@@ -43,6 +51,16 @@ class Collector:
         self._listings: dict[str, RepositoryList] = {}
 
     def collect(self, request: CollectRequest, checkpoints: CheckpointReader) -> Iterator[Batch]:
+        yield from run_serially(self.scoped(request), checkpoints)
+
+    def scoped(self, request: CollectRequest, concurrency: int = 1) -> ScopedCollection:
+        return _Repositories(self, request, concurrency)
+
+    def owners(
+        self, request: CollectRequest, checkpoints: CheckpointReader, concurrency: int = 1
+    ) -> Iterator[Batch]:
+        """Each organization's repository list, with its snapshots (``concurrency`` at
+        once) and audit log."""
         for owner in request.owners:
             listed = yield from self._owned(owner, checkpoints)
             if request.snapshots:
@@ -52,23 +70,26 @@ class Collector:
                     request.since,
                     checkpoints,
                     is_organization=not listed.user_account,
+                    concurrency=concurrency,
                 )
-        refused: list[tuple[str, PermissionDenied]] = []
-        names = list(self.repositories(request))
-        self.progress.expect(repositories=len(names))
-        for repository in names:
-            try:
-                yield from self.collect_repository(repository, request, checkpoints)
-                if request.snapshots:
-                    yield from self.access.repository(repository, checkpoints)
-            except PermissionDenied as error:
-                # One repository the token may not read must not hold up a whole org's
-                # backfill: what it stored stays stored, the others are collected, and the
-                # run still ends in an error that names every repository skipped.
-                refused.append((repository, error))
-                self.progress.notice(f"{repository}: skipped, {error.message}")
-        if refused:
-            raise _skipped(refused)
+
+    def repository_scope(
+        self,
+        repository: str,
+        request: CollectRequest,
+        checkpoints: CheckpointReader,
+        refused: list[tuple[str, PermissionDenied]],
+    ) -> Iterator[Batch]:
+        try:
+            yield from self.collect_repository(repository, request, checkpoints)
+            if request.snapshots:
+                yield from self.access.repository(repository, checkpoints)
+        except PermissionDenied as error:
+            # One repository the token may not read must not hold up a whole org's
+            # backfill: what it stored stays stored, the others are collected, and the
+            # run still ends in an error that names every repository skipped.
+            refused.append((repository, error))
+            self.progress.notice(f"{repository}: skipped, {error.message}")
 
     def collect_repository(
         self, repository: str, request: CollectRequest, checkpoints: CheckpointReader
@@ -149,6 +170,33 @@ class Collector:
             default_branches=tuple((name, text(item, "default_branch")) for name, item in named),
             user_account=user,
         )
+
+
+class _Repositories(ScopedCollection):
+    """Organizations first (alone), then one scope per repository."""
+
+    def __init__(self, collector: Collector, request: CollectRequest, concurrency: int) -> None:
+        self._collector = collector
+        self._request = request
+        self._concurrency = concurrency
+        self._names: list[str] = []
+        self._refused: list[tuple[str, PermissionDenied]] = []
+
+    def prepare(self, checkpoints: CheckpointReader) -> Iterator[Batch]:
+        yield from self._collector.owners(self._request, checkpoints, self._concurrency)
+        self._names = list(self._collector.repositories(self._request))
+        self._collector.progress.expect(repositories=len(self._names))
+
+    def scopes(self) -> list[CollectScope]:
+        return [CollectScope(name, partial(self._scope, name)) for name in self._names]
+
+    def _scope(self, name: str, checkpoints: CheckpointReader) -> Iterator[Batch]:
+        return self._collector.repository_scope(name, self._request, checkpoints, self._refused)
+
+    def finish(self) -> None:
+        if self._refused:
+            order = {name: index for index, name in enumerate(self._names)}
+            raise _skipped(sorted(self._refused, key=lambda each: order[each[0]]))
 
 
 def _skipped(refused: list[tuple[str, PermissionDenied]]) -> PermissionDenied:

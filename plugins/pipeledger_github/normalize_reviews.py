@@ -234,6 +234,10 @@ def _pull_target(pull: Mapping[str, Any], pull_number: int) -> dict[str, Any]:
     head_ref = text(head, "ref") if isinstance(head, Mapping) else None
     if head_ref:
         target["head"] = branch_ref(head_ref)
+    # When the change began (DORA's lead time) and what it says it is (a revert).
+    for key in ("created_at", "title"):
+        if value := text(pull, key):
+            target[key] = value
     return target
 
 

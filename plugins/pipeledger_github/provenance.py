@@ -13,7 +13,10 @@ from pipeledger_github.errors import NotFound, Unprocessable
 from pipeledger_github.normalize import approval_events, review_events
 
 Item = Mapping[str, Any]
-PULL_FIELDS = ("number", "state", "merged_at", "merge_commit_sha", "url", "repository_url")
+PULL_FIELDS = (
+    "number", "state", "merged_at", "merge_commit_sha", "url", "repository_url", "created_at",
+    "title",
+)  # fmt: skip
 
 
 class Provenance:

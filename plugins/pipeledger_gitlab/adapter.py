@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import ClassVar
 
 from pipeledger.adapter import (
@@ -14,9 +15,12 @@ from pipeledger.adapter import (
     Batch,
     CheckpointReader,
     CollectRequest,
+    CollectScope,
     DemoScenario,
     GateEvidence,
     GateSource,
+    ScopedCollection,
+    run_serially,
 )
 from pipeledger.adapter import CiJob as RunningJob
 from pipeledger.errors import MalformedResponse, UsageError
@@ -33,6 +37,7 @@ from pipeledger_gitlab.client import (
 from pipeledger_gitlab.collector import GitLabCollector
 from pipeledger_gitlab.gate import CiJob, GitLabGate, running_job
 
+DEFAULT_CONCURRENCY = 4
 COLLECT_ACCESS_ADVICE = (
     "Set GITLAB_TOKEN to a personal, group or project access token with the read_api scope"
     " (Reporter role; Maintainer/Owner and Premium for audit events)."
@@ -66,6 +71,11 @@ class GitLabAdapter(Adapter, GateSource):
     def collect(
         self, request: CollectRequest, checkpoints: CheckpointReader, progress: Progress
     ) -> Iterator[Batch]:
+        yield from run_serially(self.scoped(request, progress), checkpoints)
+
+    def scoped(
+        self, request: CollectRequest, progress: Progress, concurrency: int = 1
+    ) -> ScopedCollection:
         if self.credentials.is_job_token:
             raise UsageError(
                 "collect cannot use CI_JOB_TOKEN: GitLab does not let a job token list"
@@ -73,8 +83,12 @@ class GitLabAdapter(Adapter, GateSource):
                 COLLECT_ACCESS_ADVICE,
             )
         collector = GitLabCollector(self._client(progress), self.instance, progress, self._clock)
-        with _shape_errors():
-            yield from collector.run(request, checkpoints, self._clock())
+        return _Shaped(collector.scoped(request, self._clock()))
+
+    def default_concurrency(self) -> int:
+        """GitLab limits requests per user and minute, not how many run at once; 4 at once
+        stays far inside gitlab.com's authenticated API limit."""
+        return DEFAULT_CONCURRENCY
 
     @classmethod
     def detects_ci(cls, environ: Mapping[str, str]) -> bool:
@@ -106,9 +120,37 @@ class GitLabAdapter(Adapter, GateSource):
             max_retries=self.settings.max_retries,
             backoff_base=self.settings.backoff_base,
             max_wait=self.settings.max_wait,
+            wait_through_reset=self.settings.wait_through_reset,
             timeout=self.settings.request_timeout,
         )
         return GitLabClient(self.api_url, credentials or self.credentials, policy, progress)
+
+
+class _Shaped(ScopedCollection):
+    """Every part of the collection with its payload errors told as MalformedResponse."""
+
+    def __init__(self, inner: ScopedCollection) -> None:
+        self._inner = inner
+
+    def prepare(self, checkpoints: CheckpointReader) -> Iterator[Batch]:
+        with _shape_errors():
+            yield from self._inner.prepare(checkpoints)
+
+    def scopes(self) -> list[CollectScope]:
+        return [
+            CollectScope(scope.name, partial(_shaped, scope.batches))
+            for scope in self._inner.scopes()
+        ]
+
+    def finish(self) -> None:
+        self._inner.finish()
+
+
+def _shaped(
+    batches: Callable[[CheckpointReader], Iterator[Batch]], checkpoints: CheckpointReader
+) -> Iterator[Batch]:
+    with _shape_errors():
+        yield from batches(checkpoints)
 
 
 @contextmanager

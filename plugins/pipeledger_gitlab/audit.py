@@ -20,7 +20,8 @@ _PROTECTION = re.compile(
     r"protect|approv|force.?push|code.?owner|push.?rule|merge.?check|deploy.?(key|token)",
     re.IGNORECASE,
 )
-_PERMISSION = re.compile(r"access|member|role|permission|invit|owner", re.IGNORECASE)
+# A group link shares a project (or group) with a whole group: an access granted or taken.
+_PERMISSION = re.compile(r"access|member|role|permission|invit|owner|group.?link", re.IGNORECASE)
 _VERBS = ("change", "add", "remove")
 _ACTIONS = {
     EventKind.PERMISSION_CHANGE: {"add": "granted", "change": "changed", "remove": "revoked"},

@@ -4,12 +4,21 @@ snapshots each group's and project's members and protections (one batch per scop
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
-from pipeledger.adapter import Batch, CheckpointReader, CollectRequest
+from pipeledger.adapter import (
+    Batch,
+    CheckpointReader,
+    CollectRequest,
+    CollectScope,
+    ScopedCollection,
+    run_serially,
+)
 from pipeledger.events import AuditEvent, Scope, format_time
 from pipeledger.progress import Progress
 from pipeledger.quarantine import Holding
@@ -65,31 +74,47 @@ class GitLabCollector:
         self._snapshots = AccessSnapshots(
             client, instance, progress, clock or (lambda: datetime.now(UTC)), users
         )
-        # Pipelines and deployments the normalizer refused, carried by the next batch.
-        self._held = Holding("gitlab")
+        self._holdings = threading.local()
 
     def run(
         self, request: CollectRequest, checkpoints: CheckpointReader, now: datetime
     ) -> Iterator[Batch]:
-        window = Window(request.since, request.until or now)
-        # Snapshots only when asked (the default), and not in a backfill that ends in the
-        # past: it says nothing about who can do what today.
-        snapshots = request.snapshots and (request.until is None or request.until >= now)
-        projects, groups = self.resolve(request)
-        self._progress.expect(repositories=len(groups) + len(projects))
+        yield from run_serially(self.scoped(request, now), checkpoints)
+
+    def scoped(self, request: CollectRequest, now: datetime) -> ScopedCollection:
+        return _Projects(self, request, now)
+
+    def expect_scopes(self, count: int) -> None:
+        self._progress.expect(repositories=count)
+
+    def groups(
+        self, groups: list[GroupRef], checkpoints: CheckpointReader, window: Window, snapshots: bool
+    ) -> Iterator[Batch]:
         for group in groups:
             self._progress.update(repository=group.full_path)
             yield from self._audit_batches(self._group_audit(group), checkpoints, window)
             if snapshots:
                 yield self._snapshot(group_scope(group.id, group.full_path), checkpoints)
-        for project in projects:
-            self._progress.update(repository=project.full_path)
-            yield from self._pipelines(project, checkpoints, window)
-            yield from self._deployments(project, checkpoints, window)
-            yield from self._leftovers()
-            yield from self._audit_batches(self._project_audit(project), checkpoints, window)
-            if snapshots:
-                yield self._snapshot(project_scope(project.id, project.scope()), checkpoints)
+
+    def project(
+        self, project: ProjectRef, checkpoints: CheckpointReader, window: Window, snapshots: bool
+    ) -> Iterator[Batch]:
+        self._progress.update(repository=project.full_path)
+        yield from self._pipelines(project, checkpoints, window)
+        yield from self._deployments(project, checkpoints, window)
+        yield from self._leftovers()
+        yield from self._audit_batches(self._project_audit(project), checkpoints, window)
+        if snapshots:
+            yield self._snapshot(project_scope(project.id, project.scope()), checkpoints)
+
+    @property
+    def _held(self) -> Holding:
+        """Pipelines and deployments the normalizer refused, carried by the next batch of
+        the same thread (each project's scope runs in one)."""
+        held: Holding | None = getattr(self._holdings, "held", None)
+        if held is None:
+            held = self._holdings.held = Holding("gitlab")
+        return held
 
     def _snapshot(self, target: SnapshotScope, checkpoints: CheckpointReader) -> Batch:
         return self._snapshots.batch(target, checkpoints)
@@ -225,6 +250,31 @@ class GitLabCollector:
 
     def _key(self, project_id: int, stream: str) -> str:
         return f"gitlab:{self._instance}:project:{project_id}:{stream}"
+
+
+class _Projects(ScopedCollection):
+    """Groups first (alone: a group's audit events cover the projects below it), then one
+    scope per project."""
+
+    def __init__(self, collector: GitLabCollector, request: CollectRequest, now: datetime):
+        self._collector = collector
+        self._request = request
+        self._window = Window(request.since, request.until or now)
+        # Snapshots only when asked (the default), and not in a backfill that ends in the
+        # past: it says nothing about who can do what today.
+        self._snapshots = request.snapshots and (request.until is None or request.until >= now)
+        self._projects: list[ProjectRef] = []
+
+    def prepare(self, checkpoints: CheckpointReader) -> Iterator[Batch]:
+        self._projects, groups = self._collector.resolve(self._request)
+        self._collector.expect_scopes(len(groups) + len(self._projects))
+        yield from self._collector.groups(groups, checkpoints, self._window, self._snapshots)
+
+    def scopes(self) -> list[CollectScope]:
+        return [CollectScope(p.full_path, partial(self._scope, p)) for p in self._projects]
+
+    def _scope(self, project: ProjectRef, checkpoints: CheckpointReader) -> Iterator[Batch]:
+        return self._collector.project(project, checkpoints, self._window, self._snapshots)
 
 
 def _time_params(after: datetime | None, until: datetime, page: int) -> dict[str, str]:

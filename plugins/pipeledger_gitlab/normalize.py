@@ -141,6 +141,14 @@ def deployment_events(origin: Origin, deployment: Json) -> list[AuditEvent]:
     return events
 
 
+def deployment_status_event(
+    origin: Origin, deployment: Json, action: str, moment: datetime
+) -> AuditEvent:
+    """One status of a deployment (``created``, ``running``, ``success``…) at ``moment``: the
+    event ``deployment_events`` gives that status, for a source that sees one at a time."""
+    return _deployment_event(origin, deployment, action, moment)
+
+
 def _deployment_event(
     origin: Origin, deployment: Json, action: str, moment: datetime
 ) -> AuditEvent:
@@ -271,6 +279,8 @@ def _review_event(
                 {
                     "state": merge_request.get("state"),
                     "head": full_ref(merge_request.get("source_branch")),
+                    # When the change began, for DORA's lead time.
+                    "created_at": merge_request.get("created_at"),
                 }
             ),
         },

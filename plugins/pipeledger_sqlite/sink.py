@@ -308,12 +308,22 @@ class SqliteSink(Ledger):
         goes, so memory stays at one batch however large the ledger."""
         selection = selection or EventFilter()
         where, params = _where(selection)
-        order = "occurred_at, seq" if selection.by_time else "seq"
-        query = f"SELECT {columns} FROM events {where} ORDER BY {order}"  # noqa: S608
-        cursor = self._db.execute(query, params)
-        while batch := cursor.fetchmany(FETCH_BATCH):
+        if selection.by_time:
+            query = (
+                f"SELECT occurred_at, seq, {columns} FROM events {where} ORDER BY occurred_at, seq"  # noqa: S608
+            )
+            batches = _in_time_order(self._batches(query, params))
+        else:
+            query = f"SELECT {columns} FROM events {where} ORDER BY seq"  # noqa: S608
+            batches = self._batches(query, params)
+        for batch in batches:
             for row in batch:
                 yield build(*row)
+
+    def _batches(self, query: str, params: list[Any]) -> Iterator[list[tuple[Any, ...]]]:
+        cursor = self._db.execute(query, params)
+        while batch := cursor.fetchmany(FETCH_BATCH):
+            yield batch
 
     def rows(self) -> Iterator[StoredRow]:
         columns = ", ".join(INDEXED)
@@ -340,6 +350,33 @@ def path_from_url(url: str) -> Path:
             f"The SQLite sink URL {url!r} has no path.", "Write sqlite:///pipeledger.db."
         )
     return Path(rest[1:])
+
+
+def _in_time_order(
+    batches: Iterator[list[tuple[Any, ...]]],
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Batches of ``(occurred_at, seq, *columns)`` in text order of occurred_at, as batches
+    of ``columns`` in time order. The stored text sorts by time except inside one second,
+    where ``…:05Z`` sorts after ``…:05.250Z`` and ``…:05.250Z`` after ``…:05.250100Z``: the
+    rows of a second whose times differ in length are put in order by their sub-second
+    digits, then by seq. The last second of a batch waits for the next one, which may
+    continue it."""
+    carry: list[tuple[Any, ...]] = []
+    for batch in batches:
+        rows = carry + batch if carry else batch
+        second = rows[-1][0][:19]
+        cut = len(rows) - 1
+        while cut > 0 and rows[cut - 1][0][:19] == second:
+            cut -= 1
+        carry = rows[cut:]
+        yield _seconds_in_order(rows[:cut])
+    yield _seconds_in_order(carry)
+
+
+def _seconds_in_order(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    if len({len(row[0]) for row in rows}) > 1:  # rare: whole and fractional seconds mixed
+        rows = sorted(rows, key=lambda row: (row[0][:19], row[0][20:-1].ljust(6, "0"), row[1]))
+    return [row[2:] for row in rows]
 
 
 def _where(selection: EventFilter) -> tuple[str, list[Any]]:

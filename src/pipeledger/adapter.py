@@ -8,7 +8,7 @@ run that is killed resumes from the last batch without losing or duplicating any
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Protocol
@@ -25,6 +25,9 @@ class AdapterSettings:
     api_url: str | None
     environ: Mapping[str, str]
     max_wait: float = 900.0
+    # Unattended (no terminal, CI): rate-limit waits up to the next announced reset are
+    # taken even past max_wait (see pipeledger.http.RetryPolicy).
+    wait_through_reset: bool = False
     request_timeout: float = 30.0
     max_retries: int = 5
     backoff_base: float = 1.0
@@ -69,6 +72,41 @@ class CheckpointReader(Protocol):
 
 
 @dataclass(frozen=True)
+class CollectScope:
+    """One repository or project, collected on its own: its batches in order, read from its
+    own checkpoints. No checkpoint, and nothing that changes an event, is shared with any
+    other scope, so scopes may run side by side (``collect --concurrency``)."""
+
+    name: str
+    batches: Callable[[CheckpointReader], Iterator[Batch]]
+
+
+class ScopedCollection(ABC):
+    """A collection in parts: ``prepare`` (listings; organization- and group-level records)
+    runs first and alone; then the scopes it found, any number at once, their batches stored
+    in scope order (so the ledger is the same as a serial run's); then ``finish``."""
+
+    @abstractmethod
+    def prepare(self, checkpoints: CheckpointReader) -> Iterator[Batch]:
+        """Batches that come before every scope; afterwards :meth:`scopes` is known."""
+
+    @abstractmethod
+    def scopes(self) -> Sequence[CollectScope]: ...
+
+    def finish(self) -> None:
+        """After every scope: raise what they left to say (repositories skipped)."""
+        return None
+
+
+def run_serially(collection: ScopedCollection, checkpoints: CheckpointReader) -> Iterator[Batch]:
+    """The collection one scope after another: what ``collect --concurrency 1`` does."""
+    yield from collection.prepare(checkpoints)
+    for scope in collection.scopes():
+        yield from scope.batches(checkpoints)
+    collection.finish()
+
+
+@dataclass(frozen=True)
 class DemoScenario:
     """Recorded API responses a platform bundles for the offline demo.
 
@@ -95,6 +133,21 @@ class Adapter(ABC):
         self, request: CollectRequest, checkpoints: CheckpointReader, progress: Progress
     ) -> Iterator[Batch]:
         """Yield batches of events in an order that makes every checkpoint safe to store."""
+
+    def scoped(
+        self, request: CollectRequest, progress: Progress, concurrency: int = 1
+    ) -> ScopedCollection | None:
+        """The same collection in scopes that may run side by side; None if it cannot be
+        split. With ``concurrency`` above 1 the scopes run in that many threads, ``prepare``
+        may use as many for requests whose results it stores in a fixed order, and the
+        checkpoints it is given may be read from any thread. ``progress`` may be called
+        from several threads at once."""
+        return None
+
+    def default_concurrency(self) -> int:
+        """Scopes collected at once unless ``--concurrency`` says otherwise: what the
+        platform's own guidance allows for this instance."""
+        return 1
 
     @classmethod
     def demo_scenario(cls) -> DemoScenario | None:

@@ -170,13 +170,14 @@ def _index_problem(row: StoredRow) -> str | None:
         return "the record's body is not an event object"
     if body.get("id") != row.event_id:
         return "the indexed event id differs from the record's content"
+    values = _indexed_values(body)  # once per record, not once per column
     for column, value in row.indexed.items():
-        if _indexed_value(body, column) != value:
+        if values.get(column) != value:
             return f"the indexed column {column!r} differs from the record's content"
     return None
 
 
-def _indexed_value(body: dict[str, object], column: str) -> str | None:
+def _indexed_values(body: dict[str, object]) -> dict[str, str | None]:
     actor = body.get("actor")
     scope = body.get("scope")
     lookups = {
@@ -186,8 +187,10 @@ def _indexed_value(body: dict[str, object], column: str) -> str | None:
         "repository": _scope_repository(scope),
         "environment": scope.get("environment") if isinstance(scope, dict) else None,
     }
-    value = lookups.get(column)
-    return value if isinstance(value, str) or value is None else str(value)
+    return {
+        column: value if isinstance(value, str) or value is None else str(value)
+        for column, value in lookups.items()
+    }
 
 
 def _scope_repository(scope: object) -> str | None:

@@ -2,6 +2,11 @@
 then fanned out, so a run stopped at any point resumes without loss or duplicates. A change an
 audit log and a snapshot difference both saw is stored as one fact (:mod:`pipeledger.facts`).
 
+With ``concurrency`` above 1 and an adapter that can split its collection into scopes
+(:meth:`~pipeledger.adapter.Adapter.scoped`), the scopes are fetched by that many worker
+threads and still stored here, by this one writer, in the order a serial run stores them
+(:mod:`pipeledger.collect_scopes`).
+
 Before a batch is stored, its events are screened (:mod:`pipeledger.event_check`); those
 that fail, and the records the adapter could not normalize, go to the ledger's quarantine
 first, so one bad record never stops the collection and is never silently dropped.
@@ -10,15 +15,19 @@ first, so one bad record never stops the collection and is never silently droppe
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from pipeledger.adapter import Adapter, CollectRequest
+from pipeledger.adapter import Adapter, Batch, CollectRequest, ScopedCollection
+from pipeledger.collect_scopes import ScopeCheckpoints, ScopeRunner
 from pipeledger.errors import SinkError
 from pipeledger.event_check import screen
 from pipeledger.facts import FactMerger
 from pipeledger.fanout import SinkSet
 from pipeledger.progress import Progress
+from pipeledger.progress_shared import SharedProgress
 from pipeledger.quarantine import QuarantinedRecord, unique
+from pipeledger.sink import Ledger
 
 
 @dataclass
@@ -39,12 +48,13 @@ def collect_into(
     sinks: SinkSet,
     progress: Progress,
     summary: CollectSummary | None = None,
+    concurrency: int = 1,
 ) -> CollectSummary:
     """Pass ``summary`` to keep the counts when the adapter raises part-way."""
     summary = summary if summary is not None else CollectSummary()
     sinks.deliver()
     facts = FactMerger(sinks.ledger)
-    for batch in adapter.collect(request, sinks.ledger, progress):
+    for batch in _batches(adapter, request, sinks.ledger, progress, concurrency):
         screened = screen(batch.events)
         held = list(unique([*batch.quarantined, *screened.refused]))
         if held:
@@ -56,6 +66,58 @@ def collect_into(
         summary.by_kind.update(record.event.kind.value for record in stored)
         progress.update(events=len(stored))
     return summary
+
+
+def _batches(
+    adapter: Adapter,
+    request: CollectRequest,
+    ledger: Ledger,
+    progress: Progress,
+    concurrency: int,
+) -> Iterator[Batch]:
+    """The adapter's batches; each is stored before the next is asked for."""
+    shared = SharedProgress(progress, requests=lambda: _requests(adapter))
+    collection = adapter.scoped(request, shared, concurrency)
+    if collection is None:
+        yield from adapter.collect(request, ledger, progress)
+        return
+    if concurrency <= 1:
+        yield from collection.prepare(ledger)
+    else:
+        # Readable from any thread: the ledger's checkpoints, then the prepared batches'.
+        readable = ScopeCheckpoints(dict(ledger.checkpoints_with_prefix("")))
+        for batch in collection.prepare(readable):
+            readable.made(batch)
+            yield batch
+    scopes = collection.scopes()
+    shared.scopes_begin()
+    if concurrency <= 1:
+        for done, scope in enumerate(scopes, 1):
+            yield from scope.batches(ledger)
+            shared.scopes_stored(done, len(scopes))
+    else:
+        yield from _concurrently(collection, ledger, shared, concurrency)
+    collection.finish()
+
+
+def _concurrently(
+    collection: ScopedCollection, ledger: Ledger, progress: SharedProgress, workers: int
+) -> Iterator[Batch]:
+    scopes = collection.scopes()
+    # Read once, here: a ledger connection belongs to the thread that opened it.
+    stored = dict(ledger.checkpoints_with_prefix(""))
+    runner = ScopeRunner(
+        scopes,
+        stored,
+        workers,
+        on_stored=lambda done: progress.scopes_stored(done, len(scopes)),
+    )
+    yield from runner.batches()
+
+
+def _requests(adapter: Adapter) -> int | None:
+    counts = adapter.request_counts()
+    return None if counts is None else counts.made
 
 
 def _quarantine(

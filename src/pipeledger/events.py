@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -175,31 +175,67 @@ class AuditEvent:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AuditEvent:
+        """The event a JSON object describes; raises KeyError, ValueError or TypeError when
+        it does not describe one. Reading a ledger calls this for every record, so it builds
+        the object directly (the checks ``__init__`` makes hold by construction: both times
+        come from :func:`parse_time`, which returns UTC) and shares equal actors and scopes."""
         observed = data.get("observed_at")
-        return cls(
-            id=data["id"],
-            kind=_enum(_KINDS, data["kind"], EventKind),
-            action=data["action"],
-            occurred_at=parse_time(data["occurred_at"]),
-            platform=data["platform"],
-            instance=data["instance"],
-            actor=Actor.from_dict(data["actor"]),
-            scope=Scope.from_dict(data["scope"]),
-            source=Source.from_dict(data["source"]),
-            target=data.get("target"),
-            change=data.get("change"),
-            ref=data.get("ref"),
-            sha=data.get("sha"),
-            outcome=data.get("outcome"),
-            correlation=data.get("correlation") or {},
-            links=data.get("links") or {},
-            attributes=data.get("attributes") or {},
-            observed_at=parse_time(observed) if observed else None,
-            supersedes=tuple(data.get("supersedes") or ()),
+        values = (
+            data["id"],
+            _enum(_KINDS, data["kind"], EventKind),
+            data["action"],
+            parse_time(data["occurred_at"]),
+            data["platform"],
+            data["instance"],
+            _shared(_ACTORS, data["actor"], Actor.from_dict),
+            _shared(_SCOPES, data["scope"], Scope.from_dict),
+            Source.from_dict(data["source"]),
+            data.get("target"),
+            data.get("change"),
+            data.get("ref"),
+            data.get("sha"),
+            data.get("outcome"),
+            data.get("correlation") or {},
+            data.get("links") or {},
+            data.get("attributes") or {},
+            parse_time(observed) if observed else None,
+            tuple(data.get("supersedes") or ()),
         )
+        event = _new(cls)
+        for store, value in zip(_EVENT_SLOTS, values, strict=True):
+            store(event, value)
+        return event
 
     def canonical_json(self) -> str:
         return canonical_json(self.to_dict())
+
+
+# Slot setters in field order: from_dict fills an event without the frozen ``__init__``.
+_EVENT_SLOTS = tuple(AuditEvent.__dict__[name].__set__ for name in AuditEvent.__slots__)
+_new = object.__new__
+# Actors and scopes repeat across a ledger (a few hundred people, repositories and
+# environments): one shared, immutable object each saves time and memory when reading.
+_ACTORS: dict[tuple[Any, ...], Actor] = {}
+_SCOPES: dict[tuple[Any, ...], Scope] = {}
+_SHARED_LIMIT = 10_000
+_T = TypeVar("_T")
+
+
+def _shared(
+    table: dict[tuple[Any, ...], _T],
+    data: Mapping[str, Any],
+    build: Callable[[Mapping[str, Any]], _T],
+) -> _T:
+    key = tuple(data.items())
+    try:
+        found = table.get(key)
+    except TypeError:  # a value that cannot be a key (not an event the ledger wrote)
+        return build(data)
+    if found is None:
+        if len(table) >= _SHARED_LIMIT:
+            table.clear()
+        found = table[key] = build(data)
+    return found
 
 
 def _enum(table: Mapping[str, _E], value: str, enum: type[_E]) -> _E:

@@ -19,6 +19,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import Any
 
+from pipeledger.chain import event_from_body
 from pipeledger.events import AuditEvent, EventKind, Source, event_id
 from pipeledger.sink import EventFilter, Ledger, LedgerRecord
 from pipeledger.snapshots import same_change
@@ -47,8 +48,13 @@ def without_superseded(
 
 
 def ledger_superseded_ids(ledger: Ledger) -> frozenset[str]:
-    """Every id the ledger's events replace; reads only the kinds that can replace one."""
-    return superseded_ids(record.event for record in ledger.records(EventFilter(kinds=FACT_KINDS)))
+    """Every id the ledger's events replace; reads only the kinds that can replace one, and
+    parses only the bodies that mention ``supersedes``."""
+    gone: set[str] = set()
+    for stored in ledger.stored_bodies(EventFilter(kinds=FACT_KINDS)):
+        if '"supersedes":' in stored.body:
+            gone.update(event_from_body(stored.seq, stored.body).supersedes)
+    return frozenset(gone)
 
 
 def current_records(

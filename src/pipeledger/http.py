@@ -8,6 +8,7 @@ parameters; every failure leaves here as one of the project's own errors.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -16,9 +17,11 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from pipeledger import __version__
 from pipeledger.errors import MalformedResponse, PipeledgerError, PlatformError, RateLimitStop
+from pipeledger.http_budget import SharedBudget
 from pipeledger.http_errors import failure_reason, is_transient, request_error
 from pipeledger.http_fetch import FetchLimits, fetch, limits_for
 from pipeledger.http_origin import ApiOrigin
@@ -29,6 +32,10 @@ from pipeledger.quarantine import valid_json_body
 USER_AGENT = f"pipeledger/{__version__}"
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 SECONDARY_LIMIT_DEFAULT_WAIT = 60.0
+# Connections kept open to the API: enough for every thread of collect --concurrency.
+POOL_SIZE = 32
+# With ``RetryPolicy.wait_through_reset``, a wait up to the announced reset plus this is taken.
+RESET_MARGIN = 5.0
 
 
 @dataclass(frozen=True)
@@ -73,9 +80,15 @@ class RetryPolicy:
     backoff_base: float = 1.0
     max_wait: float = 900.0
     timeout: float = 30.0
+    # Unattended runs (no terminal, CI) wait as long as it takes to reach the next rate-limit
+    # reset the API announced, even past max_wait: a scheduled backfill outlives a window.
+    wait_through_reset: bool = False
 
 
 class ApiClient:
+    """Safe to share between threads: they spend one rate-limit budget, and a rate-limit
+    answer to one pauses all (:mod:`pipeledger.http_budget`)."""
+
     def __init__(
         self,
         base_url: str,
@@ -106,10 +119,10 @@ class ApiClient:
         self._session = session or environment_session(self.base_url)
         self._sleep = sleep
         self._clock = clock
-        self._exhausted_until: float | None = None
+        self._budget = SharedBudget(clock)
+        self._counts = threading.Lock()
         self.requests_made = 0
         self.not_modified = 0
-        self.rate_remaining: int | None = None
 
     def get(
         self, path: str, params: Mapping[str, str] | None = None, etag: str | None = None
@@ -124,22 +137,36 @@ class ApiClient:
         failures = 0
         renewed = False
         while True:
-            self._wait_for_reset_if_exhausted()
-            response = self._send(url, params, headers, failures)
+            self._sit_out_pause()
+            if not self._budget.admit():
+                continue  # the budget is spent: every thread now waits for the reset
+            try:
+                response = self._send(url, params, headers, failures)
+            finally:
+                self._budget.release()
             if response is None:
                 failures += 1
                 continue
             if response.status == 401 and self._reauthenticate is not None and not renewed:
                 renewed = True
                 fresh = self._reauthenticate()
-                self._headers.update(fresh)
+                with self._counts:
+                    self._headers.update(fresh)
                 headers.update(fresh)
                 continue
             wait = self._retry_wait(response, failures)
             if wait is None:
                 return self._finish(response)
             failures += 1
-            self._wait(wait, self._wait_reason(response, failures))
+            if response.status in RETRYABLE_STATUS:
+                self._wait(wait, self._wait_reason(response, failures))
+            else:  # a rate limit: it holds every thread, not just this one
+                self._budget.pause(wait, "rate limit reached")
+
+    @property
+    def rate_remaining(self) -> int | None:
+        """Requests left in the current window, as the API last said."""
+        return self._budget.remaining
 
     def paginate(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[ApiResponse]:
         """Every page of a list, following ``Link: rel="next"``."""
@@ -153,7 +180,8 @@ class ApiClient:
         self, url: str, params: Mapping[str, str] | None, headers: dict[str, str], failures: int
     ) -> ApiResponse | None:
         """One attempt; None means a timeout or connection error worth retrying."""
-        self.requests_made += 1
+        with self._counts:
+            self.requests_made += 1
         try:
             raw = fetch(
                 self._session,
@@ -246,7 +274,30 @@ class ApiClient:
         return f"{what}, retry {failures + 1}/{self._policy.max_retries}"
 
     def _wait(self, seconds: float, reason: str) -> None:
-        if seconds > self._policy.max_wait:
+        self._refuse_longer_than_allowed(seconds, reason)
+        if seconds >= 1:
+            self._progress.notice(_waiting(reason, seconds, self._clock()))
+        self._sleep(seconds)
+
+    def _sit_out_pause(self) -> None:
+        """Wait out the shared pause (a rate limit any thread met), once per thread."""
+        while (pause := self._budget.pending()) is not None:
+            if pause.seconds <= 0:
+                continue
+            self._refuse_longer_than_allowed(pause.seconds, pause.reason)
+            if pause.announce and pause.length >= 1:
+                self._progress.notice(_waiting(pause.reason, pause.seconds, self._clock()))
+            self._sleep(pause.seconds)
+
+    def _longest_wait(self) -> float:
+        longest = self._policy.max_wait
+        to_reset = self._budget.seconds_to_reset()
+        if self._policy.wait_through_reset and to_reset is not None:
+            longest = max(longest, to_reset + RESET_MARGIN)
+        return longest
+
+    def _refuse_longer_than_allowed(self, seconds: float, reason: str) -> None:
+        if seconds > self._longest_wait():
             until = datetime.fromtimestamp(self._clock() + seconds, UTC)
             raise RateLimitStop(
                 f"{reason}: the API asks to wait {seconds:.0f} s (until"
@@ -255,33 +306,21 @@ class ApiClient:
                 "Everything collected so far is saved; rerun after that time to resume, or"
                 " raise --max-wait.",
             )
-        if seconds >= 1:
-            self._progress.notice(_waiting(reason, seconds, self._clock()))
-        self._sleep(seconds)
-
-    def _wait_for_reset_if_exhausted(self) -> None:
-        if self._exhausted_until is None:
-            return
-        remaining = self._exhausted_until - self._clock()
-        self._exhausted_until = None
-        if remaining > 0:
-            self._wait(remaining + 1.0, "rate limit used up")
 
     def _note_rate_limit(self, headers: Mapping[str, str]) -> None:
         remaining = headers.get(self._rate_headers.remaining)
         if remaining is None or not remaining.isdigit():
             return
-        self.rate_remaining = int(remaining)
-        self._progress.update(rate_remaining=self.rate_remaining)
         reset = _float(headers.get(self._rate_headers.reset))
+        self._budget.observe(int(remaining), reset)
+        self._progress.update(rate_remaining=self._budget.remaining)
         if reset is not None:
             self._progress.expect(rate_reset=reset)
-        if self.rate_remaining == 0 and reset is not None:
-            self._exhausted_until = reset
 
     def _finish(self, response: ApiResponse) -> ApiResponse:
         if response.not_modified:
-            self.not_modified += 1
+            with self._counts:
+                self.not_modified += 1
             return response
         if response.status >= 400:
             raise self._translate(response)
@@ -304,6 +343,9 @@ def environment_session(base_url: str) -> requests.Session:
     ``.netrc`` on every request, a tenth of a collection's CPU; a ``.netrc`` entry would also
     replace the token with basic auth, so it is not read at all."""
     session = requests.Session()
+    pooled = HTTPAdapter(pool_maxsize=POOL_SIZE)
+    session.mount("https://", pooled)
+    session.mount("http://", pooled)
     settings = session.merge_environment_settings(base_url, {}, None, None, None)
     session.trust_env = False
     session.proxies.update(settings["proxies"])

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-Loads = Callable[[str], Any]
+Loads = Callable[[str | bytes], Any]
 
 
 def _orjson_loads() -> Loads | None:
@@ -24,7 +24,7 @@ def _orjson_loads() -> Loads | None:
         return None
     fast: Loads = orjson.loads
 
-    def loads(text: str) -> Any:
+    def loads(text: str | bytes) -> Any:
         try:
             return fast(text)
         except orjson.JSONDecodeError:
@@ -41,8 +41,9 @@ def parser_name() -> str:
     return "orjson" if _FAST is not None else "json"
 
 
-def loads(text: str) -> Any:
-    """One JSON document; raises ValueError (json.JSONDecodeError) when it is not one."""
+def loads(text: str | bytes) -> Any:
+    """One JSON document (text, or UTF-8 bytes such as a request body); raises ValueError
+    (json.JSONDecodeError, UnicodeDecodeError) when it is not one."""
     if _FAST is not None:
         return _FAST(text)
     return json.loads(text)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Protocol, TextIO
 
 
@@ -33,10 +34,12 @@ class Progress(Protocol):
         repositories: int | None = None,
         listing_page: tuple[int, int] | None = None,
         rate_reset: float | None = None,
+        finish_at: float | None = None,
     ) -> None:
         """What lies ahead: ``repositories`` to collect from now on, the listing being read
         is on page ``listing_page[0]`` of ``listing_page[1]``, the rate limit resets at
-        ``rate_reset`` (Unix time)."""
+        ``rate_reset``, the collection is projected to finish at ``finish_at`` (Unix
+        times)."""
 
 
 class SilentProgress:
@@ -59,6 +62,7 @@ class SilentProgress:
         repositories: int | None = None,
         listing_page: tuple[int, int] | None = None,
         rate_reset: float | None = None,
+        finish_at: float | None = None,
     ) -> None:
         return None
 
@@ -84,7 +88,9 @@ class StreamProgress:
         self.pages = 0
         self.events = 0
         self.rate_remaining: int | None = None
+        self.finish_at: float | None = None
         self._repository: str | None = None
+        self._seen: set[str] = set()
 
     def update(
         self,
@@ -96,9 +102,12 @@ class StreamProgress:
     ) -> None:
         if repository is not None and repository != self._repository:
             self._repository = repository
+        if repository is not None and repository not in self._seen:
+            # Counted once: with --concurrency several repositories report in turn.
+            self._seen.add(repository)
             self.repositories += 1
             if not self._tty:
-                line = f"pipeledger: collecting {repository}{self._count()}"
+                line = f"pipeledger: collecting {repository}{self._count()}{self._finish()}"
                 self._stream.write(self._safe(line) + "\n")
         self.pages += pages
         self.events += events
@@ -113,6 +122,7 @@ class StreamProgress:
         repositories: int | None = None,
         listing_page: tuple[int, int] | None = None,
         rate_reset: float | None = None,
+        finish_at: float | None = None,
     ) -> None:
         if repositories is not None:
             # Counting starts over: what came before (an organization's own records) is
@@ -120,11 +130,18 @@ class StreamProgress:
             self.repositories_total = repositories
             self.repositories = 0
             self._repository = None
+            self._seen.clear()
+            self.finish_at = None
+        if finish_at is not None:
+            self.finish_at = finish_at
 
     def _count(self) -> str:
         if self.repositories_total is None:
             return ""
         return f" ({self.repositories}/{self.repositories_total})"
+
+    def _finish(self) -> str:
+        return "" if self.finish_at is None else f", {finish_text(self.finish_at)}"
 
     def notice(self, message: str) -> None:
         if self._tty:
@@ -146,8 +163,17 @@ class StreamProgress:
         rate = "?" if self.rate_remaining is None else str(self.rate_remaining)
         line = (
             f"repositories {self.repositories}{self._count()}  pages {self.pages}"
-            f"  events {self.events}  rate limit left {rate}  {self._repository or ''}"
+            f"  events {self.events}  rate limit left {rate}{self._finish()}"
+            f"  {self._repository or ''}"
         )
         line = self._safe(line)
         self._stream.write("\r\x1b[2K" + line[:160])
         self._stream.flush()
+
+
+def finish_text(finish_at: float) -> str:
+    """``projected finish 14:03:12 UTC``, with the date when it is not today."""
+    when = datetime.fromtimestamp(finish_at, UTC)
+    today = datetime.now(UTC).date()
+    shown = f"{when:%H:%M:%S}" if when.date() == today else f"{when:%Y-%m-%d %H:%M:%S}"
+    return f"projected finish {shown} UTC"

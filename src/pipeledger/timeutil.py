@@ -29,3 +29,15 @@ def parse_when(text: str, now: datetime | None = None, *, option: str = "--since
             "Use an RFC 3339 time (2026-05-01T12:00:00Z), a date (2026-05-01) or a duration"
             " back from now (7d, 12h, 30m, 2w).",
         ) from None
+
+
+def parse_duration(text: str, *, option: str) -> timedelta:
+    """A positive duration such as ``90d``, ``12h`` or ``2w``."""
+    duration = _DURATION.match(text.strip())
+    if not duration or int(duration.group(1)) == 0:
+        raise UsageError(
+            f"{option} {text!r} is not a duration pipeledger understands.",
+            "Use a whole number and a unit: 90d, 12h, 30m or 2w.",
+        )
+    amount, unit = int(duration.group(1)), duration.group(2)
+    return timedelta(**{_UNITS[unit]: amount})

@@ -7,12 +7,17 @@ import csv
 import io
 import json
 import os
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from pipeledger.cli.events_cmd import ordered
 from pipeledger.cli.main import main
 from pipeledger.events import AuditEvent, EventKind
+from pipeledger.facts import current_records
+from pipeledger.sink import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 from tests.policy.builders import SHA, actor, approval, deployment, make, review, run
 
@@ -227,3 +232,37 @@ def test_a_secret_in_an_event_is_masked_in_every_format(tmp_path: Path) -> None:
             environ={"API_TOKEN": "s3cr3t-value-123"},
         )
         assert "s3cr3t-value-123" not in out and "deploy with" in out, output
+
+
+@pytest.mark.parametrize(
+    "extra", [(), ("--reverse",), ("--limit", "3"), ("--reverse", "--limit", "2"), ("--all",)]
+)
+def test_json_is_read_from_the_stored_bodies_exactly_as_from_events(
+    tmp_path: Path, extra: tuple[str, ...]
+) -> None:
+    """``--format json``/``jsonl`` print the stored JSON without building events; the result
+    is what ordering the events and printing ``to_dict()`` gives, superseded facts and ties
+    in time (broken by ledger order, also within one second) included."""
+    base = history()
+    second = base[1].occurred_at
+    ties = [
+        replace(run(f"tie-{n}"), id=f"{n}" * 32, occurred_at=second + timedelta(microseconds=m))
+        for n, m in enumerate((250_000, 0, 250_100, 0))
+    ]
+    replaced = base[5]
+    fact = replace(replaced, id="f" * 32, supersedes=(replaced.id,))
+    sink = SqliteSink(tmp_path / "l.db")
+    sink.append([*base, *ties, fact], {})
+    records = current_records(sink, EventFilter(), include_superseded="--all" in extra)
+    expected = ordered(
+        [r.event for r in records],
+        limit=int(extra[-1]) if "--limit" in extra else None,
+        newest_first="--reverse" in extra,
+    )
+    sink.close()
+    url = f"sqlite:///{tmp_path}/l.db"
+    _, out, _ = events(url, "--format", "json", *extra)
+    assert json.loads(out) == [event.to_dict() for event in expected]
+    assert len(expected) >= 2
+    _, lines, _ = events(url, "--format", "jsonl", *extra)
+    assert [json.loads(line) for line in lines.splitlines()] == json.loads(out)

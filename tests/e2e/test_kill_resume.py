@@ -57,7 +57,7 @@ def fake_api(tmp_path: Path) -> Iterator[str]:
         server.wait(timeout=10)
 
 
-def _collector(api_url: str, db: Path) -> subprocess.Popen[bytes]:
+def _collector(api_url: str, db: Path, concurrency: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -76,6 +76,8 @@ def _collector(api_url: str, db: Path) -> subprocess.Popen[bytes]:
             f"sqlite:///{db}",
             "--sink",
             f"jsonl:///{db.with_suffix('.jsonl')}",
+            "--concurrency",
+            concurrency,
         ],
         cwd=ROOT,
         env={**os.environ, "GITHUB_TOKEN": TOKEN},
@@ -115,13 +117,15 @@ def _jsonl_ids(path: Path) -> list[str]:
 def test_sigkill_at_several_points_then_rerun_loses_and_duplicates_nothing(
     fake_api: str, tmp_path: Path
 ) -> None:
+    """Runs alternate between serial and eight workers (whose batches wait for the one
+    writer), each resuming where the killed one left off."""
     db = tmp_path / "ledger.db"
     kills = 0
-    for threshold in (1, 60, 200, 420):
-        if _kill_after(_collector(fake_api, db), db, threshold):
+    for threshold, concurrency in ((1, "8"), (60, "1"), (200, "8"), (420, "1")):
+        if _kill_after(_collector(fake_api, db, concurrency), db, threshold):
             kills += 1
     assert kills >= 2, "the collector finished before it could be killed"
-    final = _collector(fake_api, db)
+    final = _collector(fake_api, db, "8")
     assert final.wait(timeout=120) == 0
     org = generate_org(
         repos=SPEC["repos"],

@@ -184,6 +184,9 @@ def test_reviews_are_correlated_to_each_deployment() -> None:
     assert first[1].target["author"] == "alice"
     assert first[1].target["number"] == 41
     assert first[1].correlation == {"pull_request": "41", "deployment_id": "50"}
+    # When the change began and its title: DORA's lead time and revert detection use them.
+    assert first[1].target["created_at"] == pull["created_at"]
+    assert first[1].target["title"] == pull["title"]
     assert second[1].scope.environment == "production"
     assert not {e.id for e in first} & {e.id for e in second}
 

@@ -59,7 +59,10 @@ def test_free_says_so_once_and_stops_asking_for_details(tmp_path: Path) -> None:
     instance = two_projects()
     deployments = sum(len(p.deployments) for p in instance.projects)
     with FakeGitLab(instance, free_tier=True) as free:
-        run = collect(free, tmp_path / "l.db", "--group", "acme", "--no-snapshots")
+        # Serial: with --concurrency N, up to N projects ask before the first answer is in.
+        run = collect(
+            free, tmp_path / "l.db", "--group", "acme", "--no-snapshots", "--concurrency", "1"
+        )
         counts = free.counts()
         routes = [entry.route for entry in free.log]
     assert run.code == 0, run.err

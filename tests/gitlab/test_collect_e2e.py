@@ -107,7 +107,8 @@ def test_many_pages_with_and_without_link_headers(tmp_path: Path, link_headers: 
 
 def test_free_tier_says_so_once_and_collects_the_rest(tmp_path: Path) -> None:
     with FakeGitLab(generate_group(), free_tier=True) as fake:
-        run = collect(fake, tmp_path / "l.db", "--group", "acme")
+        # Serial: with --concurrency N, up to N projects ask before the first answer is in.
+        run = collect(fake, tmp_path / "l.db", "--group", "acme", "--concurrency", "1")
         assert run.code == 0, run.err
         assert run.err.count("audit events are not available") == 1
         assert run.err.count("no deployment approvals") == 1
@@ -190,7 +191,9 @@ def _only_projects(instance: FakeInstance, *ids: int) -> FakeInstance:
 def test_ratelimit_remaining_is_honoured_before_gitlab_has_to_say_429(tmp_path: Path) -> None:
     # The quota runs out after 100 requests; the run needs about 200.
     with FakeGitLab(generate_group(), rate_limit=100, rate_quota=True) as fake:
-        run = collect(fake, tmp_path / "l.db", "--group", "acme")
+        # Serial: the fake's quota mode moves its reset 60 s ahead until the quota is used
+        # up; requests in flight would (rightly) wait for that announced reset.
+        run = collect(fake, tmp_path / "l.db", "--group", "acme", "--concurrency", "1")
         assert run.code == 0, run.err
         assert "rate limit used up; waiting" in run.err
         assert all(entry.status != 429 for entry in fake.log)

@@ -231,6 +231,7 @@ def test_review_target_describes_the_merge_request() -> None:
         "merged": True,
         "state": "merged",
         "head": "refs/heads/test1",
+        "created_at": "2017-04-29T08:46:00Z",
     }
     assert event.occurred_at.isoformat() == "2018-09-07T11:16:17.520000+00:00"
 

@@ -113,3 +113,21 @@ def test_policy_is_required(tmp_path: Path) -> None:
         stderr=err,
     )
     assert code == 2 and "audit needs --policy FILE" in err.getvalue()
+
+
+def test_look_back_bounds_how_far_back_context_is_joined(tmp_path: Path) -> None:
+    """Deployment 11's review came a day before it: inside the default 90 days, outside 1h."""
+    write_ledger(tmp_path / "l.db")
+    _, wide, _ = audit(tmp_path, "--fail-on", "never")
+    _, narrow, _ = audit(tmp_path, "--fail-on", "never", "--look-back", "1h", "--look-ahead", "2d")
+    before = {(f["rule_id"], f["subject"]["key"]) for f in wide["findings"]}
+    after = {(f["rule_id"], f["subject"]["key"]) for f in narrow["findings"]}
+    assert after - before == {("prod-review", "11")}
+
+
+def test_a_bad_window_is_a_usage_error(tmp_path: Path) -> None:
+    write_ledger(tmp_path / "l.db")
+    for option, value in (("--look-back", "ninety days"), ("--look-ahead", "0d")):
+        code, report, err = audit(tmp_path, option, value)
+        assert code == 2 and report == {}
+        assert f"{option} {value!r} is not a duration" in err and "Traceback" not in err

@@ -9,10 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeledger.anomalies.model import AlertSeverity, AlertSubject, Anomaly
+from pipeledger.anomalies.record import ack_event, alert_event
 from pipeledger.cli.main import main
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
+from pipeledger.fanout import SinkSet
+from pipeledger.signing import Signer
 from pipeledger.sink import SinkSettings
-from pipeledger_sqlite.sink import SqliteSink
 
 PLATFORM = "github"
 INSTANCE = "github.com"
@@ -191,14 +194,17 @@ def march_history() -> list[AuditEvent]:
     return events
 
 
-def write_ledger(path: Path, events: list[AuditEvent]) -> str:
-    """The events in a new SQLite ledger at ``path``; returns its sink URL."""
+def write_ledger(path: Path, events: list[AuditEvent], signer: Signer | None = None) -> str:
+    """The events in a new SQLite ledger at ``path``, with a chain checkpoint of its head
+    signed by ``signer`` when one is given (as collect writes them); returns its sink URL."""
     url = f"sqlite:///{path}"
-    ledger = SqliteSink.open(url, SinkSettings(environ={}))
+    sinks = SinkSet.open([url], SinkSettings(environ={}), signer=signer)
     try:
-        ledger.append(events, {})
+        sinks.append(events, {}, deliver=False)
+        if signer is not None:
+            sinks.seal()
     finally:
-        ledger.close()
+        sinks.close()
     return url
 
 
@@ -208,11 +214,52 @@ def run_cli(argv: list[str], environ: dict[str, str] | None = None) -> tuple[int
     return code, out.getvalue(), err.getvalue()
 
 
+def alert(
+    alert_id: str,
+    when: datetime,
+    message: str,
+    *,
+    repository: str | None = "api",
+    deployment: str | None = None,
+) -> AuditEvent:
+    """An anomaly alert as ``pipeledger anomalies --record`` writes it."""
+    anomaly = Anomaly(
+        id=alert_id,
+        detector="unusual-deployer" if deployment else "permission-burst",
+        severity=AlertSeverity.HIGH,
+        score=4.2,
+        occurred_at=when,
+        platform=PLATFORM,
+        instance=INSTANCE,
+        owner="acme",
+        repository=repository,
+        environment="production" if deployment else None,
+        subject=AlertSubject(event_ids=(), deployment_id=deployment, run_id=deployment),
+        actors=("carol",),
+        message=message,
+    )
+    return alert_event(anomaly, when)
+
+
+def anomaly_history() -> list[AuditEvent]:
+    """An alert naming deploy 2 of acme/api (acknowledged by erin the next day) and one about
+    the organization that names no deployment."""
+    deploy_alert = alert("a-deploy-2", at("03-03 09:05"), "carol deployed api for the first time",
+                         deployment="2")  # fmt: skip
+    return [
+        deploy_alert,
+        ack_event(deploy_alert, "erin", "carol joined the on-call rota", at("03-04 10:00")),
+        alert("a-org", at("03-25 16:00"), "5 admin grants in an hour", repository=None),
+    ]
+
+
 def pack_history() -> list[AuditEvent]:
-    """march_history() with an admin grant, a bypass and a weakened protection rule."""
+    """march_history() with an admin grant, a bypass, a weakened protection rule and two
+    anomaly alerts (one acknowledged)."""
     api = Scope(owner="acme", repository="api")
     return [
         *march_history(),
+        *anomaly_history(),
         event(
             EventKind.PERMISSION_CHANGE,
             "grant/dave",

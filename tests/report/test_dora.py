@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from pipeledger.dora import DoraSettings, compute_metrics
 from pipeledger.dora.stats import nearest_rank
+from pipeledger.events import EventKind
 from pipeledger.period import parse_period
 from pipeledger.policy.context import deployment_contexts
-from tests.report.history import march_history
+from tests.report.history import Pull, deploy, march_history
 
 HOUR = 3600.0
 DAY = 24 * HOUR
@@ -102,3 +104,27 @@ def test_staging_counts_when_named_production() -> None:
 )  # fmt: skip
 def test_nearest_rank(values: list[float], percent: float, expected: float | None) -> None:
     assert nearest_rank(values, percent) == expected
+
+
+@pytest.mark.parametrize("where", ["attributes", "target"])
+def test_a_revert_request_marks_the_deploy_before_it_failed(where: str) -> None:
+    """GitLab's collector records the request's title in attributes, GitHub's in target."""
+    events = [
+        *deploy("acme/app", 1, "03-02 10:00", "a1", success="03-02 10:05"),
+        *deploy("acme/app", 2, "03-02 12:00", "a2", success="03-02 12:05",
+                pull=Pull(2, created_at="03-02 11:00", reviewed_at="03-02 11:30",
+                          title='Revert "Add cache"')),
+    ]  # fmt: skip
+    if where == "target":
+        events = [
+            replace(e, attributes={}, target={**(e.target or {}), "title": 'Revert "Add cache"'})
+            if e.kind is EventKind.CHANGE_REVIEW
+            else e
+            for e in events
+        ]
+    metrics = compute_metrics(deployment_contexts(events), parse_period("2026-03"), DoraSettings())
+    app = metrics.to_dict()["repositories"]["acme/app"]
+    # 1 went live 10:05, the revert 2 at 12:05: 1 failed, restored 2 h later.
+    assert app["change_failure_rate"]["by_cause"]["revert_or_hotfix"] == 1
+    assert app["time_to_restore"]["median_seconds"] == 2 * HOUR
+    assert app["lead_time"]["by_start"] == {"pull_request_created": 1}

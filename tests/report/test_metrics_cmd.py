@@ -73,6 +73,21 @@ def test_bad_options_exit_2_with_a_remedy(sink: str, argv: list[str], message: s
     assert out == ""
 
 
+def test_a_period_without_events_is_zero_with_a_warning(sink: str) -> None:
+    code, out, err = run_cli(["metrics", "--period", "2024-Q1", "--format", "csv", "--sink", sink])
+    assert code == 0
+    assert "warning: the ledger holds no events in 2024-Q1" in err
+    (overall,) = csv.DictReader(io.StringIO(out))
+    assert (overall["scope"], overall["deployments"]) == ("overall", "0")
+
+
+def test_a_missing_ledger_is_not_created(tmp_path: Path) -> None:
+    code, _, err = run_cli(["metrics", "--sink", f"sqlite:///{tmp_path / 'gone.db'}"])
+    assert code == 2
+    assert "no ledger at" in err
+    assert not (tmp_path / "gone.db").exists()
+
+
 def test_an_empty_ledger_says_to_collect_first(tmp_path: Path) -> None:
     code, _, err = run_cli(["metrics", "--sink", write_ledger(tmp_path / "empty.db", [])])
     assert code == 2

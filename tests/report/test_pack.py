@@ -13,6 +13,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from markupsafe import escape
 
 from pipeledger.evidence_pack.builder import build_pack
 from pipeledger.evidence_pack.controls import load_controls
@@ -93,6 +94,8 @@ def test_summary(data: dict[str, Any]) -> None:
     }
     assert summary["findings"] == {"error": 2}
     assert (summary["permission_changes"], summary["protection_changes"]) == (1, 2)
+    # Two alerts raised; the acknowledgement of one is not a third.
+    assert summary["anomalies"] == 2
     weekly = {row["week"]: row for row in summary["weekly"]}
     # 1 March 2026 is a Sunday: W09 holds it, W14 holds 30 and 31 March.
     assert list(weekly) == ["2026-W09", "2026-W10", "2026-W11", "2026-W12", "2026-W13", "2026-W14"]
@@ -102,6 +105,7 @@ def test_summary(data: dict[str, Any]) -> None:
     assert weekly["2026-W09"]["permission_changes"] == 1
     assert weekly["2026-W11"]["protection_changes"] == 1  # the bypass of 10 March
     assert weekly["2026-W12"]["protection_changes"] == 1
+    assert [weekly[w]["anomalies"] for w in weekly] == [0, 1, 0, 0, 1, 0]
 
 
 def test_findings_name_the_unapproved_and_self_approved_deploys(data: dict[str, Any]) -> None:
@@ -111,6 +115,7 @@ def test_findings_name_the_unapproved_and_self_approved_deploys(data: dict[str, 
 
 def test_sample_takes_every_flagged_deploy_and_a_seeded_random_rest(data: dict[str, Any]) -> None:
     flagged = {
+        "acme/api#2": ["anomaly alert"],  # the alert names its deployment id
         "acme/api#5": ["policy violation"],
         "acme/api#6": ["policy violation"],
         "acme/api#7": ["protection bypass"],  # bypass 30 min before it
@@ -119,7 +124,7 @@ def test_sample_takes_every_flagged_deploy_and_a_seeded_random_rest(data: dict[s
         "acme/web#22": ["outside usual hours"],  # 23:00
     }
     others = sorted(
-        f"acme/api#{n}" for n in (1, 2, 3, 4, 8, 9, 10, 11)
+        f"acme/api#{n}" for n in (1, 3, 4, 8, 9, 10, 11)
     )  # in March, not flagged, ordered by key as documented
     expected = {
         **flagged,
@@ -197,7 +202,7 @@ def test_every_sampled_deploy_has_a_page_linked_from_the_index(files: dict[str, 
     index = files["index.html"].decode()
     manifest = json.loads(files["manifest.json"])
     pages = [f["path"] for f in manifest["files"] if f["path"].startswith("deployments/")]
-    assert len(pages) == 6 + SAMPLE
+    assert len(pages) == 7 + SAMPLE
     for page in pages:
         assert f'href="{page}"' in index
         assert "../index.html" in files[page].decode()
@@ -215,4 +220,53 @@ def test_the_same_seed_draws_the_same_sample(tmp_path: Path) -> None:
     finally:
         ledger.close()
     assert keys[0] == keys[1]
-    assert len(keys[0]) == 4 + 4  # api#12, web#21, web#22 off hours and api#7 bypassed
+    # api#12, web#21, web#22 off hours, api#7 bypassed, api#2 named by an anomaly alert
+    assert len(keys[0]) == 5 + 4
+
+
+def test_anomaly_alerts_on_the_page_of_the_deploy_they_name(
+    files: dict[str, bytes], data: dict[str, Any]
+) -> None:
+    events = data["events"]
+    assert [events[i]["attributes"]["alert_id"] for i in data["anomalies"]] == [
+        "a-deploy-2",
+        "a-org",
+    ]
+    evidence = {e["key"]: e for e in data["evidence"]}["acme/api#2"]
+    assert evidence["reasons"] == ["anomaly alert"]
+    [alert_id] = evidence["anomalies"]
+    ack = events[data["acknowledgements"][alert_id]]
+    assert (ack["action"], ack["actor"]["login"]) == ("acknowledged", "erin")
+    page = files[evidence["page"]].decode()
+    assert "carol deployed api for the first time" in page
+    assert "unusual-deployer" in page
+    assert "by erin at 2026-03-04T10:00:00Z: carol joined the on-call rota" in page
+    index = files["index.html"].decode()
+    assert "5 admin grants in an hour" in index
+    # No other page cites the alerts: they name only deploy 2.
+    others = [e for e in data["evidence"] if e["key"] != "acme/api#2"]
+    assert all(e["anomalies"] == [] for e in others)
+
+
+def test_the_bundled_mapping_names_the_issue_s_controls(
+    files: dict[str, bytes], data: dict[str, Any]
+) -> None:
+    named = {(c["framework"], c["control"]) for c in data["controls"]["entries"]}
+    assert ("SOC 2 (Trust Services Criteria 2017, points of focus 2022)", "CC8.1") in named
+    assert ("ISO/IEC 27001:2022 Annex A", "A.8.32") in named
+    assert ("SOX IT general controls", "Change management") in named
+    assert files["controls.yml"] == load_controls(None).text.encode("utf-8")
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["policy"]["sha256"] == data["policy"]["sha256"]
+    assert len(manifest["policy"]["sha256"]) == 64
+
+
+def test_the_index_writes_every_dora_definition(
+    files: dict[str, bytes], data: dict[str, Any]
+) -> None:
+    index = files["index.html"].decode()
+    definitions = data["dora"]["definitions"]
+    assert set(definitions) >= {"deployment_frequency", "lead_time", "change_failure_rate",
+                                "time_to_restore"}  # fmt: skip
+    for text in definitions.values():
+        assert str(escape(text)) in index

@@ -1,7 +1,9 @@
 """The evidence pack as an auditor sees it, in a real headless Chromium (Debian's
 ``chromium``, driven by Playwright): the page loads with no console error and no network
 request, the charts and the sample table are there, headings, table headers and chart labels
-are in place, and a screenshot of the summary is written to test-artifacts/.
+are in place, and a screenshot of the summary is written as a test artifact: to the folder
+PIPELEDGER_TEST_ARTIFACTS names (.ci/run sets it to the checkout's test-artifacts/, ignored by
+git), else to the test's temporary folder.
 
 Skipped when Chromium or Playwright is missing, unless PIPELEDGER_REQUIRE_BROWSER=1 (which
 .ci/run sets): then a missing browser fails the test."""
@@ -17,10 +19,9 @@ from typing import Any
 import pytest
 
 from pipeledger.events import EventKind, Scope
-from tests.paths import ROOT
 from tests.report.history import at, event, pack_history, run_cli, write_ledger
 
-ARTIFACTS = ROOT / "test-artifacts"
+ARTIFACTS_ENV = "PIPELEDGER_TEST_ARTIFACTS"
 HOSTILE = '<img src="https://evil.example/x.png" onerror="console.error(1)">'
 POLICY = """\
 version: 1
@@ -103,7 +104,9 @@ class Visit:
         return [url for url in self.requests if not url.startswith("file://")]
 
 
-def test_the_summary_loads_clean_with_charts_and_sample(browser: Any, pack: Path) -> None:
+def test_the_summary_loads_clean_with_charts_and_sample(
+    browser: Any, pack: Path, tmp_path: Path
+) -> None:
     visit = Visit(browser, pack / "index.html")
     page = visit.page
     assert visit.console == []
@@ -121,9 +124,12 @@ def test_the_summary_loads_clean_with_charts_and_sample(browser: Any, pack: Path
     rows = page.locator("#sample-table tbody tr")
     # Every March deployment: 6 flagged and the 8 others, fewer than --sample's default 25.
     assert rows.count() == 14
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "evidence-pack-summary.png"), full_page=True)
-    assert (ARTIFACTS / "evidence-pack-summary.png").stat().st_size > 10_000
+    artifacts = Path(os.environ.get(ARTIFACTS_ENV) or tmp_path)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    screenshot = artifacts / "evidence-pack-summary.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.read_bytes().startswith(b"\x89PNG")
+    assert screenshot.stat().st_size > 10_000
     page.close()
 
 

@@ -11,17 +11,20 @@ from pathlib import Path
 
 import pytest
 
+from pipeledger.signing import SIGNING_KEY_ENV, signer_from_environ
 from tests.report.history import pack_history, run_cli, write_ledger
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | str]:
     root = tmp_path_factory.mktemp("report")
-    url = write_ledger(root / "ledger.db", pack_history())
     code, _, err = run_cli(["keygen", "--out", str(root / "key")])
     assert code == 0, err
     code, _, err = run_cli(["keygen", "--out", str(root / "other")])
     assert code == 0, err
+    # The ledger's head is checkpointed and signed with the same key, as collect does.
+    signer = signer_from_environ({SIGNING_KEY_ENV: str(root / "key.key")})
+    url = write_ledger(root / "ledger.db", pack_history(), signer)
     pack = root / "pack"
     code, out, err = run_cli(
         ["report", "--period", "2026-03", "--out", str(pack), "--sink", url, "--seed", "1"],
@@ -53,7 +56,74 @@ def test_an_untouched_pack_verifies_with_key_and_ledger(built: dict[str, Path | 
     )
     assert code == 0, err
     assert "files match the manifest; signature by key" in out
-    assert "verified; the ledger holds its head seq" in out
+    head = len(pack_history())
+    assert f"verified; the ledger holds its head seq {head} and checkpoint seq {head}." in out
+
+
+def test_the_manifest_names_what_the_pack_was_built_from(built: dict[str, Path | str]) -> None:
+    manifest = json.loads((Path(built["pack"]) / "manifest.json").read_text())
+    head = len(pack_history())
+    assert manifest["ledger"]["head"]["seq"] == head
+    checkpoint = manifest["ledger"]["checkpoint"]
+    assert checkpoint["seq"] == head
+    assert checkpoint["head_hash"] == manifest["ledger"]["head"]["hash"]
+    assert checkpoint["signature"]
+    assert checkpoint["key_id"] == manifest["signature"]["key_id"]
+    assert manifest["tool"]["name"] == "pipeledger"
+    assert manifest["tool"]["version"]
+    assert manifest["period"] == {
+        "label": "2026-03",
+        "start": "2026-03-01T00:00:00Z",
+        "end": "2026-04-01T00:00:00Z",
+    }
+    assert manifest["sampling"] == {"seed": 1, "size": 25}
+
+
+def _ledger_copy(built: dict[str, Path | str], tmp_path: Path, *statements: str) -> str:
+    db = tmp_path / "copy.db"
+    shutil.copy(Path(built["root"]) / "ledger.db", db)
+    connection = sqlite3.connect(db)
+    for statement in statements:
+        connection.execute(statement)
+    connection.commit()
+    connection.close()
+    return f"sqlite:///{db}"
+
+
+def test_a_ledger_cut_back_since_the_pack_fails(
+    built: dict[str, Path | str], tmp_path: Path
+) -> None:
+    head = len(pack_history())
+    cut = _ledger_copy(
+        built, tmp_path, "DROP TRIGGER events_no_delete", f"DELETE FROM events WHERE seq = {head}"
+    )
+    code, _, err = _verify(Path(built["pack"]), "--sink", cut)
+    assert code == 4
+    assert f"has no record seq {head} with hash" in err
+
+
+def test_a_ledger_without_the_named_checkpoint_fails(
+    built: dict[str, Path | str], tmp_path: Path
+) -> None:
+    stripped = _ledger_copy(
+        built,
+        tmp_path,
+        "DROP TRIGGER chain_checkpoints_no_delete",
+        "DELETE FROM chain_checkpoints",
+    )
+    code, _, err = _verify(Path(built["pack"]), "--sink", stripped)
+    assert code == 4
+    assert f"holds no checkpoint at seq {len(pack_history())} as the pack names" in err
+
+
+def test_verify_against_a_missing_ledger_exits_2(
+    built: dict[str, Path | str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "gone.db"
+    code, _, err = _verify(Path(built["pack"]), "--sink", f"sqlite:///{missing}")
+    assert code == 2
+    assert "no ledger at" in err
+    assert not missing.exists()
 
 
 def test_without_a_key_the_signature_is_not_claimed(built: dict[str, Path | str]) -> None:
@@ -200,3 +270,102 @@ def test_bad_options_exit_2_with_a_remedy(
     assert message in err
     assert "Traceback" not in err
     assert "not a key" not in err + out
+
+
+def _sink(built: dict[str, Path | str], tmp_path: Path, which: str) -> str:
+    if which == "missing":
+        return f"sqlite:///{tmp_path / 'nowhere.db'}"
+    if which == "junk":
+        (tmp_path / "junk.db").write_bytes(b"this is not a database, " * 100)
+        return f"sqlite:///{tmp_path / 'junk.db'}"
+    return str(built["url"])
+
+
+@pytest.mark.parametrize(
+    ("sink", "argv", "code", "messages"),
+    [
+        ("missing", ["--unsigned"], 2, ["no ledger at"]),
+        ("junk", ["--unsigned"], 3, ["Cannot open the SQLite ledger"]),
+        # The ledger's own range is named, so the user can pick a period inside it.
+        ("ledger", ["--unsigned", "--period", "2024-Q1"], 2,
+         ["holds no events in 2024-Q1", "from 2026-02-27T10:00:00Z to 2026-04-01T00:30:00Z"]),
+        ("ledger", ["--unsigned", "--environment", "prodution"], 2,
+         ["--environment 'prodution'", "deployments to production, staging"]),
+        # The value may be key material: the message names the setting, not its value.
+        ("ledger", ["--signing-key", "{tmp}/missing.key"], 2,
+         ["PIPELEDGER_SIGNING_KEY cannot be read: No such file or directory"]),
+    ],
+)  # fmt: skip
+def test_bad_input_is_refused_before_anything_is_written(
+    built: dict[str, Path | str],
+    tmp_path: Path,
+    sink: str,
+    argv: list[str],
+    code: int,
+    messages: list[str],
+) -> None:
+    out_dir = tmp_path / "p"
+    args = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    if "--period" not in args:
+        args += ["--period", "2026-03"]
+    got, out, err = run_cli(
+        ["report", *args, "--out", str(out_dir), "--sink", _sink(built, tmp_path, sink)]
+    )
+    assert got == code, err
+    for message in messages:
+        assert message in err
+    assert "Traceback" not in err
+    assert out == ""
+    assert not out_dir.exists()
+    assert not (tmp_path / "nowhere.db").exists()
+
+
+def test_environment_keeps_only_its_deployments(
+    built: dict[str, Path | str], tmp_path: Path
+) -> None:
+    out_dir = tmp_path / "staging"
+    code, _, err = run_cli(
+        ["report", "--period", "2026-03", "--out", str(out_dir), "--unsigned",
+         "--environment", "Staging", "--seed", "1", "--sink", str(built["url"])]
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads((out_dir / "data.json").read_text())
+    # Only api#11 went to staging in March; DORA then counts staging as production.
+    assert data["environment"] == "Staging"
+    assert [d["key"] for d in data["deployments"]] == ["acme/api#11"]
+    assert data["summary"]["by_environment"] == {"staging": 1}
+    assert [s["key"] for s in data["sample"]["deployments"]] == ["acme/api#11"]
+    assert data["dora"]["settings"]["production_environments"] == ["Staging"]
+    assert data["dora"]["overall"]["deployment_frequency"]["deployments"] == 1
+    manifest = json.loads((out_dir / "manifest.json").read_text())
+    assert manifest["environment"] == "Staging"
+    assert "— Staging" in (out_dir / "index.html").read_text()
+
+
+def test_an_edited_control_mapping_is_used_and_shipped(
+    built: dict[str, Path | str], tmp_path: Path
+) -> None:
+    controls = tmp_path / "controls.yml"
+    controls.write_text(
+        "controls:\n"
+        "  - framework: ACME change standard\n"
+        "    control: CHG-7\n"
+        "    title: Every release is approved by a second engineer.\n"
+        "    sections: [approvals]\n"
+        "    evidence: [Approval coverage]\n",
+        encoding="utf-8",
+    )
+    out_dir = tmp_path / "pack"
+    code, _, err = run_cli(
+        ["report", "--period", "2026-03", "--out", str(out_dir), "--unsigned",
+         "--controls", str(controls), "--sink", str(built["url"])]
+    )  # fmt: skip
+    assert code == 0, err
+    assert (out_dir / "controls.yml").read_bytes() == controls.read_bytes()
+    data = json.loads((out_dir / "data.json").read_text())
+    assert [(c["framework"], c["control"]) for c in data["controls"]["entries"]] == [
+        ("ACME change standard", "CHG-7")
+    ]
+    index = (out_dir / "index.html").read_text()
+    assert "Every release is approved by a second engineer." in index
+    assert "CC8.1" not in index

@@ -19,6 +19,12 @@ from typing import Any
 import requests
 
 SECRET = "test-webhook-secret-0123456789"
+GITLAB_TOKEN = "test-gitlab-hook-token-0123456789"
+STREAMING_TOKEN = "test-gitlab-stream-token-0123456789"
+GITLAB_ENV = {
+    "PIPELEDGER_GITLAB_WEBHOOK_TOKEN": GITLAB_TOKEN,
+    "PIPELEDGER_GITLAB_STREAMING_TOKEN": STREAMING_TOKEN,
+}
 
 
 def free_port() -> int:
@@ -60,6 +66,29 @@ class ServeProcess:
             headers["X-Hub-Signature-256"] = signature
         return self.post("/webhooks/github", body, headers)
 
+    def gitlab(
+        self, hook: str, payload: Any, uuid: str | None, *, token: str | None = GITLAB_TOKEN
+    ) -> requests.Response:
+        """A GitLab webhook as GitLab sends it: ``X-Gitlab-Event``, ``X-Gitlab-Event-UUID``
+        and the hook's secret token in ``X-Gitlab-Token``."""
+        headers = {"X-Gitlab-Event": hook, "Content-Type": "application/json"}
+        if uuid is not None:
+            headers["X-Gitlab-Event-UUID"] = uuid
+        if token is not None:
+            headers["X-Gitlab-Token"] = token
+        return self.post("/webhooks/gitlab", _body(payload), headers)
+
+    def gitlab_stream(
+        self, payload: Any, *, token: str | None = STREAMING_TOKEN
+    ) -> requests.Response:
+        """A streamed audit event as GitLab sends it (its documented content type)."""
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if isinstance(payload, dict) and payload.get("event_type"):
+            headers["X-Gitlab-Audit-Event-Type"] = str(payload["event_type"])
+        if token is not None:
+            headers["X-Gitlab-Event-Streaming-Token"] = token
+        return self.post("/streams/gitlab-audit", _body(payload), headers)
+
     def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.process.poll() is None:
             self.process.send_signal(sig)
@@ -67,6 +96,10 @@ class ServeProcess:
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def _body(payload: Any) -> bytes:
+    return payload if isinstance(payload, bytes) else json.dumps(payload).encode()
 
 
 def start_serve(

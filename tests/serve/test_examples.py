@@ -19,7 +19,8 @@ def test_the_compose_file_runs_serve_into_postgresql() -> None:
     command = serve["command"]
     assert command[0] == "serve"
     assert command[command.index("--sink") + 1].startswith("postgresql://")
-    assert "PIPELEDGER_WEBHOOK_SECRET" in serve["environment"]
+    secrets = ("PIPELEDGER_WEBHOOK_SECRET", "PIPELEDGER_GITLAB_WEBHOOK_TOKEN")
+    assert set(secrets) | {"PIPELEDGER_GITLAB_STREAMING_TOKEN"} <= set(serve["environment"])
     assert serve["depends_on"]["ledger"]["condition"] == "service_healthy"
     parser, _ = build_parser()
     args = parser.parse_args(command)

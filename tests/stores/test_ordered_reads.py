@@ -32,6 +32,29 @@ def shuffled_history() -> list[AuditEvent]:
     return events
 
 
+@pytest.mark.parametrize("batch", [2, 3, 1000])
+def test_sub_second_times_come_in_time_order_not_text_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    """``…:05Z`` sorts after ``…:05.250Z`` as text; the ledger still reads them by time,
+    also when one second spans several fetched batches."""
+    monkeypatch.setattr(sqlite_sink, "FETCH_BATCH", batch)
+    moments = [
+        BASE_TIME + timedelta(seconds=5, microseconds=micro)
+        for micro in (250_000, 0, 250_100, 999_000, 250_000, 0)
+    ]
+    events = [make_event(n, occurred_at=at) for n, at in enumerate(moments, start=1)]
+    ledger = SqliteSink(tmp_path / "l.db")
+    try:
+        ledger.append([*events, make_event(9, occurred_at=BASE_TIME + timedelta(seconds=6))], {})
+        got = [r.event.occurred_at for r in ledger.records(EventFilter(by_time=True))]
+        assert got == sorted(got) and len(got) == 7
+        seqs = [r.seq for r in ledger.records(EventFilter(by_time=True))]
+        assert seqs == [2, 6, 1, 5, 3, 4, 7]  # equal times keep chain order
+    finally:
+        ledger.close()
+
+
 def expected_order(ledger: Ledger, selection: EventFilter) -> list[int]:
     chain = list(ledger.records(EventFilter(**{**selection.__dict__, "by_time": False})))
     return [r.seq for r in sorted(chain, key=lambda r: (r.event.occurred_at, r.seq))]

@@ -4,7 +4,6 @@ small facts. Memory grows with that window, not with the ledger."""
 
 from __future__ import annotations
 
-import json
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -15,6 +14,7 @@ from typing import Any
 from pipeledger.anomalies.access import access_changes
 from pipeledger.anomalies.facts import AccessChange, Approval, Deploy, visible_events
 from pipeledger.events import AuditEvent, EventKind, parse_time
+from pipeledger.json_codec import loads
 from pipeledger.policy.audit import collector_paused
 from pipeledger.sink import EventFilter, Ledger
 
@@ -85,7 +85,7 @@ class HistoryBuilder:
         handler = self.handlers.get(kind)
         if handler is not None:
             self.history.events_read += 1
-            handler(json.loads(body))
+            handler(loads(body))
 
     def add_event(self, event: AuditEvent) -> None:
         handler = self.handlers.get(event.kind.value)

@@ -3,12 +3,12 @@ alerts about deployments in its period."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from pipeledger.anomalies.history import ACKNOWLEDGED, RAISED
 from pipeledger.events import EventKind, parse_time
+from pipeledger.json_codec import loads
 from pipeledger.sink import EventFilter, Ledger
 
 MAX_NOTES = 20
@@ -19,7 +19,7 @@ def alert_notes(ledger: Ledger, since: datetime | None, until: datetime | None) 
     raised: list[dict[str, Any]] = []
     acknowledged: set[str] = set()
     for _kind, body in ledger.event_bodies(EventFilter(kinds=(EventKind.ANOMALY,))):
-        event = json.loads(body)
+        event = loads(body)
         alert_id = (event.get("attributes") or {}).get("alert_id")
         if event["action"] == ACKNOWLEDGED:
             acknowledged.add(str(alert_id))

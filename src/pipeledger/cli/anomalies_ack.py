@@ -4,7 +4,6 @@ why it is fine; an acknowledged alert is not raised again."""
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from pipeledger.anomalies.settings import AnomalySettings
 from pipeledger.cli.context import Context
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, EventKind
+from pipeledger.json_codec import loads
 from pipeledger.sink import EventFilter, Ledger
 
 # Who acknowledges, when --by is not given: the CI's user, then the local one.
@@ -58,7 +58,7 @@ def run_ack(args: argparse.Namespace, context: Context, settings: AnomalySetting
 
 def _recorded_alert(ledger: Ledger, alert_id: str) -> AuditEvent | None:
     for _kind, body in ledger.event_bodies(EventFilter(kinds=(EventKind.ANOMALY,))):
-        data = json.loads(body)
+        data = loads(body)
         if data["action"] == RAISED and (data.get("attributes") or {}).get("alert_id") == alert_id:
             return AuditEvent.from_dict(data)
     return None

@@ -12,9 +12,13 @@ from pipeledger.cli.context import Context
 from pipeledger.errors import UsageError
 from pipeledger.progress import SilentProgress
 
+# collect's --max-wait when someone is watching (a terminal, not CI).
+INTERACTIVE_MAX_WAIT = 900.0
 
-def api_defaults(*, max_wait: float, retries: int) -> dict[str, Any]:
-    """A collection may wait out a rate limit; a gate in a running job should not."""
+
+def api_defaults(*, max_wait: float | None, retries: int) -> dict[str, Any]:
+    """A collection may wait out a rate limit; a gate in a running job should not. A
+    ``max_wait`` of None is decided by the command (collect: by whether anyone watches)."""
     return {
         "api_url": None,
         "timeout": 30.0,
@@ -28,10 +32,17 @@ def add_api_options(parser: argparse.ArgumentParser, defaults: dict[str, Any]) -
     group = parser.add_argument_group("API")
     group.add_argument("--api-url", help="API root (default: the CI's own variable)")
     group.add_argument("--timeout", type=float, help="seconds per HTTP request")
+    default_wait = defaults["max_wait"]
     group.add_argument(
         "--max-wait",
         type=float,
-        help=f"longest rate-limit wait in seconds (default {defaults['max_wait']:.0f})",
+        help="longest rate-limit wait in seconds (default "
+        + (
+            f"{default_wait:.0f})"
+            if default_wait is not None
+            else f"{INTERACTIVE_MAX_WAIT:.0f} on a terminal; unattended, until the next"
+            " rate-limit reset)"
+        ),
     )
     group.add_argument(
         "--retries",
@@ -43,11 +54,14 @@ def add_api_options(parser: argparse.ArgumentParser, defaults: dict[str, Any]) -
     )
 
 
-def adapter_settings(args: argparse.Namespace, context: Context) -> AdapterSettings:
+def adapter_settings(
+    args: argparse.Namespace, context: Context, *, wait_through_reset: bool = False
+) -> AdapterSettings:
     return AdapterSettings(
         api_url=checked_api_url(args.api_url),
         environ=context.environ,
         max_wait=float(args.max_wait),
+        wait_through_reset=wait_through_reset,
         request_timeout=float(args.timeout),
         max_retries=int(args.retries),
         backoff_base=float(args.backoff),

@@ -17,15 +17,14 @@ from pipeledger.cli.findings_output import (
     require_policy,
 )
 from pipeledger.errors import ExitCode, UsageError
-from pipeledger.events import format_time
-from pipeledger.facts import without_superseded
-from pipeledger.policy.audit import audit_events, audit_ledger
+from pipeledger.events import AuditEvent, format_time
+from pipeledger.policy.audit import audit_ledger
 from pipeledger.policy.engine import Evaluation
 from pipeledger.policy.loader import LoadedPolicy, load_policy
 from pipeledger.policy.record import audit_decisions
+from pipeledger.policy.stream import Window
 from pipeledger.report.model import OutputFormat, Report
-from pipeledger.sink import EventFilter
-from pipeledger.timeutil import parse_when
+from pipeledger.timeutil import parse_duration, parse_when
 
 DEFAULTS: dict[str, Any] = {
     "policy": None,
@@ -37,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "fail_on": "error",
     "record": False,
     "allow_empty": False,
+    "look_back": "90d",
+    "look_ahead": "30d",
 }
 
 
@@ -60,6 +61,18 @@ def register(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--since", help="RFC 3339 time, date, or duration such as 30d")
     parser.add_argument("--until", help="RFC 3339 time, date, or duration")
+    parser.add_argument(
+        "--look-back",
+        metavar="DURATION",
+        help="how far before a deployment its runs, approvals and reviews are looked for"
+        " (default 90d)",
+    )
+    parser.add_argument(
+        "--look-ahead",
+        metavar="DURATION",
+        help="how long after a deployment appears its statuses, run and approvals are"
+        " waited for (default 30d)",
+    )
     add_sink_option(parser)
     return parser
 
@@ -72,19 +85,22 @@ def run(args: argparse.Namespace, context: Context) -> int:
     until = parse_when(args.until, option="--until") if args.until else None
     if since and until and since >= until:
         raise UsageError("--since must be earlier than --until.")
+    window = Window(
+        look_back=parse_duration(args.look_back, option="--look-back"),
+        look_ahead=parse_duration(args.look_ahead, option="--look-ahead"),
+    )
     notes = _unresolved_teams(loaded)
     sinks = context.open_sinks(args, reading=True)
     try:
         keep = any(t.output_format is OutputFormat.JUNIT for t in targets)
-        if args.record:
-            stored = without_superseded(r.event for r in sinks.ledger.records(EventFilter()))
-            events = {event.id: event for event in stored}
-            evaluation = audit_events(loaded, events.values(), since, until, keep_subjects=keep)
-            decisions = audit_decisions(evaluation.findings, events, loaded, datetime.now(UTC))
+        evidence: dict[str, AuditEvent] | None = {} if args.record else None
+        evaluation = audit_ledger(
+            loaded, sinks.ledger, since, until, keep_subjects=keep, window=window, evidence=evidence
+        )
+        if evidence is not None:
+            decisions = audit_decisions(evaluation.findings, evidence, loaded, datetime.now(UTC))
             sinks.append(decisions, {})
             context.err(f"pipeledger: recorded {len(decisions)} audit verdict event(s).")
-        else:
-            evaluation = audit_ledger(loaded, sinks.ledger, since, until, keep_subjects=keep)
         alerts = alert_notes(sinks.ledger, since, until)
     finally:
         sinks.close()

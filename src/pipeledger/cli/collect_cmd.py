@@ -9,17 +9,27 @@ from typing import Any
 
 from pipeledger.adapter import Adapter, CollectRequest
 from pipeledger.cli.anomalies_record import detect_after_collect
-from pipeledger.cli.api_options import adapter_settings, add_api_options, api_defaults
+from pipeledger.cli.api_options import (
+    INTERACTIVE_MAX_WAIT,
+    adapter_settings,
+    add_api_options,
+    api_defaults,
+)
 from pipeledger.cli.collect_progress import closing_summary, progress_for
+from pipeledger.cli.console import is_terminal
 from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.collect import CollectSummary, collect_into
+from pipeledger.config import env_name
 from pipeledger.docs_links import docs_url
 from pipeledger.errors import ExitCode, PipeledgerError, UsageError
 from pipeledger.registry import available_adapters, load_adapter
 from pipeledger.timeutil import parse_when
 
-API_DEFAULTS = api_defaults(max_wait=900.0, retries=5)
+# --max-wait: INTERACTIVE_MAX_WAIT on a terminal; unattended, until the next reset.
+API_DEFAULTS = api_defaults(max_wait=None, retries=5)
 QUARANTINE_SHOWN = 5
+# At most this many scopes at once: the HTTP client keeps as many connections open.
+MAX_CONCURRENCY = 32
 DEFAULTS: dict[str, Any] = {
     "platform": None,
     "org": [],
@@ -33,6 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "snapshots": True,
     "detect": False,
     "policy": None,
+    "concurrency": None,  # the adapter's own default for the instance
 }
 
 
@@ -48,6 +59,13 @@ def register(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("--since", help="RFC 3339 time, date, or duration such as 7d")
     parser.add_argument("--until", help="RFC 3339 time, date, or duration such as 1h")
     add_api_options(parser, API_DEFAULTS)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="repositories or projects collected at once, sharing one rate limit (default 1"
+        " on github.com, 4 on GitHub Enterprise Server and GitLab)",
+    )
     parser.add_argument(
         "--no-snapshots",
         dest="snapshots",
@@ -96,14 +114,18 @@ def run(args: argparse.Namespace, context: Context) -> int:
             "collect needs --platform.", f"Use one of: {', '.join(available_adapters())}."
         )
     request = build_request(args)
+    concurrency = _whole_number(args.concurrency, "--concurrency", MAX_CONCURRENCY)
+    args.max_wait, unattended = max_wait_policy(args.max_wait, context)
     adapter_class = load_adapter(args.platform)
-    adapter = adapter_class.create(adapter_settings(args, context))
+    settings = adapter_settings(args, context, wait_through_reset=unattended)
+    adapter = adapter_class.create(settings)
+    concurrency = concurrency or adapter.default_concurrency()
     sinks = context.open_sinks(args)
     progress = progress_for(context)
     summary = CollectSummary()
     started = time.monotonic()
     try:
-        collect_into(adapter, request, sinks, progress, summary)
+        collect_into(adapter, request, sinks, progress, summary, concurrency)
         detected = detect_after_collect(args, request.since, sinks) if args.detect else None
     except BaseException:  # an error, Ctrl-C or a bug: tidy the terminal, say what was kept
         progress.finish(complete=False)
@@ -119,6 +141,51 @@ def run(args: argparse.Namespace, context: Context) -> int:
         context.out(detected)
     failed = _report_sink_failures(sinks.failures, context)
     return _report_quarantine(summary, sinks.ledger.display_url, context) or failed
+
+
+def max_wait_policy(value: object, context: Context) -> tuple[float, bool]:
+    """--max-wait in seconds, and whether waits up to the next rate-limit reset are taken
+    beyond it: so when it was not given and no one watches, so that a scheduled backfill
+    outlives a rate-limit window instead of stopping."""
+    if value is not None:
+        return _seconds(value, "--max-wait"), False
+    return INTERACTIVE_MAX_WAIT, _unattended(context)
+
+
+def _unattended(context: Context) -> bool:
+    """No one to ask whether a long wait is fine: a CI job, a scheduled run, a pipe."""
+    return bool(context.environ.get("CI")) or not is_terminal(context.stderr)
+
+
+def _whole_number(value: object, option: str, highest: int) -> int | None:
+    """A value from the flag, PIPELEDGER_* (text) or the config file; None if unset."""
+    if value is None:
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if not 1 <= number <= highest:
+        raise UsageError(
+            f"{option} {value!r} is not a whole number from 1 to {highest}.",
+            f"Give how many repositories or projects to collect at once, e.g. {option} 4"
+            f" (env {env_name(option[2:].replace('-', '_'))}, or {option[2:]}: in"
+            " pipeledger.yml).",
+        )
+    return number
+
+
+def _seconds(value: object, option: str) -> float:
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise UsageError(
+            f"{option} {value!r} is not a number of seconds.",
+            f"Give seconds, e.g. {option} 900 (env {env_name(option[2:].replace('-', '_'))}).",
+        )
+    return seconds
 
 
 def _summary_line(

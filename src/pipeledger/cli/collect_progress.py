@@ -31,7 +31,7 @@ from rich.text import Text
 
 from pipeledger.cli.console import is_terminal, make_console
 from pipeledger.cli.context import Context
-from pipeledger.progress import SilentProgress, StreamProgress
+from pipeledger.progress import SilentProgress, StreamProgress, finish_text
 
 
 class _Display(RichProgress):
@@ -76,6 +76,7 @@ class LiveProgress:
         self.events = 0
         self.rate_remaining: int | None = None
         self.rate_reset: float | None = None
+        self.finish_at: float | None = None
         self.listing_page: tuple[int, int] | None = None
         self._display.start()
 
@@ -105,11 +106,15 @@ class LiveProgress:
         repositories: int | None = None,
         listing_page: tuple[int, int] | None = None,
         rate_reset: float | None = None,
+        finish_at: float | None = None,
     ) -> None:
         if repositories is not None:
             self._seen.clear()
             self._current = None
             self._display.reset(self._task, total=repositories, description="starting")
+            self.finish_at = None
+        if finish_at is not None:
+            self.finish_at = finish_at
         if listing_page is not None:
             self.listing_page = listing_page
         if rate_reset is not None:
@@ -145,6 +150,8 @@ class LiveProgress:
                 reset = datetime.fromtimestamp(self.rate_reset, UTC)
                 rate += f", resets {reset:%H:%M:%S} UTC"
             parts.append(rate)
+        if self.finish_at is not None:
+            parts.append(finish_text(self.finish_at))
         return "  ·  ".join(parts)
 
     def __enter__(self) -> LiveProgress:

@@ -8,17 +8,19 @@ import csv
 import heapq
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, TextIO
 
 from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.cli.event_rows import Table, data_row
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, EventKind
-from pipeledger.facts import current_records
+from pipeledger.facts import current_records, ledger_superseded_ids
+from pipeledger.json_codec import loads
 from pipeledger.printable import defuse_commands, one_line, terminal_safe
 from pipeledger.provenance import build as build_provenance
-from pipeledger.sink import EventFilter
+from pipeledger.sink import EventFilter, Ledger
 from pipeledger.timeutil import parse_when
 
 FORMATS = ("table", "json", "jsonl", "csv")
@@ -103,20 +105,48 @@ def run(args: argparse.Namespace, context: Context) -> int:
     selection = build_filter(args)
     sinks = context.open_sinks(args, reading=True)
     every = bool(args.all)
+    found: list[AuditEvent] = []
+    found_documents: list[dict[str, Any]] | None = None
     try:
         if args.deployment:
             records = current_records(sinks.ledger, EventFilter(), include_superseded=every)
             everything = [record.event for record in records]
             found = [e for e in of_deployment(everything, args.deployment) if selection.matches(e)]
+        elif args.format in ("json", "jsonl"):
+            found_documents = stored_documents(sinks.ledger, selection, include_superseded=every)
         else:
             records = current_records(sinks.ledger, selection, include_superseded=every)
             found = [record.event for record in records]
     finally:
         sinks.close()
+    if found_documents is not None:  # already in time order
+        shown = found_documents[::-1] if args.reverse else found_documents
+        shown = shown[:limit] if limit is not None else shown
+        _write_documents(args.format, shown, context)
+        _say_what_was_left_out(context, shown=len(shown), total=len(found_documents))
+        return int(ExitCode.OK)
     events = ordered(found, limit=limit, newest_first=bool(args.reverse))
-    _write(args.format, events, context)
+    if args.format in ("json", "jsonl"):
+        _write_documents(args.format, [event.to_dict() for event in events], context)
+    else:
+        _write(args.format, events, context)
     _say_what_was_left_out(context, shown=len(events), total=len(found))
     return int(ExitCode.OK)
+
+
+def stored_documents(
+    ledger: Ledger, selection: EventFilter, *, include_superseded: bool
+) -> list[dict[str, Any]]:
+    """The selected events as their stored JSON objects, by time (ties in ledger order): what
+    ``--format json``/``jsonl`` prints, read without building an event object for each. A
+    stored body is the event's canonical JSON, so it parses to exactly ``event.to_dict()``."""
+    gone = frozenset() if include_superseded else ledger_superseded_ids(ledger)
+    documents = []
+    for stored in ledger.stored_bodies(replace(selection, by_time=True)):
+        document = loads(stored.body)
+        if document.get("id") not in gone:
+            documents.append(document)
+    return documents
 
 
 def _limit(value: Any) -> int | None:
@@ -159,6 +189,21 @@ def ordered(
     return [event for _, event in chosen]
 
 
+def _write_documents(output_format: str, documents: list[dict[str, Any]], context: Context) -> None:
+    buffer = io.StringIO()
+    if output_format == "json":
+        buffer.write("[")
+        for index, document in enumerate(documents):
+            buffer.write(("," if index else "") + "\n" + json.dumps(document, sort_keys=True))
+        buffer.write("\n]\n")
+    else:
+        for document in documents:
+            buffer.write(json.dumps(document, sort_keys=True) + "\n")
+    # JSON escapes every control character itself; secrets are masked and workflow commands
+    # defused, as in every other output.
+    context.stdout.write(defuse_commands(context.masker.mask(buffer.getvalue())))
+
+
 def _write(output_format: str, events: list[AuditEvent], context: Context) -> None:
     if output_format == "table":
         if not events:
@@ -169,9 +214,8 @@ def _write(output_format: str, events: list[AuditEvent], context: Context) -> No
         else:
             table.write(context.stdout)
         return
-    writer = {"json": _json, "jsonl": _jsonl, "csv": _csv}[output_format]
     buffer = io.StringIO()
-    writer(events, buffer)
+    _csv(events, buffer)
     # JSON escapes every control character itself; CSV cells are made visible. Secrets are
     # masked and workflow commands defused in all of them, as in every other output.
     text = context.masker.mask(buffer.getvalue())
@@ -184,23 +228,6 @@ def _say_what_was_left_out(context: Context, *, shown: int, total: int) -> None:
         context.note("pipeledger: no events match.")
     elif shown < total:
         context.note(f"pipeledger: showing {shown} of {total} events (--limit).")
-
-
-def _json(events: Iterable[AuditEvent], out: TextIO) -> None:
-    out.write("[")
-    for index, event in enumerate(events):
-        out.write(("," if index else "") + "\n" + json.dumps(event.to_dict(), sort_keys=True))
-    out.write("\n]\n")
-
-
-def _jsonl(events: Iterable[AuditEvent], out: TextIO) -> None:
-    for line in _json_lines(events):
-        out.write(line)
-
-
-def _json_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
-    for event in events:
-        yield json.dumps(event.to_dict(), sort_keys=True) + "\n"
 
 
 def _csv(events: Iterable[AuditEvent], out: TextIO) -> None:

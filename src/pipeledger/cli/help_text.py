@@ -55,6 +55,10 @@ COMMAND_HELP: dict[str, CommandHelp] = {
                 " --sink sqlite:///audit.db --sink jsonl:///audit.jsonl",
                 "two repositories into a ledger and a JSONL copy",
             ),
+            (
+                "pipeledger collect --platform gitlab --group acme --concurrency 8",
+                "eight projects at once, one shared rate limit; the same ledger as serially",
+            ),
         ),
     ),
     "check": CommandHelp(
@@ -208,13 +212,15 @@ COMMAND_HELP: dict[str, CommandHelp] = {
         ),
     ),
     "serve": CommandHelp(
-        "Receive GitHub webhooks (and those of any other installed receiver plugin) into the"
-        " ledger in real time: approvals with their real time, access changes an"
-        " organization without an audit log never sees. Each delivery is answered only once"
-        " its events are committed (503 while the ledger is down); /healthz and /metrics"
-        " (Prometheus) are served too. Secrets come from the environment only:"
-        " PIPELEDGER_WEBHOOK_SECRET for GitHub. With --policy it is also the GitHub App that"
-        " serves as an environment's deployment protection rule. Needs the serve extra.",
+        "Receive GitHub and GitLab webhooks and GitLab audit event streams (and those of any"
+        " other installed receiver plugin) into the ledger in real time: approvals with their"
+        " real time, access changes an organization without an audit log never sees. Each"
+        " delivery is answered only once its events are committed (503 while the ledger is"
+        " down); /healthz and /metrics (Prometheus) are served too. Secrets come from the"
+        " environment only: PIPELEDGER_WEBHOOK_SECRET (GitHub),"
+        " PIPELEDGER_GITLAB_WEBHOOK_TOKEN and PIPELEDGER_GITLAB_STREAMING_TOKEN (GitLab). With"
+        " --policy it is also the GitHub App that serves as an environment's deployment"
+        " protection rule. Needs the serve extra.",
         (
             (
                 "pipeledger serve --listen 0.0.0.0:8080 --sink postgresql://ledger@db/pipeledger",

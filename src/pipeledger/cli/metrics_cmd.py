@@ -89,7 +89,13 @@ def run(args: argparse.Namespace, context: Context) -> int:
         events = ledger_facts(sinks.ledger)
     finally:
         sinks.close()
-    metrics = compute_metrics(deployment_contexts(events), _period(requested, events), settings)
+    period = _period(requested, events)
+    if not any(period.contains(event.occurred_at) for event in events):
+        context.err(
+            f"pipeledger: warning: the ledger holds no events in {period.label}, so every"
+            " figure is zero; check --period and --sink, or collect that period first."
+        )
+    metrics = compute_metrics(deployment_contexts(events), period, settings)
     if args.format == "json":
         context.out(json.dumps(metrics.to_dict(), indent=2, sort_keys=True))
     elif args.format == "csv":

@@ -12,7 +12,7 @@ from typing import Any
 from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.cli.metrics_cmd import add_dora_options, dora_settings
 from pipeledger.errors import ExitCode, UsageError, VerificationFailed
-from pipeledger.evidence_pack.builder import build_pack, prepare_folder, write_pack
+from pipeledger.evidence_pack.builder import build_pack, check_folder, write_pack
 from pipeledger.evidence_pack.controls import load_controls
 from pipeledger.evidence_pack.options import DEFAULT_SAMPLE, PackOptions, working_hours
 from pipeledger.evidence_pack.verify import PackVerdict, verify_pack
@@ -95,8 +95,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
     signer = _signer(args)
     controls = load_controls(args.controls)
     folder = Path(args.out)
-    prepare_folder(folder)
-    sinks = context.open_sinks(args)
+    check_folder(folder)
+    sinks = context.open_sinks(args, reading=True)
     try:
         files = build_pack(sinks.ledger, options, controls, signer)
     finally:
@@ -156,7 +156,7 @@ def run_verify(args: argparse.Namespace, context: Context) -> int:
         raise UsageError(f"{folder} is not a folder.", "Name the folder pipeledger report wrote.")
     key = load_public_key(args.public_key) if args.public_key else None
     if args.sink:
-        sinks = context.open_sinks(args)
+        sinks = context.open_sinks(args, reading=True)
         try:
             verdict = verify_pack(folder, key, sinks.ledger)
         finally:

@@ -15,6 +15,7 @@ from pipeledger.events import AuditEvent, format_time
 from pipeledger.evidence_pack.controls import ControlMapping
 from pipeledger.evidence_pack.csv_files import csv_files
 from pipeledger.evidence_pack.data import LedgerState, build_data
+from pipeledger.evidence_pack.history import require_history
 from pipeledger.evidence_pack.manifest import MANIFEST, build_manifest, manifest_text, sha256
 from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.evidence_pack.render import render_pages
@@ -104,25 +105,29 @@ def build_pack(
 ) -> dict[str, bytes]:
     state = ledger_state(ledger)
     events = ledger_facts(ledger)
+    require_history(events, options, ledger.display_url)
     return pack_files(events, state, options, controls, ledger, signer)
 
 
-def prepare_folder(folder: Path) -> None:
-    """A new or empty folder: files left from an earlier pack would not be in the manifest."""
+def check_folder(folder: Path) -> None:
+    """A new or empty folder: files left from an earlier pack would not be in the manifest.
+    Checked before the pack is built, created only when it is written."""
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise UsageError(
             f"--out {folder} exists and is not an empty folder.",
             "Name a new folder for each pack (e.g. evidence-2024-Q1), or empty this one.",
         )
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"Cannot create {folder}: {error.strerror}.", "Check --out.") from None
 
 
 def write_pack(folder: Path, files: Mapping[str, bytes]) -> None:
     """Writes every file; the manifest last, so a folder without one was not finished."""
-    for name, data in sorted(files.items(), key=lambda item: item[0] == MANIFEST):
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    try:
+        for name, data in sorted(files.items(), key=lambda item: item[0] == MANIFEST):
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    except OSError as error:
+        raise UsageError(
+            f"Cannot write the evidence pack to {folder}: {error.strerror} ({error.filename}).",
+            "Check that --out names a folder you can write to, with room for the pack.",
+        ) from None

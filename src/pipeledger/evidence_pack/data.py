@@ -16,7 +16,13 @@ from pipeledger.dora import DoraSettings, compute_metrics
 from pipeledger.events import AuditEvent, EventKind, format_time
 from pipeledger.evidence_pack.controls import ControlMapping
 from pipeledger.evidence_pack.evidence import bypasses_of, evidence_of
-from pipeledger.evidence_pack.index import EvidenceIndex, anomalies_of, index_events
+from pipeledger.evidence_pack.index import (
+    ANOMALY_KIND,
+    EvidenceIndex,
+    acknowledgement_of,
+    anomalies_of,
+    index_events,
+)
 from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.evidence_pack.sampling import (
     SAMPLING_METHOD,
@@ -91,6 +97,7 @@ def build_data(
     sampled_keys = {context_key(s.context): s.reasons for s in sample}
     cited: dict[str, AuditEvent] = {e.id: e for e in (*changes, *anomalies)}
     evidence = [_evidence(index, s, by_deployment, options, ledger, cited) for s in sample]
+    acknowledgements = _acknowledgements(index, cited)
     return {
         "schema": DATA_SCHEMA,
         "generated_at": format_time(options.generated_at),
@@ -128,9 +135,22 @@ def build_data(
         "findings": [f.to_dict() for f in findings],
         "changes": [e.id for e in changes],
         "anomalies": [a.id for a in anomalies],
+        "acknowledgements": acknowledgements,
         "evidence": evidence,
         "events": {event_id: event.to_dict() for event_id, event in sorted(cited.items())},
     }
+
+
+def _acknowledgements(index: EvidenceIndex, cited: dict[str, AuditEvent]) -> dict[str, str]:
+    """Each cited anomaly alert's acknowledgement, by the alert's event id; the
+    acknowledgements are cited too."""
+    found: dict[str, str] = {}
+    for alert in [e for e in cited.values() if e.kind.value == ANOMALY_KIND]:
+        ack = acknowledgement_of(index, alert)
+        if ack is not None:
+            cited[ack.id] = ack
+            found[alert.id] = ack.id
+    return dict(sorted(found.items()))
 
 
 def page_name(ctx: DeploymentContext) -> str:

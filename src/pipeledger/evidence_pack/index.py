@@ -13,6 +13,7 @@ from pipeledger.events import AuditEvent, EventKind
 from pipeledger.policy.context import DeploymentContext, assemble, build_index
 
 ANOMALY_KIND = "anomaly"  # recorded by `pipeledger anomalies --record`
+RAISED = "raised"  # an alert; "acknowledged" events answer one, by its alert_id
 
 Place = tuple[str, str, str | None]  # platform, owner, repository
 
@@ -47,8 +48,9 @@ class EvidenceIndex:
     protection_changes: dict[Place, Timeline]
     bypasses: dict[Place, Timeline]
     gate_decisions: dict[tuple[Place, str], list[AuditEvent]]
-    anomalies: list[AuditEvent]
+    anomalies: list[AuditEvent]  # alerts raised, not their acknowledgements
     anomalies_by_link: dict[tuple[Place, str], list[AuditEvent]]
+    acknowledgements: dict[str, AuditEvent]  # by the alert_id they acknowledge
     events: Sequence[AuditEvent]
 
     def access_of(self, platform: str, owner: str, login: str) -> Timeline:
@@ -65,6 +67,7 @@ def index_events(events: Sequence[AuditEvent]) -> EvidenceIndex:
     gates: dict[tuple[Place, str], list[AuditEvent]] = defaultdict(list)
     anomalies: list[AuditEvent] = []
     by_link: dict[tuple[Place, str], list[AuditEvent]] = defaultdict(list)
+    acknowledgements: dict[str, AuditEvent] = {}
     for event in events:
         kind = event.kind
         if kind is EventKind.PERMISSION_CHANGE:
@@ -75,10 +78,13 @@ def index_events(events: Sequence[AuditEvent]) -> EvidenceIndex:
             table[_place(event)].events.append(event)
         elif kind is EventKind.GATE_DECISION and (run := event.correlation.get("run_id")):
             gates[(_place(event), run)].append(event)
-        elif kind.value == ANOMALY_KIND:
+        elif kind.value == ANOMALY_KIND and event.action == RAISED:
             anomalies.append(event)
             for link in _links(event):
                 by_link[(_place(event), link)].append(event)
+        elif kind.value == ANOMALY_KIND:
+            # The first acknowledgement stands (the recorder writes one per alert).
+            acknowledgements.setdefault(str(event.attributes.get("alert_id")), event)
     for timeline in (*permissions.values(), *protections.values(), *bypasses.values()):
         timeline.seal()
     anomalies.sort(key=lambda e: e.occurred_at)
@@ -90,6 +96,7 @@ def index_events(events: Sequence[AuditEvent]) -> EvidenceIndex:
         gate_decisions=dict(gates),
         anomalies=anomalies,
         anomalies_by_link=dict(by_link),
+        acknowledgements=acknowledgements,
         events=events,
     )
 
@@ -117,3 +124,7 @@ def anomalies_of(index: EvidenceIndex, ctx: DeploymentContext) -> list[AuditEven
         for event in index.anomalies_by_link.get((place, link), []):
             found[event.id] = event
     return sorted(found.values(), key=lambda e: e.occurred_at)
+
+
+def acknowledgement_of(index: EvidenceIndex, alert: AuditEvent) -> AuditEvent | None:
+    return index.acknowledgements.get(str(alert.attributes.get("alert_id")))

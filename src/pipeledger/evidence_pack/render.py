@@ -3,7 +3,7 @@ the ledger is text, never markup)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from pipeledger.dora.stats import human
 from pipeledger.evidence_pack.charts import Series, series_from_rows, stacked_bars
+from pipeledger.evidence_pack.parallel import render_everywhere
 from pipeledger.evidence_pack.summary import GAP_DAYS
 from pipeledger.evidence_pack.tables import EventTables
 
@@ -24,8 +25,17 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(human=human, pct=_percent)
+    env.globals.update(human=human, pct=_percent, plain=_plain)
     return env
+
+
+def _plain(value: Any) -> str:
+    """A setting's value as an auditor reads it: lists joined, mappings as key=value."""
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(item) for item in value) or "(none)"
+    if isinstance(value, Mapping):
+        return "; ".join(f"{key}={_plain(item)}" for key, item in sorted(value.items()))
+    return "" if value is None else str(value)
 
 
 def _percent(rate: float | None) -> str:
@@ -50,9 +60,17 @@ def render_pages(data: Mapping[str, Any], signed_by: str | None) -> dict[str, st
     }
     page = env.get_template("deployment.html.j2")
     findings = {finding["id"]: finding for finding in data["findings"]}
-    for evidence in data["evidence"]:
-        cited = [findings[i] for i in evidence["findings"]]
-        pages[evidence["page"]] = page.render(**common, ev=evidence, findings=cited)
+    evidence = data["evidence"]
+
+    def render(indexes: Sequence[int]) -> dict[str, str]:
+        rendered = {}
+        for index in indexes:
+            ev = evidence[index]
+            cited = [findings[i] for i in ev["findings"]]
+            rendered[ev["page"]] = page.render(**common, ev=ev, findings=cited)
+        return rendered
+
+    pages.update(render_everywhere(render, len(evidence)))
     return pages
 
 

@@ -8,12 +8,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
+from pipeledger.chain import event_from_body
 from pipeledger.events import AuditEvent, EventKind
-from pipeledger.facts import without_superseded
+from pipeledger.facts import FACT_KINDS, ledger_superseded_ids
 from pipeledger.policy.context import CONTEXT_KINDS, DeploymentContext, assemble, build_index
-from pipeledger.policy.engine import Evaluation, evaluate
+from pipeledger.policy.engine import Evaluation, Judge, context_events, evaluate
 from pipeledger.policy.loader import LoadedPolicy
+from pipeledger.policy.model import Finding
 from pipeledger.policy.rules.base import EvaluationEnv
+from pipeledger.policy.stream import DeploymentStream, SeqSet, Window
 from pipeledger.sink import EventFilter, Ledger
 
 
@@ -45,19 +48,76 @@ def audit_ledger(
     until: datetime | None = None,
     *,
     keep_subjects: bool = False,
+    window: Window | None = None,
+    evidence: dict[str, AuditEvent] | None = None,
 ) -> Evaluation:
+    """Judge the ledger's history in ``[since, until)`` as a stream (see
+    :mod:`pipeledger.policy.stream`): the same verdict as :func:`audit_events` over every
+    event, in memory bounded by one window of history. ``evidence``, when given, receives
+    every event a finding names as evidence (for ``audit --record``)."""
+    window = window or Window()
     kinds = needed_kinds(loaded)
+    single_kinds = frozenset(k for rule in loaded.rules for k in rule.event_kinds)
+    judges_deployments = any(rule.judges_deployments for rule in loaded.rules)
+    judge = Judge(loaded, EvaluationEnv(dict(loaded.policy.teams)), keep_subjects=keep_subjects)
+    counted = SeqSet()
+
+    def on_deployment(ctx: DeploymentContext, first_seq: int) -> None:
+        if not _within(ctx.when, since, until):
+            return
+        found = judge.deployment(ctx, first_seq)
+        members = context_events(ctx)
+        for event in members:
+            counted.add(stream.seq_of(event))
+        _keep_evidence(evidence, found, members)
+
+    stream = DeploymentStream(window, on_deployment)
+    wanted = frozenset(kind.value for kind in kinds)
     with collector_paused():
-        if set(CONTEXT_KINDS) <= set(kinds):
-            # Deployment rules need nearly every record; reading all in chain order is
-            # faster than a kind filter, which makes the store sort them back by seq.
-            records = ledger.records(EventFilter())
-            events = [r.event for r in records if r.event.kind in kinds]
-        else:
-            events = [r.event for r in ledger.records(EventFilter(kinds=kinds))]
-        # Superseding events are of the kinds they supersede: both are in ``events`` or neither.
-        events = without_superseded(events)
-        return audit_events(loaded, events, since, until, keep_subjects=keep_subjects)
+        gone = _superseded(ledger, kinds)
+        for stored in ledger.stored_bodies(_selection(kinds, since, until, window)):
+            if stored.kind not in wanted:
+                continue
+            event = event_from_body(stored.seq, stored.body)
+            if event.id in gone:
+                continue
+            if event.kind in single_kinds and _within(event.occurred_at, since, until):
+                counted.add(stored.seq)
+                _keep_evidence(evidence, judge.event(event, stored.seq), [event])
+            if judges_deployments and event.kind in CONTEXT_KINDS:
+                stream.add(event, stored.seq)
+        stream.close()
+    return judge.finish(counted.count)
+
+
+def _selection(
+    kinds: tuple[EventKind, ...], since: datetime | None, until: datetime | None, window: Window
+) -> EventFilter:
+    """What to read, in time order: the period widened by the window. When deployments are
+    judged nearly every record is needed, and filtering kinds in Python beats making the
+    store merge several kinds back into time order."""
+    return EventFilter(
+        kinds=() if set(CONTEXT_KINDS) <= set(kinds) else kinds,
+        since=since - window.reach if since else None,
+        until=until + window.look_ahead if until else None,
+        by_time=True,
+    )
+
+
+def _superseded(ledger: Ledger, kinds: tuple[EventKind, ...]) -> frozenset[str]:
+    """Ids replaced by later facts; superseding events are of the kinds they supersede."""
+    if not any(kind in FACT_KINDS for kind in kinds):
+        return frozenset()
+    return ledger_superseded_ids(ledger)
+
+
+def _keep_evidence(
+    evidence: dict[str, AuditEvent] | None, found: list[Finding], events: list[AuditEvent]
+) -> None:
+    if evidence is None or not found:
+        return
+    named = {ident for finding in found for ident in finding.evidence}
+    evidence.update((event.id, event) for event in events if event.id in named)
 
 
 def audit_events(

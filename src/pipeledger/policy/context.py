@@ -126,29 +126,39 @@ class EventIndex:
     reviews_by_link: Table = field(default_factory=_table)
     reviews_by_pull: Table = field(default_factory=_table)
     deployments: Table = field(default_factory=_table)
+    # When set, context that happened before it is not joined (the streaming audit's
+    # look-back window; see pipeledger.policy.stream).
+    since: datetime | None = None
+
+    def find(self, table: Table, key: Key) -> list[AuditEvent]:
+        """The events filed under ``key``, in the order added."""
+        found = table.get(key, [])
+        if self.since is None:
+            return found
+        since = self.since
+        return [event for event in found if event.occurred_at >= since]
 
     def add(self, event: AuditEvent) -> None:
+        for table, key in self.places(event):
+            table[key].append(event)
+
+    def places(self, event: AuditEvent) -> list[tuple[Table, Key]]:
+        """Every (table, key) the event is filed under."""
         kind = event.kind
         if kind is EventKind.DEPLOYMENT:
             key = event.correlation.get("deployment_id") or event.id
-            self.deployments[_key(event, key)].append(event)
-        elif kind is EventKind.PIPELINE_RUN:
-            self._add_keyed(self.runs, event, event.correlation.get("run_id"))
-        elif kind is EventKind.DEPLOYMENT_APPROVAL:
-            self._add_keyed(self.approvals, event, event.correlation.get("run_id"))
-        elif kind is EventKind.CHANGE_REVIEW:
-            self._add_review(event)
-
-    def _add_keyed(self, table: Table, event: AuditEvent, key: str | None) -> None:
-        if key:
-            table[_key(event, key)].append(event)
-
-    def _add_review(self, event: AuditEvent) -> None:
-        for link in _review_links(event):
-            self.reviews_by_link[_key(event, link)].append(event)
-        pull = event.correlation.get("pull_request")
-        if pull:
-            self.reviews_by_pull[_key(event, pull)].append(event)
+            return [(self.deployments, _key(event, key))]
+        if kind is EventKind.PIPELINE_RUN or kind is EventKind.DEPLOYMENT_APPROVAL:
+            table = self.runs if kind is EventKind.PIPELINE_RUN else self.approvals
+            run_id = event.correlation.get("run_id")
+            return [(table, _key(event, run_id))] if run_id else []
+        if kind is EventKind.CHANGE_REVIEW:
+            found = [(self.reviews_by_link, _key(event, link)) for link in _review_links(event)]
+            pull = event.correlation.get("pull_request")
+            if pull:
+                found.append((self.reviews_by_pull, _key(event, pull)))
+            return found
+        return []
 
 
 def _review_links(event: AuditEvent) -> set[str]:
@@ -174,14 +184,15 @@ def build_index(events: Iterable[AuditEvent]) -> EventIndex:
 
 def assemble(index: EventIndex) -> list[DeploymentContext]:
     """Every deployment in the index, once, in time order."""
-    contexts = [_context(group, index) for group in index.deployments.values()]
+    contexts = [deployment_context(group, index) for group in index.deployments.values()]
     contexts.sort(key=lambda ctx: (ctx.when, ctx.deployment_key))
     return contexts
 
 
-def _context(
+def deployment_context(
     group: Sequence[AuditEvent], index: EventIndex, *, pending: bool = False
 ) -> DeploymentContext:
+    """One deployment from its status events (in chain order), joined with ``index``."""
     ordered = sorted(group, key=lambda e: (e.action != "created", e.occurred_at))
     head = ordered[0]
     environment = next((e.scope.environment for e in ordered if e.scope.environment), None)
@@ -214,7 +225,7 @@ def _run_for(deployment: AuditEvent, index: EventIndex) -> AuditEvent | None:
     run_id = deployment.correlation.get("run_id")
     if not run_id:
         return None
-    attempts = index.runs.get(_key(deployment, run_id), [])
+    attempts = index.find(index.runs, _key(deployment, run_id))
     wanted = deployment.correlation.get("run_attempt")
     if wanted:
         attempts = [e for e in attempts if e.correlation.get("run_attempt") in (wanted, None)]
@@ -240,7 +251,7 @@ def _approvals_for(
         sorted(
             (
                 e
-                for e in index.approvals.get(_key(deployment, run_id), [])
+                for e in index.find(index.approvals, _key(deployment, run_id))
                 if (e.scope.environment is None or e.scope.environment.lower() == env)
                 and (attempt is None or e.correlation.get("run_attempt") in (attempt, None))
             ),
@@ -257,11 +268,13 @@ def _reviews_for(
         links.append(f"deployment:{deployment.correlation['deployment_id']}")
     found: dict[str, AuditEvent] = {}
     for link in links:
-        for review in index.reviews_by_link.get(_key(deployment, link), []):
+        for review in index.find(index.reviews_by_link, _key(deployment, link)):
             found[review.id] = review
             pull = review.correlation.get("pull_request")
             # Reviews name the commit they saw, not the merge commit: take the whole PR.
-            for sibling in index.reviews_by_pull.get(_key(deployment, pull), []) if pull else []:
+            for sibling in (
+                index.find(index.reviews_by_pull, _key(deployment, pull)) if pull else []
+            ):
                 found[sibling.id] = sibling
     return tuple(sorted(found.values(), key=lambda e: e.occurred_at))
 
@@ -273,7 +286,7 @@ def deployment_contexts(events: Iterable[AuditEvent]) -> list[DeploymentContext]
 def pending_context(events: Sequence[AuditEvent], synthetic: AuditEvent) -> DeploymentContext:
     """The deployment the gate is about to allow, joined like any recorded one."""
     index = build_index(e for e in events if e.kind is not EventKind.DEPLOYMENT)
-    return _context([synthetic], index, pending=True)
+    return deployment_context([synthetic], index, pending=True)
 
 
 def team_members_lower(teams: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:

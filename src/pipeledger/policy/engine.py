@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from pipeledger.events import AuditEvent
 from pipeledger.policy.context import DeploymentContext, repository_of
 from pipeledger.policy.loader import LoadedPolicy
 from pipeledger.policy.model import FailOn, Finding, RuleSpec, Subject, Violation
 from pipeledger.policy.rules.base import EvaluationEnv, Rule
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -50,6 +53,84 @@ class Evaluation:
         return any(fail_on.fails(f.severity) for r in self.results for f in r.findings)
 
 
+# Where a judged subject falls in the verdict's order: deployments by (time, key, the chain
+# position of their first status), then single events in chain order — the order an audit of
+# the whole history in memory gives, however the subjects were read.
+Place = tuple[Any, ...]
+
+
+class Judge:
+    """Judges subjects one at a time, as a streaming reader assembles them, and keeps only
+    the findings (and, when asked, the judged subjects); :meth:`finish` puts them in the
+    order :func:`evaluate` gives."""
+
+    def __init__(
+        self, loaded: LoadedPolicy, env: EvaluationEnv, *, keep_subjects: bool = False
+    ) -> None:
+        self.results = [RuleResult(spec=rule.spec) for rule in loaded.rules]
+        self._pairs = list(zip(loaded.rules, self.results, strict=True))
+        self._deployment_pairs = [(r, res) for r, res in self._pairs if r.judges_deployments]
+        self._by_kind = {rule.spec.id: frozenset(rule.event_kinds) for rule in loaded.rules}
+        self._env = env
+        self._keep_subjects = keep_subjects
+        self._places: dict[int, tuple[list[Place], list[Place]]] = {
+            id(result): ([], []) for result in self.results
+        }
+        self.deployments = 0
+
+    def deployment(self, ctx: DeploymentContext, first_seq: int = 0) -> list[Finding]:
+        """Judge one deployment; returns the findings it got."""
+        self.deployments += 1
+        place: Place = (0, ctx.when, ctx.deployment_key, first_seq)
+        found: list[Finding] = []
+        subject: Subject | None = None
+        for rule, result in self._deployment_pairs:
+            if not rule.selects_deployment(ctx):
+                continue
+            subject = subject or ctx.subject
+            violations = rule.check_deployment(ctx, self._env)
+            found += self._record(result, rule, subject, violations, place)
+        return found
+
+    def event(self, event: AuditEvent, seq: int = 0) -> list[Finding]:
+        """Judge one single event (its rules' kinds); returns the findings it got."""
+        found: list[Finding] = []
+        for rule, result in self._pairs:
+            if event.kind in self._by_kind[rule.spec.id] and rule.selects_event(event):
+                violations = rule.check_event(event, self._env)
+                found += self._record(result, rule, event_subject(event), violations, (1, seq))
+        return found
+
+    def _record(
+        self,
+        result: RuleResult,
+        rule: Rule,
+        subject: Subject,
+        violations: Iterable[Violation],
+        place: Place,
+    ) -> list[Finding]:
+        before = len(result.findings)
+        _record(result, rule, subject, violations, self._keep_subjects)
+        subject_places, finding_places = self._places[id(result)]
+        if self._keep_subjects:
+            subject_places.append(place)
+        finding_places.extend([place] * (len(result.findings) - before))
+        return result.findings[before:]
+
+    def finish(self, events: int) -> Evaluation:
+        """The verdict; ``events``: how many distinct events it rests on."""
+        for result in self.results:
+            subject_places, finding_places = self._places[id(result)]
+            result.findings = _in_place(result.findings, finding_places)
+            result.subjects = _in_place(result.subjects, subject_places)
+        return Evaluation(results=self.results, deployments=self.deployments, events=events)
+
+
+def _in_place(items: list[T], places: list[Place]) -> list[T]:
+    order = sorted(range(len(items)), key=places.__getitem__)
+    return [items[index] for index in order]
+
+
 def evaluate(
     loaded: LoadedPolicy,
     contexts: Sequence[DeploymentContext],
@@ -58,36 +139,28 @@ def evaluate(
     *,
     keep_subjects: bool = False,
 ) -> Evaluation:
-    results = [RuleResult(spec=rule.spec) for rule in loaded.rules]
-    pairs = list(zip(loaded.rules, results, strict=True))
-    deployment_pairs = [(rule, result) for rule, result in pairs if rule.judges_deployments]
+    judge = Judge(loaded, env, keep_subjects=keep_subjects)
     for ctx in contexts:
-        subject: Subject | None = None
-        for rule, result in deployment_pairs:
-            if not rule.selects_deployment(ctx):
-                continue
-            subject = subject or ctx.subject
-            _record(result, rule, subject, rule.check_deployment(ctx, env), keep_subjects)
+        judge.deployment(ctx)
     event_list = list(events)
-    by_kind = {rule.spec.id: frozenset(rule.event_kinds) for rule in loaded.rules}
     for event in event_list:
-        for rule, result in pairs:
-            if event.kind in by_kind[rule.spec.id] and rule.selects_event(event):
-                subject = event_subject(event)
-                _record(result, rule, subject, rule.check_event(event, env), keep_subjects)
-    return Evaluation(
-        results=results, deployments=len(contexts), events=_events_read(contexts, event_list)
-    )
+        judge.event(event)
+    return judge.finish(_events_read(contexts, event_list))
 
 
 def _events_read(contexts: Sequence[DeploymentContext], singles: list[AuditEvent]) -> int:
     ids = {event.id for event in singles}
     for ctx in contexts:
-        ids.update(event.id for event in (ctx.deployment, *ctx.statuses, *ctx.approvals))
-        ids.update(event.id for event in ctx.reviews)
-        if ctx.run is not None:
-            ids.add(ctx.run.id)
+        ids.update(event.id for event in context_events(ctx))
     return len(ids)
+
+
+def context_events(ctx: DeploymentContext) -> list[AuditEvent]:
+    """Every event a deployment's verdict rests on: its statuses, run, approvals, reviews."""
+    found = [ctx.deployment, *ctx.statuses, *ctx.approvals, *ctx.reviews]
+    if ctx.run is not None:
+        found.append(ctx.run)
+    return found
 
 
 def _record(

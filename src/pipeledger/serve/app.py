@@ -2,8 +2,9 @@
 them before parsing, commits their events through the ledger writer and only then answers.
 
 Answers: 200 stored (or already stored), 202 event type not mapped, 400 malformed, 401 not
-authenticated, 404 unknown or disabled path, 405 wrong method, 413 over the size cap, 503
-ledger unavailable. Bodies are short JSON; no answer or log line ever holds a secret.
+authenticated, 404 unknown or disabled path, 405 wrong method, 413 over the size cap, 500 a
+receiver plugin's bug (one log line, no traceback), 503 ledger unavailable. Bodies are short
+JSON; no answer or log line ever holds a secret.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pipeledger import json_codec
 from pipeledger.errors import PipeledgerError
 from pipeledger.serve.metrics import CONTENT_TYPE, ServeMetrics
 from pipeledger.serve.receiver import (
@@ -119,6 +121,14 @@ class ServeApp:
                 "%s: refused (%s): %s", binding.route.path, rejected.status, rejected.message
             )
             status, body = rejected.status, {"error": rejected.message}
+        except Exception as error:  # a receiver plugin's bug: one line and a 500, no traceback
+            self.metrics.rejected.labels(binding.route.path, "internal_error").inc()
+            LOG.error(
+                "%s: internal error (%s) handling a delivery; answered 500",
+                binding.route.path,
+                type(error).__name__,
+            )
+            status, body = 500, {"error": "internal error; redeliver later"}
         await _json(send, status, body)
         self.metrics.latency.observe(time.perf_counter() - started)
 
@@ -142,7 +152,7 @@ class ServeApp:
             LOG.error("ledger unavailable; delivery %s answered 503: %s", delivery.key, error)
             return 503, {"error": "the ledger is unavailable; redeliver later"}
         self.metrics.ledger_up.set(1)
-        self._count(delivery, "stored" if stored else "already_stored")
+        self._count(delivery, _outcome(handling, stored))
         self._follow_up(handling)
         return 200, {"delivery": delivery.delivery_id, "stored": stored}
 
@@ -184,14 +194,24 @@ class ServeApp:
             LOG.error("follow-up work failed (%s): %s", type(error).__name__, error)
 
 
+def _outcome(handling: Handling, stored: int) -> str:
+    """``stored``; ``already_stored`` for a redelivery or a fact known already; and
+    ``nothing_to_record`` for a mapped event that carries no fact (a GitLab job hook)."""
+    if stored:
+        return "stored"
+    return "already_stored" if handling.events else "nothing_to_record"
+
+
 def _headers(scope: Scope) -> dict[str, str]:
     return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
 
 
 def _parse(raw: bytes) -> Mapping[str, Any]:
+    """orjson (the serve extra installs it) reads a 20 KB delivery about 2.5 times faster than
+    the standard library, which still reads what orjson refuses; see ``json_codec``."""
     try:
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        payload = json_codec.loads(raw)
+    except ValueError:
         raise MalformedDelivery("malformed_json", "the body is not JSON") from None
     if not isinstance(payload, Mapping):
         raise MalformedDelivery("malformed_json", "the body is not a JSON object")

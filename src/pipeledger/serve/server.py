@@ -17,8 +17,11 @@ from pipeledger.serve.receiver import Receiver, ReceiverSettings
 from pipeledger.serve.writer import LedgerWriter
 
 SECRETS_HELP = (
-    "Set PIPELEDGER_WEBHOOK_SECRET (the GitHub webhook's secret, 16 characters or more) in the"
-    " environment, or the secret of another installed receiver plugin."
+    "Set PIPELEDGER_WEBHOOK_SECRET (the GitHub webhook's secret),"
+    " PIPELEDGER_GITLAB_WEBHOOK_TOKEN (the GitLab webhook's secret token) or"
+    " PIPELEDGER_GITLAB_STREAMING_TOKEN (the verification token of a GitLab audit event"
+    " streaming destination), each 16 characters or more, in the environment, or the secret of"
+    " another installed receiver plugin."
 )
 
 
