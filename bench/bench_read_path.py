@@ -40,12 +40,13 @@ class Run:
     code: int
 
 
-def run_command(args: list[str]) -> Run:
-    """One ``pipeledger`` process, stdout thrown away; the kernel's CPU and peak RSS for it."""
+def run_command(args: list[str], module: str = "pipeledger") -> Run:
+    """One process (the ``pipeledger`` CLI by default), stdout thrown away; the kernel's CPU
+    and peak RSS for it."""
     started = time.perf_counter()
     with open(os.devnull, "w", encoding="utf-8") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "pipeledger", *args], stdout=sink, stderr=subprocess.PIPE
+            [sys.executable, "-m", module, *args], stdout=sink, stderr=subprocess.PIPE
         )
         assert process.stderr is not None
         errors = process.stderr.read()
@@ -58,6 +59,16 @@ def run_command(args: list[str]) -> Run:
         wall=time.perf_counter() - started,
         peak_mb=usage.ru_maxrss / 1024,
         code=process.returncode,
+    )
+
+
+def report(name: str, size: int, run: Run) -> None:
+    verdict = "within" if run.peak_mb <= RSS_LIMIT_MB else "OVER"
+    print(
+        f"{name} on {size:,} events: peak RSS {run.peak_mb:.0f} MB ({verdict} the"
+        f" {RSS_LIMIT_MB} MB limit), {run.cpu:.1f} s CPU,"
+        f" {size / run.cpu:,.0f} events/s for the whole process",
+        flush=True,
     )
 
 
@@ -96,14 +107,9 @@ def measure(folder: Path, sizes: list[int]) -> None:
             ("audit", ["audit", "--policy", str(policy_path), "--sink", sink]),
             ("anomalies", ["anomalies", "--sink", sink, "--format", "json"]),
         ):
-            run = best_of(args, 1)
-            verdict = "within" if run.peak_mb <= RSS_LIMIT_MB else "OVER"
-            print(
-                f"{name:9} {size:>9,} events: peak RSS {run.peak_mb:6.0f} MB ({verdict} the"
-                f" {RSS_LIMIT_MB} MB limit), {run.cpu:6.1f} s CPU,"
-                f" {size / run.cpu:,.0f} events/s for the whole process",
-                flush=True,
-            )
+            report(name, size, best_of(args, 1))
+        verdict_only = run_command([str(policy_path), sink], module="bench.audit_verdict")
+        report("audit, verdict only (no report rendered)", size, verdict_only)
     size = 100_000 if 100_000 in sizes else sizes[0]
     sink = f"sqlite:///{ledger_of(size, folder)}"
     for name, args in (

@@ -149,7 +149,10 @@ def _entry_time(entry: Mapping[str, Any]) -> datetime | None:
     for key in ("@timestamp", "created_at"):
         value = entry.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value / 1000, UTC)  # epoch milliseconds
+            try:
+                return datetime.fromtimestamp(value / 1000, UTC)  # epoch milliseconds
+            except (OverflowError, OSError, ValueError):  # no such time: a hostile value
+                continue
         if isinstance(value, str):
             try:
                 return parse_time(value)

@@ -1,5 +1,7 @@
 """Collects project and group audit events with keyset pagination, resumably; on tiers or
-roles without audit events (403/404) it says so once and the run carries on without them."""
+roles without audit events (403/404) it says so once and the run carries on without them.
+An audit event whose id or time cannot be used, or that cannot be normalized, is quarantined;
+the stream goes on without it."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from typing import Any
 
 from pipeledger.adapter import Batch, CheckpointReader
 from pipeledger.errors import PermissionDenied
-from pipeledger.events import AuditEvent, Scope, format_time, parse_time
+from pipeledger.events import AuditEvent, Scope, format_time
 from pipeledger.progress import Progress
+from pipeledger.quarantine import Holding
 from pipeledger_gitlab.audit import (
     audit_event,
     author_actor,
@@ -20,7 +23,7 @@ from pipeledger_gitlab.audit import (
     target_user_id,
 )
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound
-from pipeledger_gitlab.cursor import Mark, Start, start_from
+from pipeledger_gitlab.cursor import Mark, Start, start_from, time_and_id
 from pipeledger_gitlab.users import UserDirectory
 
 # Ids grow with insertion but created_at may not, quite: resume a little earlier and let
@@ -53,6 +56,7 @@ class AuditStream:
         self._progress = progress
         self._users = users or UserDirectory(client)
         self.refused = False
+        self._held = Holding("gitlab")
 
     def batches(
         self,
@@ -73,14 +77,34 @@ class AuditStream:
             return
         for page in _chain(first, pages):
             self._progress.update(pages=1)
-            fresh = [item for item in page if int(item.get("id", 0)) > last_id]
+            usable = self._usable(source, page, until)
+            fresh = [(item, moment) for item, moment in usable if int(item["id"]) > last_id]
             if not fresh:
+                held = self._held.take()
+                if held:
+                    yield Batch([], {}, held)
                 continue
-            last_id = max(last_id, *(int(item["id"]) for item in fresh))
-            newest = max(parse_time(str(item["created_at"])) for item in fresh)
+            last_id = max(last_id, *(int(item["id"]) for item, _ in fresh))
+            newest = max(moment for _, moment in fresh)
             through = max(newest, start.after) if start.after else newest
             mark = start.mark(through, frozenset({str(last_id)}))
-            yield Batch(self._events(source, fresh), {source.checkpoint_key: mark.encode()})
+            events = self._events(source, [item for item, _ in fresh])
+            yield Batch(events, {source.checkpoint_key: mark.encode()}, self._held.take())
+
+    def _usable(
+        self, source: AuditSource, page: list[Json], until: datetime
+    ) -> list[tuple[Json, datetime]]:
+        """The page's items with their time; the others are held for the quarantine."""
+        usable = []
+        for item in page:
+            read = time_and_id(item, "created_at", until)
+            if isinstance(read, str):
+                ident = item.get("id") if isinstance(item, Mapping) else None
+                reason = f"the listed audit event is unusable: {read}"
+                self._held.hold(source.endpoint, ident, reason, item)
+            else:
+                usable.append((item, read[0]))
+        return usable
 
     def _params(self, start: Start, until: datetime) -> dict[str, str]:
         params = {
@@ -97,14 +121,23 @@ class AuditStream:
     def _events(self, source: AuditSource, items: list[Json]) -> list[AuditEvent]:
         events = []
         for item in items:
-            if classify(item) is None:
-                continue
-            actor = author_actor(item, self._user(author_id(item)))
-            target = self._user(target_user_id(item))
-            event = audit_event(self._instance, source.scope, source.endpoint, item, actor, target)
+            event = self._held.guard(
+                lambda item=item: self._event(source, item),  # type: ignore[misc]
+                raw=item,
+                endpoint=source.endpoint,
+                native_id=item.get("id"),
+                what="audit event",
+            )
             if event is not None:
                 events.append(event)
         return events
+
+    def _event(self, source: AuditSource, item: Json) -> AuditEvent | None:
+        if classify(item) is None:
+            return None
+        actor = author_actor(item, self._user(author_id(item)))
+        target = self._user(target_user_id(item))
+        return audit_event(self._instance, source.scope, source.endpoint, item, actor, target)
 
     def _user(self, ident: int | None) -> Json | None:
         """Audit events name their author (and a membership's user) only by id and display

@@ -112,7 +112,7 @@ def walk_by_time(
         refused: list[tuple[Json, str]] = []
         advanced = False
         for item in items:
-            read = _time_and_id(item, stamp, latest)
+            read = time_and_id(item, stamp, latest)
             if isinstance(read, str):
                 refused.append((item, read))
                 continue
@@ -130,7 +130,7 @@ def walk_by_time(
         page = 1 if advanced else page + 1
 
 
-def _time_and_id(item: Json, stamp: str, latest: datetime | None) -> tuple[datetime, str] | str:
+def time_and_id(item: Json, stamp: str, latest: datetime | None) -> tuple[datetime, str] | str:
     """The item's time and id, or why they cannot be used."""
     ident = item.get("id") if isinstance(item, Mapping) else None
     if isinstance(ident, bool) or not isinstance(ident, int | str) or not str(ident).isdigit():

@@ -1,14 +1,15 @@
-"""Hostile values and the loader of GitHub's official REST schemas for property-based fuzzing.
+"""Hostile values and the loaders of GitHub's official REST schemas for property-based fuzzing.
 
-The schemas are GitHub's own (``tests/fixtures/github/schemas``, MIT, see that folder's
-SOURCE.md). Their ``$ref`` s to other components are not vendored: a reference to a user becomes
-a minimal user object (``login``, ``id``, ``type``), any other reference any JSON value at all —
-which is more hostile than the real component, not less. OpenAPI's ``nullable`` becomes a JSON
-Schema ``null`` type.
+The schemas are GitHub's own, as the npm package ``@octokit/openapi`` ships them
+(``tests/fixtures/octokit-openapi``, MIT, dereferenced). A ``$ref`` left in a schema (none
+is, today) becomes a minimal user object (``login``, ``id``, ``type``) or any JSON value at
+all, which is more hostile than the real component, not less. OpenAPI's ``nullable``
+becomes a JSON Schema ``null`` type.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -57,12 +58,6 @@ HOSTILE: list[Any] = [
 ]
 
 
-def github_schema(name: str) -> dict[str, Any]:
-    schema = json.loads(fixture("github", "schemas", name).read_text(encoding="utf-8"))
-    resolved: dict[str, Any] = _resolved(schema)
-    return resolved
-
-
 def _resolved(node: Any) -> Any:
     if isinstance(node, list):
         return [_resolved(item) for item in node]
@@ -89,8 +84,10 @@ def hostile_values() -> st.SearchStrategy[Any]:
 
 @st.composite
 def mutated(draw: st.DrawFn, base: st.SearchStrategy[dict[str, Any]]) -> dict[str, Any]:
-    """A payload with up to three of its fields (nested ones included) made hostile."""
-    payload = draw(base)
+    """A payload with up to three of its fields (nested ones included) made hostile. The
+    drawn payload is copied first: it may share objects with the strategy (an enum's or a
+    constant's value), and changing those would make generation itself inconsistent."""
+    payload = copy.deepcopy(draw(base))
     for _ in range(draw(st.integers(0, 3))):
         path = _paths(payload)
         if not path:
@@ -113,3 +110,35 @@ def _set(node: Any, keys: tuple[Any, ...], value: Any) -> None:
     for key in keys[:-1]:
         node = node[key]
     node[keys[-1]] = value
+
+
+def octokit_schema(name: str) -> dict[str, Any]:
+    """An item schema from ``@octokit/openapi`` (tests/fixtures/octokit-openapi, MIT), with
+    OpenAPI's ``nullable`` read as JSON Schema. The descriptions are fully dereferenced; a
+    large nested object (a run's repository, a pull request's head…) becomes a minimal user
+    when it is one, else any JSON value at all: more hostile than the real one, and it keeps
+    generation fast (hypothesis-jsonschema spends seconds on each 80-field repository)."""
+    path = fixture("octokit-openapi", f"{name}.schema.json")
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    top = {key: _pruned(value) for key, value in schema.items()}
+    resolved: dict[str, Any] = _resolved(top)
+    return resolved
+
+
+NESTED_LIMIT = 1_500  # characters of a nested object's schema kept as it is
+
+
+def _pruned(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_pruned(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "properties" in node and len(json.dumps(node)) > NESTED_LIMIT:
+        return USER if {"login", "id", "avatar_url"} <= set(node["properties"]) else {}
+    # A URL is any string here: hypothesis-jsonschema builds each "uri" from a large regular
+    # expression (seconds an example), and the normalizers must cope with any text anyway.
+    return {
+        key: _pruned(value)
+        for key, value in node.items()
+        if not (key == "format" and value in ("uri", "uri-template", "email"))
+    }

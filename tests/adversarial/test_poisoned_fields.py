@@ -117,7 +117,7 @@ def test_gitlab_hostile_values_in_any_field(
     fake, proxy = gitlab
     log: list[Poisoned] = []
     proxy.on(
-        r"/projects/\d+/(pipelines|deployments)",
+        r"/(projects|groups)/\d+/(pipelines|deployments|audit_events)",
         poison_fields(HOSTILE, seed=seed, log=log),
         forward_first=True,
     )

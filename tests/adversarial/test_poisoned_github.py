@@ -72,3 +72,13 @@ def test_a_lone_surrogate_is_stored_as_the_replacement_character(
     run_collect(make_adapter(), sinks)
     [event] = stored_events(sinks)
     assert event.attributes["display_title"] == "deploy \ufffd now"
+
+
+@pytest.mark.parametrize("stamp", [2**63, -(2**62), 10**20])
+def test_an_audit_log_entry_with_an_impossible_epoch_is_skipped_not_a_crash(stamp: int) -> None:
+    """Found by fuzzing the GHEC audit-log schema: a millisecond epoch past what a datetime
+    holds raised OverflowError out of collect, which maps audit entries unguarded."""
+    from pipeledger_github.audit_log import audit_event
+
+    entry = {"action": "org.add_member", "_document_id": "d1", "@timestamp": stamp, "user": "a"}
+    assert audit_event(entry, "acme", "github.com") is None

@@ -14,6 +14,7 @@ from pipeledger.held_secrets import held
 from pipeledger.policy.model import FailOn
 from pipeledger.printable import defuse_commands
 from pipeledger.report import github, render
+from pipeledger.report import text as text_report
 from pipeledger.report.model import OutputFormat, Report
 
 FORMATS = ", ".join(f.value for f in OutputFormat)
@@ -83,10 +84,16 @@ def emit(report: Report, targets: Sequence[Target], context: Context) -> None:
     if any(t.output_format is OutputFormat.GITHUB for t in targets):
         _write_step_files(report, context)
     for target in targets:
-        text = context.masker.mask(render(target.output_format, report))
         if target.path is None and target.output_format is OutputFormat.TEXT:
-            context.out_report(_with_marks(text, report, context))
-        elif target.path is None:
+            if context.colors(context.stdout):
+                text = context.masker.mask(render(target.output_format, report))
+                context.out_report(_with_marks(text, report, context))
+            else:  # plain text (a log, a file): written as it is made, masked piece by piece
+                for chunk in text_report.render_chunks(report):
+                    context.out_report(chunk)
+            continue
+        text = context.masker.mask(render(target.output_format, report))
+        if target.path is None:
             context.stdout.write(printable_stdout(target.output_format, text))
         else:
             _write(target.path, text)

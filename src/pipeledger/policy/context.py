@@ -4,6 +4,7 @@ and code review, joined by correlation. ``check`` and ``audit`` share this one c
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -101,7 +102,8 @@ class DeploymentContext:
 def repository_of(event: AuditEvent) -> str | None:
     if event.scope.repository is None:
         return None
-    return f"{event.scope.owner}/{event.scope.repository}"
+    # Interned: every deployment and finding of a repository shares one string.
+    return sys.intern(f"{event.scope.owner}/{event.scope.repository}")
 
 
 # (owner, repository, id): ids such as run ids are unique only within a repository.

@@ -3,6 +3,7 @@ and per-rule tallies. Rules return violations; nothing here raises for one."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -188,7 +189,7 @@ def _finding(rule: Rule, subject: Subject, violation: Violation) -> Finding:
         evidence=tuple(dict.fromkeys(violation.evidence)),
         links=tuple(dict.fromkeys(violation.links)),
         remedy=violation.remedy or spec.remedy or rule.default_remedy,
-        docs_url=spec.docs_url,
+        docs_url=sys.intern(spec.docs_url),  # one string per rule, not per finding
         rule_line=spec.line,
     )
 

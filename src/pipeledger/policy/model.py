@@ -58,7 +58,7 @@ class RuleSpec:
         return self.docs or rule_docs_url(self.type)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Subject:
     """What a finding is about: a deployment, or a single recorded event."""
 
@@ -102,7 +102,8 @@ class Violation:
     remedy: str | None = None
 
 
-@dataclass(frozen=True)
+# Slots: an audit of a large ledger can hold a finding for each of 100,000s of deployments.
+@dataclass(frozen=True, slots=True)
 class Finding:
     rule_id: str
     rule_type: str
