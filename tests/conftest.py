@@ -60,6 +60,13 @@ def _checked(phase: str) -> Generator[None, None, None]:
     return result
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The tests are over: pytest writes its own cache (``.pytest_cache``, created through a
+    temporary folder in the repository root on a fresh clone), which the guard is not about."""
+    SANDBOX.guarding = False
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     SANDBOX.take()  # anything before this test (collection, another test's teardown) is not its
