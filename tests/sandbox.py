@@ -58,6 +58,7 @@ WRITABLE_NAMES = frozenset(
     {"__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"}
 )
 WRITABLE_FOLDERS = ("test-artifacts",)
+ARTIFACTS_ENV = "PIPELEDGER_TEST_ARTIFACTS"
 ADDRESS_EVENTS = frozenset({"socket.connect", "socket.sendto", "socket.sendmsg"})
 HOST_EVENTS = frozenset({"socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr"})
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
@@ -143,6 +144,10 @@ class Sandbox:
         self.guarding = True  # off once the tests are over (pytest's own cache is not a test's)
         self.temp = [_real(path) for path in _temp_dirs()]
         self.python = [_real(path) for path in _python_paths()]  # may sit beside the repo
+        # Where a test leaves what a person looks at afterwards (the evidence pack's
+        # screenshot): .ci/run points it beside the source, outside the copy it tests.
+        artifacts = os.environ.get(ARTIFACTS_ENV)
+        self.artifacts = [_real(artifacts)] if artifacts else []
         self.readable = [*self.temp, *KERNEL_FILES, *SYSTEM_FILES]
         self.sockets = [self.root, *self.temp, *POSTGRES_SOCKETS]
         # The folder the repository sits in (where ../shared would be) is out of bounds, even
@@ -161,7 +166,7 @@ class Sandbox:
             return None  # a file descriptor
         path = os.fsdecode(raw)
         real = _real(path)
-        if _under(real, [self.root, *self.python]):
+        if _under(real, [self.root, *self.python, *self.artifacts]):
             return None
         if self.beside is not None and any(
             _under(seen, [self.beside]) for seen in (real, os.path.abspath(path))

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import SANDBOX
 from tests.paths import FIXTURES, ROOT, fixture
-from tests.sandbox import SandboxViolation
+from tests.sandbox import ARTIFACTS_ENV, Sandbox, SandboxViolation
 
 BESIDE_THE_REPOSITORY = ROOT.parent / "shared" / "api-examples" / "MANIFEST.md"
 TEST_NET = ("192.0.2.1", 9)  # RFC 5737 documentation address: never routed
@@ -40,6 +40,16 @@ def test_what_a_test_may_open(tmp_path: Path) -> None:
     assert problem is not None and "beside the repository" in problem
     assert SANDBOX.path_problem("/etc/shadow") is not None
     assert SANDBOX.path_problem(os.path.expanduser("~/.aws/credentials")) is not None
+
+
+def test_the_artifacts_folder_named_by_ci_may_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outside = "/srv/pipeledger-source/test-artifacts/evidence-pack-summary.png"
+    assert Sandbox(ROOT).path_problem(outside) is not None
+    monkeypatch.setenv(ARTIFACTS_ENV, "/srv/pipeledger-source/test-artifacts")
+    assert Sandbox(ROOT).path_problem(outside) is None
+    assert Sandbox(ROOT).path_problem("/srv/pipeledger-source/secrets.txt") is not None
 
 
 def test_a_symlink_out_of_the_repository_is_outside(tmp_path: Path) -> None:
@@ -162,7 +172,7 @@ def test_a_write_into_the_repository_fails_the_test_in_a_subprocess(tmp_path: Pa
         import os, sqlite3, sys
         from pathlib import Path
         sys.path.insert(0, {str(ROOT)!r})
-        from tests.sandbox import SandboxViolation, install
+        from tests.sandbox import ARTIFACTS_ENV, Sandbox, SandboxViolation, install
         sandbox = install(Path({str(ROOT)!r}))
         target = Path({str(ROOT)!r}) / "tmp-sandbox-probe"
         refused = 0

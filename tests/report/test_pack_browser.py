@@ -20,8 +20,8 @@ import pytest
 
 from pipeledger.events import EventKind, Scope
 from tests.report.history import at, event, pack_history, run_cli, write_ledger
+from tests.sandbox import ARTIFACTS_ENV
 
-ARTIFACTS_ENV = "PIPELEDGER_TEST_ARTIFACTS"
 HOSTILE = '<img src="https://evil.example/x.png" onerror="console.error(1)">'
 POLICY = """\
 version: 1
