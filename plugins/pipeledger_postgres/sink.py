@@ -86,8 +86,15 @@ class PostgresSink(Ledger):
         display = redact_url(url)
         try:
             password = conninfo_to_dict(target).get("password")
+            # prepare_threshold=None: no statement is prepared. A prepared statement keeps a
+            # generic plan made when it was first run often enough; made on a young ledger,
+            # "are these ids stored?" was a sequential scan, kept as the table grew, so every
+            # append read the whole table (serve's latency climbed minute by minute).
             connection = psycopg.connect(
-                target, autocommit=True, connect_timeout=max(1, round(settings.timeout))
+                target,
+                autocommit=True,
+                connect_timeout=max(1, round(settings.timeout)),
+                prepare_threshold=None,
             )
         except psycopg.Error as error:
             raise connect_error(error, display, settings.timeout, _text(password)) from error

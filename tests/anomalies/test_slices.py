@@ -4,6 +4,7 @@ nor repeats an alert."""
 
 from __future__ import annotations
 
+import gc
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from pipeledger.anomalies.engine import (
     detect_in_ledger,
     read_ahead,
 )
+from pipeledger.anomalies.facts import Approval, Deploy
 from pipeledger.anomalies.history import FACT_KINDS, read_history
 from pipeledger.anomalies.settings import AnomalySettings
 from pipeledger.events import AuditEvent
@@ -73,6 +75,21 @@ def test_the_whole_ledger_is_judged_in_slices_of_one_look_back(
     assert detection.largest_slice <= most_in_any_window(events, window)
     assert detection.largest_slice < facts / 3
     assert detection.alerts == []
+
+
+def test_no_slice_outlives_its_judging(long_ledger: tuple[Path, list[AuditEvent]]) -> None:
+    """With the cycle collector off (as the run keeps it), every slice's facts are freed by
+    reference counting alone: none is left alive, or waiting for a collection, afterwards."""
+    path, _ = long_ledger
+    gc.collect()
+    gc.disable()
+    try:
+        detection = run(path, AnomalySettings(lookback_days=LOOKBACK), Selection())
+        left = [o for o in gc.get_objects() if isinstance(o, Deploy | Approval)]
+    finally:
+        gc.enable()
+    assert detection.slices > 1
+    assert left == []
 
 
 def test_a_short_period_of_a_long_ledger_reads_its_look_back_only(

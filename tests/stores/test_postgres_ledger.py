@@ -51,6 +51,18 @@ def test_round_trip_matches_the_sqlite_ledger(ledger: PostgresSink, tmp_path: Pa
         assert list(ledger.records(selection)) == list(reference.records(selection))
 
 
+def test_no_plan_made_on_a_young_ledger_is_kept_as_it_grows(ledger: PostgresSink) -> None:
+    """Prepared statements keep a generic plan: one made while the ledger was nearly empty
+    (a sequential scan for the stored-ids check) would be reused on millions of rows. Many
+    appends later, nothing is prepared on the ledger's connection."""
+    for batch in range(12):
+        ledger.append(make_events(3, start=1 + 3 * batch), {"runs": str(batch)})
+        ledger.head()
+    prepared = ledger._db.execute("SELECT statement FROM pg_prepared_statements").fetchall()
+    assert prepared == []
+    assert ledger.head_seq() == 36
+
+
 def test_reads_page_through_large_results(
     ledger: PostgresSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -51,6 +51,12 @@ class History:
     acknowledged: dict[str, Acknowledgement] = field(default_factory=dict)
     events_read: int = 0
 
+    def release(self) -> None:
+        """Breaks the one cycle among the facts — a deploy lists its approvals and each
+        approval names its deploy — so that dropping the history frees it at once."""
+        for approval in self.approvals:
+            approval.deployment = None
+
     def last_active_before(self, person: Person, moment: datetime) -> datetime | None:
         times = self.activity.get(person)
         if not times:
@@ -201,6 +207,9 @@ class HistoryBuilder:
             (change for event in events for change in access_changes(event)),
             key=lambda c: c.window.latest,
         )
+        # The handlers are the builder's bound methods, a cycle through the builder and its
+        # working state: broken, so that reference counting frees them all with the builder.
+        self.handlers = {}
         return history
 
     def _join(self, key: Key, deploy: Deploy) -> None:
