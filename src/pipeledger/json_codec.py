@@ -1,5 +1,6 @@
-"""Parsing stored JSON (ledger bodies): orjson when it is installed (``pip install
-'pipeledger[fast]'``), the standard library otherwise.
+"""Parsing stored JSON (ledger bodies) and writing large documents (the evidence pack's
+``data.json``): orjson when it is installed (``pip install 'pipeledger[fast]'``), the
+standard library otherwise.
 
 Both give the same values for everything pipeledger writes; only the speed differs (orjson
 reads a ledger body about twice as fast). Documents orjson refuses and :mod:`json` accepts
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 Loads = Callable[[str | bytes], Any]
+Dumps = Callable[[Any], bytes]
 
 
 def _orjson_loads() -> Loads | None:
@@ -47,3 +49,35 @@ def loads(text: str | bytes) -> Any:
     if _FAST is not None:
         return _FAST(text)
     return json.loads(text)
+
+
+def _stdlib_dumps(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _orjson_dumps() -> Dumps | None:
+    try:
+        import orjson
+    except ImportError:
+        return None
+    fast = orjson.dumps
+    option = orjson.OPT_SORT_KEYS
+
+    def dumps(value: Any) -> bytes:
+        try:
+            return fast(value, option=option)
+        except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits, a non-str key
+            return _stdlib_dumps(value)
+
+    return dumps
+
+
+_FAST_DUMPS = _orjson_dumps()
+
+
+def dumps_sorted(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON with sorted keys (about ten times faster with
+    orjson); both encoders give the same values back to any JSON parser."""
+    if _FAST_DUMPS is not None:
+        return _FAST_DUMPS(value)
+    return _stdlib_dumps(value)

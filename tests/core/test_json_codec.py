@@ -58,3 +58,25 @@ def test_a_ledger_reads_and_verifies_the_same_with_either_parser(
     assert [event_from_body(b.seq, b.body) for b in ledger.stored_bodies()] == events
     assert verify_rows(ledger.rows()).checked == 25
     ledger.close()
+
+
+WRITTEN = (
+    {"b": [1, 2.5, None, True], "a": {"z": "é ✓ \u0000 \u2028", "y": -0.5}, "c": ""},
+    {"huge": 2**70, "n": 1},  # beyond 64 bits: orjson refuses, the standard library writes it
+)
+
+
+@pytest.mark.parametrize("value", WRITTEN)
+def test_both_writers_give_the_same_values_with_sorted_keys(
+    value: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = json_codec.dumps_sorted(value)
+    monkeypatch.setattr(json_codec, "_FAST_DUMPS", None)
+    plain = json_codec.dumps_sorted(value)
+    assert json.loads(fast) == json.loads(plain) == value
+    for written in (fast, plain):
+        text = written.decode("utf-8")
+        assert "é ✓" in text or "huge" in text  # UTF-8, not \u escapes
+        keys = list(json.loads(text))
+        assert keys == sorted(keys)
+        assert ", " not in text and ": " not in text  # compact

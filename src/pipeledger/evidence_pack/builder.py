@@ -3,7 +3,6 @@ and sign them, and write the folder."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from pipeledger.evidence_pack.history import require_history
 from pipeledger.evidence_pack.manifest import MANIFEST, build_manifest, manifest_text, sha256
 from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.evidence_pack.render import render_pages
+from pipeledger.json_codec import dumps_sorted
 from pipeledger.ledger_facts import ledger_facts
 from pipeledger.signing import Signer
 from pipeledger.sink import ChainCheckpoint, Ledger
@@ -65,8 +65,9 @@ def pack_files(
     """Every file of the pack by its relative path, the manifest included."""
     data = build_data(events, state, options, controls, ledger)
     files: dict[str, bytes] = {
-        # Compact: with indent, json falls back to its pure-Python encoder (ten times slower).
-        "data.json": json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8"),
+        # Compact, by orjson where installed (with indent, json falls back to its pure-Python
+        # encoder, ten times slower).
+        "data.json": dumps_sorted(data),
         "controls.yml": controls.text.encode("utf-8"),
     }
     for name, text in csv_files(data, rows_from_dict(data["dora"])).items():
