@@ -93,6 +93,27 @@ def test_rows_are_in_time_order_whatever_the_ledger_order(ledger: str) -> None:
     assert times == sorted(times) and len(times) == 8
 
 
+@pytest.mark.parametrize("extra", [(), ("--deployment", "9")])
+def test_json_prints_each_event_as_stored_the_text_its_hash_covers(
+    tmp_path: Path, extra: tuple[str, ...]
+) -> None:
+    """Every event in ``--format json``/``jsonl`` is its canonical JSON (sorted keys, compact,
+    UTF-8): byte for byte the stored body whose SHA-256 the chain covers."""
+    named = approval("zoë", run_id="999", environment="prod-über")
+    sink = SqliteSink(tmp_path / "l.db")
+    sink.append([*history(), named], {})
+    stored = {json.loads(body.body)["id"]: body.body for body in sink.stored_bodies()}
+    sink.close()
+    url = f"sqlite:///{tmp_path}/l.db"
+    _, lines, _ = events(url, "--format", "jsonl", *extra)
+    _, array, _ = events(url, "--format", "json", *extra)
+    printed = lines.splitlines()
+    assert printed and all(line == stored[json.loads(line)["id"]] for line in printed)
+    assert array == "[\n" + ",\n".join(printed) + "\n]\n"
+    if not extra:
+        assert "zoë" in lines and "prod-über" in lines  # UTF-8 as stored, not \u escapes
+
+
 def test_limit_and_reverse(ledger: str) -> None:
     _, out, err = events(ledger, "--format", "jsonl", "--limit", "2")
     assert [json.loads(x)["occurred_at"] for x in out.splitlines()] == [

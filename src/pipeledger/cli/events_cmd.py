@@ -7,7 +7,6 @@ import argparse
 import csv
 import heapq
 import io
-import json
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, TextIO
@@ -106,7 +105,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     sinks = context.open_sinks(args, reading=True)
     every = bool(args.all)
     found: list[AuditEvent] = []
-    found_documents: list[dict[str, Any]] | None = None
+    found_documents: list[str] | None = None
     try:
         if args.deployment:
             records = current_records(sinks.ledger, EventFilter(), include_superseded=every)
@@ -127,7 +126,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         return int(ExitCode.OK)
     events = ordered(found, limit=limit, newest_first=bool(args.reverse))
     if args.format in ("json", "jsonl"):
-        _write_documents(args.format, [event.to_dict() for event in events], context)
+        _write_documents(args.format, [event.canonical_json() for event in events], context)
     else:
         _write(args.format, events, context)
     _say_what_was_left_out(context, shown=len(events), total=len(found))
@@ -136,17 +135,15 @@ def run(args: argparse.Namespace, context: Context) -> int:
 
 def stored_documents(
     ledger: Ledger, selection: EventFilter, *, include_superseded: bool
-) -> list[dict[str, Any]]:
-    """The selected events as their stored JSON objects, by time (ties in ledger order): what
-    ``--format json``/``jsonl`` prints, read without building an event object for each. A
-    stored body is the event's canonical JSON, so it parses to exactly ``event.to_dict()``."""
+) -> list[str]:
+    """The selected events as stored, by time (ties in ledger order): what ``--format
+    json``/``jsonl`` prints. A stored body is the event's canonical JSON — the very text its
+    hash covers — so it is printed as it is, parsed only to leave out a superseded fact."""
     gone = frozenset() if include_superseded else ledger_superseded_ids(ledger)
-    documents = []
-    for stored in ledger.stored_bodies(replace(selection, by_time=True)):
-        document = loads(stored.body)
-        if document.get("id") not in gone:
-            documents.append(document)
-    return documents
+    bodies = ledger.stored_bodies(replace(selection, by_time=True))
+    if not gone:
+        return [stored.body for stored in bodies]
+    return [stored.body for stored in bodies if loads(stored.body).get("id") not in gone]
 
 
 def _limit(value: Any) -> int | None:
@@ -189,19 +186,15 @@ def ordered(
     return [event for _, event in chosen]
 
 
-def _write_documents(output_format: str, documents: list[dict[str, Any]], context: Context) -> None:
-    buffer = io.StringIO()
+def _write_documents(output_format: str, documents: list[str], context: Context) -> None:
+    """Each event's canonical JSON (sorted keys, compact, UTF-8): one array, or one a line."""
     if output_format == "json":
-        buffer.write("[")
-        for index, document in enumerate(documents):
-            buffer.write(("," if index else "") + "\n" + json.dumps(document, sort_keys=True))
-        buffer.write("\n]\n")
+        text = "[\n" + ",\n".join(documents) + "\n]\n" if documents else "[\n]\n"
     else:
-        for document in documents:
-            buffer.write(json.dumps(document, sort_keys=True) + "\n")
+        text = "".join(document + "\n" for document in documents)
     # JSON escapes every control character itself; secrets are masked and workflow commands
     # defused, as in every other output.
-    context.stdout.write(defuse_commands(context.masker.mask(buffer.getvalue())))
+    context.stdout.write(defuse_commands(context.masker.mask(text)))
 
 
 def _write(output_format: str, events: list[AuditEvent], context: Context) -> None:
