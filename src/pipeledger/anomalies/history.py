@@ -96,12 +96,6 @@ class HistoryBuilder:
             self.history.events_read += 1
             handler(loads(body))
 
-    def add_event(self, event: AuditEvent) -> None:
-        handler = self.handlers.get(event.kind.value)
-        if handler is not None:
-            self.history.events_read += 1
-            handler(event.to_dict())
-
     def _deployment(self, data: Json) -> None:
         scope = data["scope"]
         repository = scope.get("repository")

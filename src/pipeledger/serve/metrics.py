@@ -1,7 +1,10 @@
 """What ``GET /metrics`` reports, in the Prometheus text format (prometheus-client renders it):
-deliveries by receiver and outcome, events stored, commit batch sizes and request latency."""
+deliveries by receiver and outcome, events stored, commit batch sizes, request latency, and
+whether the ledger and each other sink take what they are sent."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -51,10 +54,21 @@ class ServeMetrics:
             registry=self.registry,
         )
         self.ledger_up.set(1)
+        self.sink_up = Gauge(
+            "pipeledger_sink_up",
+            "1 when the last delivery to a sink other than the ledger went through, 0 while it"
+            " fails (its events wait in the ledger and are sent when it is back).",
+            ["sink"],
+            registry=self.registry,
+        )
 
     def batch_committed(self, deliveries: int, stored: int) -> None:
         self.commit_batch.observe(deliveries)
         self.events_stored.inc(stored)
+
+    def sinks_delivered(self, status: Mapping[str, str | None]) -> None:
+        for url, failure in status.items():
+            self.sink_up.labels(url).set(0 if failure else 1)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -14,7 +14,7 @@ from pipeledger.fanout import SinkSet
 from pipeledger.serve.app import ServeApp
 from pipeledger.serve.metrics import ServeMetrics
 from pipeledger.serve.receiver import Receiver, ReceiverSettings
-from pipeledger.serve.writer import LedgerWriter
+from pipeledger.serve.writer import LedgerWriter, SinkStatus
 
 SECRETS_HELP = (
     "Set PIPELEDGER_WEBHOOK_SECRET (the GitHub webhook's secret),"
@@ -23,6 +23,8 @@ SECRETS_HELP = (
     " streaming destination), each 16 characters or more, in the environment, or the secret of"
     " another installed receiver plugin."
 )
+
+LOG = logging.getLogger("pipeledger.serve")
 
 
 class WriterLedgerAccess:
@@ -69,9 +71,35 @@ def build_server(settings: ReceiverSettings, open_sinks: Callable[[], SinkSet]) 
             "pipeledger serve has no webhook secret, so it would accept nothing.", SECRETS_HELP
         )
     metrics = ServeMetrics()
-    writer = LedgerWriter(open_sinks, on_batch=metrics.batch_committed)
+    health = SinkHealth(metrics)
+    writer = LedgerWriter(open_sinks, on_batch=metrics.batch_committed, on_sinks=health.update)
     app = ServeApp(receivers, writer, metrics)
     return Server(app=app, writer=writer, receivers=receivers)
+
+
+class SinkHealth:
+    """Each sink other than the ledger: its state in ``/metrics`` after every delivery, and a
+    line in the log when it starts failing (or fails differently) and when it recovers."""
+
+    def __init__(self, metrics: ServeMetrics) -> None:
+        self.metrics = metrics
+        self.failing: dict[str, str] = {}
+
+    def update(self, status: SinkStatus) -> None:
+        self.metrics.sinks_delivered(status)
+        for url, failure in status.items():
+            before = self.failing.get(url)
+            if failure is not None and failure != before:
+                self.failing[url] = failure
+                LOG.warning(
+                    "delivery to %s failed: %s Its events wait in the ledger and are sent"
+                    " when it is back (retried every second).",
+                    url,
+                    failure,
+                )
+            elif failure is None and before is not None:
+                del self.failing[url]
+                LOG.warning("delivery to %s works again; what waited was sent.", url)
 
 
 def run_uvicorn(server: Server, host: str, port: int, log_level: str = "info") -> None:

@@ -39,16 +39,9 @@ class _Call:
     done: Future[object] = field(default_factory=Future)
 
 
-@dataclass
-class WriterStats:
-    """What the writer did, for /metrics: read by the event loop, written by the thread."""
-
-    commits: int = 0
-    batched_deliveries: int = 0
-    stored_events: int = 0
-    failures: int = 0
-    last_batch: int = 0
-    sink_failures: dict[str, str] = field(default_factory=dict)
+# Each sink other than the ledger, by its shown URL: None when its last delivery went
+# through, else why it failed (its events wait in the ledger for the next delivery).
+SinkStatus = Mapping[str, str | None]
 
 
 class LedgerWriter:
@@ -58,15 +51,16 @@ class LedgerWriter:
         *,
         max_batch: int = MAX_BATCH,
         on_batch: Callable[[int, int], None] | None = None,
+        on_sinks: Callable[[SinkStatus], None] | None = None,
     ) -> None:
         self._open_sinks = open_sinks
         self._max_batch = max_batch
         self._on_batch = on_batch
+        self._on_sinks = on_sinks
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._sinks: SinkSet | None = None
         self._thread: threading.Thread | None = None
         self._last_delivery = 0.0
-        self.stats = WriterStats()
 
     def start(self) -> None:
         """Open the sinks now, on the writer thread (SQLite connections belong to the thread
@@ -163,17 +157,12 @@ class LedgerWriter:
         except Exception as error:  # a broken ledger plugin must not stop the server
             self._fail(commits, _unexpected(error))
             return
-        self.stats.commits += 1
-        self.stats.batched_deliveries += len(commits)
-        self.stats.stored_events += len(stored)
-        self.stats.last_batch = len(commits)
         if self._on_batch is not None:
             self._on_batch(len(commits), len(stored))
         for job in commits:
             job.done.set_result(sum(1 for event in job.events if event.id in stored))
 
     def _fail(self, jobs: Sequence[_Commit | _Call], error: PipeledgerError) -> None:
-        self.stats.failures += 1
         self._reset()
         for job in jobs:
             job.done.set_exception(error)
@@ -211,14 +200,22 @@ class LedgerWriter:
         sinks = self._sinks
         sinks.failures.clear()
         sinks.deliver()
-        self.stats.sink_failures = {url: e.describe() for url, e in sinks.failures.items()}
+        if self._on_sinks is not None:
+            failures = sinks.failures
+            self._on_sinks(
+                {
+                    sink.display_url: (
+                        failures[sink.display_url].describe()
+                        if sink.display_url in failures
+                        else None
+                    )
+                    for sink in sinks.others
+                }
+            )
 
     def _close(self) -> None:
         if self._sinks is not None:
             self._sinks.close()
-            self.stats.sink_failures = {
-                url: e.describe() for url, e in self._sinks.failures.items()
-            }
             self._sinks = None
 
 
