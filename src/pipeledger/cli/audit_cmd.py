@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pipeledger.anomalies.mentions import alert_notes
-from pipeledger.cli.context import Context, add_sink_option
+from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.cli.findings_output import (
     add_policy_options,
     emit,
@@ -28,7 +28,7 @@ from pipeledger.timeutil import parse_duration, parse_when
 
 DEFAULTS: dict[str, Any] = {
     "policy": None,
-    "sink": [],
+    **SINK_DEFAULTS,
     "since": None,
     "until": None,
     "format": "text",

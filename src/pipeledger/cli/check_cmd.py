@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 from pipeledger import registry
 from pipeledger.adapter import CiJob, GateEvidence, GateSource
 from pipeledger.cli.api_options import adapter_settings, add_api_options, api_defaults
-from pipeledger.cli.context import Context, add_sink_option
+from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.cli.findings_output import (
     Target,
     add_policy_options,
@@ -50,7 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "policy": None,
     "environment": None,
     "platform": None,
-    "sink": [],
+    **SINK_DEFAULTS,
     "format": "text",
     "output": [],
     "fail_on": "error",
