@@ -119,7 +119,7 @@ def test_progress_lines_are_masked_and_made_safe() -> None:
 
 def test_only_what_the_runner_cannot_know_is_announced() -> None:
     from pipeledger.cli.findings_output import Target, announce_masks
-    from pipeledger.report.model import OutputFormat
+    from pipeledger.report.model import ReportFormat
 
     forget_all()
     given, minted = "ghp_from_the_workflow_0123456789", "ghs_minted_during_the_run_0123"
@@ -128,7 +128,7 @@ def test_only_what_the_runner_cannot_know_is_announced() -> None:
     out, err = io.StringIO(), io.StringIO()
     environ = {"GITHUB_ACTIONS": "true", "GITHUB_TOKEN": given}
     context = Context(environ=environ, stdout=out, stderr=err, masker=SecretMasker())
-    announce_masks([Target(OutputFormat.JSON, None)], context)
+    announce_masks([Target(ReportFormat.JSON, None)], context)
     assert err.getvalue() == f"::add-mask::{minted}\n"
     assert out.getvalue() == ""
     forget_all()

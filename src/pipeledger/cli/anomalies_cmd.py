@@ -18,7 +18,7 @@ from pipeledger.cli.anomalies_record import record_alerts, settings_from
 from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.cli.findings_output import Target, emit, parse_targets
 from pipeledger.errors import ExitCode, SinkError, UsageError
-from pipeledger.report.model import OutputFormat
+from pipeledger.report.model import ReportFormat
 from pipeledger.timeutil import parse_when
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
@@ -138,12 +138,12 @@ def _emit(
     now: datetime,
 ) -> None:
     output = target.output_format
-    if output in (OutputFormat.SARIF, OutputFormat.GITHUB, OutputFormat.GITLAB):
+    if output in (ReportFormat.SARIF, ReportFormat.GITHUB, ReportFormat.GITLAB):
         emit(as_report(detection, args.policy, now), [target], context)
         return
     text = (
         render_json(detection, selection, now)
-        if output is OutputFormat.JSON
+        if output is ReportFormat.JSON
         else render_text(detection)
     )
     if target.path is None:

@@ -23,7 +23,7 @@ from pipeledger.policy.engine import Evaluation
 from pipeledger.policy.loader import LoadedPolicy, load_policy
 from pipeledger.policy.record import audit_decisions
 from pipeledger.policy.stream import Window
-from pipeledger.report.model import OutputFormat, Report
+from pipeledger.report.model import Report, ReportFormat
 from pipeledger.timeutil import parse_duration, parse_when
 
 DEFAULTS: dict[str, Any] = {
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     notes = _unresolved_teams(loaded)
     sinks = context.open_sinks(args, reading=True)
     try:
-        keep = any(t.output_format is OutputFormat.JUNIT for t in targets)
+        keep = any(t.output_format is ReportFormat.JUNIT for t in targets)
         evidence: dict[str, AuditEvent] | None = {} if args.record else None
         evaluation = audit_ledger(
             loaded, sinks.ledger, since, until, keep_subjects=keep, window=window, evidence=evidence

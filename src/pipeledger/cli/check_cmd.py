@@ -42,7 +42,7 @@ from pipeledger.policy.gate import (
 )
 from pipeledger.policy.loader import LoadedPolicy, load_policy
 from pipeledger.policy.model import FailOn
-from pipeledger.report.model import OutputFormat, Report
+from pipeledger.report.model import Report, ReportFormat
 from pipeledger.timeutil import parse_when
 
 API_DEFAULTS = api_defaults(max_wait=60.0, retries=3)
@@ -176,7 +176,7 @@ def _judge(gate: Gate, source: GateSource) -> int:
 
 
 def _evaluate(gate: Gate, evidence: GateEvidence) -> Evaluation:
-    keep = any(t.output_format is OutputFormat.JUNIT for t in gate.targets)
+    keep = any(t.output_format is ReportFormat.JUNIT for t in gate.targets)
     return evaluate_evidence(gate.loaded, evidence, gate.environment, gate.now, keep_subjects=keep)
 
 
@@ -241,7 +241,7 @@ def _record_without_evidence(
             gate.context.err(
                 f"pipeledger: warning: the {decision.value} decision was not recorded: {sink_error}"
             )
-    files = [t for t in gate.targets if t.output_format is not OutputFormat.TEXT]
+    files = [t for t in gate.targets if t.output_format is not ReportFormat.TEXT]
     emit(gate.report(decision, None, error.describe()), files, gate.context)
 
 

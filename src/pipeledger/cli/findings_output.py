@@ -15,14 +15,14 @@ from pipeledger.policy.model import FailOn
 from pipeledger.printable import defuse_commands
 from pipeledger.report import github, render
 from pipeledger.report import text as text_report
-from pipeledger.report.model import OutputFormat, Report
+from pipeledger.report.model import Report, ReportFormat
 
-FORMATS = ", ".join(f.value for f in OutputFormat)
+FORMATS = ", ".join(f.value for f in ReportFormat)
 
 
 @dataclass(frozen=True)
 class Target:
-    output_format: OutputFormat
+    output_format: ReportFormat
     path: Path | None  # None: standard output
 
 
@@ -71,9 +71,9 @@ def parse_targets(stdout_format: str, outputs: Sequence[str]) -> list[Target]:
     return targets
 
 
-def _format(name: str, option: str) -> OutputFormat:
+def _format(name: str, option: str) -> ReportFormat:
     try:
-        return OutputFormat(name.strip().lower())
+        return ReportFormat(name.strip().lower())
     except ValueError:
         raise UsageError(f"{option} {name!r} is not a format.", f"Use one of: {FORMATS}.") from None
 
@@ -81,10 +81,10 @@ def _format(name: str, option: str) -> OutputFormat:
 def emit(report: Report, targets: Sequence[Target], context: Context) -> None:
     """Write every requested format; GitHub's also fills the step summary and outputs."""
     announce_masks(targets, context)
-    if any(t.output_format is OutputFormat.GITHUB for t in targets):
+    if any(t.output_format is ReportFormat.GITHUB for t in targets):
         _write_step_files(report, context)
     for target in targets:
-        if target.path is None and target.output_format is OutputFormat.TEXT:
+        if target.path is None and target.output_format is ReportFormat.TEXT:
             if context.colors(context.stdout):
                 text = context.masker.mask(render(target.output_format, report))
                 context.out_report(_with_marks(text, report, context))
@@ -113,7 +113,7 @@ def announce_masks(targets: Sequence[Target], context: Context) -> None:
     commands = github.mask_commands(piece for piece in held() if piece.strip() not in given)
     if not commands:
         return
-    on_stdout = any(t.path is None and t.output_format is OutputFormat.GITHUB for t in targets)
+    on_stdout = any(t.path is None and t.output_format is ReportFormat.GITHUB for t in targets)
     (context.stdout if on_stdout else context.stderr).write(commands)
 
 
@@ -130,11 +130,11 @@ def _with_marks(text: str, report: Report, context: Context) -> str:
     return "".join(mark + line if line.startswith(headline) else line for line in lines)
 
 
-def printable_stdout(output_format: OutputFormat, text: str) -> str:
+def printable_stdout(output_format: ReportFormat, text: str) -> str:
     """Findings for a log: GitHub's format escapes what it quotes itself; the others keep
     their characters, with workflow commands defused (text goes through out_report, which
     makes it terminal-safe)."""
-    if output_format is OutputFormat.GITHUB:
+    if output_format is ReportFormat.GITHUB:
         return text
     return defuse_commands(text)
 

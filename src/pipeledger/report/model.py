@@ -15,7 +15,7 @@ TOOL_URI = "https://pipeledger.dev"
 TOOL_VERSION = __version__
 
 
-class OutputFormat(StrEnum):
+class ReportFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
     SARIF = "sarif"
