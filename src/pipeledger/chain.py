@@ -201,7 +201,7 @@ def _scope_repository(scope: object) -> str | None:
 
 def indexed_columns(event: AuditEvent) -> dict[str, str | None]:
     """The query columns a ledger stores next to the body; verify checks they agree."""
-    repository = f"{event.scope.owner}/{event.scope.repository}" if event.scope.repository else None
+    repository = event.scope.full_name
     return {
         "kind": event.kind.value,
         "occurred_at": format_time(event.occurred_at),  # exactly as the body writes it

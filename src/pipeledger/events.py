@@ -90,6 +90,12 @@ class Scope:
     repository: str | None = None
     environment: str | None = None
 
+    @property
+    def full_name(self) -> str | None:
+        """``OWNER/NAME`` (a GitLab project path may have more slashes), or None when the
+        scope is the owner itself (an organization or group)."""
+        return f"{self.owner}/{self.repository}" if self.repository else None
+
     def to_dict(self) -> JsonObject:
         return _without_none(
             {"owner": self.owner, "repository": self.repository, "environment": self.environment}

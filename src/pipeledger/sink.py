@@ -83,9 +83,7 @@ class EventFilter:
 
 
 def _repository_name(event: AuditEvent) -> str | None:
-    if event.scope.repository is None:
-        return None
-    return f"{event.scope.owner}/{event.scope.repository}"
+    return event.scope.full_name
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from pipeledger.events import AuditEvent, canonical_json, event_id, parse_time
+from pipeledger.events import AuditEvent, Scope, canonical_json, event_id, parse_time
 from tests.core.factories import make_event
 from tests.paths import ROOT
 
@@ -70,3 +70,9 @@ def test_invalid_examples_fail_the_schema(path: Path) -> None:
 def test_example_folders_are_not_empty() -> None:
     assert len(list((EXAMPLES / "valid").glob("*.json"))) >= 3
     assert len(list((EXAMPLES / "invalid").glob("*.json"))) >= 5
+
+
+def test_a_scope_names_its_repository_in_full_or_not_at_all() -> None:
+    assert Scope("acme", "api").full_name == "acme/api"
+    assert Scope("group/sub", "project").full_name == "group/sub/project"
+    assert Scope("acme").full_name is None

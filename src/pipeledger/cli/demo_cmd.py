@@ -163,7 +163,7 @@ def _section(
 
 
 def _where(event: AuditEvent) -> str:
-    return f"{event.scope.owner}/{event.scope.repository}"
+    return event.scope.full_name or event.scope.owner
 
 
 def _when(event: AuditEvent) -> str:

@@ -47,8 +47,7 @@ OUTCOME_STYLES = {
 
 
 def repository(event: AuditEvent) -> str:
-    scope = event.scope
-    return f"{scope.owner}/{scope.repository}" if scope.repository else scope.owner
+    return event.scope.full_name or event.scope.owner
 
 
 def actor(event: AuditEvent) -> str:

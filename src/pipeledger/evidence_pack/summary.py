@@ -103,7 +103,7 @@ def coverage(events: Iterable[AuditEvent], period: Period) -> list[dict[str, Any
     in_period: Counter[tuple[str, str, str]] = Counter()
     for event in events:
         scope = event.scope
-        name = f"{scope.owner}/{scope.repository}" if scope.repository else scope.owner
+        name = scope.full_name or scope.owner
         key = (event.platform, event.instance, name)
         moment = event.occurred_at
         if key not in first or moment < first[key]:

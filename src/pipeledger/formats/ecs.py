@@ -79,8 +79,8 @@ def _categorization(event: AuditEvent) -> tuple[str, list[str]]:
 
 def _labels(event: AuditEvent) -> dict[str, str]:
     labels = {"kind": event.kind.value, "owner": event.scope.owner}
-    if event.scope.repository:
-        labels["repository"] = f"{event.scope.owner}/{event.scope.repository}"
+    if event.scope.full_name:
+        labels["repository"] = event.scope.full_name
     if event.scope.environment:
         labels["environment"] = event.scope.environment
     if event.ref:

@@ -270,8 +270,8 @@ def _endpoint(event: AuditEvent) -> dict[str, Any]:
 def _resources(event: AuditEvent) -> list[dict[str, Any]]:
     scope = event.scope
     resources = [{"type": "owner", "name": scope.owner}]
-    if scope.repository:
-        resources.append({"type": "repository", "name": f"{scope.owner}/{scope.repository}"})
+    if scope.full_name:
+        resources.append({"type": "repository", "name": scope.full_name})
     if scope.environment:
         resources.append({"type": "environment", "name": scope.environment})
     return resources

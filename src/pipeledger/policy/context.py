@@ -100,10 +100,9 @@ class DeploymentContext:
 
 
 def repository_of(event: AuditEvent) -> str | None:
-    if event.scope.repository is None:
-        return None
+    name = event.scope.full_name
     # Interned: every deployment and finding of a repository shares one string.
-    return sys.intern(f"{event.scope.owner}/{event.scope.repository}")
+    return sys.intern(name) if name is not None else None
 
 
 # (owner, repository, id): ids such as run ids are unique only within a repository.

@@ -64,6 +64,4 @@ def _target(target: Mapping[str, Any] | None) -> str:
 
 
 def _where(event: AuditEvent) -> str:
-    if event.scope.repository:
-        return f"{event.scope.owner}/{event.scope.repository}"
-    return event.scope.owner
+    return event.scope.full_name or event.scope.owner
