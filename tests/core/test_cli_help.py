@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -139,3 +141,21 @@ def test_the_audit_verdict_is_marked_and_coloured_only_on_a_terminal(tmp_path: P
     assert shown[0] == f"✗ {lines[0]}" and shown[-1] == shown[0]
     assert "\x1b[1;31mFAIL" in coloured
     assert report(Terminal(), {"TERM": "xterm", "NO_COLOR": "1"}) == plain
+
+
+def test_a_command_imports_only_what_it_uses() -> None:
+    """``pipeledger check`` (the gate, run in every deploy job) builds only its own parser:
+    no evidence pack, anomaly engine or template engine is imported for it."""
+    probe = (
+        "import sys\n"
+        "from pipeledger.cli.main import build_parser\n"
+        "parser, defaults = build_parser(['--no-color', 'check', '--environment', 'prod'])\n"
+        "assert list(defaults) == ['check'], list(defaults)\n"
+        "heavy = ('jinja2', 'pipeledger.evidence_pack', 'pipeledger.anomalies', 'uvicorn')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
+    assert set(build_parser()[1]) >= {"check", "audit", "report", "anomalies", "serve"}
