@@ -7,7 +7,7 @@ names the first record where that happens.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,7 +96,14 @@ class VerifyReport:
         return self.first_break is None
 
 
-def verify_rows(rows: Iterable[StoredRow], anchors: Iterable[Anchor] = ()) -> VerifyReport:
+# Called with each verified record's seq and parsed body, for a reader that needs the events
+# too (the evidence pack): the ledger is then read and parsed once, not twice.
+BodySeen = Callable[[int, dict[str, Any]], None]
+
+
+def verify_rows(
+    rows: Iterable[StoredRow], anchors: Iterable[Anchor] = (), each_body: BodySeen | None = None
+) -> VerifyReport:
     """Recompute the chain; each anchor's hash must be the chain's at its seq. An anchor past
     the last record means records were cut from the end (its ``Break`` has no event id)."""
     pending = sorted(anchors, key=lambda anchor: anchor.seq, reverse=True)
@@ -105,7 +112,7 @@ def verify_rows(rows: Iterable[StoredRow], anchors: Iterable[Anchor] = ()) -> Ve
     checked = 0
     agreed = 0
     for row in rows:
-        problem = _row_problem(row, expected_seq, prev)
+        problem = _row_problem(row, expected_seq, prev, each_body)
         while not problem and pending and pending[-1].seq <= row.seq:
             anchor = pending.pop()
             problem = _anchor_problem(anchor, row.seq, row.hash, agreed)
@@ -145,7 +152,9 @@ def _after_last_row(checked: int, prev: str, pending: list[Anchor], agreed: int)
     return VerifyReport(checked, prev, None)
 
 
-def _row_problem(row: StoredRow, expected_seq: int, prev: str) -> str | None:
+def _row_problem(
+    row: StoredRow, expected_seq: int, prev: str, each_body: BodySeen | None = None
+) -> str | None:
     if row.seq != expected_seq:
         return (
             f"sequence jumps from {expected_seq - 1} to {row.seq}"
@@ -158,10 +167,10 @@ def _row_problem(row: StoredRow, expected_seq: int, prev: str) -> str | None:
         )
     if link_hash(prev, row.seq, row.body) != row.hash:
         return "hash does not match the record's content (the record was altered)"
-    return _index_problem(row)
+    return _index_problem(row, each_body)
 
 
-def _index_problem(row: StoredRow) -> str | None:
+def _index_problem(row: StoredRow, each_body: BodySeen | None = None) -> str | None:
     try:
         body = loads(row.body)
     except ValueError:
@@ -174,6 +183,8 @@ def _index_problem(row: StoredRow) -> str | None:
     for column, value in row.indexed.items():
         if values.get(column) != value:
             return f"the indexed column {column!r} differs from the record's content"
+    if each_body is not None:
+        each_body(row.seq, body)
     return None
 
 
@@ -234,6 +245,14 @@ def event_from_body(seq: int, body: str) -> AuditEvent:
     a body that is not an event object is a SinkError naming the record."""
     try:
         value = loads(body)
+    except ValueError:
+        value = None
+    return event_from_data(seq, value)
+
+
+def event_from_data(seq: int, value: object) -> AuditEvent:
+    """The event of a parsed stored body; anything else is a SinkError naming the record."""
+    try:
         if isinstance(value, dict):
             return AuditEvent.from_dict(value)
     except (ValueError, KeyError, TypeError):

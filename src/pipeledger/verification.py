@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipeledger.chain import Anchor, VerifyReport, verify_rows
+from pipeledger.chain import Anchor, BodySeen, VerifyReport, verify_rows
 from pipeledger.signing import PublicKey
 from pipeledger.sink import GENESIS_CHECKPOINT, ChainCheckpoint, Ledger
 
@@ -55,7 +55,10 @@ class _Located:
 
 
 def verify_ledger(
-    ledger: Ledger, keys: Sequence[PublicKey] = (), copies: Sequence[CopyCheckpoints] = ()
+    ledger: Ledger,
+    keys: Sequence[PublicKey] = (),
+    copies: Sequence[CopyCheckpoints] = (),
+    each_body: BodySeen | None = None,
 ) -> Verdict:
     chain_id = ledger.chain_id
     located = [_Located(c, ledger.display_url) for c in ledger.own_checkpoints()]
@@ -68,7 +71,7 @@ def verify_ledger(
         if not mine:
             problems.append(_empty_copy(copy.url, chain_id))
     anchors = [Anchor(x.checkpoint.seq, x.checkpoint.head_hash, _name(x)) for x in located]
-    chain = verify_rows(ledger.rows(), anchors)
+    chain = verify_rows(ledger.rows(), anchors, each_body)
     if chain.first_break is not None:
         bad = chain.first_break
         subject = f"record seq {bad.seq}" + (f" (event {bad.event_id})" if bad.event_id else "")

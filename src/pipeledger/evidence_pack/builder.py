@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeledger import __version__
+from pipeledger.chain import BodySeen, event_from_data
 from pipeledger.dora.table import rows_from_dict
 from pipeledger.errors import UsageError, VerificationFailed
 from pipeledger.events import AuditEvent, format_time
@@ -19,16 +20,17 @@ from pipeledger.evidence_pack.manifest import MANIFEST, build_manifest, manifest
 from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.evidence_pack.render import render_pages
 from pipeledger.json_codec import dumps_sorted
-from pipeledger.ledger_facts import ledger_facts
+from pipeledger.ledger_facts import standing_facts
+from pipeledger.policy.audit import collector_paused
 from pipeledger.signing import Signer
 from pipeledger.sink import ChainCheckpoint, Ledger
 from pipeledger.verification import verify_ledger
 
 
-def ledger_state(ledger: Ledger) -> LedgerState:
+def ledger_state(ledger: Ledger, each_body: BodySeen | None = None) -> LedgerState:
     """The verified head and latest checkpoint; a ledger that fails verification gets no
-    pack (exit 4)."""
-    verdict = verify_ledger(ledger)
+    pack (exit 4). ``each_body`` sees every verified record's parsed body."""
+    verdict = verify_ledger(ledger, each_body=each_body)
     if verdict.problem is not None:
         raise VerificationFailed(
             f"The ledger {ledger.display_url} fails verification at {verdict.problem.subject}:"
@@ -104,8 +106,11 @@ def _about(
 def build_pack(
     ledger: Ledger, options: PackOptions, controls: ControlMapping, signer: Signer | None
 ) -> dict[str, bytes]:
-    state = ledger_state(ledger)
-    events = ledger_facts(ledger)
+    # One read of the ledger: the events are taken from the bodies the chain check parses.
+    stored: list[AuditEvent] = []
+    with collector_paused():
+        state = ledger_state(ledger, lambda seq, body: stored.append(event_from_data(seq, body)))
+        events = standing_facts(stored)
     require_history(events, options, ledger.display_url)
     return pack_files(events, state, options, controls, ledger, signer)
 
