@@ -50,6 +50,8 @@ _LIST_MORE_IS_STRONGER = {
     "required_status_checks",
     "custom_rules",
 }
+# Of the settings whose value may be a mapping, those the table ranks as a whole.
+RANKED_MAPPINGS = frozenset(_LIST_MORE_IS_STRONGER)
 # Lists of who or what may get through (push, merge, bypass, deploy, deploy from): more is
 # weaker, and no list at all (None) lets everyone through.
 _LIST_MORE_IS_WEAKER = {
@@ -61,13 +63,21 @@ _LIST_MORE_IS_WEAKER = {
     "merge_access_levels",
     "unprotect_access_levels",
 }
+# Of the lists, those whose absence lets everyone through.
+OPEN_WHEN_ABSENT = frozenset(_LIST_MORE_IS_WEAKER)
 # Which branches may deploy to an environment: "all" guards least.
 _OPEN_VALUES = {"deployment_branches": "all"}
 
 
 def setting_change(setting: str, old: Any, new: Any) -> str:
     """``weakened``, ``strengthened`` or ``changed`` (when strength cannot be told)."""
-    return _scalar_change(setting, old, new) or _list_change_of(setting, old, new) or "changed"
+    return known_setting_change(setting, old, new) or "changed"
+
+
+def known_setting_change(setting: str, old: Any, new: Any) -> str | None:
+    """As :func:`setting_change` for a setting in these tables; None for one they do not
+    know (the policy's generic reading of names then decides)."""
+    return _scalar_change(setting, old, new) or _list_change_of(setting, old, new)
 
 
 def _scalar_change(setting: str, old: Any, new: Any) -> str | None:

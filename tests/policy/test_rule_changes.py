@@ -9,6 +9,7 @@ import pytest
 
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.policy.loader import LoadedPolicy
+from pipeledger.protection_strength import setting_change
 from tests.policy.builders import actor, judge, make, messages, policy_from, rule_yaml
 
 PERMISSIONS = """
@@ -119,6 +120,36 @@ def test_weakened_protection(drift: LoadedPolicy, before: Any, after: Any, reaso
 )
 def test_strengthened_or_untracked(drift: LoadedPolicy, event: AuditEvent) -> None:
     assert judge(drift, [event]).findings == []
+
+
+LEVEL = {"access_level": 40}
+ANOTHER = {"access_level": 30}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "weaker"),
+    [
+        # Who may deploy or push: one more is weaker, one fewer stronger (the generic reading
+        # of a shortened list used to call the latter weaker).
+        ({"deploy_access_levels": [LEVEL]}, {"deploy_access_levels": [LEVEL, ANOTHER]}, True),
+        ({"deploy_access_levels": [LEVEL, ANOTHER]}, {"deploy_access_levels": [LEVEL]}, False),
+        ({"push_allowances": [LEVEL]}, {"push_allowances": None}, True),
+        ({"deployment_branches": "protected"}, {"deployment_branches": "all"}, True),
+        ({"deployment_branches": "all"}, {"deployment_branches": "protected"}, False),
+        ({"can_admins_bypass": False}, {"can_admins_bypass": True}, True),
+        ({"lock_branch": True}, {"lock_branch": False}, True),
+    ],
+)
+def test_one_reading_of_weaker_for_policies_and_collectors(
+    drift: LoadedPolicy, before: dict[str, Any], after: dict[str, Any], weaker: bool
+) -> None:
+    """The rule and the collectors (``setting_change``) agree on every setting they know."""
+    [(setting, old)], new = before.items(), next(iter(after.values()))
+    assert (setting_change(setting, old, new) == "weakened") is weaker
+    found = messages(judge(drift, [protection(before, after)]))
+    assert bool(found) is weaker
+    if weaker:
+        assert setting in found[0]
 
 
 def test_deleted_protection_and_allowed_team(drift: LoadedPolicy) -> None:

@@ -1,8 +1,10 @@
 """``protection-drift``: branch or environment protection that was weakened or removed.
 
-Weaker means: protection deleted or disabled; a protective switch turned off; a count
-lowered; a required list shortened; or a permissive setting (``allow_*``, ``bypass*``)
-turned on or lengthened.
+Weaker means: protection deleted or disabled, or a setting changed the way
+:mod:`pipeledger.protection_strength` ranks as weaker — the one table of both forges' settings
+that the collectors use too. A setting that table does not know is read by its name: a
+protective switch turned off, a count lowered or a list shortened, or a permissive setting
+(``allow_*``, ``bypass*``) turned on or lengthened.
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ from pipeledger.events import AuditEvent, EventKind
 from pipeledger.policy.globs import GlobSet
 from pipeledger.policy.model import RuleSpec, Violation
 from pipeledger.policy.rules.base import EvaluationEnv, PeopleSet, Rule, links_of, who
+from pipeledger.protection_strength import (
+    OPEN_WHEN_ABSENT,
+    RANKED_MAPPINGS,
+    known_setting_change,
+)
 
 _REMOVALS = frozenset({"deleted", "removed", "disabled", "destroyed"})
 
@@ -78,10 +85,28 @@ def _compared(before: Any, after: Any) -> list[str]:
 
 
 def _setting_weakened(key: str, old: Any, new: Any) -> str | None:
-    permissive = key.startswith(("allow_", "bypass")) or "bypass" in key
-    if isinstance(old, Mapping) or isinstance(new, Mapping):
+    nested = isinstance(old, Mapping) or isinstance(new, Mapping)
+    known = None if nested and key not in RANKED_MAPPINGS else known_setting_change(key, old, new)
+    if known is not None:
+        return _describe(key, old, new) if known == "weakened" else None
+    if nested:
         inner = weakened_nested(old, new)
         return f"{key}: {', '.join(inner)}" if inner else None
+    return _read_by_name(key, old, new)
+
+
+def _describe(key: str, old: Any, new: Any) -> str:
+    if isinstance(old, bool) or isinstance(new, bool):
+        return f"{key} {'on' if new else 'off'}"
+    if isinstance(old, list | Mapping) or isinstance(new, list | Mapping):
+        if new is None and key in OPEN_WHEN_ABSENT:
+            return f"{key} removed (anyone may)"
+        return f"{key} {len(old or [])} -> {len(new or [])} entries"
+    return f"{key} {old} -> {new}"
+
+
+def _read_by_name(key: str, old: Any, new: Any) -> str | None:
+    permissive = key.startswith(("allow_", "bypass")) or "bypass" in key
     if isinstance(old, bool) or isinstance(new, bool):
         turned_off = bool(old) and not new
         turned_on = not old and bool(new)
