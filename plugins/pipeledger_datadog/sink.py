@@ -10,18 +10,25 @@ from typing import Any
 
 import requests
 
-from pipeledger.errors import SinkError, UsageError
-from pipeledger.events import canonical_json
-from pipeledger.formats import OutputFormat, checkpoint_document, render
-from pipeledger.http_sink import (
+from pipeledger.plugin import (
     BatchLimits,
+    ChainCheckpoint,
     Hints,
     HttpSinkClient,
+    LedgerRecord,
+    OutputFormat,
     SendPolicy,
+    Sink,
+    SinkError,
+    SinkSettings,
+    SinkUrl,
+    UsageError,
     batched,
+    canonical_json,
+    checkpoint_document,
+    is_loopback,
+    render,
 )
-from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
-from pipeledger.sink_url import SinkUrl, is_loopback
 
 ENV_NAMES = ("DD_API_KEY", "PIPELEDGER_DATADOG_API_KEY")
 OPTIONS = ("service", "tags", "format", "batch_size", "max_bytes", "insecure")

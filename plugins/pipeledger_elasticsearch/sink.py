@@ -15,19 +15,26 @@ from urllib.parse import quote, urlencode
 
 import requests
 
-from pipeledger.errors import SinkError, UsageError
-from pipeledger.events import canonical_json, format_time
-from pipeledger.formats import OutputFormat, checkpoint_document, render
-from pipeledger.http_sink import (
+from pipeledger.plugin import (
     KEPT_IN_LEDGER,
     BatchLimits,
+    ChainCheckpoint,
     Hints,
     HttpSinkClient,
+    LedgerRecord,
+    OutputFormat,
     SendPolicy,
+    Sink,
+    SinkError,
+    SinkSettings,
+    SinkUrl,
+    UsageError,
     batched,
+    canonical_json,
+    checkpoint_document,
+    format_time,
+    render,
 )
-from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
-from pipeledger.sink_url import SinkUrl
 
 API_KEY_ENV = "PIPELEDGER_ELASTICSEARCH_API_KEY"
 OPTIONS = ("index", "checkpoint_index", "pipeline", "format", "batch_size", "max_bytes")

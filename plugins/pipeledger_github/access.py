@@ -11,10 +11,15 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from pipeledger.adapter import Batch, CheckpointReader
-from pipeledger.errors import PermissionDenied
-from pipeledger.events import AuditEvent, format_time, parse_time
-from pipeledger.progress import Progress
+from pipeledger.plugin import (
+    AuditEvent,
+    Batch,
+    CheckpointReader,
+    PermissionDenied,
+    Progress,
+    format_time,
+    parse_time,
+)
 from pipeledger_github.access_org import organization_snapshot
 from pipeledger_github.access_repo import repository_snapshot
 from pipeledger_github.audit_source import (

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from pipeledger.adapter import CheckpointReader
-from pipeledger.events import AuditEvent
-from pipeledger.snapshots import Grant, Protection
+from pipeledger.plugin import AuditEvent, CheckpointReader, Grant, Protection
 from pipeledger_github.listing import list_items
 from pipeledger_github.normalize_access import (
     member_grants,

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from pipeledger.adapter import CheckpointReader
-from pipeledger.events import AuditEvent, Scope
-from pipeledger.snapshots import Protection
+from pipeledger.plugin import AuditEvent, CheckpointReader, Protection, Scope
 from pipeledger_github.fields import text
 from pipeledger_github.listing import list_items, one_object
 from pipeledger_github.normalize_access import (

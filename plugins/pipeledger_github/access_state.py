@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pipeledger.events import format_time, parse_time
+from pipeledger.plugin import format_time, parse_time
 from pipeledger_github.listing import PageTag
 
 Pages = dict[str, tuple[PageTag, ...]]

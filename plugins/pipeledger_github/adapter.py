@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import requests
 
-from pipeledger.adapter import (
+from pipeledger.plugin import (
     Adapter,
     AdapterSettings,
     Batch,
@@ -17,10 +17,11 @@ from pipeledger.adapter import (
     DemoScenario,
     GateEvidence,
     GateSource,
+    Progress,
     RequestCounts,
     ScopedCollection,
+    SilentProgress,
 )
-from pipeledger.progress import Progress, SilentProgress
 from pipeledger_github import gate
 from pipeledger_github.auth import Endpoint, resolve_endpoint, resolve_token, token_renewer
 from pipeledger_github.client import GitHubClient

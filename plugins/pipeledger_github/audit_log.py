@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeledger.events import (
+from pipeledger.plugin import (
     UNKNOWN_ACTOR,
     Actor,
     ActorType,

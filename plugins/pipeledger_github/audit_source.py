@@ -14,10 +14,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from urllib.parse import quote
 
-from pipeledger.adapter import CheckpointReader
-from pipeledger.errors import PermissionDenied
-from pipeledger.events import AuditEvent, format_time, parse_time
-from pipeledger.http import ApiResponse
+from pipeledger.plugin import (
+    ApiResponse,
+    AuditEvent,
+    CheckpointReader,
+    PermissionDenied,
+    format_time,
+    parse_time,
+)
 from pipeledger_github.audit_log import audit_action, audit_event
 from pipeledger_github.client import PER_PAGE, Item
 from pipeledger_github.fields import text

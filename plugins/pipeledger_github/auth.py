@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pipeledger.errors import PermissionDenied, PlatformError, UsageError
-from pipeledger.held_secrets import hold
+from pipeledger.plugin import PermissionDenied, PlatformError, UsageError, hold
 
 DEFAULT_API_URL = "https://api.github.com"
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
@@ -203,7 +202,7 @@ def installation_token(
     ``installation.id``), via ``POST /app/installations/{id}/access_tokens``."""
     import requests
 
-    from pipeledger.http import environment_session
+    from pipeledger.plugin import environment_session
 
     url = f"{api_url.rstrip('/')}/app/installations/{installation}/access_tokens"
     headers = {

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pipeledger.events import format_time, parse_time
+from pipeledger.plugin import format_time, parse_time
 
 
 @dataclass(frozen=True)

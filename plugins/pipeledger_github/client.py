@@ -11,9 +11,14 @@ from urllib.parse import quote
 
 import requests
 
-from pipeledger.adapter import AdapterSettings
-from pipeledger.http import ApiClient, ApiResponse, RateLimitHeaders, RetryPolicy
-from pipeledger.progress import Progress
+from pipeledger.plugin import (
+    AdapterSettings,
+    ApiClient,
+    ApiResponse,
+    Progress,
+    RateLimitHeaders,
+    RetryPolicy,
+)
 from pipeledger_github.errors import NotFound, translate_error
 from pipeledger_github.fields import require_list, require_object
 

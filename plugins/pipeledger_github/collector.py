@@ -11,16 +11,17 @@ from functools import partial
 from itertools import chain
 from urllib.parse import quote
 
-from pipeledger.adapter import (
+from pipeledger.plugin import (
     Batch,
     CheckpointReader,
     CollectRequest,
     CollectScope,
+    PermissionDenied,
+    Progress,
     ScopedCollection,
+    UsageError,
     run_serially,
 )
-from pipeledger.errors import PermissionDenied, UsageError
-from pipeledger.progress import Progress
 from pipeledger_github import deployments, runs, tags
 from pipeledger_github.access import AccessRecorder
 from pipeledger_github.checkpoints import RepositoryList, SourceCheckpoint, checkpoint_key

@@ -6,10 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeledger.adapter import Batch
-from pipeledger.events import AuditEvent
-from pipeledger.progress import Progress
-from pipeledger.quarantine import Holding
+from pipeledger.plugin import AuditEvent, Batch, Holding, Progress
 from pipeledger_github.checkpoints import SourceCheckpoint, checkpoint_key
 from pipeledger_github.client import GitHubClient
 from pipeledger_github.fields import NO_REFS, PLATFORM, MissingField, Oddities, RefNames, ident_of

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pipeledger.adapter import Batch
-from pipeledger.events import AuditEvent
+from pipeledger.plugin import AuditEvent, Batch
 from pipeledger_github.checkpoints import Pending, SourceCheckpoint, Span
 from pipeledger_github.client import Page
 from pipeledger_github.context import RepoContext

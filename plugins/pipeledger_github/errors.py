@@ -8,9 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from pipeledger.errors import PermissionDenied, PipeledgerError, PlatformError
-from pipeledger.http import ApiResponse
-from pipeledger.printable import one_line
+from pipeledger.plugin import (
+    ApiResponse,
+    PermissionDenied,
+    PipeledgerError,
+    PlatformError,
+    one_line,
+)
 
 
 class NotFound(PermissionDenied):

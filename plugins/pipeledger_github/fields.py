@@ -9,9 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pipeledger.errors import MalformedResponse
-from pipeledger.events import UNKNOWN_ACTOR, Actor, ActorType, parse_time
-from pipeledger.quarantine import Holding
+from pipeledger.plugin import (
+    UNKNOWN_ACTOR,
+    Actor,
+    ActorType,
+    Holding,
+    MalformedResponse,
+    parse_time,
+)
 
 PLATFORM = "github"
 _SHA = re.compile(r"^[0-9a-f]{7,64}$")

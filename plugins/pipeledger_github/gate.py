@@ -7,9 +7,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pipeledger.adapter import CiJob, GateEvidence
-from pipeledger.errors import MalformedResponse, UsageError
-from pipeledger.events import Actor, ActorType, AuditEvent, EventKind
+from pipeledger.plugin import (
+    Actor,
+    ActorType,
+    AuditEvent,
+    CiJob,
+    EventKind,
+    GateEvidence,
+    MalformedResponse,
+    UsageError,
+)
 from pipeledger_github.context import RepoContext
 from pipeledger_github.fields import NO_REFS, RefNames, time_field
 from pipeledger_github.normalize import deployment_run_id

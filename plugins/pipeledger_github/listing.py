@@ -12,10 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pipeledger.http import ApiClient, ApiResponse
-from pipeledger.http_origin import foreign_url
-from pipeledger.printable import one_line
-from pipeledger.redact import redact_url
+from pipeledger.plugin import ApiClient, ApiResponse, foreign_url, one_line, redact_url
 from pipeledger_github.client import PER_PAGE, Item
 from pipeledger_github.fields import require_list, require_object
 

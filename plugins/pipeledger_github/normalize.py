@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pipeledger.events import UNKNOWN_ACTOR, Actor, AuditEvent, EventKind, Scope, Source, event_id
+from pipeledger.plugin import UNKNOWN_ACTOR, Actor, AuditEvent, EventKind, Scope, Source, event_id
 from pipeledger_github.fields import (
     NO_REFS,
     PLATFORM,

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pipeledger.events import Scope
-from pipeledger.snapshots import Grant, Protection
+from pipeledger.plugin import Grant, Protection, Scope
 from pipeledger_github.fields import text
 
 # Highest first: the role a `permissions` hash stands for when `role_name` is missing

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pipeledger.events import AuditEvent, EventKind, Scope, Source, event_id
+from pipeledger.plugin import AuditEvent, EventKind, Scope, Source, event_id
 from pipeledger_github.fields import (
     NO_REFS,
     PLATFORM,

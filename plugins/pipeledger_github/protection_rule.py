@@ -24,21 +24,28 @@ from typing import Any
 
 import requests
 
-from pipeledger.adapter import AdapterSettings, CiJob, GateEvidence
-from pipeledger.docs_links import docs_url
-from pipeledger.errors import PipeledgerError, UsageError
-from pipeledger.events import UNKNOWN_ACTOR, AuditEvent
-from pipeledger.http import environment_session
-from pipeledger.policy.engine import Evaluation
-from pipeledger.policy.gate import Decision, decision_event, evaluate_evidence
-from pipeledger.policy.loader import LoadedPolicy, load_policy
-from pipeledger.policy.model import FailOn
-from pipeledger.serve.receiver import (
+from pipeledger.plugin import (
+    UNKNOWN_ACTOR,
+    AdapterSettings,
+    AuditEvent,
+    CiJob,
+    Decision,
     Delivery,
+    Evaluation,
+    FailOn,
+    GateEvidence,
     Handling,
     LedgerAccess,
+    LoadedPolicy,
     MalformedDelivery,
+    PipeledgerError,
     ReceiverSettings,
+    UsageError,
+    decision_event,
+    docs_url,
+    environment_session,
+    evaluate_evidence,
+    load_policy,
 )
 from pipeledger_github.auth import (
     APP_ID,
@@ -246,7 +253,7 @@ class ProtectionRule:
     def _job(self, request: Request, evidence: GateEvidence | None) -> CiJob:
         owner, _, name = request.repository.partition("/")
         if evidence is not None:
-            from pipeledger.policy.gate import job_from_run, run_event
+            from pipeledger.plugin import job_from_run, run_event
 
             return job_from_run(run_event(evidence))
         return CiJob(

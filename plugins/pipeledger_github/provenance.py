@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pipeledger.events import AuditEvent
+from pipeledger.plugin import AuditEvent
 from pipeledger_github.context import RepoContext
 from pipeledger_github.errors import NotFound, Unprocessable
 from pipeledger_github.normalize import approval_events, review_events

@@ -10,9 +10,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pipeledger.errors import UsageError
-from pipeledger.events import AuditEvent
-from pipeledger.serve.receiver import (
+from pipeledger.plugin import (
+    AuditEvent,
     Delivery,
     Handling,
     LedgerAccess,
@@ -23,6 +22,7 @@ from pipeledger.serve.receiver import (
     RedeliverySummary,
     Route,
     Unauthorized,
+    UsageError,
 )
 from pipeledger_github import webhook_admin, webhook_events
 from pipeledger_github.auth import resolve_endpoint

@@ -9,10 +9,16 @@ from typing import Any
 
 import requests
 
-from pipeledger.errors import PermissionDenied, PlatformError, UsageError
-from pipeledger.events import parse_time
-from pipeledger.http import environment_session, parse_link_header
-from pipeledger.serve.receiver import RedeliveryRequest, RedeliverySummary
+from pipeledger.plugin import (
+    PermissionDenied,
+    PlatformError,
+    RedeliveryRequest,
+    RedeliverySummary,
+    UsageError,
+    environment_session,
+    parse_link_header,
+    parse_time,
+)
 from pipeledger_github.auth import app_jwt, resolve_endpoint, resolve_token
 from pipeledger_github.client import API_VERSION
 

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from pipeledger.errors import PermissionDenied
-from pipeledger.snapshots import Grant, Protection
+from pipeledger.plugin import Grant, PermissionDenied, Protection
 from pipeledger_github.client import GitHubClient
 from pipeledger_github.errors import NotProtected
 from pipeledger_github.listing import ListingReader

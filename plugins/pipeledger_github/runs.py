@@ -11,8 +11,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from pipeledger.adapter import Batch
-from pipeledger.events import AuditEvent, format_time
+from pipeledger.plugin import AuditEvent, Batch, format_time
 from pipeledger_github.checkpoints import Pending, SourceCheckpoint, Span
 from pipeledger_github.client import Page
 from pipeledger_github.context import RepoContext, compact_run

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
-from pipeledger.adapter import CheckpointReader
-from pipeledger.errors import PipeledgerError
-from pipeledger.events import AuditEvent
-from pipeledger.snapshots import (
+from pipeledger.plugin import (
+    AuditEvent,
+    CheckpointReader,
     Grant,
+    PipeledgerError,
     Protection,
     Snapshot,
     diff_snapshots,

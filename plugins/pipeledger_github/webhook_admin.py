@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pipeledger.events import UNKNOWN_ACTOR, AuditEvent, EventKind, Scope, Source, event_id
+from pipeledger.plugin import UNKNOWN_ACTOR, AuditEvent, EventKind, Scope, Source, event_id
 from pipeledger_github.audit_log import object_at, present, role_name
 from pipeledger_github.fields import PLATFORM, Oddities, actor, text
 
 if TYPE_CHECKING:
-    from pipeledger.serve.receiver import Delivery
+    from pipeledger.plugin import Delivery
 
 Json = Mapping[str, Any]
 # (kind, action, scope, target, change) of one delivery

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pipeledger.events import AuditEvent
+from pipeledger.plugin import AuditEvent
 from pipeledger_github.fields import Oddities, ident_of, text
 from pipeledger_github.normalize import deployment_events, run_event
 from pipeledger_github.normalize_reviews import approval_events, review_events

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pipeledger.events import UNKNOWN_ACTOR, AuditEvent, EventKind, Scope, Source, event_id
+from pipeledger.plugin import UNKNOWN_ACTOR, AuditEvent, EventKind, Scope, Source, event_id
 from pipeledger_github.audit_log import object_at, present, role_name
 from pipeledger_github.fields import PLATFORM, actor, text
 

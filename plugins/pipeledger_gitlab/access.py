@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pipeledger.events import Scope
-from pipeledger.snapshots import Grant, Protection
+from pipeledger.plugin import Grant, Protection, Scope
 
 Json = Mapping[str, Any]
 

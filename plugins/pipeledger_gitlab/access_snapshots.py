@@ -11,15 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from pipeledger.adapter import Batch, CheckpointReader
-from pipeledger.errors import PermissionDenied
-from pipeledger.events import AuditEvent, Scope, format_time, parse_time
-from pipeledger.progress import Progress
-from pipeledger.snapshots import (
+from pipeledger.plugin import (
+    AuditEvent,
+    Batch,
+    CheckpointReader,
     Grant,
+    PermissionDenied,
+    Progress,
     Protection,
+    Scope,
     Snapshot,
     diff_snapshots,
+    format_time,
+    parse_time,
     snapshot_checkpoint_key,
     snapshot_checkpoints,
 )

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pipeledger.events import UNKNOWN_ACTOR, Actor, ActorType
+from pipeledger.plugin import UNKNOWN_ACTOR, Actor, ActorType
 
 # Project and group access tokens act as users named project_<id>_bot[_<hex>].
 _TOKEN_BOT = re.compile(r"^(project|group)_\d+_bot(_[0-9a-f]+)?$")

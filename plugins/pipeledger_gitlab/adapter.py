@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import ClassVar
 
-from pipeledger.adapter import (
+from pipeledger.plugin import (
     Adapter,
     AdapterSettings,
     Batch,
@@ -19,13 +19,15 @@ from pipeledger.adapter import (
     DemoScenario,
     GateEvidence,
     GateSource,
+    MalformedResponse,
+    Progress,
+    RetryPolicy,
     ScopedCollection,
+    SilentProgress,
+    UsageError,
     run_serially,
 )
-from pipeledger.adapter import CiJob as RunningJob
-from pipeledger.errors import MalformedResponse, UsageError
-from pipeledger.http import RetryPolicy
-from pipeledger.progress import Progress, SilentProgress
+from pipeledger.plugin import CiJob as RunningJob
 from pipeledger_gitlab.client import (
     Credentials,
     GitLabClient,

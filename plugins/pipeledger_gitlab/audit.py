@@ -7,8 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
-from pipeledger.events import parse_time as _parse_time
+from pipeledger.plugin import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
+from pipeledger.plugin import parse_time as _parse_time
 from pipeledger_gitlab.actors import actor_type
 from pipeledger_gitlab.audit_subjects import member_subject, protection_subject
 

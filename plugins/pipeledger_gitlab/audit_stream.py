@@ -10,11 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pipeledger.adapter import Batch, CheckpointReader
-from pipeledger.errors import PermissionDenied
-from pipeledger.events import AuditEvent, Scope, format_time
-from pipeledger.progress import Progress
-from pipeledger.quarantine import Holding
+from pipeledger.plugin import (
+    AuditEvent,
+    Batch,
+    CheckpointReader,
+    Holding,
+    PermissionDenied,
+    Progress,
+    Scope,
+    format_time,
+)
 from pipeledger_gitlab.audit import (
     audit_event,
     author_actor,

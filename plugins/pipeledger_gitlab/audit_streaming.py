@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pipeledger.events import AuditEvent, Scope
+from pipeledger.plugin import AuditEvent, Scope
 from pipeledger_gitlab.audit import (
     GROUP_AUDIT_ENDPOINT,
     PROJECT_AUDIT_ENDPOINT,

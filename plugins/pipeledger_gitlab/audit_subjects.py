@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pipeledger.protection_strength import setting_change
+from pipeledger.plugin import setting_change
 from pipeledger_gitlab.access import role_from_text
 
 Json = Mapping[str, Any]

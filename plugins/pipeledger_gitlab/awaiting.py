@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pipeledger.errors import AwaitingApproval
+from pipeledger.plugin import AwaitingApproval
 
 Json = Mapping[str, Any]
 # Statuses of a deployment whose job has not started: GitLab creates the deployment with the

@@ -8,17 +8,20 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from pipeledger.errors import (
+from pipeledger.plugin import (
+    ApiClient,
+    ApiResponse,
     MalformedResponse,
     PermissionDenied,
     PipeledgerError,
     PlatformError,
+    Progress,
+    RateLimitHeaders,
+    RetryPolicy,
     UsageError,
+    hold,
+    one_line,
 )
-from pipeledger.held_secrets import hold
-from pipeledger.http import ApiClient, ApiResponse, RateLimitHeaders, RetryPolicy
-from pipeledger.printable import one_line
-from pipeledger.progress import Progress
 
 DEFAULT_API_URL = "https://gitlab.com/api/v4"
 PER_PAGE = 100

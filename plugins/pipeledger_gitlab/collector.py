@@ -11,17 +11,19 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from pipeledger.adapter import (
+from pipeledger.plugin import (
+    AuditEvent,
     Batch,
     CheckpointReader,
     CollectRequest,
     CollectScope,
+    Holding,
+    Progress,
+    Scope,
     ScopedCollection,
+    format_time,
     run_serially,
 )
-from pipeledger.events import AuditEvent, Scope, format_time
-from pipeledger.progress import Progress
-from pipeledger.quarantine import Holding
 from pipeledger_gitlab.access_snapshots import (
     AccessSnapshots,
     SnapshotScope,

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pipeledger.event_check import EARLIEST, LATEST
-from pipeledger.events import format_time, parse_time
+from pipeledger.plugin import EARLIEST, LATEST, format_time, parse_time
 from pipeledger_gitlab.client import PER_PAGE
 
 Json = Mapping[str, Any]

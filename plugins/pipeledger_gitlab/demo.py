@@ -7,8 +7,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from pipeledger.adapter import CollectRequest, DemoScenario
-from pipeledger.events import parse_time
+from pipeledger.plugin import CollectRequest, DemoScenario, parse_time
 
 
 def scenario() -> DemoScenario:

@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pipeledger.errors import PermissionDenied
-from pipeledger.events import AuditEvent
-from pipeledger.progress import Progress
+from pipeledger.plugin import AuditEvent, PermissionDenied, Progress
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound
 from pipeledger_gitlab.normalize import (
     Origin,

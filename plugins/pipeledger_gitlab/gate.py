@@ -7,11 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipeledger.adapter import CiJob as RunningJob
-from pipeledger.adapter import GateEvidence
-from pipeledger.errors import PlatformError, UsageError
-from pipeledger.events import Actor, AuditEvent
-from pipeledger.progress import Progress
+from pipeledger.plugin import Actor, AuditEvent, GateEvidence, PlatformError, Progress, UsageError
+from pipeledger.plugin import CiJob as RunningJob
 from pipeledger_gitlab.actors import actor_type, username_of
 from pipeledger_gitlab.awaiting import refuse_unapproved
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound, encode_path

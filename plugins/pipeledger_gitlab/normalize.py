@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pipeledger.events import Actor, AuditEvent, EventKind, Scope, Source, event_id, parse_time
+from pipeledger.plugin import Actor, AuditEvent, EventKind, Scope, Source, event_id, parse_time
 from pipeledger_gitlab.actors import actor_from_user, username_of
 
 PLATFORM = "gitlab"

@@ -10,8 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pipeledger.errors import UsageError
-from pipeledger.serve.receiver import (
+from pipeledger.plugin import (
     Delivery,
     Handling,
     MalformedDelivery,
@@ -19,6 +18,7 @@ from pipeledger.serve.receiver import (
     ReceiverSettings,
     Route,
     Unauthorized,
+    UsageError,
 )
 from pipeledger_gitlab import audit_streaming, webhook_events
 from pipeledger_gitlab.client import instance_of, resolve_api_url

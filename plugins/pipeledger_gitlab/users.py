@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pipeledger.errors import PermissionDenied
+from pipeledger.plugin import PermissionDenied
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound
 
 Json = Mapping[str, Any]

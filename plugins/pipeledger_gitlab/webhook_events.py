@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pipeledger.events import (
+from pipeledger.plugin import (
     UNKNOWN_ACTOR,
     AuditEvent,
     EventKind,

@@ -15,9 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from pipeledger.errors import SinkError
-from pipeledger.events import canonical_json
-from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
+from pipeledger.plugin import (
+    ChainCheckpoint,
+    LedgerRecord,
+    Sink,
+    SinkError,
+    SinkSettings,
+    canonical_json,
+)
 
 
 class JsonlSink(Sink):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import errors
 
-from pipeledger.errors import SinkError
+from pipeledger.plugin import SinkError
 
 GRANTS_HINT = (
     "Grant the writing role what pipeledger needs (run as the tables' owner):"

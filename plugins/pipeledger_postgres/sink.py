@@ -17,27 +17,29 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from pipeledger.chain import (
+from pipeledger.plugin import (
     GENESIS_HASH,
     INDEXED_COLUMNS,
-    NewRow,
-    checkpoint_from_row,
-    new_rows,
-    record_from_row,
-    unique_by_id,
-)
-from pipeledger.errors import LedgerNotFound, SinkError
-from pipeledger.events import AuditEvent, canonical_json, format_time
-from pipeledger.quarantine import QuarantinedRecord, quarantine_values
-from pipeledger.redact import redact_url
-from pipeledger.sink import (
+    AuditEvent,
     ChainCheckpoint,
     EventFilter,
     Ledger,
+    LedgerNotFound,
     LedgerRecord,
+    NewRow,
+    QuarantinedRecord,
+    SinkError,
     SinkSettings,
     StoredBody,
     StoredRow,
+    canonical_json,
+    checkpoint_from_row,
+    format_time,
+    new_rows,
+    quarantine_values,
+    record_from_row,
+    redact_url,
+    unique_by_id,
 )
 from pipeledger_postgres.errors import connect_error, operation_error
 from pipeledger_postgres.privileges import missing_grants, trigger_problems

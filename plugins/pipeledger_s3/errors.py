@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from pipeledger.errors import SinkError
-from pipeledger.http_sink import KEPT_IN_LEDGER
+from pipeledger.plugin import KEPT_IN_LEDGER, SinkError
 
 ALREADY_STORED_CODES = frozenset({"PreconditionFailed", "412"})
 CREDENTIAL_CODES = frozenset(

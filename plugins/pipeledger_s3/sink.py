@@ -10,12 +10,20 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeledger.errors import UsageError
-from pipeledger.events import canonical_json
-from pipeledger.formats import OutputFormat, checkpoint_document, render_json
-from pipeledger.http_sink import BatchLimits, batched
-from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
-from pipeledger.sink_url import SinkUrl
+from pipeledger.plugin import (
+    BatchLimits,
+    ChainCheckpoint,
+    LedgerRecord,
+    OutputFormat,
+    Sink,
+    SinkSettings,
+    SinkUrl,
+    UsageError,
+    batched,
+    canonical_json,
+    checkpoint_document,
+    render_json,
+)
 from pipeledger_s3.errors import translate
 
 OPTIONS = (

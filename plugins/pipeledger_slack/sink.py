@@ -14,10 +14,18 @@ from urllib.parse import urlsplit
 
 import requests
 
-from pipeledger.errors import UsageError
-from pipeledger.events import AuditEvent, EventKind
-from pipeledger.http_sink import Hints, HttpSinkClient, SendPolicy
-from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
+from pipeledger.plugin import (
+    AuditEvent,
+    ChainCheckpoint,
+    EventKind,
+    Hints,
+    HttpSinkClient,
+    LedgerRecord,
+    SendPolicy,
+    Sink,
+    SinkSettings,
+    UsageError,
+)
 
 ENV_NAME = "PIPELEDGER_SLACK_WEBHOOK_URL"
 MAX_LISTED = 20

@@ -9,20 +9,26 @@ from typing import Any
 
 import requests
 
-from pipeledger.errors import SinkError, UsageError
-from pipeledger.events import canonical_json
-from pipeledger.formats import OutputFormat, checkpoint_document, render
-from pipeledger.http_sink import (
+from pipeledger.plugin import (
     KEPT_IN_LEDGER,
     BatchLimits,
+    ChainCheckpoint,
     Hints,
     HttpSinkClient,
+    LedgerRecord,
+    OutputFormat,
     Reply,
     SendPolicy,
+    Sink,
+    SinkError,
+    SinkSettings,
+    SinkUrl,
+    UsageError,
     batched,
+    canonical_json,
+    checkpoint_document,
+    render,
 )
-from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
-from pipeledger.sink_url import SinkUrl
 
 ENV_NAME = "PIPELEDGER_SPLUNK_TOKEN"
 EVENT_PATH = "/services/collector/event"

@@ -14,25 +14,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pipeledger.chain import (
+from pipeledger.plugin import (
     GENESIS_HASH,
     INDEXED_COLUMNS,
-    checkpoint_from_row,
-    new_rows,
-    record_from_row,
-    unique_by_id,
-)
-from pipeledger.errors import LedgerNotFound, SinkError
-from pipeledger.events import AuditEvent, canonical_json, format_time
-from pipeledger.quarantine import QuarantinedRecord, quarantine_values
-from pipeledger.sink import (
+    AuditEvent,
     ChainCheckpoint,
     EventFilter,
     Ledger,
+    LedgerNotFound,
     LedgerRecord,
+    QuarantinedRecord,
+    SinkError,
     SinkSettings,
     StoredBody,
     StoredRow,
+    canonical_json,
+    checkpoint_from_row,
+    format_time,
+    new_rows,
+    quarantine_values,
+    record_from_row,
+    unique_by_id,
 )
 
 SCHEMA = """

@@ -12,18 +12,23 @@ from urllib.parse import urlencode, urlunsplit
 
 import requests
 
-from pipeledger.errors import UsageError
-from pipeledger.events import canonical_json
-from pipeledger.formats import OutputFormat, checkpoint_document, render_json
-from pipeledger.http_sink import (
+from pipeledger.plugin import (
     BatchLimits,
+    ChainCheckpoint,
     Hints,
     HttpSinkClient,
+    LedgerRecord,
+    OutputFormat,
     SendPolicy,
+    Sink,
+    SinkSettings,
+    SinkUrl,
+    UsageError,
     batched,
+    canonical_json,
+    checkpoint_document,
+    render_json,
 )
-from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
-from pipeledger.sink_url import SinkUrl
 
 ENV_NAME = "PIPELEDGER_WEBHOOK_SECRET"
 SIGNATURE_HEADER = "X-Pipeledger-Signature"

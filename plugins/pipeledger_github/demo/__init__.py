@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from importlib import resources
 
-from pipeledger.adapter import CollectRequest, DemoScenario
+from pipeledger.plugin import CollectRequest, DemoScenario
 
 # The demo records events as if they came from github.com, whatever port serves them.
 DEMO_ENVIRON = {"GITHUB_TOKEN": "demo-not-a-real-token", "PIPELEDGER_GITHUB_INSTANCE": "github.com"}

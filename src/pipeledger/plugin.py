@@ -1,0 +1,388 @@
+"""The plugin API: the one module a plugin (``plugins/pipeledger_*``) imports from pipeledger.
+
+Everything a platform adapter, a sink, a ledger store or a webhook receiver needs from the
+core is named here: the contracts it implements, the event model, the errors, the HTTP
+clients, progress reporting, the snapshot model, redaction and printing, the output formats,
+the receiver base classes, the hash-chain helpers of a ledger and the gate's policy helpers.
+Everything else in ``pipeledger`` is engine-internal and may change without notice.
+``tests/core/test_plugin_api.py`` fails when a plugin imports anything else of pipeledger or
+another plugin, and when a name here is used by no plugin.
+
+A name is imported from its defining module on first use (PEP 562), so importing this module
+costs next to nothing: a gate run does not pay for the HTTP stack or the policy engine of a
+plugin it does not load.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeledger.adapter import (
+        Adapter,
+        AdapterSettings,
+        Batch,
+        CheckpointReader,
+        CiJob,
+        CollectRequest,
+        CollectScope,
+        DemoScenario,
+        GateEvidence,
+        GateSource,
+        RequestCounts,
+        ScopedCollection,
+        run_serially,
+    )
+    from pipeledger.chain import (
+        GENESIS_HASH,
+        INDEXED_COLUMNS,
+        NewRow,
+        checkpoint_from_row,
+        new_rows,
+        record_from_row,
+        unique_by_id,
+    )
+    from pipeledger.docs_links import docs_url
+    from pipeledger.errors import (
+        AwaitingApproval,
+        LedgerNotFound,
+        MalformedResponse,
+        PermissionDenied,
+        PipeledgerError,
+        PlatformError,
+        SinkError,
+        UsageError,
+    )
+    from pipeledger.event_check import EARLIEST, LATEST
+    from pipeledger.events import (
+        UNKNOWN_ACTOR,
+        Actor,
+        ActorType,
+        AuditEvent,
+        EventKind,
+        Scope,
+        Source,
+        canonical_json,
+        event_id,
+        format_time,
+        parse_time,
+    )
+    from pipeledger.formats import OutputFormat, checkpoint_document, render, render_json
+    from pipeledger.held_secrets import hold
+    from pipeledger.http import (
+        ApiClient,
+        ApiResponse,
+        RateLimitHeaders,
+        RetryPolicy,
+        environment_session,
+        parse_link_header,
+    )
+    from pipeledger.http_origin import foreign_url
+    from pipeledger.http_sink import (
+        KEPT_IN_LEDGER,
+        BatchLimits,
+        Hints,
+        HttpSinkClient,
+        Reply,
+        SendPolicy,
+        batched,
+    )
+    from pipeledger.policy.engine import Evaluation
+    from pipeledger.policy.gate import (
+        Decision,
+        decision_event,
+        evaluate_evidence,
+        job_from_run,
+        run_event,
+    )
+    from pipeledger.policy.loader import LoadedPolicy, load_policy
+    from pipeledger.policy.model import FailOn
+    from pipeledger.printable import one_line
+    from pipeledger.progress import Progress, SilentProgress
+    from pipeledger.protection_strength import setting_change
+    from pipeledger.quarantine import Holding, QuarantinedRecord, quarantine_values
+    from pipeledger.redact import redact_url
+    from pipeledger.serve.receiver import (
+        Delivery,
+        Handling,
+        LedgerAccess,
+        MalformedDelivery,
+        Receiver,
+        ReceiverSettings,
+        RedeliveryRequest,
+        RedeliverySummary,
+        Route,
+        Unauthorized,
+    )
+    from pipeledger.sink import (
+        ChainCheckpoint,
+        EventFilter,
+        Ledger,
+        LedgerRecord,
+        Sink,
+        SinkSettings,
+        StoredBody,
+        StoredRow,
+    )
+    from pipeledger.sink_url import SinkUrl, is_loopback
+    from pipeledger.snapshots import (
+        Grant,
+        Protection,
+        Snapshot,
+        diff_snapshots,
+        snapshot_checkpoint_key,
+        snapshot_checkpoints,
+    )
+
+# The defining module of every exported name, grouped as the design document lists them.
+_NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
+    # Contracts: what an adapter and a sink implement and what the core hands them.
+    "pipeledger.adapter": (
+        "Adapter",
+        "AdapterSettings",
+        "Batch",
+        "CheckpointReader",
+        "CiJob",
+        "CollectRequest",
+        "CollectScope",
+        "DemoScenario",
+        "GateEvidence",
+        "GateSource",
+        "RequestCounts",
+        "ScopedCollection",
+        "run_serially",
+    ),
+    "pipeledger.sink": (
+        "ChainCheckpoint",
+        "EventFilter",
+        "Ledger",
+        "LedgerRecord",
+        "Sink",
+        "SinkSettings",
+        "StoredBody",
+        "StoredRow",
+    ),
+    "pipeledger.sink_url": ("SinkUrl", "is_loopback"),
+    # The event model.
+    "pipeledger.events": (
+        "UNKNOWN_ACTOR",
+        "Actor",
+        "ActorType",
+        "AuditEvent",
+        "EventKind",
+        "Scope",
+        "Source",
+        "canonical_json",
+        "event_id",
+        "format_time",
+        "parse_time",
+    ),
+    "pipeledger.event_check": ("EARLIEST", "LATEST"),
+    "pipeledger.quarantine": ("Holding", "QuarantinedRecord", "quarantine_values"),
+    # Errors.
+    "pipeledger.errors": (
+        "AwaitingApproval",
+        "LedgerNotFound",
+        "MalformedResponse",
+        "PermissionDenied",
+        "PipeledgerError",
+        "PlatformError",
+        "SinkError",
+        "UsageError",
+    ),
+    # HTTP: the API client of an adapter and the batching client of an HTTP sink.
+    "pipeledger.http": (
+        "ApiClient",
+        "ApiResponse",
+        "RateLimitHeaders",
+        "RetryPolicy",
+        "environment_session",
+        "parse_link_header",
+    ),
+    "pipeledger.http_origin": ("foreign_url",),
+    "pipeledger.http_sink": (
+        "KEPT_IN_LEDGER",
+        "BatchLimits",
+        "Hints",
+        "HttpSinkClient",
+        "Reply",
+        "SendPolicy",
+        "batched",
+    ),
+    # Progress reporting.
+    "pipeledger.progress": ("Progress", "SilentProgress"),
+    # The snapshot model: who can reach what and what guards it.
+    "pipeledger.snapshots": (
+        "Grant",
+        "Protection",
+        "Snapshot",
+        "diff_snapshots",
+        "snapshot_checkpoint_key",
+        "snapshot_checkpoints",
+    ),
+    "pipeledger.protection_strength": ("setting_change",),
+    # Secrets, redaction and printing.
+    "pipeledger.held_secrets": ("hold",),
+    "pipeledger.redact": ("redact_url",),
+    "pipeledger.printable": ("one_line",),
+    "pipeledger.docs_links": ("docs_url",),
+    # Output formats of the records a sink sends.
+    "pipeledger.formats": ("OutputFormat", "checkpoint_document", "render", "render_json"),
+    # Webhook receivers.
+    "pipeledger.serve.receiver": (
+        "Delivery",
+        "Handling",
+        "LedgerAccess",
+        "MalformedDelivery",
+        "Receiver",
+        "ReceiverSettings",
+        "RedeliveryRequest",
+        "RedeliverySummary",
+        "Route",
+        "Unauthorized",
+    ),
+    # The hash chain, for a ledger store.
+    "pipeledger.chain": (
+        "GENESIS_HASH",
+        "INDEXED_COLUMNS",
+        "NewRow",
+        "checkpoint_from_row",
+        "new_rows",
+        "record_from_row",
+        "unique_by_id",
+    ),
+    # The deployment gate, for an adapter that runs it from a webhook.
+    "pipeledger.policy.engine": ("Evaluation",),
+    "pipeledger.policy.gate": (
+        "Decision",
+        "decision_event",
+        "evaluate_evidence",
+        "job_from_run",
+        "run_event",
+    ),
+    "pipeledger.policy.loader": ("LoadedPolicy", "load_policy"),
+    "pipeledger.policy.model": ("FailOn",),
+}
+_HOME = {name: module for module, names in _NAMES_BY_MODULE.items() for name in names}
+
+__all__ = [
+    "EARLIEST",
+    "GENESIS_HASH",
+    "INDEXED_COLUMNS",
+    "KEPT_IN_LEDGER",
+    "LATEST",
+    "UNKNOWN_ACTOR",
+    "Actor",
+    "ActorType",
+    "Adapter",
+    "AdapterSettings",
+    "ApiClient",
+    "ApiResponse",
+    "AuditEvent",
+    "AwaitingApproval",
+    "Batch",
+    "BatchLimits",
+    "ChainCheckpoint",
+    "CheckpointReader",
+    "CiJob",
+    "CollectRequest",
+    "CollectScope",
+    "Decision",
+    "Delivery",
+    "DemoScenario",
+    "Evaluation",
+    "EventFilter",
+    "EventKind",
+    "FailOn",
+    "GateEvidence",
+    "GateSource",
+    "Grant",
+    "Handling",
+    "Hints",
+    "Holding",
+    "HttpSinkClient",
+    "Ledger",
+    "LedgerAccess",
+    "LedgerNotFound",
+    "LedgerRecord",
+    "LoadedPolicy",
+    "MalformedDelivery",
+    "MalformedResponse",
+    "NewRow",
+    "OutputFormat",
+    "PermissionDenied",
+    "PipeledgerError",
+    "PlatformError",
+    "Progress",
+    "Protection",
+    "QuarantinedRecord",
+    "RateLimitHeaders",
+    "Receiver",
+    "ReceiverSettings",
+    "RedeliveryRequest",
+    "RedeliverySummary",
+    "Reply",
+    "RequestCounts",
+    "RetryPolicy",
+    "Route",
+    "Scope",
+    "ScopedCollection",
+    "SendPolicy",
+    "SilentProgress",
+    "Sink",
+    "SinkError",
+    "SinkSettings",
+    "SinkUrl",
+    "Snapshot",
+    "Source",
+    "StoredBody",
+    "StoredRow",
+    "Unauthorized",
+    "UsageError",
+    "batched",
+    "canonical_json",
+    "checkpoint_document",
+    "checkpoint_from_row",
+    "decision_event",
+    "diff_snapshots",
+    "docs_url",
+    "environment_session",
+    "evaluate_evidence",
+    "event_id",
+    "foreign_url",
+    "format_time",
+    "hold",
+    "is_loopback",
+    "job_from_run",
+    "load_policy",
+    "new_rows",
+    "one_line",
+    "parse_link_header",
+    "parse_time",
+    "quarantine_values",
+    "record_from_row",
+    "redact_url",
+    "render",
+    "render_json",
+    "run_event",
+    "run_serially",
+    "setting_change",
+    "snapshot_checkpoint_key",
+    "snapshot_checkpoints",
+    "unique_by_id",
+]
+
+
+def __getattr__(name: str) -> object:
+    """Imports ``name`` from its defining module the first time a plugin asks for it."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
