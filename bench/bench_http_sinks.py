@@ -19,7 +19,7 @@ from tests.sinks.fakes import Answer, BulkReceiver, FakeServer, Received, Webhoo
 from tests.sinks.records import make_records
 
 from pipeledger.events import canonical_json
-from pipeledger.formats import OutputFormat, render
+from pipeledger.formats import RecordSchema, render
 from pipeledger.sink import LedgerRecord, Sink, SinkSettings
 from pipeledger_elasticsearch.sink import ElasticsearchSink
 from pipeledger_webhook.sink import WebhookSink
@@ -92,7 +92,7 @@ def run(label: str, records: list[LedgerRecord], kind: str, opener: Callable[[st
     )
 
 
-def serialization_cost(records: list[LedgerRecord], output: OutputFormat) -> float:
+def serialization_cost(records: list[LedgerRecord], output: RecordSchema) -> float:
     started = time.perf_counter()
     for record in records:
         canonical_json(render(record, output)).encode()
@@ -107,7 +107,7 @@ def main() -> None:
     count = int(os.environ.get("PIPELEDGER_BENCH_EVENTS", "50000"))
     records = make_records(count)
     print(f"N = {count:,} events, handed over in chunks of {DELIVERY_CHUNK} as the fan-out does")
-    for output in OutputFormat:
+    for output in RecordSchema:
         cost = serialization_cost(records, output)
         print(f"render + serialize only, {output.value:<6}      {count / cost:>8,.0f} events/s")
     for batch in (100, 500, 1000):

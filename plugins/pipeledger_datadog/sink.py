@@ -16,7 +16,7 @@ from pipeledger.plugin import (
     Hints,
     HttpSinkClient,
     LedgerRecord,
-    OutputFormat,
+    RecordSchema,
     SendPolicy,
     Sink,
     SinkError,
@@ -51,7 +51,7 @@ class DatadogSink(Sink):
         self._validate = validate
         self._display = parsed.display
         self.client = client
-        self._format = OutputFormat.parse(parsed.option("format"))
+        self._format = RecordSchema.parse(parsed.option("format"))
         self._limits = BatchLimits.from_options(parsed.option_int, DEFAULT_LIMITS, CEILING)
         self._service = parsed.option("service", "pipeledger")
         self._tags = parsed.option("tags")

@@ -22,7 +22,7 @@ from pipeledger.plugin import (
     Hints,
     HttpSinkClient,
     LedgerRecord,
-    OutputFormat,
+    RecordSchema,
     SendPolicy,
     Sink,
     SinkError,
@@ -71,7 +71,7 @@ class ElasticsearchSink(Sink):
         self._index = parsed.option("index", "pipeledger") or "pipeledger"
         self._checkpoint_index = parsed.option("checkpoint_index") or f"{self._index}-checkpoints"
         self._pipeline = parsed.option("pipeline")
-        self._format = OutputFormat.parse(parsed.option("format"))
+        self._format = RecordSchema.parse(parsed.option("format"))
         self._limits = BatchLimits.from_options(parsed.option_int, DEFAULT_LIMITS, CEILING)
 
     @classmethod
@@ -133,7 +133,7 @@ class ElasticsearchSink(Sink):
     def _document(self, record: LedgerRecord) -> str:
         # Data streams and time-based views need @timestamp.
         stamp = format_time(record.event.occurred_at)
-        if self._format is OutputFormat.NATIVE:
+        if self._format is RecordSchema.NATIVE:
             # "@timestamp" sorts before every key of a record: splice it into the stored text.
             return f'{{"@timestamp":"{stamp}",{record.to_json()[1:]}'
         document = render(record, self._format)

@@ -14,7 +14,7 @@ from pipeledger.plugin import (
     BatchLimits,
     ChainCheckpoint,
     LedgerRecord,
-    OutputFormat,
+    RecordSchema,
     Sink,
     SinkSettings,
     SinkUrl,
@@ -58,7 +58,7 @@ class S3Sink(Sink):
         self._bucket = parsed.host
         self._prefix = parsed.path.strip("/")
         self._display = parsed.display
-        self._format = OutputFormat.parse(parsed.option("format"))
+        self._format = RecordSchema.parse(parsed.option("format"))
         self._limits = BatchLimits.from_options(parsed.option_int, DEFAULT_LIMITS, CEILING)
         self._lock_mode = _lock_mode(parsed)
         self._retain_days = parsed.option_int("retain_days", 0, 0, 36_500)

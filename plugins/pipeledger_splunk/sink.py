@@ -16,7 +16,7 @@ from pipeledger.plugin import (
     Hints,
     HttpSinkClient,
     LedgerRecord,
-    OutputFormat,
+    RecordSchema,
     Reply,
     SendPolicy,
     Sink,
@@ -54,7 +54,7 @@ class SplunkSink(Sink):
         self._target = target
         self._display = display
         self.client = client
-        self._format = OutputFormat.parse(parsed.option("format"))
+        self._format = RecordSchema.parse(parsed.option("format"))
         self._limits = BatchLimits.from_options(parsed.option_int, DEFAULT_LIMITS, CEILING)
         self._envelope = {
             "source": parsed.option("source", "pipeledger"),

@@ -18,7 +18,7 @@ from pipeledger.plugin import (
     Hints,
     HttpSinkClient,
     LedgerRecord,
-    OutputFormat,
+    RecordSchema,
     SendPolicy,
     Sink,
     SinkSettings,
@@ -51,7 +51,7 @@ class WebhookSink(Sink):
         display: str,
         client: HttpSinkClient,
         secret: bytes | None,
-        output: OutputFormat,
+        output: RecordSchema,
         limits: BatchLimits,
     ) -> None:
         self._target = target
@@ -90,7 +90,7 @@ class WebhookSink(Sink):
             sleep=sleep,
         )
         limits = BatchLimits.from_options(parsed.option_int, DEFAULT_LIMITS, CEILING)
-        output = OutputFormat.parse(parsed.option("format"))
+        output = RecordSchema.parse(parsed.option("format"))
         encoded = secret.encode() if secret else None
         return cls(
             target=_target(parsed),

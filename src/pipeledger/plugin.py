@@ -68,7 +68,7 @@ if TYPE_CHECKING:
         format_time,
         parse_time,
     )
-    from pipeledger.formats import OutputFormat, checkpoint_document, render, render_json
+    from pipeledger.formats import RecordSchema, checkpoint_document, render, render_json
     from pipeledger.held_secrets import hold
     from pipeledger.http import (
         ApiClient,
@@ -228,7 +228,7 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
     "pipeledger.printable": ("one_line",),
     "pipeledger.docs_links": ("docs_url",),
     # Output formats of the records a sink sends.
-    "pipeledger.formats": ("OutputFormat", "checkpoint_document", "render", "render_json"),
+    "pipeledger.formats": ("RecordSchema", "checkpoint_document", "render", "render_json"),
     # Webhook receivers.
     "pipeledger.serve.receiver": (
         "Delivery",
@@ -310,7 +310,6 @@ __all__ = [
     "MalformedDelivery",
     "MalformedResponse",
     "NewRow",
-    "OutputFormat",
     "PermissionDenied",
     "PipeledgerError",
     "PlatformError",
@@ -320,6 +319,7 @@ __all__ = [
     "RateLimitHeaders",
     "Receiver",
     "ReceiverSettings",
+    "RecordSchema",
     "RedeliveryRequest",
     "RedeliverySummary",
     "Reply",

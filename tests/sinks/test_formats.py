@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeledger.events import UNKNOWN_ACTOR, Actor, ActorType, EventKind, canonical_json
-from pipeledger.formats import OutputFormat, render
+from pipeledger.formats import RecordSchema, render
 from pipeledger.formats.ecs import to_ecs
 from pipeledger.formats.ocsf import to_ocsf
 from tests.sinks.records import chain, make_event
@@ -214,6 +214,6 @@ def test_ecs_users_and_outcomes() -> None:
 
 def test_render_native_is_the_ledger_record() -> None:
     record = RECORDS["run"]
-    assert render(record, OutputFormat.NATIVE) == record.to_dict()
-    assert render(record, OutputFormat.parse("OCSF"))["class_uid"] == 6003
-    assert OutputFormat.parse(None) is OutputFormat.NATIVE
+    assert render(record, RecordSchema.NATIVE) == record.to_dict()
+    assert render(record, RecordSchema.parse("OCSF"))["class_uid"] == 6003
+    assert RecordSchema.parse(None) is RecordSchema.NATIVE

@@ -16,13 +16,13 @@ from pipeledger.formats.ocsf import to_ocsf
 from pipeledger.sink import ChainCheckpoint, LedgerRecord
 
 
-class OutputFormat(StrEnum):
+class RecordSchema(StrEnum):
     NATIVE = "native"
     OCSF = "ocsf"
     ECS = "ecs"
 
     @classmethod
-    def parse(cls, value: str | None) -> OutputFormat:
+    def parse(cls, value: str | None) -> RecordSchema:
         if value is None:
             return cls.NATIVE
         try:
@@ -34,20 +34,20 @@ class OutputFormat(StrEnum):
             ) from None
 
 
-def render(record: LedgerRecord, output: OutputFormat) -> dict[str, Any]:
+def render(record: LedgerRecord, output: RecordSchema) -> dict[str, Any]:
     """The document a sink stores for one record."""
     match output:
-        case OutputFormat.NATIVE:
+        case RecordSchema.NATIVE:
             return record.to_dict()
-        case OutputFormat.OCSF:
+        case RecordSchema.OCSF:
             return to_ocsf(record)
-        case OutputFormat.ECS:
+        case RecordSchema.ECS:
             return to_ecs(record)
 
 
-def render_json(record: LedgerRecord, output: OutputFormat) -> str:
+def render_json(record: LedgerRecord, output: RecordSchema) -> str:
     """:func:`render` as canonical JSON; the native form reuses the ledger's stored text."""
-    if output is OutputFormat.NATIVE:
+    if output is RecordSchema.NATIVE:
         return record.to_json()
     return canonical_json(render(record, output))
 
@@ -58,4 +58,4 @@ def checkpoint_document(checkpoint: ChainCheckpoint) -> dict[str, Any]:
     return {"pipeledger_checkpoint": checkpoint.to_dict()}
 
 
-__all__ = ["OutputFormat", "checkpoint_document", "render", "to_ecs", "to_ocsf"]
+__all__ = ["RecordSchema", "checkpoint_document", "render", "to_ecs", "to_ocsf"]
