@@ -17,7 +17,7 @@ from pipeledger.plugin import (
     HttpSinkClient,
     LedgerRecord,
     RecordSchema,
-    SendPolicy,
+    RetryPolicy,
     Sink,
     SinkError,
     SinkSettings,
@@ -80,7 +80,7 @@ class DatadogSink(Sink):
                 "Content-Type": "application/json",
             },
             secrets=[api_key],
-            policy=SendPolicy(timeout=settings.timeout),
+            policy=RetryPolicy.for_sinks(timeout=settings.timeout),
             session=session,
             sleep=sleep,
         )

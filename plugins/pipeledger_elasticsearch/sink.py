@@ -23,7 +23,7 @@ from pipeledger.plugin import (
     HttpSinkClient,
     LedgerRecord,
     RecordSchema,
-    SendPolicy,
+    RetryPolicy,
     Sink,
     SinkError,
     SinkSettings,
@@ -102,7 +102,7 @@ class ElasticsearchSink(Sink):
             headers=headers,
             auth=auth,
             secrets=[s for s in (api_key, parsed.password) if s],
-            policy=SendPolicy(timeout=settings.timeout),
+            policy=RetryPolicy.for_sinks(timeout=settings.timeout),
             session=session,
             sleep=sleep,
         )

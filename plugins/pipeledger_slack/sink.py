@@ -21,7 +21,7 @@ from pipeledger.plugin import (
     Hints,
     HttpSinkClient,
     LedgerRecord,
-    SendPolicy,
+    RetryPolicy,
     Sink,
     SinkSettings,
     UsageError,
@@ -68,7 +68,7 @@ class SlackSink(Sink):
             HINTS,
             headers={"Content-Type": "application/json"},
             secrets=[target],
-            policy=SendPolicy(timeout=settings.timeout),
+            policy=RetryPolicy.for_sinks(timeout=settings.timeout),
             session=session,
             sleep=sleep,
         )

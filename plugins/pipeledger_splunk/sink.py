@@ -18,7 +18,7 @@ from pipeledger.plugin import (
     LedgerRecord,
     RecordSchema,
     Reply,
-    SendPolicy,
+    RetryPolicy,
     Sink,
     SinkError,
     SinkSettings,
@@ -89,7 +89,7 @@ class SplunkSink(Sink):
                 "Content-Type": "application/json",
             },
             secrets=[token],
-            policy=SendPolicy(timeout=settings.timeout),
+            policy=RetryPolicy.for_sinks(timeout=settings.timeout),
             session=session,
             sleep=sleep,
         )

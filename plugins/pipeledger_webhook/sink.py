@@ -19,7 +19,7 @@ from pipeledger.plugin import (
     HttpSinkClient,
     LedgerRecord,
     RecordSchema,
-    SendPolicy,
+    RetryPolicy,
     Sink,
     SinkSettings,
     SinkUrl,
@@ -85,7 +85,7 @@ class WebhookSink(Sink):
             headers={"Content-Type": "application/json"},
             auth=auth,
             secrets=[s for s in (secret, parsed.password) if s],
-            policy=SendPolicy(timeout=settings.timeout),
+            policy=RetryPolicy.for_sinks(timeout=settings.timeout),
             session=session,
             sleep=sleep,
         )

@@ -76,13 +76,29 @@ ErrorTranslator = Callable[[ApiResponse], PipeledgerError]
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How a request is retried: the platform APIs' client and the HTTP sinks share it (one
+    backoff, one bound on a server's ``Retry-After``), with their own defaults."""
+
     max_retries: int = 5
     backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+    # The longest wait honoured (Retry-After, a rate-limit reset); a longer one is an error.
     max_wait: float = 900.0
     timeout: float = 30.0
     # Unattended runs (no terminal, CI) wait as long as it takes to reach the next rate-limit
     # reset the API announced, even past max_wait: a scheduled backfill outlives a window.
     wait_through_reset: bool = False
+
+    @classmethod
+    def for_sinks(cls, timeout: float = 30.0) -> RetryPolicy:
+        """Delivering to a SIEM, a webhook or storage: a quicker first retry and a shorter
+        longest wait than a collection's — what fails stays in the ledger for the next run."""
+        return cls(backoff_base=0.5, backoff_cap=30.0, max_wait=120.0, timeout=timeout)
+
+    def backoff(self, failures: int) -> float:
+        """The wait before retry ``failures + 1``: doubling from ``backoff_base``, at most
+        ``backoff_cap``."""
+        return float(min(self.backoff_base * 2**failures, self.backoff_cap))
 
 
 class ApiClient:
@@ -334,7 +350,7 @@ class ApiClient:
             self._progress.expect(listing_page=page)
 
     def _backoff(self, failures: int) -> float:
-        return float(min(self._policy.backoff_base * (2**failures), 60.0))
+        return self._policy.backoff(failures)
 
 
 def environment_session(base_url: str) -> requests.Session:

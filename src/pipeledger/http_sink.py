@@ -18,7 +18,7 @@ import requests
 
 from pipeledger.errors import SinkError
 from pipeledger.held_secrets import hold
-from pipeledger.http import USER_AGENT, retry_after_seconds
+from pipeledger.http import USER_AGENT, RetryPolicy, retry_after_seconds
 from pipeledger.http_fetch import (
     DEADLINE_PER_TIMEOUT,
     MAX_BODY_BYTES,
@@ -31,17 +31,6 @@ from pipeledger.redact import SecretMasker
 T = TypeVar("T")
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 KEPT_IN_LEDGER = "The events stay in the ledger and are delivered on the next run."
-
-
-@dataclass(frozen=True)
-class SendPolicy:
-    max_retries: int = 5
-    backoff_base: float = 0.5
-    backoff_cap: float = 30.0
-    # The longest Retry-After honoured; a server asking for more fails the delivery, which
-    # the next run resumes.
-    max_wait: float = 120.0
-    timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -80,14 +69,14 @@ class HttpSinkClient:
         headers: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
         secrets: Sequence[str] = (),
-        policy: SendPolicy | None = None,
+        policy: RetryPolicy | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.display_url = display_url
         self.hints = hints
-        self.policy = policy or SendPolicy()
+        self.policy = policy or RetryPolicy.for_sinks()
         self._session = session or requests.Session()
         self._session.headers.update({"User-Agent": USER_AGENT, **(headers or {})})
         if auth is not None:
@@ -137,7 +126,7 @@ class HttpSinkClient:
                 f" ({trouble}), longer than the {self.policy.max_wait:.0f} s allowed.",
                 KEPT_IN_LEDGER,
             )
-        backoff = min(self.policy.backoff_base * 2**attempt, self.policy.backoff_cap)
+        backoff = self.policy.backoff(attempt)
         self.retries += 1
         self.sleep(retry_after if retry_after is not None else backoff)
 

@@ -85,7 +85,6 @@ if TYPE_CHECKING:
         Hints,
         HttpSinkClient,
         Reply,
-        SendPolicy,
         batched,
     )
     from pipeledger.policy.engine import Evaluation
@@ -207,7 +206,6 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "Hints",
         "HttpSinkClient",
         "Reply",
-        "SendPolicy",
         "batched",
     ),
     # Progress reporting.
@@ -328,7 +326,6 @@ __all__ = [
     "Route",
     "Scope",
     "ScopedCollection",
-    "SendPolicy",
     "SilentProgress",
     "Sink",
     "SinkError",

@@ -6,11 +6,13 @@ SinkError; the events stay in the ledger for the next run."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
 from pipeledger.errors import SinkError
-from pipeledger.http_sink import Hints, HttpSinkClient, SendPolicy
+from pipeledger.http import RetryPolicy
+from pipeledger.http_sink import Hints, HttpSinkClient
 from tests.adversarial.hostile import ForeignHost, HostileProxy, answer, huge, redirect, trickle
 
 KEY = "CANARY-sink-api-key-0123456789"
@@ -29,7 +31,7 @@ def deliver(endpoint: HostileProxy, **policy: float) -> SinkError:
         HINTS,
         headers={"DD-API-KEY": KEY},
         secrets=[KEY],
-        policy=SendPolicy(max_retries=0, **policy),  # type: ignore[arg-type]
+        policy=replace(RetryPolicy.for_sinks(), max_retries=0, **policy),  # type: ignore[arg-type]
     )
     try:
         with pytest.raises(SinkError) as failed:

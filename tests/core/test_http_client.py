@@ -218,3 +218,12 @@ def test_every_request_names_pipeledger_as_its_user_agent() -> None:
         match=[responses.matchers.header_matcher({"User-Agent": f"pipeledger/{__version__}"})],
     )
     assert make_client(Clock()).get("/x").status == 200
+
+
+def test_one_backoff_for_the_api_client_and_the_sinks() -> None:
+    from pipeledger.http import RetryPolicy
+
+    collecting, delivering = RetryPolicy(), RetryPolicy.for_sinks(timeout=5)
+    assert [collecting.backoff(n) for n in (0, 1, 2, 6, 7)] == [1.0, 2.0, 4.0, 60.0, 60.0]
+    assert [delivering.backoff(n) for n in (0, 1, 5, 6)] == [0.5, 1.0, 16.0, 30.0]
+    assert (delivering.max_wait, delivering.timeout) == (120.0, 5)
