@@ -29,7 +29,7 @@ from pipeledger.evidence_pack.controls import load_controls
 from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.ledger_facts import ledger_facts
 from pipeledger.period import Period, parse_period
-from pipeledger.policy.context import deployment_contexts
+from pipeledger.policy.deployment_context import deployment_contexts
 from pipeledger.signing import SIGNING_KEY_ENV, generate_key_pair, signer_from_environ
 from pipeledger_sqlite.sink import SqliteSink
 

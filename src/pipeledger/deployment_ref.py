@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from pipeledger.policy.context import DeploymentContext
+from pipeledger.policy.deployment_context import DeploymentContext
 
 SHA_FORM = re.compile(r"^(?P<repo>[^@\s]+/[^@\s]+)@(?P<sha>[0-9a-fA-F]{7,40})$")
 # GitHub: /OWNER/REPO/actions/runs/ID[/attempts/N][/job/J]

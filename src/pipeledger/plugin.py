@@ -88,7 +88,7 @@ if TYPE_CHECKING:
         batched,
     )
     from pipeledger.policy.engine import Evaluation
-    from pipeledger.policy.gate import (
+    from pipeledger.policy.gate_decision import (
         Decision,
         decision_event,
         evaluate_evidence,
@@ -252,7 +252,7 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
     ),
     # The deployment gate, for an adapter that runs it from a webhook.
     "pipeledger.policy.engine": ("Evaluation",),
-    "pipeledger.policy.gate": (
+    "pipeledger.policy.gate_decision": (
         "Decision",
         "decision_event",
         "evaluate_evidence",

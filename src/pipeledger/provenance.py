@@ -13,7 +13,7 @@ from pipeledger.deployment_ref import DeploymentRef
 from pipeledger.deployment_ref import describe as describe_deployment
 from pipeledger.errors import UsageError
 from pipeledger.events import AuditEvent, EventKind
-from pipeledger.policy.context import DeploymentContext, assemble, build_index
+from pipeledger.policy.deployment_context import DeploymentContext, assemble, build_index
 from pipeledger.snapshots import (
     CheckpointLister,
     Protection,

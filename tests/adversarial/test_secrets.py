@@ -8,7 +8,7 @@ import io
 import json
 from pathlib import Path
 
-from pipeledger.cli.context import Context
+from pipeledger.cli.command_context import Context
 from pipeledger.held_secrets import forget_all, held, hold
 from pipeledger.progress import StreamProgress
 from pipeledger.redact import SecretMasker

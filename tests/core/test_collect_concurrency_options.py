@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeledger.cli.collect_cmd import max_wait_policy
-from pipeledger.cli.context import Context
+from pipeledger.cli.command_context import Context
 from pipeledger.cli.main import main
 from pipeledger.progress import StreamProgress
 from pipeledger.progress_shared import SharedProgress, projected_finish

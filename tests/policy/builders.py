@@ -16,7 +16,7 @@ from pipeledger.events import (
     event_id,
     parse_time,
 )
-from pipeledger.policy.context import deployment_contexts
+from pipeledger.policy.deployment_context import deployment_contexts
 from pipeledger.policy.engine import Evaluation, evaluate
 from pipeledger.policy.loader import LoadedPolicy, load_policy
 from pipeledger.policy.rules.base import EvaluationEnv

@@ -11,7 +11,7 @@ from pipeledger.dora import DoraSettings, compute_metrics
 from pipeledger.dora.stats import nearest_rank
 from pipeledger.events import EventKind
 from pipeledger.period import parse_period
-from pipeledger.policy.context import deployment_contexts
+from pipeledger.policy.deployment_context import deployment_contexts
 from tests.report.history import Pull, deploy, march_history
 
 HOUR = 3600.0

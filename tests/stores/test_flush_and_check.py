@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.cli.context import checkpoint_every
+from pipeledger.cli.command_context import checkpoint_every
 from pipeledger.cli.main import build_parser, main
 from pipeledger.config import load_config_file, resolve
 from pipeledger.fanout import SinkSet

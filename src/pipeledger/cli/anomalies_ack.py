@@ -11,7 +11,7 @@ from pipeledger.anomalies.engine import Selection, detect_in_ledger
 from pipeledger.anomalies.history import RAISED
 from pipeledger.anomalies.record import ack_event, alert_event
 from pipeledger.anomalies.settings import AnomalySettings
-from pipeledger.cli.context import Context
+from pipeledger.cli.command_context import Context
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.json_codec import loads

@@ -15,7 +15,7 @@ from pipeledger.anomalies.render import as_report, render_json, render_text
 from pipeledger.anomalies.settings import AnomalySettings
 from pipeledger.cli.anomalies_ack import add_ack_parser, run_ack
 from pipeledger.cli.anomalies_record import record_alerts, settings_from
-from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.cli.findings_output import Target, emit, parse_targets
 from pipeledger.errors import ExitCode, SinkError, UsageError
 from pipeledger.report.model import ReportFormat

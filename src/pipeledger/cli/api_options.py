@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pipeledger.adapter import AdapterSettings
-from pipeledger.cli.context import Context
+from pipeledger.cli.command_context import Context
 from pipeledger.errors import UsageError
 from pipeledger.progress import SilentProgress
 

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 from pipeledger import registry
 from pipeledger.adapter import CiJob, GateEvidence, GateSource
 from pipeledger.cli.api_options import adapter_settings, add_api_options, api_defaults
-from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.cli.findings_output import (
     Target,
     add_policy_options,
@@ -33,7 +33,7 @@ from pipeledger.errors import (
 )
 from pipeledger.events import AuditEvent
 from pipeledger.policy.engine import Evaluation
-from pipeledger.policy.gate import (
+from pipeledger.policy.gate_decision import (
     Decision,
     decision_event,
     evaluate_evidence,

@@ -11,7 +11,7 @@ from typing import Any
 
 from pipeledger.adapter import AdapterSettings
 from pipeledger.chain import verify_rows
-from pipeledger.cli.context import Context
+from pipeledger.cli.command_context import Context
 from pipeledger.collect import collect_into
 from pipeledger.errors import ExitCode, VerificationFailed
 from pipeledger.events import AuditEvent, EventKind

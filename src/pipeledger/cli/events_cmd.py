@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, TextIO
 
-from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.cli.event_rows import Table, data_row
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, EventKind

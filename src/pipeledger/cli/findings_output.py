@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeledger.cli.context import Context
+from pipeledger.cli.command_context import Context
 from pipeledger.errors import SinkError, UsageError
 from pipeledger.held_secrets import held
 from pipeledger.policy.model import FailOn

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pipeledger.cli.context import Context
+from pipeledger.cli.command_context import Context
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.signing import SIGNING_KEY_ENV, generate_key_pair
 

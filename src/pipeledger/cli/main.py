@@ -24,8 +24,8 @@ from rich.markup import escape
 from rich_argparse import RawDescriptionRichHelpFormatter
 
 from pipeledger import __version__
+from pipeledger.cli.command_context import Context
 from pipeledger.cli.console import make_console
-from pipeledger.cli.context import Context
 from pipeledger.cli.help_text import COMMAND_HELP, ROOT, CommandHelp, epilog
 from pipeledger.config import load_config_file, resolve
 from pipeledger.errors import ExitCode, InternalError, PipeledgerError, UsageError

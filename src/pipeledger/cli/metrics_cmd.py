@@ -8,7 +8,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.dora import DoraSettings, compute_metrics
 from pipeledger.dora.deploys import DEFAULT_HOTFIX_REFS, DEFAULT_PRODUCTION
 from pipeledger.dora.table import CSV_COLUMNS, as_text, rows
@@ -16,7 +16,7 @@ from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent
 from pipeledger.ledger_facts import ledger_facts
 from pipeledger.period import Period, parse_period, whole_span
-from pipeledger.policy.context import deployment_contexts
+from pipeledger.policy.deployment_context import deployment_contexts
 
 DEFAULTS: dict[str, Any] = {
     **SINK_DEFAULTS,

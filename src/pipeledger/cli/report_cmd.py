@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.cli.metrics_cmd import add_dora_options, dora_settings
 from pipeledger.errors import ExitCode, UsageError, VerificationFailed
 from pipeledger.evidence_pack.builder import build_pack, check_folder, write_pack

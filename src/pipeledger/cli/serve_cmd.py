@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.docs_links import docs_url
 from pipeledger.errors import ExitCode, UsageError
 

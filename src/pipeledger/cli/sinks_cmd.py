@@ -7,7 +7,7 @@ import argparse
 from dataclasses import dataclass
 from typing import Any
 
-from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.errors import ExitCode, PipeledgerError
 from pipeledger.fanout import DEFAULT_LEDGER_URL, open_sink, url_delivery_key
 from pipeledger.redact import redact_url

@@ -12,7 +12,7 @@ from pipeledger.checkpoint_file import (
     read_checkpoint_file,
     write_checkpoint_file,
 )
-from pipeledger.cli.context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.errors import ExitCode, PipeledgerError, UsageError, VerificationFailed
 from pipeledger.fanout import latest_chained, open_sink
 from pipeledger.signing import load_public_key

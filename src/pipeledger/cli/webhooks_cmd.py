@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pipeledger import registry
-from pipeledger.cli.context import Context
+from pipeledger.cli.command_context import Context
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.timeutil import parse_when
 

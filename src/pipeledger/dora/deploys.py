@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
 
-from pipeledger.policy.context import DeploymentContext
+from pipeledger.policy.deployment_context import DeploymentContext
 from pipeledger.policy.globs import GlobSet
 
 SUCCESS_STATES = frozenset({"success"})

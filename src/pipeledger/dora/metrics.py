@@ -13,7 +13,7 @@ from pipeledger.dora.deploys import DoraSettings, FailureCause, ProductionDeploy
 from pipeledger.dora.stats import summary
 from pipeledger.events import parse_time
 from pipeledger.period import Period
-from pipeledger.policy.context import DeploymentContext
+from pipeledger.policy.deployment_context import DeploymentContext
 
 METRICS_SCHEMA = "pipeledger/metrics/v1"
 

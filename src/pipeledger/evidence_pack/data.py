@@ -33,7 +33,7 @@ from pipeledger.evidence_pack.sampling import (
 )
 from pipeledger.evidence_pack.summary import approval_coverage, coverage, weekly_rows
 from pipeledger.policy.audit import audit_events
-from pipeledger.policy.context import DeploymentContext
+from pipeledger.policy.deployment_context import DeploymentContext
 from pipeledger.policy.model import Finding
 from pipeledger.sink import ChainCheckpoint
 from pipeledger.snapshots import CheckpointLister

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from pipeledger.events import AuditEvent
 from pipeledger.evidence_pack.index import EvidenceIndex, anomalies_of, deployment_place
-from pipeledger.policy.context import DeploymentContext
+from pipeledger.policy.deployment_context import DeploymentContext
 from pipeledger.policy.model import Finding
 from pipeledger.provenance import Provenance, concerns, involved, protections_in_force
 from pipeledger.snapshots import CheckpointLister

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipeledger.events import AuditEvent, EventKind
-from pipeledger.policy.context import DeploymentContext, assemble, build_index
+from pipeledger.policy.deployment_context import DeploymentContext, assemble, build_index
 
 ANOMALY_KIND = "anomaly"  # recorded by `pipeledger anomalies --record`
 RAISED = "raised"  # an alert; "acknowledged" events answer one, by its alert_id

@@ -12,7 +12,7 @@ from typing import Any
 
 from pipeledger.events import AuditEvent, EventKind, format_time
 from pipeledger.period import Period
-from pipeledger.policy.context import DeploymentContext
+from pipeledger.policy.deployment_context import DeploymentContext
 
 GAP_DAYS = 7  # a week or more with no event of a scope that has events around it is a gap
 

@@ -11,7 +11,12 @@ from datetime import datetime
 from pipeledger.chain import event_from_body
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.facts import FACT_KINDS, ledger_superseded_ids
-from pipeledger.policy.context import CONTEXT_KINDS, DeploymentContext, assemble, build_index
+from pipeledger.policy.deployment_context import (
+    CONTEXT_KINDS,
+    DeploymentContext,
+    assemble,
+    build_index,
+)
 from pipeledger.policy.engine import Evaluation, Judge, context_events, evaluate
 from pipeledger.policy.loader import LoadedPolicy
 from pipeledger.policy.model import Finding

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pipeledger.events import AuditEvent
-from pipeledger.policy.context import DeploymentContext, repository_of
+from pipeledger.policy.deployment_context import DeploymentContext, repository_of
 from pipeledger.policy.loader import LoadedPolicy
 from pipeledger.policy.model import FailOn, Finding, RuleSpec, Subject, Violation
 from pipeledger.policy.rules.base import EvaluationEnv, Rule

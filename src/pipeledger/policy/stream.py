@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pipeledger.events import AuditEvent, EventKind
-from pipeledger.policy.context import (
+from pipeledger.policy.deployment_context import (
     DeploymentContext,
     EventIndex,
     Key,
@@ -61,7 +61,8 @@ class DeploymentStream:
     """Feed it context events (``CONTEXT_KINDS``) in time order with their seq; it calls
     ``on_deployment(ctx, first_seq)`` for each deployment once its window has passed, or at
     :meth:`close`. Within one key every list stays in chain order, so a deployment is joined
-    exactly as :func:`pipeledger.policy.context.assemble` joins it from the whole ledger."""
+    exactly as :func:`pipeledger.policy.deployment_context.assemble` joins it from the whole
+    ledger."""
 
     def __init__(self, window: Window, on_deployment: OnDeployment) -> None:
         self._window = window

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pipeledger.policy.context import DeploymentContext
+from pipeledger.policy.deployment_context import DeploymentContext
 from pipeledger.policy.globs import GlobSet
 from pipeledger.policy.model import RuleSpec, Violation
 from pipeledger.policy.rules.base import EvaluationEnv, Rule, RuleProblem, links_of

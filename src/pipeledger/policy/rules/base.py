@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind
-from pipeledger.policy.context import DeploymentContext, repository_of
+from pipeledger.policy.deployment_context import DeploymentContext, repository_of
 from pipeledger.policy.globs import GlobSet
 from pipeledger.policy.model import RuleSpec, Violation
 

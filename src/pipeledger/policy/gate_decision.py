@@ -11,7 +11,7 @@ from typing import Any
 from pipeledger.adapter import CiJob, GateEvidence
 from pipeledger.errors import MalformedResponse
 from pipeledger.events import AuditEvent, EventKind, Scope, Source, event_id, format_time
-from pipeledger.policy.context import (
+from pipeledger.policy.deployment_context import (
     DeploymentContext,
     deployment_contexts,
     pending_context,
