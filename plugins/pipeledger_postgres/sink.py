@@ -34,6 +34,7 @@ from pipeledger.plugin import (
     StoredRow,
     canonical_json,
     checkpoint_from_row,
+    event_conditions,
     format_time,
     new_rows,
     quarantine_values,
@@ -380,22 +381,8 @@ def _table_values(row: NewRow) -> Row:
 
 
 def _where(selection: EventFilter) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if selection.kinds:
-        clauses.append("kind = ANY(%s)")
-        params.append([kind.value for kind in selection.kinds])
-    for column in ("actor", "repository", "environment"):
-        value = getattr(selection, column)
-        if value is not None:
-            clauses.append(f"{column} = %s")
-            params.append(value)
-    if selection.since is not None:
-        clauses.append("occurred_at >= %s")
-        params.append(selection.since)
-    if selection.until is not None:
-        clauses.append("occurred_at < %s")
-        params.append(selection.until)
+    """occurred_at is a timestamptz column: a moment is passed as it is."""
+    clauses, params = event_conditions(selection, "%s", lambda moment: moment)
     return "".join(f" AND {clause}" for clause in clauses), params
 
 

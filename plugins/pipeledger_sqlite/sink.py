@@ -30,6 +30,7 @@ from pipeledger.plugin import (
     StoredRow,
     canonical_json,
     checkpoint_from_row,
+    event_conditions,
     format_time,
     new_rows,
     quarantine_values,
@@ -382,20 +383,6 @@ def _seconds_in_order(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 
 def _where(selection: EventFilter) -> tuple[str, list[Any]]:
-    clauses: list[str] = ["seq > ?"]
-    params: list[Any] = [selection.after_seq]
-    if selection.kinds:
-        clauses.append(f"kind IN ({','.join('?' * len(selection.kinds))})")
-        params.extend(kind.value for kind in selection.kinds)
-    for column in ("actor", "repository", "environment"):
-        value = getattr(selection, column)
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    if selection.since is not None:
-        clauses.append("occurred_at >= ?")
-        params.append(format_time(selection.since))
-    if selection.until is not None:
-        clauses.append("occurred_at < ?")
-        params.append(format_time(selection.until))
-    return "WHERE " + " AND ".join(clauses), params
+    """Times are stored as the body writes them (UTC text), which sorts as time does."""
+    clauses, params = event_conditions(selection, "?", format_time)
+    return "WHERE " + " AND ".join(["seq > ?", *clauses]), [selection.after_seq, *params]

@@ -87,6 +87,7 @@ if TYPE_CHECKING:
         Reply,
         batched,
     )
+    from pipeledger.ledger_sql import event_conditions
     from pipeledger.policy.engine import Evaluation
     from pipeledger.policy.gate_decision import (
         Decision,
@@ -241,6 +242,7 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "Unauthorized",
     ),
     # The hash chain, for a ledger store.
+    "pipeledger.ledger_sql": ("event_conditions",),
     "pipeledger.chain": (
         "GENESIS_HASH",
         "INDEXED_COLUMNS",
@@ -346,6 +348,7 @@ __all__ = [
     "docs_url",
     "environment_session",
     "evaluate_evidence",
+    "event_conditions",
     "event_id",
     "foreign_url",
     "format_time",

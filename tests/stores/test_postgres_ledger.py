@@ -231,3 +231,12 @@ def test_url_handling_keeps_secrets_out_of_the_display_url() -> None:
     )
     assert target == "postgresql://app:hunter2@db.example:5432/audit?sslmode=require"
     assert schema == "ledger"
+
+
+def test_both_sql_ledgers_share_one_filter_translation() -> None:
+    from pipeledger.ledger_sql import event_conditions
+
+    selection = EventFilter(kinds=(EventKind.DEPLOYMENT, EventKind.PIPELINE_RUN), actor="ann")
+    clauses, params = event_conditions(selection, "%s", lambda moment: moment)
+    assert clauses == ["kind IN (%s, %s)", "actor = %s"]
+    assert params == ["deployment", "pipeline.run", "ann"]
