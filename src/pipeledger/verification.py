@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipeledger.chain import Anchor, BodySeen, VerifyReport, verify_rows
+from pipeledger.chain_verify import Anchor, BodySeen, VerifyReport, verify_rows
 from pipeledger.signing import PublicKey
 from pipeledger.sink import GENESIS_CHECKPOINT, ChainCheckpoint, Ledger
 

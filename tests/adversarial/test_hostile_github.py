@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.chain import verify_rows
+from pipeledger.chain_verify import verify_rows
 from pipeledger.fanout import SinkSet
 from pipeledger.sink import SinkSettings
 from tests.adversarial.hostile import (

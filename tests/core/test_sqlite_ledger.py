@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.chain import GENESIS_HASH, link_hash, verify_rows
+from pipeledger.chain import GENESIS_HASH, link_hash
+from pipeledger.chain_verify import verify_rows
 from pipeledger.cli.main import main
 from pipeledger.errors import SinkError
 from pipeledger.events import EventKind

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeledger.chain import verify_rows
+from pipeledger.chain_verify import verify_rows
 from pipeledger.fanout import SinkSet
 from pipeledger.sink import SinkSettings
 from tests.e2e.github_expect import collected, expected, run_cli

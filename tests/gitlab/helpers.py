@@ -6,7 +6,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeledger.chain import verify_rows
+from pipeledger.chain_verify import verify_rows
 from pipeledger.cli.main import main
 from pipeledger.events import AuditEvent
 from pipeledger.fanout import SinkSet

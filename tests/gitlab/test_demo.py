@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from pipeledger.adapter import AdapterSettings
-from pipeledger.chain import verify_rows
+from pipeledger.chain_verify import verify_rows
 from pipeledger.collect import collect_into
 from pipeledger.fanout import SinkSet
 from pipeledger.progress import SilentProgress

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from pipeledger.chain import verify_rows
+from pipeledger.chain_verify import verify_rows
 from pipeledger.cli.main import main
 from pipeledger.errors import SinkError
 from pipeledger.fanout import SinkSet, delivery_key

@@ -11,7 +11,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from pipeledger.chain import GENESIS_HASH, link_hash, verify_rows
+from pipeledger.chain import GENESIS_HASH, link_hash
+from pipeledger.chain_verify import verify_rows
 from pipeledger.events import EventKind
 from pipeledger.sink import ChainCheckpoint, EventFilter, SinkSettings
 from pipeledger_postgres import sink as pg_sink

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeledger.adapter import AdapterSettings
-from pipeledger.chain import verify_rows
+from pipeledger.chain_verify import verify_rows
 from pipeledger.cli.command_context import Context
 from pipeledger.collect import collect_into
 from pipeledger.errors import ExitCode, VerificationFailed

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeledger import __version__
-from pipeledger.chain import BodySeen, event_from_data
+from pipeledger.chain import event_from_data
+from pipeledger.chain_verify import BodySeen
 from pipeledger.dora.table import rows_from_dict
 from pipeledger.errors import UsageError, VerificationFailed
 from pipeledger.events import AuditEvent, format_time
