@@ -137,6 +137,13 @@ class GitHubClient:
     def reviews(self, repository: str, number: int) -> list[Item]:
         return self.items(f"{self.repos_path(repository)}/pulls/{number}/reviews")
 
+    def team_member_logins(self, org: str, team: str) -> list[str]:
+        """The logins of a team's members (its child teams' included; active members only:
+        an invitation is not a membership until accepted)."""
+        path = f"/orgs/{quote(org, safe='')}/teams/{quote(team, safe='')}/members"
+        logins = (member.get("login") for member in self.items(path))
+        return [login for login in logins if isinstance(login, str) and login]
+
     def team_membership_state(self, org: str, team: str, login: str) -> str | None:
         """``active`` / ``pending`` for a member, None for someone not in the team."""
         path = (

@@ -5,6 +5,7 @@ normalized exactly as ``collect`` would record them."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from pipeledger.plugin import (
@@ -19,6 +20,7 @@ from pipeledger.plugin import (
 )
 from pipeledger_github.context import RepoContext
 from pipeledger_github.fields import NO_REFS, RefNames, time_field
+from pipeledger_github.gate_rounds import prefetch
 from pipeledger_github.normalize import deployment_run_id
 from pipeledger_github.provenance import Provenance
 
@@ -154,13 +156,17 @@ def evidence(
     environment: str | None,
     teams: Sequence[str],
 ) -> GateEvidence:
-    events = collect_evidence(context, run_id, sha, environment)
-    context.flush_notices()
+    """The evidence in two round trips when the commit is known (three when not): the calls
+    go out in rounds (:mod:`pipeledger_github.gate_rounds`) and the evidence is then made, one
+    call at a time as ever, from their answers."""
+    answered = replace(context, client=prefetch(context, run_id, sha, environment, teams))
+    events = collect_evidence(answered, run_id, sha, environment)
+    answered.flush_notices()
     return GateEvidence(
         run_id=run_id,
         environment=environment,
         events=events,
-        team_members=team_members(context, teams, events),
+        team_members=team_members(answered, teams, events),
     )
 
 

@@ -137,6 +137,7 @@ class ApiClient:
         self._clock = clock
         self._budget = SharedBudget(clock)
         self._counts = threading.Lock()
+        self._waits: dict[str, float] = {}  # a retry's reason -> when its wait ends
         self.requests_made = 0
         self.not_modified = 0
 
@@ -291,9 +292,19 @@ class ApiClient:
 
     def _wait(self, seconds: float, reason: str) -> None:
         self._refuse_longer_than_allowed(seconds, reason)
-        if seconds >= 1:
+        if seconds >= 1 and self._first_to_wait(reason, seconds):
             self._progress.notice(_waiting(reason, seconds, self._clock()))
         self._sleep(seconds)
+
+    def _first_to_wait(self, reason: str, seconds: float) -> bool:
+        """Whether no other thread is sitting out the same wait (``… unreachable, retry 1/5``
+        met by every request of a round at once): it is announced once."""
+        now = self._clock()
+        with self._counts:
+            if self._waits.get(reason, 0.0) > now:
+                return False
+            self._waits[reason] = now + seconds
+            return True
 
     def _sit_out_pause(self) -> None:
         """Wait out the shared pause (a rate limit any thread met), once per thread."""

@@ -118,6 +118,11 @@ class FakeHub:
             if names is None:
                 return 404, {"message": "Not Found"}, None
             return 200, [{"full_name": n, "archived": False} for n in names], None
+        if m := re.fullmatch(r"/orgs/([^/]+)/teams/([^/]+)/members", path):
+            team = self.teams.get((m.group(1), m.group(2)))
+            if team is None:
+                return 404, {"message": "Not Found"}, None
+            return 200, [{"login": login, "type": "User"} for login in sorted(team)], None
         if m := re.fullmatch(r"/orgs/([^/]+)/teams/([^/]+)/memberships/([^/]+)", path):
             if m.group(3) in self.teams.get((m.group(1), m.group(2)), set()):
                 return 200, {"url": "", "role": "member", "state": "active"}, None
