@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from pipeledger.http import ApiClient
+from pipeledger.plugin import ApiClient
 from pipeledger_github.client import GitHubClient, Item, Page
 from pipeledger_github.context import RepoContext
 from pipeledger_github.fields import time_field
