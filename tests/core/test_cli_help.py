@@ -145,13 +145,16 @@ def test_the_audit_verdict_is_marked_and_coloured_only_on_a_terminal(tmp_path: P
 
 def test_a_command_imports_only_what_it_uses() -> None:
     """``pipeledger check`` (the gate, run in every deploy job) builds only its own parser:
-    no evidence pack, anomaly engine or template engine is imported for it."""
+    no evidence pack, anomaly engine or template engine is imported for it, nor the GitHub
+    adapter's collector."""
     probe = (
         "import sys\n"
         "from pipeledger.cli.main import build_parser\n"
         "parser, defaults = build_parser(['--no-color', 'check', '--environment', 'prod'])\n"
         "assert list(defaults) == ['check'], list(defaults)\n"
-        "heavy = ('jinja2', 'pipeledger.evidence_pack', 'pipeledger.anomalies', 'uvicorn')\n"
+        "import pipeledger_github.adapter\n"  # what check loads next, before its first request
+        "heavy = ('jinja2', 'pipeledger.evidence_pack', 'pipeledger.anomalies', 'uvicorn',\n"
+        "         'pipeledger_github.collector', 'pipeledger_github.access')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
     )
     done = subprocess.run(
