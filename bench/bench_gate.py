@@ -26,10 +26,10 @@ from tests.policy.gate_cases import CASES
 
 from pipeledger.adapter import AdapterSettings, GateEvidence
 from pipeledger.progress import SilentProgress
-from pipeledger_github import gate
+from pipeledger_github import gate_evidence
 from pipeledger_github.adapter import GitHubAdapter
-from pipeledger_github.context import RepoContext
 from pipeledger_github.fields import Oddities
+from pipeledger_github.repo_context import RepoContext
 
 LATENCY = 0.1
 REPEAT = 5
@@ -52,20 +52,22 @@ Collect = Callable[[GitHubAdapter], GateEvidence]
 def serial(adapter: GitHubAdapter) -> GateEvidence:
     """The evidence as before: every call in turn."""
     context = _context(adapter)
-    _, run_id, sha = gate.job_identity(adapter.settings.environ)
-    events = gate.collect_evidence(context, run_id, sha, "production")
-    return GateEvidence(run_id, "production", events, gate.team_members(context, TEAMS, events))
+    _, run_id, sha = gate_evidence.job_identity(adapter.settings.environ)
+    events = gate_evidence.collect_evidence(context, run_id, sha, "production")
+    return GateEvidence(
+        run_id, "production", events, gate_evidence.team_members(context, TEAMS, events)
+    )
 
 
 def rounds(adapter: GitHubAdapter) -> GateEvidence:
-    _, run_id, sha = gate.job_identity(adapter.settings.environ)
-    return gate.evidence(_context(adapter), run_id, sha, "production", TEAMS)
+    _, run_id, sha = gate_evidence.job_identity(adapter.settings.environ)
+    return gate_evidence.evidence(_context(adapter), run_id, sha, "production", TEAMS)
 
 
 def _context(adapter: GitHubAdapter) -> RepoContext:
     environ = adapter.settings.environ
     repository = environ["GITHUB_REPOSITORY"]
-    refs = gate.job_refs(environ)
+    refs = gate_evidence.job_refs(environ)
     progress = SilentProgress()
     return RepoContext(adapter.client, repository, "bench", Oddities(), progress, job_refs=refs)
 

@@ -27,8 +27,7 @@ from tests.fakes.github_data import (
 )
 
 from pipeledger.events import AuditEvent
-from pipeledger_github.checkpoints import SourceCheckpoint, Span, checkpoint_key
-from pipeledger_github.context import compact_run
+from pipeledger_github.cursor import SourceCheckpoint, Span, checkpoint_key
 from pipeledger_github.deployments import compact_deployment
 from pipeledger_github.fields import Oddities
 from pipeledger_github.normalize import (
@@ -38,6 +37,7 @@ from pipeledger_github.normalize import (
     review_events,
     run_event,
 )
+from pipeledger_github.repo_context import compact_run
 from pipeledger_sqlite.sink import SqliteSink
 
 INSTANCE = "github.com"

@@ -23,11 +23,11 @@ from pipeledger.plugin import (
     ScopedCollection,
     SilentProgress,
 )
-from pipeledger_github import gate
+from pipeledger_github import gate_evidence
 from pipeledger_github.auth import Endpoint, resolve_endpoint, resolve_token, token_renewer
 from pipeledger_github.client import GitHubClient
-from pipeledger_github.context import RepoContext
 from pipeledger_github.fields import Oddities
+from pipeledger_github.repo_context import RepoContext
 
 if TYPE_CHECKING:
     from pipeledger_github.collector import Collector
@@ -167,16 +167,16 @@ class GitHubAdapter(Adapter, GateSource):
     def ci_job(self) -> CiJob | None:
         """The running job from the Actions variables alone (no API call), so a gate that
         cannot reach GitHub still records whom it turned away."""
-        return gate.ci_job(self.settings.environ, self.instance)
+        return gate_evidence.ci_job(self.settings.environ, self.instance)
 
     def gate_evidence(self, environment: str | None, teams: Sequence[str]) -> GateEvidence:
-        repository, run_id, sha = gate.job_identity(self.settings.environ)
+        repository, run_id, sha = gate_evidence.job_identity(self.settings.environ)
         context = RepoContext(
             self.client,
             repository,
             self.instance,
             Oddities(),
             self._progress,
-            job_refs=gate.job_refs(self.settings.environ),
+            job_refs=gate_evidence.job_refs(self.settings.environ),
         )
-        return gate.evidence(context, run_id, sha, environment, teams)
+        return gate_evidence.evidence(context, run_id, sha, environment, teams)

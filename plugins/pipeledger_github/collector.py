@@ -24,11 +24,11 @@ from pipeledger.plugin import (
 )
 from pipeledger_github import deployments, runs, tags
 from pipeledger_github.access import AccessRecorder
-from pipeledger_github.checkpoints import RepositoryList, SourceCheckpoint, checkpoint_key
 from pipeledger_github.client import GitHubClient
-from pipeledger_github.context import RepoContext
+from pipeledger_github.cursor import RepositoryList, SourceCheckpoint, checkpoint_key
 from pipeledger_github.errors import NotFound
 from pipeledger_github.fields import Oddities, text
+from pipeledger_github.repo_context import RepoContext
 from pipeledger_github.tags import TagsCheckpoint
 
 REPOSITORIES = "repositories"

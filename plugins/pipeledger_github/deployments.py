@@ -13,17 +13,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pipeledger.plugin import AuditEvent, Batch
-from pipeledger_github.checkpoints import Pending, SourceCheckpoint, Span
 from pipeledger_github.client import Page
-from pipeledger_github.context import RepoContext
+from pipeledger_github.cursor import Pending, SourceCheckpoint, Span
 from pipeledger_github.errors import NotFound
+from pipeledger_github.evidence import Provenance
 from pipeledger_github.fields import ident_of, time_field
 from pipeledger_github.normalize import (
     DEPLOYMENTS_ENDPOINT,
     deployment_is_final,
     deployment_run_id,
 )
-from pipeledger_github.provenance import Provenance
+from pipeledger_github.repo_context import RepoContext
 from pipeledger_github.runs import RunsCollector
 from pipeledger_github.spans import Gap, Side, plan_gaps
 

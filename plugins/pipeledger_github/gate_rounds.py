@@ -6,10 +6,11 @@ the member list of each team the policy names. Round 2: the statuses of each dep
 since the run began and the reviews of each of those pull requests. Without the commit the run
 comes first (its ``head_sha``), so three.
 
-The answers (or the errors) are kept, and :func:`pipeledger_github.gate.collect_evidence` then
-runs as it always did on a client that serves them: the same events in the same order, the
-same notices, and the first error the one-call-at-a-time order would have met. A call it makes
-that no round foresaw (a deployment of another commit) simply goes to GitHub.
+The answers (or the errors) are kept, and
+:func:`pipeledger_github.gate_evidence.collect_evidence` then runs as it always did on a client
+that serves them: the same events in the same order, the same notices, and the first error the
+one-call-at-a-time order would have met. A call it makes that no round foresaw (a deployment of
+another commit) simply goes to GitHub.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from typing import Any, TypeVar, cast
 
 from pipeledger.plugin import ApiClient
 from pipeledger_github.client import GitHubClient, Item, Page
-from pipeledger_github.context import RepoContext
 from pipeledger_github.fields import time_field
+from pipeledger_github.repo_context import RepoContext
 
 Key = tuple[str, ...]
 T = TypeVar("T")

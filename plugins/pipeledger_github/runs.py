@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from pipeledger.plugin import AuditEvent, Batch, format_time
-from pipeledger_github.checkpoints import Pending, SourceCheckpoint, Span
 from pipeledger_github.client import Page
-from pipeledger_github.context import RepoContext, compact_run
+from pipeledger_github.cursor import Pending, SourceCheckpoint, Span
 from pipeledger_github.errors import NotFound
 from pipeledger_github.fields import ident_of, time_field
 from pipeledger_github.normalize import RUNS_ENDPOINT, run_is_final
+from pipeledger_github.repo_context import RepoContext, compact_run
 from pipeledger_github.spans import ACTIONS_EPOCH, Gap, Side, created_query, halves, plan_gaps
 
 SOURCE = "runs"

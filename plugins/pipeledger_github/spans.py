@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 
-from pipeledger_github.checkpoints import Span
+from pipeledger_github.cursor import Span
 
 # No workflow run is older than the GitHub Actions beta; the floor for a window with no start.
 ACTIONS_EPOCH = datetime(2018, 10, 1, tzinfo=UTC)

@@ -37,7 +37,7 @@ from pipeledger_gitlab.client import (
     resolve_api_url,
 )
 from pipeledger_gitlab.collector import GitLabCollector
-from pipeledger_gitlab.gate import CiJob, GitLabGate, running_job
+from pipeledger_gitlab.gate_evidence import CiJob, GitLabGate, running_job
 
 DEFAULT_CONCURRENCY = 4
 COLLECT_ACCESS_ADVICE = (

@@ -12,7 +12,7 @@ from pipeledger.adapter import CollectRequest
 from pipeledger.errors import PlatformError
 from pipeledger.events import EventKind
 from pipeledger.fanout import SinkSet
-from pipeledger_github.checkpoints import RepositoryList
+from pipeledger_github.cursor import RepositoryList
 from tests.github import payloads
 from tests.github.conftest import AdapterFactory, RecordingProgress, run_collect, stored_events
 from tests.github.fakehub import FakeHub

@@ -11,11 +11,11 @@ import pytest
 
 from pipeledger.adapter import GateEvidence
 from pipeledger.errors import PipeledgerError
-from pipeledger_github import gate, gate_rounds
+from pipeledger_github import gate_evidence, gate_rounds
 from pipeledger_github.adapter import GitHubAdapter
-from pipeledger_github.context import RepoContext
 from pipeledger_github.fields import Oddities
 from pipeledger_github.gate_rounds import Key, Outcome
+from pipeledger_github.repo_context import RepoContext
 from tests.github import payloads
 from tests.github.conftest import AdapterFactory, RecordingProgress
 from tests.github.fakehub import FakeHub
@@ -59,7 +59,7 @@ def context_of(adapter: GitHubAdapter, progress: RecordingProgress) -> RepoConte
         adapter.instance,
         Oddities(),
         progress,
-        job_refs=gate.job_refs(environ),
+        job_refs=gate_evidence.job_refs(environ),
     )
 
 
@@ -69,10 +69,10 @@ def one_at_a_time(
     """The evidence as the gate made it before the rounds: every call in turn."""
     progress = RecordingProgress()
     context = context_of(adapter, progress)
-    _, run_id, sha = gate.job_identity(adapter.settings.environ)
-    events = gate.collect_evidence(context, run_id, sha, environment)
+    _, run_id, sha = gate_evidence.job_identity(adapter.settings.environ)
+    events = gate_evidence.collect_evidence(context, run_id, sha, environment)
     context.flush_notices()
-    members = gate.team_members(context, teams, events)
+    members = gate_evidence.team_members(context, teams, events)
     return GateEvidence(run_id, environment, events, members), progress.notices
 
 
@@ -81,8 +81,8 @@ def in_rounds(
 ) -> tuple[GateEvidence, list[str]]:
     progress = RecordingProgress()
     context = context_of(adapter, progress)
-    _, run_id, sha = gate.job_identity(adapter.settings.environ)
-    return gate.evidence(context, run_id, sha, environment, teams), progress.notices
+    _, run_id, sha = gate_evidence.job_identity(adapter.settings.environ)
+    return gate_evidence.evidence(context, run_id, sha, environment, teams), progress.notices
 
 
 def outcome_of(make: Callable[[], tuple[GateEvidence, list[str]]]) -> Any:

@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from pipeledger.events import AuditEvent, EventKind
+from pipeledger_github.evidence import compact_pull
 from pipeledger_github.fields import Oddities
 from pipeledger_github.normalize import (
     approval_events,
@@ -19,7 +20,6 @@ from pipeledger_github.normalize import (
     review_events,
     run_event,
 )
-from pipeledger_github.provenance import compact_pull
 from tests.paths import ROOT, fixture
 
 GITHUB = fixture("github")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeledger_github.checkpoints import Pending, SourceCheckpoint, Span, checkpoint_key
+from pipeledger_github.cursor import Pending, SourceCheckpoint, Span, checkpoint_key
 from pipeledger_github.spans import ACTIONS_EPOCH, Gap, Side, created_query, halves, plan_gaps
 
 T = datetime(2026, 5, 1, tzinfo=UTC)

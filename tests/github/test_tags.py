@@ -7,7 +7,7 @@ from pipeledger.adapter import CollectRequest
 from pipeledger.events import EventKind
 from pipeledger.fanout import SinkSet
 from pipeledger_github.fields import RefNames
-from pipeledger_github.gate import job_refs
+from pipeledger_github.gate_evidence import job_refs
 from pipeledger_github.normalize import deployment_events, run_event
 from pipeledger_github.tags import TagsCheckpoint
 from tests.github import payloads

@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pipeledger.plugin import AuditEvent
-from pipeledger_github.context import RepoContext
 from pipeledger_github.errors import NotFound, Unprocessable
 from pipeledger_github.normalize import approval_events, review_events
+from pipeledger_github.repo_context import RepoContext
 
 Item = Mapping[str, Any]
 PULL_FIELDS = (

@@ -18,11 +18,11 @@ from pipeledger.plugin import (
     MalformedResponse,
     UsageError,
 )
-from pipeledger_github.context import RepoContext
+from pipeledger_github.evidence import Provenance
 from pipeledger_github.fields import NO_REFS, RefNames, time_field
 from pipeledger_github.gate_rounds import prefetch
 from pipeledger_github.normalize import deployment_run_id
-from pipeledger_github.provenance import Provenance
+from pipeledger_github.repo_context import RepoContext
 
 Item = Mapping[str, Any]
 CI_VARIABLES = ("GITHUB_RUN_ID", "GITHUB_REPOSITORY")

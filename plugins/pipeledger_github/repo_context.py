@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeledger.plugin import AuditEvent, Batch, Holding, Progress
-from pipeledger_github.checkpoints import SourceCheckpoint, checkpoint_key
 from pipeledger_github.client import GitHubClient
+from pipeledger_github.cursor import SourceCheckpoint, checkpoint_key
 from pipeledger_github.fields import NO_REFS, PLATFORM, MissingField, Oddities, RefNames, ident_of
 from pipeledger_github.normalize import (
     DEPLOYMENTS_ENDPOINT,
