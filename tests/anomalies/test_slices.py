@@ -5,6 +5,7 @@ nor repeats an alert."""
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -90,6 +91,28 @@ def test_no_slice_outlives_its_judging(long_ledger: tuple[Path, list[AuditEvent]
         gc.enable()
     assert detection.slices > 1
     assert left == []
+
+
+def test_a_history_dated_after_today_is_still_judged_in_slices(
+    long_ledger: tuple[Path, list[AuditEvent]], tmp_path: Path
+) -> None:
+    """Deploys dated later than now (a clock set wrong, a generated history) do not all fall
+    into the newest, open-ended slice: the walk starts past the last of them."""
+    _, events = long_ledger
+    ahead = timedelta(days=3 * 365)
+    shifted = [replace(event, occurred_at=event.occurred_at + ahead) for event in events]
+    ledger = SqliteSink(tmp_path / "future.db")
+    ledger.append(shifted, {})
+    ledger.close()
+    settings = AnomalySettings(lookback_days=LOOKBACK)
+    detection = run(tmp_path / "future.db", settings, Selection())
+    facts = sum(e.kind in FACT_KINDS for e in events)
+    assert detection.slices >= DAYS // LOOKBACK
+    # Each fact is read for its slice and as the next one's look-back, plus each slice's
+    # read-ahead past its end.
+    extra = detection.slices * most_in_any_window(events, read_ahead(settings))
+    assert facts < detection.events_read <= 2 * facts + extra
+    assert detection.largest_slice < facts / 3
 
 
 def test_a_short_period_of_a_long_ledger_reads_its_look_back_only(

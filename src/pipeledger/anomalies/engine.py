@@ -139,7 +139,7 @@ def _slices(
 def _forward(
     ledger: Ledger, since: datetime, until: datetime | None, length: timedelta
 ) -> Iterator[tuple[datetime, datetime | None]]:
-    horizon = until or datetime.now(UTC)
+    horizon = until or _past_the_last(ledger, length)
     start, first = since, True
     while first or start < horizon:
         end = until if start + length >= horizon else start + length
@@ -151,13 +151,23 @@ def _forward(
 def _backward(
     ledger: Ledger, until: datetime | None, length: timedelta
 ) -> Iterator[tuple[datetime, datetime | None]]:
-    end, start = until, (until or datetime.now(UTC)) - length
+    end, start = until, (until or _past_the_last(ledger, length)) - length
     while True:
         if anything_to_judge(ledger, start, end):
             yield start, end
         elif not anything_to_judge(ledger, None, start):
             return
         end, start = start, start - length
+
+
+def _past_the_last(ledger: Ledger, length: timedelta) -> datetime:
+    """Now, or — when the ledger holds deploys or approvals dated later (a clock set wrong,
+    a generated history) — a moment past the last of them, found one look-back at a time:
+    so the newest slice, open-ended, still holds at most one look-back of them."""
+    horizon = datetime.now(UTC)
+    while anything_to_judge(ledger, horizon, None):
+        horizon += length
+    return horizon
 
 
 def _ordered(alerts: Iterable[Anomaly]) -> list[Anomaly]:
