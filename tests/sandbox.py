@@ -10,15 +10,15 @@ fail the test at the end of the phase (setup, call, teardown) in which anything 
 so a violation that the code under test swallowed (``except Exception``) still fails the test,
 and one in a server thread fails the test that was running.
 
-Files beside the repository (in the folder that holds it, where ``../shared`` would be) are
-never allowed, even when that folder is temporary. Allowed paths are what a test run
-legitimately reads besides the repository: the Python installation and its packages (the venv,
-the standard library, site-packages), temporary directories, ``/dev``, ``/proc``, ``/sys``, and
-the system files the standard library and TLS/DNS/time-zone code read (certificates,
-``/etc/hosts``, ``/etc/localtime``, zoneinfo, locale and mime tables, the passwd/group
-databases). Allowed connections: IPv4/IPv6 loopback (``127.0.0.0/8``, ``::1``, ``localhost``)
-and Unix sockets under the PostgreSQL socket directories, temporary directories or the
-repository.
+Files beside the repository (in the folder that holds it: a sibling checkout, notes, a
+developer's data) are never allowed, even when that folder is temporary. Allowed paths are what
+a test run legitimately reads besides the repository: the Python installation and its packages
+(the venv, the standard library, site-packages), temporary directories, ``/dev``, ``/proc``,
+``/sys``, and the system files the standard library and TLS/DNS/time-zone code read
+(certificates, ``/etc/hosts``, ``/etc/localtime``, zoneinfo, locale and mime tables, the
+passwd/group databases). Allowed connections: IPv4/IPv6 loopback (``127.0.0.0/8``, ``::1``,
+``localhost``) and Unix sockets under the PostgreSQL socket directories, temporary directories
+or the repository.
 
 Writes are held to a stricter rule: a test writes only under temporary directories that are
 not inside the repository (``tmp_path``). Opening a file under the repository for writing,
@@ -150,7 +150,7 @@ class Sandbox:
         self.artifacts = [_real(artifacts)] if artifacts else []
         self.readable = [*self.temp, *KERNEL_FILES, *SYSTEM_FILES]
         self.sockets = [self.root, *self.temp, *POSTGRES_SOCKETS]
-        # The folder the repository sits in (where ../shared would be) is out of bounds, even
+        # The folder the repository sits in (anything beside the checkout) is out of bounds, even
         # when it is a temporary folder, like .ci/run's copy; unless it is the system's
         # temporary folder itself, which the tests' own temporary files live in.
         parent = os.path.dirname(self.root)

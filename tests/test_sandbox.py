@@ -18,7 +18,7 @@ from tests.conftest import SANDBOX
 from tests.paths import FIXTURES, ROOT, fixture
 from tests.sandbox import ARTIFACTS_ENV, Sandbox, SandboxViolation
 
-BESIDE_THE_REPOSITORY = ROOT.parent / "shared" / "api-examples" / "MANIFEST.md"
+BESIDE_THE_REPOSITORY = ROOT.parent / "a-sibling-checkout" / "payloads" / "MANIFEST.md"
 TEST_NET = ("192.0.2.1", 9)  # RFC 5737 documentation address: never routed
 
 
