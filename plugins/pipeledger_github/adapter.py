@@ -19,9 +19,9 @@ from pipeledger.plugin import (
     GateEvidence,
     GateSource,
     Progress,
+    ProgressRelay,
     RequestCounts,
     ScopedCollection,
-    SilentProgress,
 )
 from pipeledger_github import gate_evidence
 from pipeledger_github.auth import Endpoint, resolve_endpoint, resolve_token, token_renewer
@@ -34,43 +34,6 @@ if TYPE_CHECKING:
 
 PUBLIC_INSTANCE = "github.com"
 ENTERPRISE_CONCURRENCY = 4
-
-
-class _ProgressRelay:
-    """The client is built once; each collection reports to its own progress."""
-
-    def __init__(self) -> None:
-        self.target: Progress = SilentProgress()
-
-    def update(
-        self,
-        *,
-        repository: str | None = None,
-        pages: int = 0,
-        events: int = 0,
-        rate_remaining: int | None = None,
-    ) -> None:
-        self.target.update(
-            repository=repository, pages=pages, events=events, rate_remaining=rate_remaining
-        )
-
-    def notice(self, message: str) -> None:
-        self.target.notice(message)
-
-    def expect(
-        self,
-        *,
-        repositories: int | None = None,
-        listing_page: tuple[int, int] | None = None,
-        rate_reset: float | None = None,
-        finish_at: float | None = None,
-    ) -> None:
-        self.target.expect(
-            repositories=repositories,
-            listing_page=listing_page,
-            rate_reset=rate_reset,
-            finish_at=finish_at,
-        )
 
 
 class GitHubAdapter(Adapter, GateSource):
@@ -89,7 +52,7 @@ class GitHubAdapter(Adapter, GateSource):
     ) -> None:
         self.settings = settings
         self.endpoint = endpoint
-        self._progress = _ProgressRelay()
+        self._progress = ProgressRelay()
         if settings.progress is not None:
             self._progress.target = settings.progress
         self._clock = clock

@@ -99,7 +99,7 @@ if TYPE_CHECKING:
     from pipeledger.policy.loader import LoadedPolicy, load_policy
     from pipeledger.policy.model import FailOn
     from pipeledger.printable import one_line
-    from pipeledger.progress import Progress, SilentProgress
+    from pipeledger.progress import Progress, ProgressRelay, SilentProgress
     from pipeledger.protection_strength import setting_change
     from pipeledger.quarantine import Holding, QuarantinedRecord, quarantine_values
     from pipeledger.redact import redact_url
@@ -210,7 +210,7 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "batched",
     ),
     # Progress reporting.
-    "pipeledger.progress": ("Progress", "SilentProgress"),
+    "pipeledger.progress": ("Progress", "ProgressRelay", "SilentProgress"),
     # The snapshot model: who can reach what and what guards it.
     "pipeledger.snapshots": (
         "Grant",
@@ -314,6 +314,7 @@ __all__ = [
     "PipeledgerError",
     "PlatformError",
     "Progress",
+    "ProgressRelay",
     "Protection",
     "QuarantinedRecord",
     "RateLimitHeaders",

@@ -67,6 +67,44 @@ class SilentProgress:
         return None
 
 
+class ProgressRelay:
+    """Passes every report on to ``target``, which can be swapped: a client built once
+    reports to the progress of whichever collection is running."""
+
+    def __init__(self, target: Progress | None = None) -> None:
+        self.target: Progress = target if target is not None else SilentProgress()
+
+    def update(
+        self,
+        *,
+        repository: str | None = None,
+        pages: int = 0,
+        events: int = 0,
+        rate_remaining: int | None = None,
+    ) -> None:
+        self.target.update(
+            repository=repository, pages=pages, events=events, rate_remaining=rate_remaining
+        )
+
+    def notice(self, message: str) -> None:
+        self.target.notice(message)
+
+    def expect(
+        self,
+        *,
+        repositories: int | None = None,
+        listing_page: tuple[int, int] | None = None,
+        rate_reset: float | None = None,
+        finish_at: float | None = None,
+    ) -> None:
+        self.target.expect(
+            repositories=repositories,
+            listing_page=listing_page,
+            rate_reset=rate_reset,
+            finish_at=finish_at,
+        )
+
+
 class StreamProgress:
     """Writes to stderr: one redrawn line on a TTY, a line per repository otherwise (a CI
     log), numbered once the total is known: ``collecting acme/web (3/12)``."""

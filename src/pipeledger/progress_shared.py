@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from pipeledger.progress import Progress
+from pipeledger.progress import Progress, ProgressRelay
 
 
 def projected_finish(
@@ -41,14 +41,16 @@ def projected_finish(
     return max(finish, rate_reset + (needed - rate_remaining) / pace)
 
 
-class SharedProgress:
+class SharedProgress(ProgressRelay):
+    """A relay that worker threads share: one report at a time, the rate limit remembered."""
+
     def __init__(
         self,
         target: Progress,
         requests: Callable[[], int | None] = lambda: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._target = target
+        super().__init__(target)
         self._requests = requests
         self._clock = clock
         self._lock = threading.RLock()
@@ -67,13 +69,13 @@ class SharedProgress:
         with self._lock:
             if rate_remaining is not None:
                 self._rate_remaining = rate_remaining
-            self._target.update(
+            super().update(
                 repository=repository, pages=pages, events=events, rate_remaining=rate_remaining
             )
 
     def notice(self, message: str) -> None:
         with self._lock:
-            self._target.notice(message)
+            super().notice(message)
 
     def expect(
         self,
@@ -86,7 +88,7 @@ class SharedProgress:
         with self._lock:
             if rate_reset is not None:
                 self._rate_reset = rate_reset
-            self._target.expect(
+            super().expect(
                 repositories=repositories,
                 listing_page=listing_page,
                 rate_reset=rate_reset,
@@ -116,4 +118,4 @@ class SharedProgress:
                 rate_reset=self._rate_reset,
             )
             if finish is not None:
-                self._target.expect(finish_at=finish)
+                self.target.expect(finish_at=finish)
