@@ -23,6 +23,7 @@ from pipeledger.plugin import (
     Route,
     Unauthorized,
     UsageError,
+    delivery_headers,
 )
 from pipeledger_github import webhook_admin, webhook_events
 from pipeledger_github.auth import resolve_endpoint
@@ -97,12 +98,7 @@ class GitHubReceiver(Receiver):
     def delivery(
         self, route: Route, headers: Mapping[str, str], payload: Json, received_at: datetime
     ) -> Delivery:
-        delivery_id = headers.get("x-github-delivery", "").strip()
-        event = headers.get("x-github-event", "").strip()
-        if not delivery_id or not event:
-            raise MalformedDelivery(
-                "missing_headers", "X-GitHub-Delivery and X-GitHub-Event are required"
-            )
+        delivery_id, event = delivery_headers(headers, "X-GitHub-Delivery", "X-GitHub-Event")
         return Delivery(
             receiver=self.name,
             channel=route.channel,

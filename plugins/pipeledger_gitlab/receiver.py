@@ -19,6 +19,7 @@ from pipeledger.plugin import (
     Route,
     Unauthorized,
     UsageError,
+    delivery_headers,
 )
 from pipeledger_gitlab import audit_streaming, webhook_events
 from pipeledger_gitlab.client import instance_of, resolve_api_url
@@ -89,12 +90,7 @@ class GitLabReceiver(Receiver):
                     "missing_id", "a streamed audit event needs its id and event_type"
                 )
         else:
-            delivery_id = headers.get("x-gitlab-event-uuid", "").strip()
-            event = headers.get("x-gitlab-event", "").strip()
-            if not delivery_id or not event:
-                raise MalformedDelivery(
-                    "missing_headers", "X-Gitlab-Event-UUID and X-Gitlab-Event are required"
-                )
+            delivery_id, event = delivery_headers(headers, "X-Gitlab-Event-UUID", "X-Gitlab-Event")
         return Delivery(
             receiver=self.name,
             channel=route.channel,

@@ -114,6 +114,7 @@ if TYPE_CHECKING:
         RedeliverySummary,
         Route,
         Unauthorized,
+        delivery_headers,
     )
     from pipeledger.sink import (
         ChainCheckpoint,
@@ -240,6 +241,7 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "RedeliverySummary",
         "Route",
         "Unauthorized",
+        "delivery_headers",
     ),
     # The hash chain, for a ledger store.
     "pipeledger.ledger_sql": ("event_conditions",),
@@ -345,6 +347,7 @@ __all__ = [
     "checkpoint_document",
     "checkpoint_from_row",
     "decision_event",
+    "delivery_headers",
     "diff_snapshots",
     "docs_url",
     "environment_session",

@@ -39,6 +39,18 @@ class MalformedDelivery(DeliveryRejected):
     status = 400
 
 
+def delivery_headers(
+    headers: Mapping[str, str], id_header: str, event_header: str
+) -> tuple[str, str]:
+    """The delivery id and event name a webhook's headers carry (``headers`` keyed in lower
+    case); a delivery without both is malformed (400)."""
+    delivery_id = headers.get(id_header.lower(), "").strip()
+    event = headers.get(event_header.lower(), "").strip()
+    if not delivery_id or not event:
+        raise MalformedDelivery("missing_headers", f"{id_header} and {event_header} are required")
+    return delivery_id, event
+
+
 @dataclass(frozen=True)
 class Route:
     """One path a receiver answers and the channel it feeds (``webhook``, ``audit-stream``)."""
