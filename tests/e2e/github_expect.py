@@ -123,3 +123,21 @@ def run_cli(argv: list[str], environ: dict[str, str]) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(argv, environ=environ, stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
+
+
+def github_collect_argv(api_url: str, db: Path, *extra: str) -> list[str]:
+    """``collect`` of the fake organization ``acme`` since 2025 into an SQLite ledger."""
+    return [
+        "collect",
+        "--platform",
+        "github",
+        "--api-url",
+        api_url,
+        "--org",
+        "acme",
+        "--since",
+        "2025-01-01",
+        "--sink",
+        f"sqlite:///{db}",
+        *extra,
+    ]

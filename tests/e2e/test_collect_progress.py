@@ -15,6 +15,7 @@ from pipeledger.cli.collect_progress import LiveProgress, closing_summary
 from pipeledger.cli.console import make_console
 from pipeledger.cli.main import main
 from pipeledger.http_progress import listing_page
+from tests.e2e.github_expect import github_collect_argv
 from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import scenario_org
 
@@ -30,23 +31,7 @@ def collect(
     server: FakeGitHubServer, db: Path, *extra: str, stderr: io.StringIO | None = None
 ) -> tuple[int, str, str]:
     out, err = io.StringIO(), stderr if stderr is not None else io.StringIO()
-    argv = [
-        "collect",
-        "--platform",
-        "github",
-        "--api-url",
-        server.base_url,
-        "--org",
-        "acme",
-        "--since",
-        "2025-01-01",
-        "--no-snapshots",
-        "--backoff",
-        "1",
-        "--sink",
-        f"sqlite:///{db}",
-        *extra,
-    ]
+    argv = github_collect_argv(server.base_url, db, "--no-snapshots", "--backoff", "1", *extra)
     environ = {"GITHUB_TOKEN": TOKEN, "TERM": "xterm-256color"}
     code = main(argv, environ=environ, stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()

@@ -9,7 +9,7 @@ from pathlib import Path
 from pipeledger.chain_verify import verify_rows
 from pipeledger.fanout import SinkSet
 from pipeledger.sink import SinkSettings
-from tests.e2e.github_expect import collected, expected, run_cli
+from tests.e2e.github_expect import collected, expected, github_collect_argv, run_cli
 from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import generate_org
 from tests.fakes.gitlab_api import FakeGitLab
@@ -33,28 +33,17 @@ def _ledger(db: Path) -> tuple[list[tuple[str, str]], str]:
 
 
 def _github(server: FakeGitHubServer, db: Path, concurrency: int) -> tuple[int, str]:
-    code, _, err = run_cli(
-        [
-            "collect",
-            "--platform",
-            "github",
-            "--api-url",
-            server.base_url,
-            "--org",
-            "acme",
-            "--since",
-            "2025-01-01",
-            "--sink",
-            f"sqlite:///{db}",
-            "--concurrency",
-            str(concurrency),
-            "--retries",
-            "1",
-            "--backoff",
-            "0.01",
-        ],
-        {"GITHUB_TOKEN": TOKEN},
+    argv = github_collect_argv(
+        server.base_url,
+        db,
+        "--concurrency",
+        str(concurrency),
+        "--retries",
+        "1",
+        "--backoff",
+        "0.01",
     )
+    code, _, err = run_cli(argv, {"GITHUB_TOKEN": TOKEN})
     return code, err
 
 

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from pipeledger.events import EventKind
-from tests.e2e.github_expect import collected, event_count, expected, run_cli
+from tests.e2e.github_expect import (
+    collected,
+    event_count,
+    expected,
+    github_collect_argv,
+    run_cli,
+)
 from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import (
     FakeDeployment,
@@ -33,26 +39,9 @@ def server() -> Iterator[FakeGitHubServer]:
 
 
 def collect(server: FakeGitHubServer, db: Path, *extra: str) -> tuple[int, str, str]:
-    argv = [
-        "collect",
-        "--platform",
-        "github",
-        "--api-url",
-        server.base_url,
-        "--org",
-        "acme",
-        "--since",
-        "2025-01-01",
-        "--sink",
-        f"sqlite:///{db}",
-        "--max-wait",
-        "5",
-        "--retries",
-        "2",
-        "--backoff",
-        "0.05",
-        *extra,
-    ]
+    argv = github_collect_argv(
+        server.base_url, db, "--max-wait", "5", "--retries", "2", "--backoff", "0.05", *extra
+    )
     return run_cli(argv, {"GITHUB_TOKEN": TOKEN})
 
 

@@ -14,7 +14,7 @@ import pytest
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
 from pipeledger.sink import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
-from tests.e2e.github_expect import run_cli
+from tests.e2e.github_expect import github_collect_argv, run_cli
 from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import scenario_org
 
@@ -25,22 +25,7 @@ TOKEN = "ghp_provenance_token"
 def ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     db = tmp_path_factory.mktemp("prov") / "l.db"
     with FakeGitHubServer(scenario_org(), token=TOKEN) as server:
-        code, _, err = run_cli(
-            [
-                "collect",
-                "--platform",
-                "github",
-                "--api-url",
-                server.base_url,
-                "--org",
-                "acme",
-                "--since",
-                "2025-01-01",
-                "--sink",
-                f"sqlite:///{db}",
-            ],
-            {"GITHUB_TOKEN": TOKEN},
-        )
+        code, _, err = run_cli(github_collect_argv(server.base_url, db), {"GITHUB_TOKEN": TOKEN})
         assert code == 0, err
     yield db
 
@@ -126,19 +111,8 @@ def test_the_protection_rules_in_force_at_the_deploy_are_shown(tmp_path: Path) -
     from tests.fakes.github_data import FakeDeployment, FakeStatus
 
     db = tmp_path / "l.db"
-    argv = [
-        "collect",
-        "--platform",
-        "github",
-        "--org",
-        "acme",
-        "--since",
-        "2025-01-01",
-        "--sink",
-        f"sqlite:///{db}",
-    ]
     with FakeGitHubServer(scenario_org(), token=TOKEN, access=scenario_access()) as server:
-        argv[3:3] = ["--api-url", server.base_url]
+        argv = github_collect_argv(server.base_url, db)
         assert run_cli(argv, {"GITHUB_TOKEN": TOKEN})[0] == 0
         repo = server.org.repos["api"]
         run = repo.runs[9002]
