@@ -43,6 +43,26 @@ def _run(argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[
     )
 
 
+def _install_wheel(wheel: Path, tmp_path: Path) -> tuple[Path, str]:
+    """A fresh venv with the wheel installed non-editable; its dependencies are borrowed from
+    this one (no index needed). Returns the venv and its site-packages."""
+    venv = tmp_path / "venv"
+    done = _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    python = venv / "bin" / "python"
+    site = _run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path
+    ).stdout.strip()
+    # Dependencies only: a plain path entry, so this venv's editable pipeledger stays out.
+    Path(site, "borrowed-dependencies.pth").write_text(
+        sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8"
+    )
+    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps"]
+    done = _run([*install, "--no-index", "--quiet", str(wheel)], tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return venv, site
+
+
 # --- one version ------------------------------------------------------------------------------
 
 
@@ -154,23 +174,13 @@ def test_the_wheel_carries_schemas_demo_data_and_every_plugin(wheel: Path) -> No
 def test_the_wheel_installs_and_runs_from_outside_the_tree(wheel: Path, tmp_path: Path) -> None:
     """Installed non-editable into a fresh venv (its dependencies borrowed from this one, so no
     index is needed), then ``--version`` and the demo run from a folder outside the tree."""
-    venv = tmp_path / "venv"
-    done = _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path)
-    assert done.returncode == 0, done.stderr
-    python = venv / "bin" / "python"
-    site = _run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path
-    ).stdout.strip()
-    # Dependencies only: a plain path entry, so this venv's editable pipeledger stays out.
-    Path(site, "borrowed-dependencies.pth").write_text(
-        sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8"
-    )
-    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps"]
-    done = _run([*install, "--no-index", "--quiet", str(wheel)], tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
+    venv, site = _install_wheel(wheel, tmp_path)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    where = _run([str(python), "-c", "import pipeledger; print(pipeledger.__file__)"], elsewhere)
+    where = _run(
+        [str(venv / "bin" / "python"), "-c", "import pipeledger; print(pipeledger.__file__)"],
+        elsewhere,
+    )
     assert where.stdout.startswith(site), where.stdout + where.stderr
     cli = venv / "bin" / "pipeledger"
     version = _run([str(cli), "--version"], elsewhere)
@@ -185,20 +195,7 @@ def test_the_wheel_installs_and_runs_from_outside_the_tree(wheel: Path, tmp_path
 def test_the_installed_wheel_serves_both_receivers(wheel: Path, tmp_path: Path) -> None:
     """What the image's entry point runs: ``pipeledger serve`` from the installed wheel (not
     the tree) finds the GitHub and GitLab receivers through its entry points and answers."""
-    venv = tmp_path / "venv"
-    assert (
-        _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path).returncode == 0
-    )
-    python = venv / "bin" / "python"
-    site = _run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path
-    ).stdout.strip()
-    Path(site, "borrowed-dependencies.pth").write_text(
-        sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8"
-    )
-    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps"]
-    done = _run([*install, "--no-index", "--quiet", str(wheel)], tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
+    venv, _ = _install_wheel(wheel, tmp_path)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
