@@ -8,7 +8,6 @@ parameters; every failure leaves here as one of the project's own errors.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -152,22 +151,6 @@ class ApiClient:
         headers = dict(self._headers)
         if etag:
             headers["If-None-Match"] = etag
-        return self._exchange(url, params, headers, None)
-
-    def post_json(self, path: str, document: Any) -> ApiResponse:
-        """POST a JSON document that reads and changes nothing (a GraphQL query), retried
-        and rate-limited exactly like a GET. ``path`` must lie under the API root."""
-        url = self.origin.resolve(path, what="a link")
-        headers = {**self._headers, "Content-Type": "application/json"}
-        return self._exchange(url, None, headers, json.dumps(document).encode())
-
-    def _exchange(
-        self,
-        url: str,
-        params: Mapping[str, str] | None,
-        headers: dict[str, str],
-        body: bytes | None,
-    ) -> ApiResponse:
         failures = 0
         renewed = False
         while True:
@@ -175,7 +158,7 @@ class ApiClient:
             if not self._budget.admit():
                 continue  # the budget is spent: every thread now waits for the reset
             try:
-                response = self._send(url, params, headers, failures, body)
+                response = self._send(url, params, headers, failures)
             finally:
                 self._budget.release()
             if response is None:
@@ -211,12 +194,7 @@ class ApiClient:
             yield response
 
     def _send(
-        self,
-        url: str,
-        params: Mapping[str, str] | None,
-        headers: dict[str, str],
-        failures: int,
-        body: bytes | None = None,
+        self, url: str, params: Mapping[str, str] | None, headers: dict[str, str], failures: int
     ) -> ApiResponse | None:
         """One attempt; None means a timeout or connection error worth retrying."""
         with self._counts:
@@ -230,7 +208,6 @@ class ApiClient:
                 headers=headers,
                 timeout=self._policy.timeout,
                 limits=self._limits,
-                body=body,
             )
         except requests.RequestException as error:
             if not is_transient(error):
@@ -372,7 +349,7 @@ class ApiClient:
             with self._counts:
                 self.not_modified += 1
             return response
-        if response.status >= 300:  # an error, or a redirect not to follow
+        if response.status >= 300:  # an error, or a redirect that was not followed
             raise self._translate(response)
         self._report_listing_page(response)
         return response

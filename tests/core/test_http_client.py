@@ -227,3 +227,10 @@ def test_one_backoff_for_the_api_client_and_the_sinks() -> None:
     assert [collecting.backoff(n) for n in (0, 1, 2, 6, 7)] == [1.0, 2.0, 4.0, 60.0, 60.0]
     assert [delivering.backoff(n) for n in (0, 1, 5, 6)] == [0.5, 1.0, 16.0, 30.0]
     assert (delivering.max_wait, delivering.timeout) == (120.0, 5)
+
+
+@responses.activate
+def test_a_redirect_without_a_location_is_an_error_not_an_empty_answer() -> None:
+    responses.get(f"{BASE}/moved", status=302, body="")
+    with pytest.raises(PlatformError, match="HTTP 302"):
+        make_client(Clock()).get("/moved")
