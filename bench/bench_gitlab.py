@@ -1,5 +1,6 @@
 """GitLab collect against the fake GitLab on 127.0.0.1: requests made versus the fewest the
-REST API allows for the same data, events per second, and what an incremental rerun costs.
+API allows for the same data (REST lists, GraphQL for pipeline details), the same collect
+over REST alone, events per second, and what an incremental rerun costs.
 
 Run with ``python -m bench.run gitlab``.
 """
@@ -15,8 +16,10 @@ from pathlib import Path
 from tests.fakes.gitlab_api import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.gitlab_data import FakeAuditEvent, FakeInstance, FakeUser
 from tests.fakes.gitlab_generate import Size, expected_records, generate_group
+from tests.gitlab.helpers import ledger_events
 
 from pipeledger.cli.main import main as cli_main
+from pipeledger_gitlab.pipeline_details import BATCH
 
 SIZE = Size(subgroups=3, projects_per_group=3, pipelines=120, deployments=30, audit_events=8)
 
@@ -25,9 +28,17 @@ def _pages(count: int) -> int:
     return max(1, math.ceil(count / 100))
 
 
+def _detail_queries(count: int) -> int:
+    """GraphQL queries for the details of ``count`` listed pipelines: per list page of 100,
+    one query per ``BATCH`` pipelines of that page."""
+    full, rest = divmod(count, 100)
+    return full * math.ceil(100 / BATCH) + math.ceil(rest / BATCH)
+
+
 def minimum_requests(instance: FakeInstance, free_tier: bool = False) -> dict[str, int]:
-    """The fewest GETs that return this data: every list page at per_page=100, plus the
-    single objects lists leave out (a pipeline's user and tag; a deployment's approvals),
+    """The fewest requests that return this data: every list page at per_page=100, plus what
+    lists leave out (a pipeline's user, tag and times: one GraphQL query per ``BATCH``
+    pipelines of a page; a deployment's approvals: one GET each),
     the merge requests of each deployed commit and their approvals, the login of each
     audit event author and membership target, and the snapshot lists (members of each
     project and group, protected environments and branches of each project)."""
@@ -46,7 +57,7 @@ def minimum_requests(instance: FakeInstance, free_tier: bool = False) -> dict[st
     authors: set[int] = set()
     for project in instance.projects:
         need["pipeline lists"] += _pages(len(project.pipelines))
-        need["pipeline details"] += len(project.pipelines)
+        need["pipeline details"] += _detail_queries(len(project.pipelines))
         need["deployment lists"] += _pages(len(project.deployments))
         need["deployment details"] += 0 if free_tier else len(project.deployments)
         shas = {d.sha for d in project.deployments}
@@ -111,6 +122,11 @@ def _run(free_tier: bool) -> None:
         made = fake.requests
         rerun_elapsed, _ = _collect(fake, db)
         rerun = fake.requests - made
+        fake.graphql = False  # the same group over REST alone, for comparison
+        before = fake.requests
+        rest_elapsed, _ = _collect(fake, Path(tmp) / "rest.db")
+        over_rest = fake.requests - before
+        same = ledger_events(db) == ledger_events(Path(tmp) / "rest.db")
     tier = "free tier (no audit events, no approvals)" if free_tier else "premium"
     floor = sum(minimum.values())
     print(f"-- {tier}: {len(instance.groups)} groups, {len(instance.projects)} projects,")
@@ -126,6 +142,8 @@ def _run(free_tier: bool) -> None:
         f" {made / elapsed:.0f} requests/s"
     )
     print(f"   incremental rerun, nothing new: {rerun} requests, {rerun_elapsed:.2f} s")
+    print(f"   over REST alone (no GraphQL): {over_rest} requests, {rest_elapsed:.2f} s;"
+          f" the same events: {same}")  # fmt: skip
     print(f"   at GitLab.com's 2,000 requests/min per user: at least {made / 2000:.1f} min")
 
 

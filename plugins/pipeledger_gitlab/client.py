@@ -24,6 +24,9 @@ from pipeledger.plugin import (
 )
 
 DEFAULT_API_URL = "https://gitlab.com/api/v4"
+# GitLab serves GraphQL at /api/graphql, beside the REST root /api/v4.
+REST_ROOT_SUFFIX = "/v4"
+GRAPHQL_PATH = "/graphql"
 PER_PAGE = 100
 RATE_HEADERS = RateLimitHeaders(remaining="ratelimit-remaining", reset="ratelimit-reset")
 READ_API_REMEDY = (
@@ -95,8 +98,16 @@ def encode_path(path_or_id: str | int) -> str:
     return quote(str(path_or_id).strip("/"), safe="")
 
 
+def graphql_root(api_url: str) -> str | None:
+    """``https://HOST/api`` for ``https://HOST/api/v4``; None for a root elsewhere (a proxy's
+    own path), where GraphQL's address is unknown."""
+    url = api_url.rstrip("/")
+    return url[: -len(REST_ROOT_SUFFIX)] if urlsplit(url).path.endswith("/api/v4") else None
+
+
 class GitLabClient:
-    """GET requests against one GitLab API root; every failure leaves as a pipeledger error."""
+    """GET requests against one GitLab API root, and read-only GraphQL queries beside it;
+    every failure leaves as a pipeledger error."""
 
     def __init__(
         self,
@@ -124,10 +135,32 @@ class GitLabClient:
             progress=progress,
             **extra,
         )
+        # A job token cannot use GraphQL; it stays on REST.
+        root = None if credentials.is_job_token else graphql_root(self.api_url)
+        self._graphql = self._api.sibling(root) if root else None
 
     @property
     def requests_made(self) -> int:
-        return self._api.requests_made
+        graphql = self._graphql.requests_made if self._graphql else 0
+        return self._api.requests_made + graphql
+
+    @property
+    def speaks_graphql(self) -> bool:
+        """False for a job token and for an API root not at ``/api/v4``."""
+        return self._graphql is not None
+
+    def graphql(self, query: str, variables: Mapping[str, Any]) -> JsonObject | None:
+        """GraphQL's whole answer (``data``, ``errors``) to a read-only query; None when
+        the instance has no GraphQL to offer (404) or answers something that is not a JSON
+        object. Rate limits, retries and refusals are a GET's."""
+        if self._graphql is None:
+            return None
+        document = {"query": query, "variables": dict(variables)}
+        try:
+            body = self._graphql.post_json(GRAPHQL_PATH, document).body
+        except (GitLabNotFound, MalformedResponse):
+            return None
+        return body if isinstance(body, dict) else None
 
     def page(self, path: str, params: Params | None = None) -> list[JsonItem]:
         """One page of a list at per_page=100 (the caller decides what comes next)."""

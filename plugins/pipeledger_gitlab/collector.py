@@ -42,6 +42,7 @@ from pipeledger_gitlab.normalize import (
     ProjectRef,
     pipeline_event,
 )
+from pipeledger_gitlab.pipeline_details import PipelineDetails
 from pipeledger_gitlab.users import UserDirectory
 
 Json = Mapping[str, Any]
@@ -72,6 +73,7 @@ class GitLabCollector:
         self._progress = progress
         users = UserDirectory(client)
         self._evidence = DeploymentEvidence(client, instance, progress, users)
+        self._details = PipelineDetails(client)
         self._audit = AuditStream(client, instance, progress, users)
         self._snapshots = AccessSnapshots(
             client, instance, progress, clock or (lambda: datetime.now(UTC)), users
@@ -166,7 +168,7 @@ class GitLabCollector:
         path = f"/projects/{project.id}/pipelines"
         for fresh, mark in self._walk(path, key, checkpoints, window):
             events: list[AuditEvent] = []
-            for detail in filter(None, (self._pipeline(path, item) for item in fresh)):
+            for detail in self._details.complete(project, path, fresh):
                 event = self._held.guard(
                     lambda d=detail: pipeline_event(origin, d),  # type: ignore[misc]
                     raw=detail,
@@ -176,12 +178,6 @@ class GitLabCollector:
                 )
                 events += [event] if event is not None else []
             yield Batch(events, {key: mark.encode()}, self._held.take())
-
-    def _pipeline(self, path: str, item: Json) -> Json | None:
-        try:
-            return self._client.get_object(f"{path}/{item['id']}")
-        except GitLabNotFound:
-            return None  # deleted since it was listed (pipeline retention, a user)
 
     def _deployments(
         self, project: ProjectRef, checkpoints: CheckpointReader, window: Window

@@ -121,6 +121,8 @@ def pipeline_event(
 
 
 def _pipeline_time(pipeline: Json, status: str) -> datetime:
+    """To the second: GitLab's GraphQL and its webhooks give pipeline times in whole seconds,
+    REST in milliseconds, so one pipeline read any of these ways is one and the same event."""
     order: tuple[str, ...]
     if status in FINISHED:
         order = ("finished_at", "updated_at", "created_at")
@@ -128,7 +130,7 @@ def _pipeline_time(pipeline: Json, status: str) -> datetime:
         order = ("started_at", "updated_at", "created_at")
     else:
         order = ("updated_at", "created_at")
-    return _first_time(pipeline, order)
+    return _first_time(pipeline, order).replace(microsecond=0)
 
 
 def deployment_events(origin: Origin, deployment: Json) -> list[AuditEvent]:

@@ -8,6 +8,8 @@ parameters; every failure leaves here as one of the project's own errors.
 
 from __future__ import annotations
 
+import copy
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -151,6 +153,36 @@ class ApiClient:
         headers = dict(self._headers)
         if etag:
             headers["If-None-Match"] = etag
+        return self._exchange(url, params, headers, None)
+
+    def sibling(self, base_url: str) -> ApiClient:
+        """A client for another API root on the same scheme, host and port (GitLab's
+        ``/api/graphql`` beside ``/api/v4``): the same credentials, session, rate-limit
+        budget and pauses, its own request count. A root elsewhere is refused, so the
+        credentials never leave their host."""
+        other = ApiOrigin.of(base_url)
+        mine = self.origin
+        if (other.scheme, other.host, other.port) != (mine.scheme, mine.host, mine.port):
+            raise ValueError(f"{base_url} is not on the host of {self.base_url}")
+        twin = copy.copy(self)
+        twin.base_url, twin.origin = other.base_url, other
+        twin.requests_made = twin.not_modified = 0
+        return twin
+
+    def post_json(self, path: str, document: Any) -> ApiResponse:
+        """POST a JSON document that reads and changes nothing (a GraphQL query), retried
+        and rate-limited exactly like a GET. ``path`` must lie under the API root."""
+        url = self.origin.resolve(path, what="a link")
+        headers = {**self._headers, "Content-Type": "application/json"}
+        return self._exchange(url, None, headers, json.dumps(document).encode())
+
+    def _exchange(
+        self,
+        url: str,
+        params: Mapping[str, str] | None,
+        headers: dict[str, str],
+        body: bytes | None,
+    ) -> ApiResponse:
         failures = 0
         renewed = False
         while True:
@@ -158,7 +190,7 @@ class ApiClient:
             if not self._budget.admit():
                 continue  # the budget is spent: every thread now waits for the reset
             try:
-                response = self._send(url, params, headers, failures)
+                response = self._send(url, params, headers, failures, body)
             finally:
                 self._budget.release()
             if response is None:
@@ -194,7 +226,12 @@ class ApiClient:
             yield response
 
     def _send(
-        self, url: str, params: Mapping[str, str] | None, headers: dict[str, str], failures: int
+        self,
+        url: str,
+        params: Mapping[str, str] | None,
+        headers: dict[str, str],
+        failures: int,
+        body: bytes | None = None,
     ) -> ApiResponse | None:
         """One attempt; None means a timeout or connection error worth retrying."""
         with self._counts:
@@ -208,6 +245,7 @@ class ApiClient:
                 headers=headers,
                 timeout=self._policy.timeout,
                 limits=self._limits,
+                body=body,
             )
         except requests.RequestException as error:
             if not is_transient(error):

@@ -27,6 +27,7 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 DEADLINE_PER_TIMEOUT = 10
 MAX_REDIRECTS = 5
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
+KEEPS_BODY = frozenset({307, 308})  # redirects a POST may follow with its body
 CHUNK = 64 * 1024
 
 
@@ -62,21 +63,26 @@ def fetch(
     timeout: float,
     limits: FetchLimits,
     clock: Callable[[], float] = time.monotonic,
+    body: bytes | None = None,
 ) -> requests.Response:
-    """GET ``url`` (already checked to lie under ``origin``); the response's ``url`` is the
-    last one requested and its ``content`` is already read."""
+    """GET ``url`` (already checked to lie under ``origin``), or POST ``body`` to it; the
+    response's ``url`` is the last one requested and its ``content`` is already read. A POST
+    follows only the redirects that keep its method and body (307, 308)."""
     deadline = clock() + limits.deadline
     for _ in range(MAX_REDIRECTS + 1):
-        raw = session.get(
+        raw = session.request(
+            "GET" if body is None else "POST",
             url,
             params=params,
+            data=body,
             headers=headers,
             timeout=timeout,
             allow_redirects=False,
             stream=True,
         )
         location = raw.headers.get("location")
-        if raw.status_code not in REDIRECT_STATUS or not location:
+        follows = REDIRECT_STATUS if body is None else KEEPS_BODY
+        if raw.status_code not in follows or not location:
             read_body(raw, limits.max_body, deadline, clock)
             return raw
         raw.close()

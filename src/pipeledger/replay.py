@@ -1,7 +1,7 @@
 """A tiny local HTTP server that answers with recorded responses, for the offline demo.
 
-Requests are matched on path plus sorted query string; anything unrecorded is a 404, as an
-API would answer it.
+Requests are matched on path plus sorted query string; anything unrecorded (and any POST) is
+a 404, as an API would answer it.
 """
 
 from __future__ import annotations
@@ -31,6 +31,12 @@ def serve_recorded(responses: Mapping[str, object]) -> Iterator[str]:
                 self._answer(200, responses[key])
             else:
                 self._answer(404, {"message": "Not Found", "recorded": False})
+
+        def do_POST(self) -> None:
+            """Nothing posted is recorded (a GraphQL query): 404, as an instance without
+            GraphQL answers, so the client reads the same over REST."""
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            self._answer(404, {"message": "Not Found", "recorded": False})
 
         def _answer(self, status: int, body: object) -> None:
             data = json.dumps(body).encode()

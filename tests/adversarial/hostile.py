@@ -92,8 +92,9 @@ class _Base:
                     return
 
             def do_POST(self) -> None:
-                """A sink's delivery: the body is read and dropped, then answered alike."""
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                """A sink's delivery or a GraphQL query: the body is read (and forwarded
+                with its method where the server forwards), then answered alike."""
+                self.sent_body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 self.do_GET()
 
             def log_message(self, format: str, *args: object) -> None:
@@ -200,7 +201,12 @@ class HostileProxy(_Base):
                 for k, v in handler.headers.items()
                 if k.lower() not in ("host", "accept-encoding", "connection")
             }
-            connection.request("GET", parts.path.rstrip("/") + handler.path, headers=headers)
+            connection.request(
+                handler.command,
+                parts.path.rstrip("/") + handler.path,
+                body=getattr(handler, "sent_body", None),
+                headers=headers,
+            )
             response = connection.getresponse()
             body = response.read()
             kept = {

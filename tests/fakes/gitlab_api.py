@@ -7,10 +7,11 @@ audit events; ``RateLimit-*`` headers and 429 with ``Retry-After``; injected 5xx
 auth by ``PRIVATE-TOKEN`` or ``Authorization: Bearer`` and ``JOB-TOKEN`` for the endpoints a
 job token may use; members (``members/all``, inherited included, highest level per user),
 protected environments and protected branches for snapshots; on a "free tier", 403 for audit
-events and 404 for the Premium protected environments API; and a log of every request.
+events and 404 for the Premium protected environments API; GraphQL at ``/api/graphql``
+(:mod:`tests.fakes.gitlab_graphql`); and a log of every request.
 
 Run it alone with ``python -m tests.fakes.gitlab_api --port-file F``: it writes the port to F
-and serves a generated group until killed. Standard library only.
+and serves a generated group until killed. Standard library only, but for graphql-core.
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ from tests.fakes.gitlab_data import (
     FakeProject,
     FakeUser,
 )
+from tests.fakes.gitlab_graphql import execute
 from tests.fakes.gitlab_routes import JOB_TOKEN_ONLY, JOB_TOKEN_ROUTES, HttpError, Listing, route
 
 JSON = dict[str, Any]
 API_PREFIX = "/api/v4"
+GRAPHQL_PATH = "/api/graphql"
 DEFAULT_TOKEN = "glpat-fake-0123456789abcdef"
 
 
@@ -89,6 +92,12 @@ class FakeGitLab:
     recorded: dict[str, Any] | None = None
     # Hostile answers for tests: path -> fields that replace those of the object it answers.
     poison: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # GraphQL at /api/graphql; False is an instance (or a proxy) that answers it with 404.
+    graphql: bool = True
+    # Replaces the whole GraphQL answer, for tests of hostile or broken answers.
+    graphql_answer: Any = None
+    # Pipelines deleted after they were listed: GraphQL answers null for them.
+    gone_pipelines: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -184,12 +193,12 @@ class FakeGitLab:
     # ---- request handling -----------------------------------------------------------------
 
     def answer(
-        self, method: str, raw_path: str, headers: dict[str, str]
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes = b""
     ) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(raw_path)
         path = parts.path[len(API_PREFIX) :] if parts.path.startswith(API_PREFIX) else parts.path
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        name, handler, args = route(path)
+        name, handler, args = ("graphql", None, ()) if path == GRAPHQL_PATH else route(path)
         if self.delay:
             time.sleep(self.delay)
         rate = self._rate_headers()
@@ -197,14 +206,36 @@ class FakeGitLab:
             if int(rate["RateLimit-Observed"]) > self.rate_limit:
                 wait = max(1, int(rate["RateLimit-Reset"]) - int(time.time()))
                 raise HttpError(429, "Retry later\n", {"Retry-After": str(wait)})
-            status, extra, body = self._dispatch(method, name, handler, args, path, query, headers)
+            if name == "graphql":
+                status, extra, answer = self._graphql(method, headers, body)
+            else:
+                status, extra, answer = self._dispatch(
+                    method, name, handler, args, path, query, headers
+                )
         except HttpError as error:
-            status, extra, body = error.status, error.headers, error.body
+            status, extra, answer = error.status, error.headers, error.body
         with self.lock:
             self.log.append(Logged(name, path, query, status))
-            if self.recorded is not None and status == 200:
-                self.recorded[replay_key(path, parts.query)] = body
-        return status, {**rate, **extra}, _encode(body)
+            if self.recorded is not None and status == 200 and name != "graphql":
+                self.recorded[replay_key(path, parts.query)] = answer
+        return status, {**rate, **extra}, _encode(answer)
+
+    def _graphql(
+        self, method: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        if not self.graphql:
+            raise HttpError(404, {"error": "404 Not Found"})
+        if method != "POST":
+            raise HttpError(405, {"message": "405 Method Not Allowed"})
+        self._fault(GRAPHQL_PATH)
+        self._authenticate("graphql", headers)
+        try:
+            document = json.loads(body)
+        except ValueError:
+            raise HttpError(400, {"errors": [{"message": "Invalid JSON"}]}) from None
+        with self.lock:
+            answer = execute(self.instance, document, self.gone_pipelines)
+        return 200, {}, answer if self.graphql_answer is None else self.graphql_answer
 
     def _dispatch(
         self,
@@ -369,8 +400,14 @@ def _handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def do_GET(self) -> None:
+            self._respond("GET", b"")
+
+        def do_POST(self) -> None:
+            self._respond("POST", self.rfile.read(int(self.headers.get("content-length", "0"))))
+
+        def _respond(self, method: str, sent: bytes) -> None:
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status, extra, body = fake.answer("GET", self.path, headers)
+            status, extra, body = fake.answer(method, self.path, headers, sent)
             self.send_response(status)
             is_text = body[:1] not in (b"{", b"[")
             self.send_header("Content-Type", "text/html" if is_text else "application/json")

@@ -158,7 +158,9 @@ def demo_instance() -> FakeInstance:
 
 
 def record() -> dict[str, Any]:
-    fake = FakeGitLab(demo_instance(), recorded={})
+    # Only GETs can be replayed: the demo reads pipelines over REST, as on an instance
+    # without GraphQL (the replay server answers GraphQL's POST with 404).
+    fake = FakeGitLab(demo_instance(), recorded={}, graphql=False)
     with fake, tempfile.TemporaryDirectory() as scratch:
         argv = [
             "collect",

@@ -37,7 +37,7 @@ def test_rerun_adds_nothing_and_fetches_no_details(fake: FakeGitLab, tmp_path: P
     run = collect(fake, tmp_path / "l.db", "--group", "acme")
     assert (run.code, "0 new" in run.out) == (0, True)
     after = fake.counts()
-    for detail in ("projects.pipeline", "projects.deployment", "users.get"):
+    for detail in ("graphql", "projects.deployment", "users.get"):
         assert after[detail] == before[detail] > 0
     rerun_requests = fake.requests - first
     projects, groups = len(fake.instance.projects), len(fake.instance.groups)
@@ -210,15 +210,19 @@ def test_more_items_at_one_instant_than_a_page_holds(tmp_path: Path) -> None:
         assert collect(fake, tmp_path / "l.db", "--project", project.full_path).code == 0
         events = ledger_events(tmp_path / "l.db")
         assert records(events) == expected_records(_only_projects(instance))
-        assert fake.counts()["projects.pipeline"] == 250  # each detail fetched once
+        # Each detail asked once: pages of 100, 100 and 50 new pipelines, 20 per GraphQL query.
+        assert (fake.counts()["graphql"], fake.counts()["projects.pipeline"]) == (5 + 5 + 3, 0)
 
 
+@pytest.mark.parametrize("graphql", [True, False], ids=["graphql", "rest"])
 def test_pipeline_or_deployment_deleted_after_listing_is_skipped(
-    fake: FakeGitLab, tmp_path: Path
+    fake: FakeGitLab, tmp_path: Path, graphql: bool
 ) -> None:
     project = fake.instance.projects[1]
     pipeline, deployment = project.pipelines[2], project.deployments[1]
-    fake.fail_next(1, 404, f"/pipelines/{pipeline.id}", retry_after=None)
+    fake.graphql = graphql
+    fake.gone_pipelines.add(pipeline.id)  # GraphQL: the pipeline is null
+    fake.fail_next(1, 404, f"/pipelines/{pipeline.id}", retry_after=None)  # REST: 404
     fake.fail_next(1, 404, f"/deployments/{deployment.id}", retry_after=None)
     run = collect(fake, tmp_path / "l.db", "--group", "acme")
     assert run.code == 0, run.err

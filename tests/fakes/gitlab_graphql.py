@@ -1,0 +1,91 @@
+"""GitLab's GraphQL endpoint for the fake GitLab: ``POST /api/graphql`` executes the query
+with graphql-core against the subset of GitLab's schema in
+``tests/fixtures/gitlab-graphql/schema.graphql`` (a query naming anything GitLab lacks gets
+GitLab's kind of answer: ``errors`` and no ``data``). Times are whole seconds, as GitLab's
+``Time`` type serializes them; users are ``UserCore`` with global IDs."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from graphql import GraphQLSchema, build_schema, graphql_sync
+
+from tests.fakes.gitlab_data import FINISHED, FakeInstance, FakePipeline, FakeProject, FakeUser
+from tests.paths import FIXTURES
+
+SCHEMA_FILE = FIXTURES / "gitlab-graphql" / "schema.graphql"
+JSON = dict[str, Any]
+
+
+@cache
+def schema() -> GraphQLSchema:
+    return build_schema(SCHEMA_FILE.read_text("utf-8"))
+
+
+def execute(instance: FakeInstance, document: Any, gone: Collection[int] = ()) -> JSON:
+    """The answer GitLab gives to a GraphQL request body (always HTTP 200); the pipelines
+    whose ids are in ``gone`` were deleted."""
+    if not isinstance(document, dict) or not isinstance(document.get("query"), str):
+        return {"errors": [{"message": "No query string was present"}]}
+    variables = document.get("variables")
+    result = graphql_sync(
+        schema(),
+        document["query"],
+        root_value={"project": lambda _info, fullPath: _project(instance, fullPath, gone)},
+        variable_values=variables if isinstance(variables, dict) else None,
+    )
+    answer: JSON = {}
+    if result.errors:
+        answer["errors"] = [{"message": error.message} for error in result.errors]
+    if result.data is not None:
+        answer["data"] = result.data
+    return answer
+
+
+def _project(instance: FakeInstance, full_path: str, gone: Collection[int]) -> JSON | None:
+    project = next((p for p in instance.projects if p.full_path == full_path), None)  # not an id
+    if project is None:
+        return None
+    return {
+        "id": f"gid://gitlab/Project/{project.id}",
+        "fullPath": project.full_path,
+        "pipeline": lambda _info, iid=None, **_: _pipeline(project, iid, gone),
+    }
+
+
+def _pipeline(project: FakeProject, iid: str | None, gone: Collection[int]) -> JSON | None:
+    found = next((p for p in project.pipelines if str(p.iid) == iid), None)
+    return None if found is None or found.id in gone else render_pipeline_node(found)
+
+
+def render_pipeline_node(pipeline: FakePipeline) -> JSON:
+    """A ``Pipeline`` as GraphQL shows it; the same pipeline as REST's detail shows it, but
+    with whole-second times and the ref's full path instead of ``tag``."""
+    finished = pipeline.status in FINISHED
+    kind = "tags" if pipeline.tag else "heads"
+    return {
+        "id": f"gid://gitlab/Ci::Pipeline/{pipeline.id}",
+        "iid": str(pipeline.iid),
+        "ref": pipeline.ref,
+        "refPath": pipeline.ref
+        if pipeline.ref.startswith("refs/")
+        else f"refs/{kind}/{pipeline.ref}",
+        "source": pipeline.source,
+        "createdAt": seconds(pipeline.created_at),
+        "startedAt": seconds(pipeline.created_at + timedelta(seconds=5)),
+        "finishedAt": seconds(pipeline.updated_at) if finished else None,
+        "updatedAt": seconds(pipeline.updated_at),
+        "user": render_user_core(pipeline.user),
+    }
+
+
+def render_user_core(user: FakeUser) -> JSON:
+    return {"id": f"gid://gitlab/User/{user.id}", "username": user.username, "name": user.name}
+
+
+def seconds(moment: datetime) -> str:
+    """GitLab's ``Time``: ISO 8601 in UTC to the second (Ruby's ``Time#iso8601``)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
