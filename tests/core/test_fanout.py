@@ -20,8 +20,6 @@ SETTINGS = SinkSettings(environ={})
 class FlakySink(Sink):
     """Accepts records only while ``up``; remembers every record it accepted."""
 
-    schemes = ("flaky",)
-
     def __init__(self) -> None:
         self.up = True
         self.received: list[LedgerRecord] = []

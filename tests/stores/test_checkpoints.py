@@ -122,8 +122,6 @@ def test_stdout_prints_checkpoint_lines(tmp_path: Path) -> None:
 class NoCheckpointSink(Sink):
     """A plugin that stores records but never implemented checkpoints."""
 
-    schemes = ("nocp",)
-
     def __init__(self) -> None:
         self.received: list[LedgerRecord] = []
 
