@@ -34,12 +34,13 @@ from bench.github_procs import (
     run_measured,
 )
 from bench.github_throughput import measure, render_payloads
+from pipeledger_github.review_graphql import COMMITS_PER_QUERY
 
 REPOS, RUNS, DEPLOY, SEED = 20, 500, 0.1, 1
 PER_PAGE = 100
 # (repositories, runs per repository) for the memory curve, besides REPOS x RUNS.
 MEMORY_SHAPES = ((5, 500), (10, 500), (20, 250), (20, 1000), (10, 2000))
-REVIEW_ENDPOINTS = ("commit_pulls", "reviews")
+REVIEW_ENDPOINTS = ("commit_pulls", "reviews", "graphql")
 # The fake's route names of every request a permission/protection snapshot makes.
 SNAPSHOT_ENDPOINTS = (
     "members",
@@ -65,8 +66,9 @@ class Minimum:
     deployment_pages: int
     statuses: int  # one call per deployment
     approvals: int  # one call per run that deployed
-    commit_pulls: int  # one call per distinct deployed commit
-    reviews: int  # one call per merged pull request of those commits
+    commit_pulls: int  # over REST: one call per distinct deployed commit
+    reviews: int  # over REST: one call per merged pull request of those commits
+    review_queries: int  # over GraphQL: per page of deployments, one per 50 new commits
 
     @property
     def core(self) -> int:
@@ -80,6 +82,10 @@ class Minimum:
 
     @property
     def review_calls(self) -> int:
+        return self.review_queries
+
+    @property
+    def review_calls_over_rest(self) -> int:
         return self.commit_pulls + self.reviews
 
 
@@ -147,7 +153,21 @@ def minimum_requests(org: FakeOrg) -> Minimum:
         ),
         commit_pulls=sum(len(repo_shas) for repo_shas in shas),
         reviews=merged,
+        review_queries=sum(_review_queries(repo) for repo in repos),
     )
+
+
+def _review_queries(repo: Any) -> int:
+    """Deployments are listed newest first, 100 a page; each page's commits not seen on an
+    earlier page are asked 50 to a query."""
+    newest_first = sorted(repo.deployments.values(), key=lambda d: (d.created_at, d.id))[::-1]
+    seen: set[str] = set()
+    queries = 0
+    for start in range(0, len(newest_first), PER_PAGE):
+        fresh = {d.sha for d in newest_first[start : start + PER_PAGE]} - seen
+        queries += math.ceil(len(fresh) / COMMITS_PER_QUERY)
+        seen |= fresh
+    return queries
 
 
 def _merged(repo: Any, number: int) -> bool:
@@ -201,8 +221,9 @@ def report_requests(minimum: Minimum, snapshots: SnapshotMinimum, first: Collect
         f"minimum for the data: {minimum.core:,} = {minimum.repo_pages} repository page(s)"
         f" + {minimum.run_pages} run pages + {minimum.deployment_pages} deployment pages"
         f" + {minimum.statuses:,} statuses + {minimum.approvals:,} approvals calls;"
-        f" review provenance {minimum.review_calls:,} more = {minimum.commit_pulls:,} commit"
-        f" pulls + {minimum.reviews:,} reviews calls"
+        f" review provenance {minimum.review_calls:,} more GraphQL queries (50 commits each;"
+        f" over REST {minimum.review_calls_over_rest:,} = {minimum.commit_pulls:,} commit"
+        f" pulls + {minimum.reviews:,} reviews calls)"
     )
     print(
         f"  snapshots (one listing pass per resource): {snapshots.total:,} more ="

@@ -81,7 +81,7 @@ class GitHubAdapter(Adapter, GateSource):
 
     @property
     def requests_made(self) -> int:
-        return self.client.api.requests_made
+        return self.client.api.requests_made + self.client.graphql_requests
 
     @property
     def not_modified(self) -> int:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -15,6 +15,7 @@ from pipeledger.plugin import (
     AdapterSettings,
     ApiClient,
     ApiResponse,
+    PlatformError,
     Progress,
     RateLimitHeaders,
     RetryPolicy,
@@ -40,9 +41,44 @@ class Page:
     next_url: str | None
 
 
+def graphql_api(api: ApiClient) -> ApiClient | None:
+    """The client for GitHub's GraphQL endpoint: ``/graphql`` under github.com's API root
+    (``https://api.github.com``), ``https://HOST/api/graphql`` beside a GitHub Enterprise
+    Server's ``https://HOST/api/v3``; None for a root elsewhere (its GraphQL is unknown)."""
+    prefix = urlsplit(api.base_url).path.rstrip("/")
+    if not prefix:
+        return api
+    if prefix.endswith("/api/v3"):
+        return api.sibling(api.base_url[: -len("/v3")])
+    return None
+
+
 class GitHubClient:
     def __init__(self, api: ApiClient) -> None:
         self.api = api
+        self._graphql = graphql_api(api)
+
+    @property
+    def speaks_graphql(self) -> bool:
+        return self._graphql is not None
+
+    @property
+    def graphql_requests(self) -> int:
+        """GraphQL requests made, where they are not already in ``api.requests_made``."""
+        return 0 if self._graphql in (None, self.api) else self._graphql.requests_made
+
+    def graphql(self, query: str, variables: Mapping[str, Any]) -> Item | None:
+        """GraphQL's whole answer (``data``, ``errors``) to a read-only query; None when it
+        failed (after a GET's retries and waits) or is not a JSON object: GraphQL is only a
+        quicker way to read what REST reads, so the caller reads the same over REST."""
+        if self._graphql is None:
+            return None
+        document = {"query": query, "variables": dict(variables)}
+        try:
+            body = self._graphql.post_json("/graphql", document).body
+        except PlatformError:
+            return None
+        return body if isinstance(body, dict) else None
 
     @classmethod
     def build(

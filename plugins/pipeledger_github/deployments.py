@@ -101,6 +101,7 @@ class DeploymentsCollector:
 
     def _take(self, page: Page, gaps: list[Gap]) -> _Page:
         listed = _Page()
+        fresh: list[tuple[Item, str, datetime]] = []
         for deployment in page.items:
             created = time_field(deployment, "created_at")
             ident = ident_of(deployment)
@@ -116,6 +117,9 @@ class DeploymentsCollector:
             listed.newest = max(listed.newest or created, created)
             if ident in self.pending or not any(gap.contains(created) for gap in gaps):
                 continue
+            fresh.append((deployment, ident, created))
+        self.provenance.prefetch(deployment.get("sha") for deployment, _, _ in fresh)
+        for deployment, ident, created in fresh:
             listed.events += self._record(deployment, ident, created, listed.changed_runs)
             listed.events += self.provenance.reviews(deployment)
         return listed

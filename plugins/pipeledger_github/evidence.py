@@ -4,15 +4,18 @@ reviews of the pull request that brought the deployed commit, each fetched once 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pipeledger.plugin import AuditEvent
 from pipeledger_github.errors import NotFound, Unprocessable
 from pipeledger_github.normalize import approval_events, review_events
 from pipeledger_github.repo_context import RepoContext
+from pipeledger_github.review_graphql import COMMITS_PER_QUERY, commits_query, read_answer
 
 Item = Mapping[str, Any]
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 PULL_FIELDS = (
     "number", "state", "merged_at", "merge_commit_sha", "url", "repository_url", "created_at",
     "title",
@@ -25,6 +28,7 @@ class Provenance:
         self._approvals_done: set[str] = set()
         self._pulls: dict[str, list[Item]] = {}
         self._reviews: dict[int, list[Item]] = {}
+        self._graphql = context.client.speaks_graphql
 
     def approvals(
         self, run: Item, deployments: Sequence[Item], *, again: bool = False
@@ -55,6 +59,25 @@ class Provenance:
             "/repos/{owner}/{repo}/actions/runs/{run_id}/approvals",
             run_id,
         )
+
+    def prefetch(self, shas: Iterable[Any]) -> None:
+        """Read the pull requests and reviews of these deployed commits with GraphQL, 50
+        commits a request, so ``reviews`` finds them read; what GraphQL does not settle is
+        read over REST when ``reviews`` asks for it."""
+        wanted = [sha for sha in dict.fromkeys(shas) if _is_sha(sha) and sha not in self._pulls]
+        owner, _, name = self.ctx.repository.partition("/")
+        for start in range(0, len(wanted), COMMITS_PER_QUERY):
+            if not self._graphql:
+                return
+            batch = wanted[start : start + COMMITS_PER_QUERY]
+            answer = self.ctx.client.graphql(commits_query(batch), {"owner": owner, "name": name})
+            found = read_answer(answer, batch)
+            if found is None:
+                self._graphql = False  # every later query would fail alike
+                return
+            self._pulls.update(found.pulls)
+            for number, reviews in found.reviews.items():
+                self._reviews.setdefault(number, reviews)
 
     def reviews(self, deployment: Item) -> list[AuditEvent]:
         """Reviews of every pull request that contains the deployed commit, merged or not: an
@@ -107,6 +130,10 @@ class Provenance:
                 self.ctx.oddities.note(f"pull request #{number} is gone; its reviews are skipped.")
                 self._reviews[number] = []
         return self._reviews[number]
+
+
+def _is_sha(value: Any) -> bool:
+    return isinstance(value, str) and _SHA.fullmatch(value) is not None
 
 
 def compact_pull(pull: Item) -> dict[str, Any]:

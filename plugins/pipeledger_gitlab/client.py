@@ -150,15 +150,16 @@ class GitLabClient:
         return self._graphql is not None
 
     def graphql(self, query: str, variables: Mapping[str, Any]) -> JsonObject | None:
-        """GraphQL's whole answer (``data``, ``errors``) to a read-only query; None when
-        the instance has no GraphQL to offer (404) or answers something that is not a JSON
-        object. Rate limits, retries and refusals are a GET's."""
+        """GraphQL's whole answer (``data``, ``errors``) to a read-only query; None when it
+        failed (404: no GraphQL here; any refusal or failure after a GET's retries and waits)
+        or is not a JSON object: GraphQL is only a quicker way to read what REST reads, so
+        the caller reads the same over REST."""
         if self._graphql is None:
             return None
         document = {"query": query, "variables": dict(variables)}
         try:
             body = self._graphql.post_json(GRAPHQL_PATH, document).body
-        except (GitLabNotFound, MalformedResponse):
+        except PlatformError:
             return None
         return body if isinstance(body, dict) else None
 

@@ -41,7 +41,7 @@ def fake_api(tmp_path: Path) -> Iterator[str]:
             "--token",
             TOKEN,
             "--delay",
-            "0.004",
+            "0.01",
         ],
         cwd=ROOT,
     )

@@ -69,6 +69,7 @@ from tests.fakes.github_data import (
     render_team_membership,
     scenario_org,
 )
+from tests.fakes.github_graphql import execute
 
 DOCS = "https://docs.github.com/rest"
 RATE_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
@@ -267,8 +268,13 @@ class FakeGitHubServer:
         link_by_repo_id: bool = False,
         token_user: FakeUser | None = None,
         access: AccessState | None = None,
+        graphql: bool = True,
     ) -> None:
         self.org = org
+        # GraphQL at /graphql; False answers it 404 (a proxy that lets only REST through).
+        self.graphql = graphql
+        # Replaces the whole GraphQL answer, for tests of hostile or broken answers.
+        self.graphql_answer: Any = None
         self.access = access if access is not None else AccessState()
         self.token = token
         self.per_page_max = per_page_max
@@ -422,6 +428,8 @@ class FakeGitHubServer:
     def endpoint_of(self, target: str) -> str:
         """The route a request went to (``runs``, ``statuses``, ...), or ``other``."""
         path = self._alias(unquote(urlsplit(target).path))
+        if path == "/graphql":
+            return "graphql"
         for pattern, handler in self._routes:
             if pattern.match(path):
                 return handler.__name__.lstrip("_")
@@ -434,7 +442,9 @@ class FakeGitHubServer:
 
     # ---- request pipeline ------------------------------------------------------------------
 
-    def handle(self, method: str, target: str, headers: Mapping[str, str]) -> Response:
+    def handle(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes = b""
+    ) -> Response:
         """Answer one request (called from the HTTP handler threads)."""
         if method == "GET" and urlsplit(target).path == STATS_PATH:
             return Response(200, dumps(self.stats()).encode(), counts=False)
@@ -444,7 +454,7 @@ class FakeGitHubServer:
         if self.delay:
             time.sleep(self.delay)
         inm = headers.get("If-None-Match")
-        response = self._respond(number, method, target, headers)
+        response = self._respond(number, method, target, headers, body)
         with self._lock:
             if response.counts and response.status != 304:
                 self._remaining = max(0, self._remaining - 1)
@@ -453,7 +463,7 @@ class FakeGitHubServer:
         return response
 
     def _respond(
-        self, number: int, method: str, target: str, headers: Mapping[str, str]
+        self, number: int, method: str, target: str, headers: Mapping[str, str], body: bytes
     ) -> Response:
         path = unquote(urlsplit(target).path)
         early = (
@@ -466,12 +476,27 @@ class FakeGitHubServer:
             return early
         if any(_matches(p, path, target) for p in self.malformed_on):
             return Response(200, b'{"workflow_runs": ')
+        if (method, path) == ("POST", "/graphql"):
+            return self._graphql(body)
         try:
             with self.org.lock:
                 response = self._route(method, path, target)
         except ApiError as err:
             return Response(err.status, error_body(err.status, err.message, err.doc, **err.extra))
         return self._conditional(response, headers)
+
+    def _graphql(self, body: bytes) -> Response:
+        if not self.graphql:
+            return Response(404, error_body(404, "Not Found"))
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return Response(400, error_body(400, "Problems parsing JSON"))
+        with self.org.lock:
+            answer = execute(self.org, document)
+        if self.graphql_answer is not None:
+            answer = self.graphql_answer
+        return Response(200, dumps(answer).encode())
 
     def _check_auth(self, headers: Mapping[str, str]) -> Response | None:
         auth = headers.get("Authorization")
@@ -961,9 +986,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        response = self.server.fake.handle(method, self.path, _HeaderView(self.headers))
+        body = self.rfile.read(length) if length else b""
+        response = self.server.fake.handle(method, self.path, _HeaderView(self.headers), body)
         self.send_response(response.status)
         if response.status != 304:
             self.send_header("Content-Type", response.content_type)

@@ -66,6 +66,9 @@ class FakeHub:
     def install(self, mock: responses.RequestsMock) -> None:
         pattern = re.compile(re.escape(self.base) + r"/.*")
         mock.add_callback(responses.GET, pattern, callback=self._answer)
+        # This hub speaks REST only: GraphQL answers 404 (as behind a proxy that lets only
+        # REST through), so the adapter reads everything over REST after one request.
+        mock.add(responses.POST, f"{self.base}/graphql", status=404, json={"message": "Not Found"})
 
     def fail(self, path: str, status: int, **kwargs: Any) -> None:
         self.failures.append(Failure(path, status, **kwargs))

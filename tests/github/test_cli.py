@@ -35,7 +35,7 @@ def test_collect_reports_requests_and_not_modified(hub: FakeHub, tmp_path: Path)
     code, out, _ = run_cli(collect_argv(tmp_path), {"GITHUB_TOKEN": TOKEN})
     assert code == 0
     assert "15 new" in out
-    assert "requests: 13 (0 not modified)" in out
+    assert "requests: 14 (0 not modified)" in out  # 13 over REST, 1 refused GraphQL query
     code, out, _ = run_cli(collect_argv(tmp_path), {"GITHUB_TOKEN": TOKEN})
     assert "0 new" in out
     assert "requests: 2 (2 not modified)" in out

@@ -1,0 +1,106 @@
+"""Review provenance over GitHub's GraphQL API: the query is valid against GitHub's published
+schema (``@octokit/graphql-schema``) and cheap by GitHub's rate-limit formula, the ledger is
+the same as over REST, and whatever GraphQL does not answer exactly is read over REST."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from graphql import FieldNode, InlineFragmentNode, IntValueNode, SelectionSetNode, parse, validate
+
+from pipeledger_github.review_graphql import COMMITS_PER_QUERY, commits_query
+from tests.e2e.github_expect import collected, expected, github_collect_argv, run_cli
+from tests.fakes.github_api import FakeGitHubServer
+from tests.fakes.github_data import generate_org
+from tests.fakes.github_graphql import schema
+
+pytestmark = pytest.mark.e2e
+TOKEN = "ghp_graphql_reviews_token"
+SHA = "a" * 40
+
+
+def test_the_query_is_valid_against_githubs_schema() -> None:
+    shas = [f"{index:040x}" for index in range(COMMITS_PER_QUERY)]
+    assert validate(schema(), parse(commits_query(shas))) == []
+    assert validate(schema(), parse(commits_query([SHA]).replace("headRefOid", "headSha"))) != []
+
+
+def test_a_full_query_costs_three_points() -> None:
+    """GitHub's formula: each connection costs one request per parent node that may hold
+    it; the sum over 100, rounded, is the cost in points (at least 1)."""
+    document = parse(commits_query([f"{index:040x}" for index in range(COMMITS_PER_QUERY)]))
+    fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}
+
+    def requests(selections: SelectionSetNode | None, parents: int) -> int:
+        total = 0
+        for node in selections.selections if selections else ():
+            if isinstance(node, InlineFragmentNode):
+                total += requests(node.selection_set, parents)
+            elif isinstance(node, FieldNode):
+                arguments = node.arguments or ()
+                first = next((a.value for a in arguments if a.name.value == "first"), None)
+                size = int(first.value) if isinstance(first, IntValueNode) else 1
+                total += parents if first is not None else 0
+                total += requests(node.selection_set, parents * size)
+            else:
+                total += requests(fragments[node.name.value].selection_set, parents)
+        return total
+
+    operation = next(d for d in document.definitions if d.kind == "operation_definition")
+    cost = requests(operation.selection_set, 1)
+    assert cost == COMMITS_PER_QUERY * (1 + 5)  # pull requests, and their reviews
+    assert max(1, round(cost / 100)) == 3
+
+
+def _collect(server: FakeGitHubServer, db: Path) -> None:
+    code, _, err = run_cli(
+        github_collect_argv(server.base_url, db, "--no-snapshots"), {"GITHUB_TOKEN": TOKEN}
+    )
+    assert code == 0, err
+
+
+@pytest.fixture
+def org() -> Any:
+    return generate_org("acme", repos=3, runs_per_repo=60, deploy_fraction=0.3, seed=4)
+
+
+def test_graphql_and_rest_store_the_same_events(org: Any, tmp_path: Path) -> None:
+    with FakeGitHubServer(org, token=TOKEN) as server:
+        _collect(server, tmp_path / "graphql.db")
+        graphql = (server.count(r"/commits/[^/]+/pulls$"), server.count(r"/reviews$"))
+        queries = server.count(r"^/graphql$")
+    with FakeGitHubServer(org, token=TOKEN, graphql=False) as server:
+        _collect(server, tmp_path / "rest.db")
+        rest = (server.count(r"/commits/[^/]+/pulls$"), server.count(r"/reviews$"))
+    assert collected(tmp_path / "graphql.db") == collected(tmp_path / "rest.db") == expected(org)
+    assert graphql == (0, 0) and rest[0] > 0 and rest[1] > 0
+    assert 0 < queries <= sum(rest) / 10
+
+
+NO_AUTHOR = {
+    "pageInfo": {"hasNextPage": False},
+    "nodes": [{"number": 1, "state": "MERGED", "author": None}],
+}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"errors": [{"message": "Field 'headSha' doesn't exist on type 'PullRequest'"}]},
+        {"data": {"repository": None}},
+        {"data": {"repository": {"c0": {"associatedPullRequests": {"nodes": []}}}}},
+        {"data": {"repository": {"c0": {"associatedPullRequests": NO_AUTHOR}}}},
+        ["not", "an", "object"],
+    ],
+    ids=["errors", "no-repository", "no-page-info", "no-author", "list"],
+)
+def test_an_answer_that_is_not_what_was_asked_is_read_over_rest(
+    org: Any, tmp_path: Path, answer: Any
+) -> None:
+    with FakeGitHubServer(org, token=TOKEN) as server:
+        server.graphql_answer = answer
+        _collect(server, tmp_path / "l.db")
+        assert server.count(r"/commits/[^/]+/pulls$") > 0
+    assert collected(tmp_path / "l.db") == expected(org)
