@@ -276,8 +276,8 @@ def test_the_verdict_holds_little_for_each_finding(tmp_path: Path) -> None:
     the memory of a large audit (issue 13: a finding for each of 100,000s of deployments).
     Measured here: everything the verdict holds, per finding — the finding, its message and
     subject, its packed evidence ids and its place in the verdict's order: 577 bytes with
-    evidence and links as tuples of strings, a tuple for each place and the rule's facts in
-    every finding; 460 now."""
+    evidence and links as tuples of strings, a tuple for each place, the rule's facts in
+    every finding and a message of its own; 391 now (Python 3.11)."""
     loaded = policy(tmp_path)
     ledger = SqliteSink(tmp_path / "l.db")
     ledger.append(build(7, deployments=600), {})
@@ -293,4 +293,4 @@ def test_the_verdict_holds_little_for_each_finding(tmp_path: Path) -> None:
         ledger.close()
     count = sum(len(result.findings) for result in evaluation.results)
     assert count > 1000
-    assert held / count < 500, f"{held / count:.0f} bytes a finding"
+    assert held / count < 450, f"{held / count:.0f} bytes a finding"

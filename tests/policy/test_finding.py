@@ -106,3 +106,25 @@ def test_findings_are_small() -> None:
         tracemalloc.stop()
     assert len(made) == count
     assert held / count < 160, f"{held / count:.0f} bytes a finding"
+
+
+def test_findings_that_say_the_same_share_their_message() -> None:
+    texts = ["".join(["dev4 weakened ", "the branch protection of main."]) for _ in range(2)]
+    assert texts[0] is not texts[1]
+    one, two = (
+        Finding(
+            rule_id="drift",
+            rule_type="protection-drift",
+            severity=Severity.ERROR,
+            message=text,
+            subject=SUBJECT,
+            evidence=(),
+            links=(),
+            remedy="Restore it.",
+            docs_url="https://pipeledger.dev/docs/policies/protection-drift/",
+            rule_line=9,
+        )
+        for text in texts
+    )
+    assert one.message is two.message
+    assert one._rule is two._rule  # the rule's facts too

@@ -122,6 +122,14 @@ def _rule_facts(
     return _RuleFacts(rule_id, rule_type, severity, remedy, docs_url, rule_line)
 
 
+@functools.lru_cache(maxsize=4096)
+def _shared_message(message: str) -> str:
+    """The first of equal messages, for every finding that has it: a rule on single events
+    says the same thing again and again (``dev4 weakened the branch protection of main``),
+    and each would otherwise hold its own copy."""
+    return message
+
+
 # A finding's evidence and links, packed (see Finding): one flag byte, then each evidence id
 # of the usual shape (32 lowercase hex digits, as event_id makes them) as its 16 bytes.
 _NO_LINKS, _SUBJECT_LINK = 0, 1
@@ -154,10 +162,10 @@ class Finding:
 
     An audit of a large ledger can hold a finding for each of 100,000s of deployments, so a
     finding is four references: the facts it shares with its rule's other findings (id, type,
-    severity, remedy, docs URL, line), its message, its subject (shared by the rules that
-    judged it) and its evidence ids and links packed into one ``bytes`` — 16 bytes an id
-    rather than a tuple of 32-character strings, and no copy of a link that is the subject's
-    own URL. The fields read as they are given."""
+    severity, remedy, docs URL, line), its message (shared with recent findings that say the
+    same), its subject (shared by the rules that judged it) and its evidence ids and links
+    packed into one ``bytes`` — 16 bytes an id rather than a tuple of 32-character strings,
+    and no copy of a link that is the subject's own URL. The fields read as they are given."""
 
     __slots__ = ("_refs", "_rule", "message", "subject")
     _rule: _RuleFacts
@@ -182,7 +190,7 @@ class Finding:
         facts = _rule_facts(rule_id, rule_type, severity, remedy, docs_url, rule_line)
         object.__setattr__(self, "_rule", facts)
         object.__setattr__(self, "_refs", _pack_refs(evidence, links, subject))
-        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "message", _shared_message(message))
         object.__setattr__(self, "subject", subject)
 
     def __setattr__(self, name: str, value: object) -> None:
