@@ -4,7 +4,9 @@ as their window passes) gives the verdict the in-memory audit gives over every e
 
 from __future__ import annotations
 
+import gc
 import random
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -267,3 +269,28 @@ def test_evidence_of_findings_is_kept_for_recording(tmp_path: Path) -> None:
     assert evidence == {ident: stored[ident] for ident in named if ident in stored}
     assert evidence
     ledger.close()
+
+
+def test_the_verdict_holds_little_for_each_finding(tmp_path: Path) -> None:
+    """What an audit keeps once its window has passed is the findings, so their size bounds
+    the memory of a large audit (issue 13: a finding for each of 100,000s of deployments).
+    Measured here: everything the verdict holds, per finding — the finding, its message and
+    subject, its packed evidence ids and its place in the verdict's order: 577 bytes with
+    evidence and links as tuples of strings, a tuple for each place, the rule's facts in
+    every finding and a message of its own; 391 now (Python 3.11)."""
+    loaded = policy(tmp_path)
+    ledger = SqliteSink(tmp_path / "l.db")
+    ledger.append(build(7, deployments=600), {})
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        evaluation = audit_ledger(loaded, ledger)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+        ledger.close()
+    count = sum(len(result.findings) for result in evaluation.results)
+    assert count > 1000
+    assert held / count < 450, f"{held / count:.0f} bytes a finding"

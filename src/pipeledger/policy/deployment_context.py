@@ -85,8 +85,8 @@ class DeploymentContext:
             kind="deployment",
             key=self.deployment_key,
             repository=self.repository,
-            environment=self.environment,
-            ref=self.ref,
+            environment=interned(self.environment),
+            ref=interned(self.ref),
             sha=self.sha,
             run_id=self.run_id,
             url=link,
@@ -97,6 +97,12 @@ class DeploymentContext:
         if self.run is not None:
             ids.append(self.run.id)
         return ids
+
+
+def interned(name: str | None) -> str | None:
+    """Interned: each event parsed brings its own copy of names such as ``production`` or
+    ``refs/heads/main``, and a finding's subject would keep that copy alive."""
+    return sys.intern(name) if name is not None else None
 
 
 def repository_of(event: AuditEvent) -> str | None:

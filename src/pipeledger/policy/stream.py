@@ -104,9 +104,14 @@ class DeploymentStream:
             bisect.insort(events, event, key=self.seq_of)
 
     def close(self) -> None:
-        """Judge every deployment still open: the ledger has nothing more."""
+        """Judge every deployment still open: the ledger has nothing more. The window's
+        events are let go here, so the verdict is put in order in the memory they held."""
         while self._opened:
             self._judge(self._opened.popleft())
+        self._held.clear()
+        self._index = EventIndex()
+        self._seqs.clear()
+        self._judged.clear()
 
     def _add_status(self, event: AuditEvent, seq: int) -> None:
         key = "\x1f".join(
