@@ -64,7 +64,7 @@ def many_deployments(count: int) -> list:  # type: ignore[type-arg]
 
 def test_sarif_is_valid_against_the_official_schema(loaded: LoadedPolicy) -> None:
     evaluation = judge(loaded, [*many_deployments(2), approval("carol", run_id="0")])
-    document = sarif.document(build_report(loaded, evaluation))
+    document = json.loads(sarif.render(build_report(loaded, evaluation)))
     schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
     jsonschema.Draft4Validator(schema).validate(document)
     run_ = document["runs"][0]
@@ -90,7 +90,7 @@ def test_sarif_with_an_error_and_no_findings_is_valid(loaded: LoadedPolicy) -> N
         generated_at=datetime(2026, 3, 11, tzinfo=UTC),
         error="API down",
     )
-    document = sarif.document(report)
+    document = json.loads(sarif.render(report))
     jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(document)
     assert document["runs"][0]["invocations"][0]["executionSuccessful"] is False
 
@@ -141,13 +141,13 @@ def test_junit_has_a_case_per_judged_subject(loaded: LoadedPolicy) -> None:
 
 
 def test_gitlab_code_quality(loaded: LoadedPolicy) -> None:
-    issues = gitlab.issues(build_report(loaded, judge(loaded, many_deployments(1))))
+    issues = json.loads(gitlab.render(build_report(loaded, judge(loaded, many_deployments(1)))))
     assert {i["severity"] for i in issues} == {"critical", "major", "info"}
     first = issues[0]
     assert set(first) == {"description", "check_name", "fingerprint", "severity", "location"}
     assert first["location"]["path"] == "policies/policy.yml"
     assert isinstance(first["location"]["lines"]["begin"], int)
-    again = gitlab.issues(build_report(loaded, judge(loaded, many_deployments(1))))
+    again = json.loads(gitlab.render(build_report(loaded, judge(loaded, many_deployments(1)))))
     assert [i["fingerprint"] for i in again] == [i["fingerprint"] for i in issues]
     assert len({i["fingerprint"] for i in issues}) == len(issues)
 

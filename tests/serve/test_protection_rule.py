@@ -58,7 +58,9 @@ class AppGitHub(FakeGitHubServer):
 
     token_requests = 0
 
-    def handle(self, method: str, target: str, headers: Mapping[str, str]) -> Response:
+    def handle(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes = b""
+    ) -> Response:
         if method == "POST" and target == f"/app/installations/{INSTALLATION}/access_tokens":
             claims = jwt.decode(
                 headers.get("Authorization", "").removeprefix("Bearer "),
@@ -68,7 +70,7 @@ class AppGitHub(FakeGitHubServer):
             assert claims["iss"] == APP
             self.token_requests += 1
             return Response(201, json.dumps({"token": TOKEN}).encode())
-        return super().handle(method, target, headers)
+        return super().handle(method, target, headers, body)
 
 
 class Callbacks:

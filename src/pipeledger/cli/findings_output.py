@@ -4,7 +4,7 @@ findings formats written to stdout (``--format``) and files (``--output FORMAT=P
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from pipeledger.errors import SinkError, UsageError
 from pipeledger.held_secrets import held
 from pipeledger.policy.model import FailOn
 from pipeledger.printable import defuse_commands
-from pipeledger.report import github, render
+from pipeledger.report import github, render, render_pieces
 from pipeledger.report import text as text_report
 from pipeledger.report.model import Report, ReportFormat
 
@@ -92,11 +92,13 @@ def emit(report: Report, targets: Sequence[Target], context: Context) -> None:
                 for chunk in text_report.render_chunks(report):
                     context.out_report(chunk)
             continue
-        text = context.masker.mask(render(target.output_format, report))
+        # Each piece ends between findings, so a credential is never split across two.
+        pieces = (context.masker.mask(p) for p in render_pieces(target.output_format, report))
         if target.path is None:
-            context.stdout.write(printable_stdout(target.output_format, text))
+            for piece in pieces:
+                context.stdout.write(printable_stdout(target.output_format, piece))
         else:
-            _write(target.path, text)
+            _write_pieces(target.path, pieces)
 
 
 def announce_masks(targets: Sequence[Target], context: Context) -> None:
@@ -151,9 +153,14 @@ def _write_step_files(report: Report, context: Context) -> None:
 
 
 def _write(path: Path, text: str, *, append: bool = False) -> None:
+    _write_pieces(path, [text], append=append)
+
+
+def _write_pieces(path: Path, pieces: Iterable[str], *, append: bool = False) -> None:
     try:
         with path.open("a" if append else "w", encoding="utf-8") as handle:
-            handle.write(text)
+            for piece in pieces:
+                handle.write(piece)
     except OSError as error:
         raise SinkError(
             f"Cannot write the findings file {path}: {error.strerror}.",

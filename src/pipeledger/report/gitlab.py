@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Iterator
 from typing import Any
 
 from pipeledger.policy.model import Finding, Severity
+from pipeledger.report.json_pieces import LIST_PLACE, dumps_in_pieces
 from pipeledger.report.model import Report
 from pipeledger.report.paths import repo_relative
 
@@ -19,19 +20,21 @@ def fingerprint(finding: Finding) -> str:
     return hashlib.md5(material.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
-def issues(report: Report) -> list[dict[str, Any]]:
-    path = repo_relative(report.policy.path)
-    return [
-        {
-            "description": f"{f.message} Fix: {f.remedy}",
-            "check_name": f.rule_id,
-            "fingerprint": fingerprint(f),
-            "severity": SEVERITIES[f.severity],
-            "location": {"path": path, "lines": {"begin": max(f.rule_line, 1)}},
-        }
-        for f in report.findings
-    ]
-
-
 def render(report: Report) -> str:
-    return json.dumps(issues(report), indent=2) + "\n"
+    return "".join(render_chunks(report))
+
+
+def render_chunks(report: Report) -> Iterator[str]:
+    """The array in pieces: the issues are rendered as they are read."""
+    path = repo_relative(report.policy.path)
+    return dumps_in_pieces(LIST_PLACE, (_issue(f, path) for f in report.findings))
+
+
+def _issue(finding: Finding, path: str) -> dict[str, Any]:
+    return {
+        "description": f"{finding.message} Fix: {finding.remedy}",
+        "check_name": finding.rule_id,
+        "fingerprint": fingerprint(finding),
+        "severity": SEVERITIES[finding.severity],
+        "location": {"path": path, "lines": {"begin": max(finding.rule_line, 1)}},
+    }

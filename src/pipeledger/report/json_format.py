@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from typing import Any
 
 from pipeledger.events import format_time
+from pipeledger.report.json_pieces import LIST_PLACE, dumps_in_pieces
 from pipeledger.report.model import TOOL_VERSION, Report
 
 SCHEMA_ID = "pipeledger/findings/v1"
 
 
-def document(report: Report) -> dict[str, Any]:
+def render(report: Report) -> str:
+    return "".join(render_chunks(report))
+
+
+def render_chunks(report: Report) -> Iterator[str]:
+    """The document in pieces: the findings are rendered as they are read."""
+    findings = (finding.to_dict() for finding in report.findings)
+    return dumps_in_pieces(_frame(report), findings, sort_keys=True)
+
+
+def _frame(report: Report) -> dict[str, Any]:
     return {
         "schema": SCHEMA_ID,
         "tool": {"name": "pipeledger", "version": TOOL_VERSION},
@@ -31,11 +42,7 @@ def document(report: Report) -> dict[str, Any]:
         },
         "error": report.error,
         "rules": [result.to_dict() for result in report.results],
-        "findings": [finding.to_dict() for finding in report.findings],
+        "findings": LIST_PLACE,
         # What the command adds besides findings, e.g. audit's unacknowledged anomaly alerts.
         "notes": list(report.notes),
     }
-
-
-def render(report: Report) -> str:
-    return json.dumps(document(report), indent=2, sort_keys=True) + "\n"

@@ -3,10 +3,11 @@ policy rule, each result located at its rule in the policy file."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from typing import Any
 
 from pipeledger.policy.model import Finding, RuleSpec, Severity
+from pipeledger.report.json_pieces import LIST_PLACE, dumps_in_pieces
 from pipeledger.report.model import TOOL_NAME, TOOL_URI, TOOL_VERSION, Report
 from pipeledger.report.paths import repo_relative
 
@@ -15,10 +16,20 @@ FINGERPRINT_KEY = "pipeledgerFinding/v1"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "note"}
 
 
-def document(report: Report) -> dict[str, Any]:
-    specs = list(report.policy.rules)
-    index = {spec.id: position for position, spec in enumerate(specs)}
+def render(report: Report) -> str:
+    return "".join(render_chunks(report))
+
+
+def render_chunks(report: Report) -> Iterator[str]:
+    """The log in pieces: the results are rendered as they are read."""
+    index = {spec.id: position for position, spec in enumerate(report.policy.rules)}
     uri = repo_relative(report.policy.path)
+    results = (_result(f, index[f.rule_id], uri) for f in report.findings)
+    return dumps_in_pieces(_frame(report), results)
+
+
+def _frame(report: Report) -> dict[str, Any]:
+    specs = list(report.policy.rules)
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -31,13 +42,9 @@ def document(report: Report) -> dict[str, Any]:
         },
         "automationDetails": {"id": f"pipeledger/{report.command}/"},
         "invocations": [_invocation(report)],
-        "results": [_result(f, index[f.rule_id], uri) for f in report.findings],
+        "results": LIST_PLACE,
     }
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-
-
-def render(report: Report) -> str:
-    return json.dumps(document(report), indent=2) + "\n"
 
 
 def _rule(spec: RuleSpec) -> dict[str, Any]:
