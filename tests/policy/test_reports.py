@@ -164,3 +164,42 @@ def test_json_and_text(loaded: LoadedPolicy) -> None:
         "violations": 1,
     }
     assert text.render(report).startswith("pipeledger audit: FAIL - 3 finding(s)")
+
+
+def _as_elementtree_writes_it(rendered: str) -> str:
+    """The document ElementTree writes for the tree ``rendered`` parses to."""
+    root = ET.fromstring(rendered)
+    ET.indent(root)
+    return junit.DECLARATION + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def test_junit_in_pieces_is_what_elementtree_writes_for_the_whole(
+    loaded: LoadedPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(junit, "PER_PIECE", 2)  # pieces end inside a suite's cases
+    events = [*many_deployments(5), approval("carol", run_id="0")]
+    evaluation = judge(loaded, events)
+    for result in evaluation.results:
+        result.subjects.extend(
+            {f.subject.key: f.subject for f in judge(loaded, events).findings}.values()
+        )
+    report = build_report(loaded, evaluation)
+    pieces = list(junit.render_chunks(report))
+    rendered = "".join(pieces)
+    assert len(pieces) > len(evaluation.results) + 2
+    assert rendered == _as_elementtree_writes_it(rendered)
+    assert "<testcase" in rendered and "<failure" in rendered and "<system-out" in rendered
+    failed = Report(
+        command="check",
+        policy=loaded.policy,
+        decision="error",
+        fail_on=FailOn.ERROR,
+        evaluation=None,
+        generated_at=datetime(2026, 3, 11, tzinfo=UTC),
+        error='API <down> & "out"',
+    )
+    rendered = junit.render(failed)
+    assert rendered == _as_elementtree_writes_it(rendered)
+    assert ET.fromstring(rendered).find("testsuite/testcase/error").get("message") == (  # type: ignore[union-attr]
+        'API <down> & "out"'
+    )
