@@ -6,13 +6,17 @@ to install what it needs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
 
 from pipeledger.adapter import Adapter
 from pipeledger.docs_links import docs_url
 from pipeledger.errors import UsageError
-from pipeledger.serve.receiver import Receiver
 from pipeledger.sink import Sink
+
+if TYPE_CHECKING:
+    from pipeledger.serve.receiver import Receiver
 
 ADAPTER_GROUP = "pipeledger.adapters"
 SINK_GROUP = "pipeledger.sinks"
@@ -28,7 +32,7 @@ def available_sinks() -> list[str]:
 
 
 def load_adapter(platform: str) -> type[Adapter]:
-    loaded = _load(ADAPTER_GROUP, platform, "platform", available_adapters())
+    loaded = _load(ADAPTER_GROUP, platform, "platform", available_adapters)
     if not (isinstance(loaded, type) and issubclass(loaded, Adapter)):
         raise UsageError(f"The plugin registered for platform {platform!r} is not an Adapter.")
     return loaded
@@ -52,7 +56,7 @@ def load_sink(url: str) -> type[Sink]:
     scheme = sink_scheme(url)
     if scheme in ("http", "https"):
         scheme = "webhook"
-    loaded = _load(SINK_GROUP, scheme, "sink scheme", available_sinks())
+    loaded = _load(SINK_GROUP, scheme, "sink scheme", available_sinks)
     if not (isinstance(loaded, type) and issubclass(loaded, Sink)):
         raise UsageError(f"The plugin registered for sink scheme {scheme!r} is not a Sink.")
     return loaded
@@ -63,18 +67,22 @@ def available_receivers() -> list[str]:
 
 
 def load_receiver(name: str) -> type[Receiver]:
-    loaded = _load(RECEIVER_GROUP, name, "webhook receiver", available_receivers())
+    from pipeledger.serve.receiver import Receiver
+
+    loaded = _load(RECEIVER_GROUP, name, "webhook receiver", available_receivers)
     if not (isinstance(loaded, type) and issubclass(loaded, Receiver)):
         raise UsageError(f"The plugin registered for webhook receiver {name!r} is not a Receiver.")
     return loaded
 
 
-def _load(group: str, name: str, what: str, known: list[str]) -> object:
+def _load(group: str, name: str, what: str, known: Callable[[], list[str]]) -> object:
+    """The plugin ``name`` of ``group``; ``known`` (the names on offer) is read only for the
+    error."""
     matches = [ep for ep in entry_points(group=group) if ep.name == name]
     if not matches:
         raise UsageError(
             f"No plugin provides the {what} {name!r}.",
-            f"Available: {', '.join(known) or 'none'}. Install the plugin that provides it.",
+            f"Available: {', '.join(known()) or 'none'}. Install the plugin that provides it.",
         )
     return _import(matches[0], what)
 

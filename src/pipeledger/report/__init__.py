@@ -1,21 +1,28 @@
-"""Findings renderers, one module per output format."""
+"""Findings renderers, one module per output format, each imported when its format is
+written (the gate imports none of them before its first request)."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
-from pipeledger.report import github, gitlab, json_format, junit, sarif, text
 from pipeledger.report.model import Report, ReportFormat
 
-RENDERERS: dict[ReportFormat, Callable[[Report], str]] = {
-    ReportFormat.TEXT: text.render,
-    ReportFormat.JSON: json_format.render,
-    ReportFormat.SARIF: sarif.render,
-    ReportFormat.JUNIT: junit.render,
-    ReportFormat.GITHUB: github.render,
-    ReportFormat.GITLAB: gitlab.render,
+MODULES: dict[ReportFormat, str] = {
+    ReportFormat.TEXT: "text",
+    ReportFormat.JSON: "json_format",
+    ReportFormat.SARIF: "sarif",
+    ReportFormat.JUNIT: "junit",
+    ReportFormat.GITHUB: "github",
+    ReportFormat.GITLAB: "gitlab",
 }
 
 
+def renderer(output_format: ReportFormat) -> Callable[[Report], str]:
+    module = importlib.import_module(f"pipeledger.report.{MODULES[output_format]}")
+    function: Callable[[Report], str] = module.render
+    return function
+
+
 def render(output_format: ReportFormat, report: Report) -> str:
-    return RENDERERS[output_format](report)
+    return renderer(output_format)(report)
