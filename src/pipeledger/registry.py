@@ -6,7 +6,7 @@ to install what it needs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 
@@ -23,16 +23,26 @@ SINK_GROUP = "pipeledger.sinks"
 RECEIVER_GROUP = "pipeledger.webhooks"
 
 
-def available_adapters() -> list[str]:
-    return sorted(ep.name for ep in entry_points(group=ADAPTER_GROUP))
+def adapter_entries() -> list[EntryPoint]:
+    """The adapters' entry points, read once for a caller that lists and then loads them
+    (each read scans every installed distribution)."""
+    return list(entry_points(group=ADAPTER_GROUP))
+
+
+def available_adapters(entries: Iterable[EntryPoint] | None = None) -> list[str]:
+    found = entry_points(group=ADAPTER_GROUP) if entries is None else entries
+    return sorted(ep.name for ep in found)
 
 
 def available_sinks() -> list[str]:
     return sorted(ep.name for ep in entry_points(group=SINK_GROUP))
 
 
-def load_adapter(platform: str) -> type[Adapter]:
-    loaded = _load(ADAPTER_GROUP, platform, "platform", available_adapters)
+def load_adapter(platform: str, entries: Iterable[EntryPoint] | None = None) -> type[Adapter]:
+    """The adapter ``platform``, from ``entries`` (adapter_entries()) or a fresh read."""
+    loaded = _load(
+        ADAPTER_GROUP, platform, "platform", lambda: available_adapters(entries), entries
+    )
     if not (isinstance(loaded, type) and issubclass(loaded, Adapter)):
         raise UsageError(f"The plugin registered for platform {platform!r} is not an Adapter.")
     return loaded
@@ -75,10 +85,17 @@ def load_receiver(name: str) -> type[Receiver]:
     return loaded
 
 
-def _load(group: str, name: str, what: str, known: Callable[[], list[str]]) -> object:
-    """The plugin ``name`` of ``group``; ``known`` (the names on offer) is read only for the
-    error."""
-    matches = [ep for ep in entry_points(group=group) if ep.name == name]
+def _load(
+    group: str,
+    name: str,
+    what: str,
+    known: Callable[[], list[str]],
+    entries: Iterable[EntryPoint] | None = None,
+) -> object:
+    """The plugin ``name`` of ``group`` (among ``entries`` when given); ``known`` (the names on
+    offer) is read only for the error."""
+    found = entry_points(group=group) if entries is None else entries
+    matches = [ep for ep in found if ep.name == name]
     if not matches:
         raise UsageError(
             f"No plugin provides the {what} {name!r}.",
