@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 from pipeledger.adapter import Adapter
 from pipeledger.docs_links import docs_url
 from pipeledger.errors import UsageError
-from pipeledger.sink import Sink
 
 if TYPE_CHECKING:
     from pipeledger.serve.receiver import Receiver
+    from pipeledger.sink import Sink
 
 ADAPTER_GROUP = "pipeledger.adapters"
 SINK_GROUP = "pipeledger.sinks"
@@ -63,6 +63,8 @@ def sink_scheme(url: str) -> str:
 
 
 def load_sink(url: str) -> type[Sink]:
+    from pipeledger.sink import Sink
+
     scheme = sink_scheme(url)
     if scheme in ("http", "https"):
         scheme = "webhook"
