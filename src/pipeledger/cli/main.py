@@ -228,12 +228,12 @@ def _route_help(parser: argparse.ArgumentParser, context: Context, argv: Sequenc
     terminal and as plain text elsewhere. The formatter (with rich, and the descriptions and
     examples) is made the first time one is asked for: a run that shows no help imports no
     rich for it."""
-    no_color = "--no-color" in argv
+    color = "--no-color" not in argv and context.colors(context.stdout)  # decided now, as before
     made: list[type[argparse.HelpFormatter]] = []
 
     def formatter(prog: str, **kwargs: Any) -> argparse.HelpFormatter:
         if not made:
-            made.append(_help_formatter(parser, context, no_color))
+            made.append(_help_formatter(parser, context, color))
         return made[0](prog, **kwargs)
 
     for _path, each in parsers(parser):
@@ -243,7 +243,7 @@ def _route_help(parser: argparse.ArgumentParser, context: Context, argv: Sequenc
 
 
 def _help_formatter(
-    parser: argparse.ArgumentParser, context: Context, no_color: bool
+    parser: argparse.ArgumentParser, context: Context, color: bool
 ) -> type[argparse.HelpFormatter]:
     from rich_argparse import RawDescriptionRichHelpFormatter
 
@@ -251,9 +251,7 @@ def _help_formatter(
 
     for path, each in parsers(parser):
         describe(each, COMMAND_HELP.get(path))
-    console = make_console(
-        context.stdout, context.environ, color=not no_color and context.colors(context.stdout)
-    )
+    console = make_console(context.stdout, context.environ, color=color)
 
     class Formatter(RawDescriptionRichHelpFormatter):
         group_name_formatter = _sentence_case
