@@ -4,10 +4,10 @@
 ``Draft202012Validator(schema)`` (no format checker, as the loaders use it) would report no
 error. It interprets the schema itself — the same bundled file, no second copy of the rules —
 for the keywords the project's schemas use, each with ``jsonschema``'s own semantics. Whatever
-it is not sure about (a keyword it does not know, a remote ``$ref``, a float where an integer
-is expected, ``true`` compared with ``1``…) makes it answer False, and the caller then runs
-``jsonschema``, which also words the errors. So a False costs time, never a different
-verdict; only a True skips ``jsonschema``, and a True is given only when certain.
+it is not sure about (a keyword it does not know, a remote ``$ref``, a value that is not plain
+JSON such as a date YAML read, ``true`` compared with ``1``…) makes it answer False, and the
+caller then runs ``jsonschema``, which also words the errors. So a False costs time, never a
+different verdict; only a True skips ``jsonschema``, and a True is given only when certain.
 """
 
 from __future__ import annotations
