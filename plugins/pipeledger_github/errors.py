@@ -40,23 +40,24 @@ class Need:
 
 
 # First match wins.
-_NEEDS: tuple[tuple[re.Pattern[str], Need], ...] = (
+# Patterns searched with re.search (its cache compiles each once, when first needed).
+_NEEDS: tuple[tuple[str, Need], ...] = (
     (
-        re.compile(r"/actions/runs/\d+/approvals$"),
+        r"/actions/runs/\d+/approvals$",
         Need("actions: read", "actions: read", "environment approvals"),
     ),
-    (re.compile(r"/actions/"), Need("actions: read", "actions: read", "workflow runs")),
+    (r"/actions/", Need("actions: read", "actions: read", "workflow runs")),
     (
-        re.compile(r"/deployments"),
+        r"/deployments",
         Need("deployments: read", "deployments: read", "deployments and their statuses"),
     ),
     (
-        re.compile(r"/commits/[^/]+/pulls$"),
+        r"/commits/[^/]+/pulls$",
         Need("pull_requests: read", "pull-requests: read", "the pull requests of a commit"),
     ),
-    (re.compile(r"/pulls"), Need("pull_requests: read", "pull-requests: read", "reviews")),
+    (r"/pulls", Need("pull_requests: read", "pull-requests: read", "reviews")),
     (
-        re.compile(r"/orgs/[^/]+/audit-log$"),
+        r"/orgs/[^/]+/audit-log$",
         Need(
             "administration: read (organization; classic tokens: `read:audit_log`)",
             None,
@@ -64,11 +65,11 @@ _NEEDS: tuple[tuple[re.Pattern[str], Need], ...] = (
         ),
     ),
     (
-        re.compile(r"/orgs/[^/]+/(teams|members)(/|$)"),
+        r"/orgs/[^/]+/(teams|members)(/|$)",
         Need("members: read (organization)", None, "organization members, teams and their access"),
     ),
     (
-        re.compile(r"/branches/.+/protection$"),
+        r"/branches/.+/protection$",
         Need(
             "administration: read",
             None,
@@ -76,7 +77,7 @@ _NEEDS: tuple[tuple[re.Pattern[str], Need], ...] = (
         ),
     ),
     (
-        re.compile(r"/collaborators$"),
+        r"/collaborators$",
         Need(
             "metadata: read, with push access to the repository",
             None,
@@ -84,15 +85,15 @@ _NEEDS: tuple[tuple[re.Pattern[str], Need], ...] = (
         ),
     ),
     (
-        re.compile(r"/environments"),
+        r"/environments",
         Need("actions: read", "actions: read", "environments and their protection rules"),
     ),
     (
-        re.compile(r"/rules/branches/"),
+        r"/rules/branches/",
         Need("metadata: read", "contents: read", "the rules that apply to a branch"),
     ),
     (
-        re.compile(r"/orgs/[^/]+/repos$"),
+        r"/orgs/[^/]+/repos$",
         Need("metadata: read", None, "the organization's repositories"),
     ),
 )
@@ -132,7 +133,7 @@ def translate_error(response: ApiResponse) -> PipeledgerError:
 def need_for(path: str) -> Need:
     """The permission an endpoint needs, and what for."""
     for pattern, need in _NEEDS:
-        if pattern.search(path):
+        if re.search(pattern, path):
             return need
     return _DEFAULT_NEED
 

@@ -29,10 +29,10 @@ from pipeledger.sink import (
     Sink,
     SinkSettings,
 )
+from pipeledger.sink_defaults import DEFAULT_CHECKPOINT_EVERY
 
 DEFAULT_LEDGER_URL = "sqlite:///pipeledger.db"
 DELIVERY_CHUNK = 1000
-DEFAULT_CHECKPOINT_EVERY = 1000
 
 
 def delivery_key(sink: Sink) -> str:

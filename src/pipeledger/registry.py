@@ -6,29 +6,43 @@ to install what it needs.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
 
 from pipeledger.adapter import Adapter
 from pipeledger.docs_links import docs_url
 from pipeledger.errors import UsageError
-from pipeledger.serve.receiver import Receiver
-from pipeledger.sink import Sink
+
+if TYPE_CHECKING:
+    from pipeledger.serve.receiver import Receiver
+    from pipeledger.sink import Sink
 
 ADAPTER_GROUP = "pipeledger.adapters"
 SINK_GROUP = "pipeledger.sinks"
 RECEIVER_GROUP = "pipeledger.webhooks"
 
 
-def available_adapters() -> list[str]:
-    return sorted(ep.name for ep in entry_points(group=ADAPTER_GROUP))
+def adapter_entries() -> list[EntryPoint]:
+    """The adapters' entry points, read once for a caller that lists and then loads them
+    (each read scans every installed distribution)."""
+    return list(entry_points(group=ADAPTER_GROUP))
+
+
+def available_adapters(entries: Iterable[EntryPoint] | None = None) -> list[str]:
+    found = entry_points(group=ADAPTER_GROUP) if entries is None else entries
+    return sorted(ep.name for ep in found)
 
 
 def available_sinks() -> list[str]:
     return sorted(ep.name for ep in entry_points(group=SINK_GROUP))
 
 
-def load_adapter(platform: str) -> type[Adapter]:
-    loaded = _load(ADAPTER_GROUP, platform, "platform", available_adapters())
+def load_adapter(platform: str, entries: Iterable[EntryPoint] | None = None) -> type[Adapter]:
+    """The adapter ``platform``, from ``entries`` (adapter_entries()) or a fresh read."""
+    loaded = _load(
+        ADAPTER_GROUP, platform, "platform", lambda: available_adapters(entries), entries
+    )
     if not (isinstance(loaded, type) and issubclass(loaded, Adapter)):
         raise UsageError(f"The plugin registered for platform {platform!r} is not an Adapter.")
     return loaded
@@ -49,10 +63,12 @@ def sink_scheme(url: str) -> str:
 
 
 def load_sink(url: str) -> type[Sink]:
+    from pipeledger.sink import Sink
+
     scheme = sink_scheme(url)
     if scheme in ("http", "https"):
         scheme = "webhook"
-    loaded = _load(SINK_GROUP, scheme, "sink scheme", available_sinks())
+    loaded = _load(SINK_GROUP, scheme, "sink scheme", available_sinks)
     if not (isinstance(loaded, type) and issubclass(loaded, Sink)):
         raise UsageError(f"The plugin registered for sink scheme {scheme!r} is not a Sink.")
     return loaded
@@ -63,18 +79,29 @@ def available_receivers() -> list[str]:
 
 
 def load_receiver(name: str) -> type[Receiver]:
-    loaded = _load(RECEIVER_GROUP, name, "webhook receiver", available_receivers())
+    from pipeledger.serve.receiver import Receiver
+
+    loaded = _load(RECEIVER_GROUP, name, "webhook receiver", available_receivers)
     if not (isinstance(loaded, type) and issubclass(loaded, Receiver)):
         raise UsageError(f"The plugin registered for webhook receiver {name!r} is not a Receiver.")
     return loaded
 
 
-def _load(group: str, name: str, what: str, known: list[str]) -> object:
-    matches = [ep for ep in entry_points(group=group) if ep.name == name]
+def _load(
+    group: str,
+    name: str,
+    what: str,
+    known: Callable[[], list[str]],
+    entries: Iterable[EntryPoint] | None = None,
+) -> object:
+    """The plugin ``name`` of ``group`` (among ``entries`` when given); ``known`` (the names on
+    offer) is read only for the error."""
+    found = entry_points(group=group) if entries is None else entries
+    matches = [ep for ep in found if ep.name == name]
     if not matches:
         raise UsageError(
             f"No plugin provides the {what} {name!r}.",
-            f"Available: {', '.join(known) or 'none'}. Install the plugin that provides it.",
+            f"Available: {', '.join(known()) or 'none'}. Install the plugin that provides it.",
         )
     return _import(matches[0], what)
 

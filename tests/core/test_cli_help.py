@@ -162,3 +162,84 @@ def test_a_command_imports_only_what_it_uses() -> None:
     )
     assert done.stdout.strip() == "[]"
     assert set(build_parser()[1]) >= {"check", "audit", "report", "anomalies", "serve"}
+
+
+# What check does before its first request must not import these: jsonschema (the bundled
+# policy is valid: schema_fast says so), rich and rich-argparse (no help, nothing coloured
+# yet), the findings renderers (written after the verdict), the webhook receiver, the rule
+# types the baseline policy does not use (JMESPath comes with the expression rule), the sink
+# fan-out and the sinks (opened once the evidence is in).
+NOT_BEFORE_THE_FIRST_REQUEST = (
+    "pipeledger.fanout",
+    "pipeledger.sink",
+    "pipeledger.signing",
+    "pipeledger_sqlite",
+    "jmespath",
+    "pipeledger.policy.rules.expression",
+    "pipeledger.policy.rules.permission_change",
+    "pipeledger.policy.rules.protection_drift",
+    "jsonschema",
+    "rich",
+    "rich_argparse",
+    "pipeledger.cli.console",
+    "pipeledger.report.text",
+    "pipeledger.report.github",
+    "pipeledger.report.sarif",
+    "pipeledger.report.junit",
+    "pipeledger.report.gitlab",
+    "pipeledger.report.json_format",
+    "pipeledger.serve",
+    "jinja2",
+    "pipeledger.evidence_pack",
+    "pipeledger.anomalies",
+    "pipeledger_github.collector",
+)
+
+
+def test_check_reaches_its_first_request_without_the_lazy_modules(tmp_path: Path) -> None:
+    """The real ``pipeledger check`` in a GitHub Actions job, with the bundled baseline policy
+    (loaded and validated), stopped at its first network call: the modules made lazy for the
+    gate's cold start are not imported by then. Re-adding an eager import fails here."""
+    policy = Path(__file__).resolve().parents[2] / "examples" / "policies" / "baseline.yml"
+    environ = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_TOKEN": "ghs_probe_token",
+        "GITHUB_API_URL": "http://127.0.0.1:9",
+        "GITHUB_REPOSITORY": "acme/web",
+        "GITHUB_RUN_ID": "1",
+        "GITHUB_RUN_ATTEMPT": "1",
+        "GITHUB_ACTOR": "octocat",
+        "GITHUB_TRIGGERING_ACTOR": "octocat",
+        "GITHUB_REF": "refs/heads/main",
+        "GITHUB_REF_NAME": "main",
+        "GITHUB_REF_TYPE": "branch",
+        "GITHUB_SHA": "a" * 40,
+        "GITHUB_EVENT_NAME": "push",
+    }
+    argv = ["check", "--policy", str(policy), "--environment", "production"]
+    argv += ["--sink", f"sqlite:///{tmp_path / 'ledger.db'}", "--retries", "0"]
+    probe = (
+        "import os, sys\n"
+        f"lazy = {NOT_BEFORE_THE_FIRST_REQUEST!r}\n"
+        "def first_request(event, args):\n"
+        "    if event in ('socket.getaddrinfo', 'socket.connect'):\n"
+        "        found = sorted(m for m in sys.modules\n"
+        "                       if any(m == n or m.startswith(n + '.') for n in lazy))\n"
+        "        os.write(1, repr(found).encode())\n"
+        "        os._exit(0)\n"
+        "sys.addaudithook(first_request)\n"
+        "from pipeledger.cli.main import main\n"
+        f"code = main({argv!r}, environ={environ!r})\n"
+        "print('no request was made; exit', code)\n"
+        "os._exit(1)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == "[]", done.stdout

@@ -83,12 +83,12 @@ class FakeGateAdapter(Adapter, GateSource):
 
 @pytest.fixture
 def fake_platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[FakeGateAdapter]]:
-    def load(name: str) -> type[Adapter]:
+    def load(name: str, entries: object = None) -> type[Adapter]:
         if name == "fake":
             return FakeGateAdapter
         raise UsageError(f"No plugin provides the platform {name!r}.")
 
-    monkeypatch.setattr(registry, "available_adapters", lambda: ["broken", "fake"])
+    monkeypatch.setattr(registry, "available_adapters", lambda entries=None: ["broken", "fake"])
     monkeypatch.setattr(registry, "load_adapter", load)
     FakeGateAdapter.case = None
     FakeGateAdapter.team_members = {}

@@ -4,6 +4,7 @@ names. A new file there is a new test."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -11,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from pipeledger.cli.main import main
+from pipeledger.config import schema_text
 from pipeledger.errors import ExitCode
 from pipeledger.policy.loader import PolicyError, load_policy
+from pipeledger.policy.rules import RULE_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "schemas" / "examples" / "policy"
@@ -83,3 +86,12 @@ def test_cli_exits_2_with_location(
     err = capsys.readouterr().err
     assert re.search(r"bad-severity\.yml:6: at /rules/0/severity: 'fatal' is not allowed", err)
     assert "Write one of: error, warning, notice." in err
+
+
+def test_every_rule_type_is_named_by_its_own_class() -> None:
+    """RULE_TYPES imports a type's module on first use: each name leads to the class that
+    carries that name, and the schema offers exactly these types."""
+    schema = json.loads(schema_text("policy.v1.schema.json"))
+    for name in RULE_TYPES:
+        assert RULE_TYPES[name].type_name == name
+    assert sorted(RULE_TYPES) == sorted(schema["$defs"]["rule"]["properties"]["type"]["enum"])

@@ -183,11 +183,12 @@ def _evaluate(gate: Gate, evidence: GateEvidence) -> Evaluation:
 def select_gate_source(args: argparse.Namespace, context: Context) -> GateSource:
     """The adapter that is a gate source: the one named, or the one whose CI this is."""
     settings = adapter_settings(args, context)
-    names = [args.platform] if args.platform else registry.available_adapters()
+    entries = registry.adapter_entries()  # read once: each read scans every distribution
+    names = [args.platform] if args.platform else registry.available_adapters(entries)
     skipped: list[str] = []
     for name in names:
         try:
-            adapter_class = registry.load_adapter(name)
+            adapter_class = registry.load_adapter(name, entries)
         except UsageError:
             if args.platform:
                 raise

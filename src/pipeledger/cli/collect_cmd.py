@@ -16,8 +16,8 @@ from pipeledger.cli.api_options import (
     api_defaults,
 )
 from pipeledger.cli.collect_progress import closing_summary, progress_for
+from pipeledger.cli.color import is_terminal
 from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
-from pipeledger.cli.console import is_terminal
 from pipeledger.collect import CollectSummary, collect_into
 from pipeledger.config import env_name
 from pipeledger.docs_links import docs_url

@@ -29,8 +29,9 @@ from rich.progress import (
 from rich.progress import Progress as RichProgress
 from rich.text import Text
 
+from pipeledger.cli.color import is_terminal
 from pipeledger.cli.command_context import Context
-from pipeledger.cli.console import is_terminal, make_console
+from pipeledger.cli.console import make_console
 from pipeledger.progress import SilentProgress, StreamProgress, finish_text
 
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
-from rich.text import Text
-
-from pipeledger.cli.console import VerdictHighlighter, make_console, wants_color
+from pipeledger.cli.color import wants_color
 from pipeledger.errors import UsageError
-from pipeledger.fanout import DEFAULT_CHECKPOINT_EVERY, SinkSet
 from pipeledger.printable import terminal_safe
 from pipeledger.redact import SecretMasker
-from pipeledger.signing import signer_from_environ
-from pipeledger.sink import SinkSettings
+from pipeledger.sink_defaults import DEFAULT_CHECKPOINT_EVERY
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from pipeledger.fanout import SinkSet
 
 # Commands that write through a SinkSet merge these into their DEFAULTS.
 SINK_DEFAULTS: dict[str, object] = {"sink": [], "checkpoint_every": DEFAULT_CHECKPOINT_EVERY}
@@ -55,6 +55,10 @@ class Context:
         if not self.colors(self.stdout):
             self.stdout.write(masked)
             return
+        from rich.text import Text
+
+        from pipeledger.cli.console import VerdictHighlighter
+
         styled = Text(masked)
         VerdictHighlighter().highlight(styled)
         self.console().print(styled, end="")
@@ -64,6 +68,8 @@ class Context:
         return wants_color(stream, self.environ, no_color=self.no_color)
 
     def console(self, *, stderr: bool = False) -> Console:
+        from pipeledger.cli.console import make_console
+
         stream = self.stderr if stderr else self.stdout
         return make_console(stream, self.environ, color=self.colors(stream))
 
@@ -71,6 +77,10 @@ class Context:
         """The sinks named by --sink; checkpoints every --checkpoint-every events, signed
         when PIPELEDGER_SIGNING_KEY is set. ``reading``: the command reads the ledger, which
         must exist already (LedgerNotFound, exit 2, instead of an empty new one)."""
+        from pipeledger.fanout import SinkSet
+        from pipeledger.signing import signer_from_environ
+        from pipeledger.sink import SinkSettings
+
         return SinkSet.open(
             args.sink,
             SinkSettings(environ=self.environ, create_ledger=not reading),

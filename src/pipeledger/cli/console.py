@@ -1,5 +1,5 @@
-"""Whether output gets colour and live displays, decided once per run, and the rich consoles
-that draw them.
+"""The rich consoles that draw colour and live displays; whether a stream gets them is
+decided once per run in ``pipeledger.cli.color`` (without importing rich).
 
 Colour and symbols only on a terminal, never with ``--no-color``, ``NO_COLOR`` set to a
 non-empty value (https://no-color.org) or ``TERM=dumb``. Text written to a file or a pipe is
@@ -14,19 +14,6 @@ from typing import TextIO
 from rich.console import Console
 from rich.highlighter import RegexHighlighter
 from rich.theme import Theme
-
-
-def is_terminal(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):  # a closed or fake stream
-        return False
-
-
-def wants_color(stream: TextIO, environ: Mapping[str, str], *, no_color: bool = False) -> bool:
-    if no_color or environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
-        return False
-    return is_terminal(stream)
 
 
 class VerdictHighlighter(RegexHighlighter):

@@ -13,8 +13,7 @@ from pipeledger.errors import SinkError, UsageError
 from pipeledger.held_secrets import held
 from pipeledger.policy.model import FailOn
 from pipeledger.printable import defuse_commands
-from pipeledger.report import github, render, render_pieces
-from pipeledger.report import text as text_report
+from pipeledger.report import render, render_pieces
 from pipeledger.report.model import Report, ReportFormat
 
 FORMATS = ", ".join(f.value for f in ReportFormat)
@@ -89,7 +88,7 @@ def emit(report: Report, targets: Sequence[Target], context: Context) -> None:
                 text = context.masker.mask(render(target.output_format, report))
                 context.out_report(_with_marks(text, report, context))
             else:  # plain text (a log, a file): written as it is made, masked piece by piece
-                for chunk in text_report.render_chunks(report):
+                for chunk in render_pieces(ReportFormat.TEXT, report):
                     context.out_report(chunk)
             continue
         # Each piece ends between findings, so a credential is never split across two.
@@ -110,6 +109,8 @@ def announce_masks(targets: Sequence[Target], context: Context) -> None:
     stderr (the runner reads commands from both), so stdout of ``--format json`` stays JSON."""
     if context.environ.get("GITHUB_ACTIONS") != "true":
         return
+    from pipeledger.report import github
+
     given = {value.strip() for value in context.environ.values()}
     # Unmasked on purpose: these lines tell the runner what to mask from now on.
     commands = github.mask_commands(piece for piece in held() if piece.strip() not in given)
@@ -142,6 +143,8 @@ def printable_stdout(output_format: ReportFormat, text: str) -> str:
 
 
 def _write_step_files(report: Report, context: Context) -> None:
+    from pipeledger.report import github
+
     files = github.step_files(report)
     summary = context.environ.get("GITHUB_STEP_SUMMARY")
     if summary:

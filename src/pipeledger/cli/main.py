@@ -20,12 +20,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import ModuleType
 from typing import Any, NoReturn, TextIO
 
-from rich.markup import escape
-from rich_argparse import RawDescriptionRichHelpFormatter
-
 from pipeledger import __version__
 from pipeledger.cli.command_context import Context
-from pipeledger.cli.console import make_console
 from pipeledger.cli.help_text import COMMAND_HELP, ROOT, CommandHelp, epilog
 from pipeledger.config import load_config_file, resolve
 from pipeledger.errors import ExitCode, InternalError, PipeledgerError, UsageError
@@ -133,8 +129,6 @@ def build_parser(
         sub.set_defaults(run=module.run)
         add_global_options(sub, root=False)
         defaults[sub.prog.split()[-1]] = module.DEFAULTS
-    for path, each in parsers(parser):
-        describe(each, COMMAND_HELP.get(path))
     return parser, defaults
 
 
@@ -150,8 +144,11 @@ def parsers(
 
 
 def describe(parser: argparse.ArgumentParser, entry: CommandHelp | None) -> None:
+    """The description and examples of a parser's help, as rich-argparse markup."""
     if entry is None:
         return
+    from rich.markup import escape
+
     if not parser.description:
         parser.description = escape(textwrap.fill(entry.description, HELP_WIDTH))
     head, _, examples = epilog(entry).partition("\n")
@@ -228,11 +225,33 @@ def _dispatch(argv: Sequence[str], context: Context) -> int:
 
 def _route_help(parser: argparse.ArgumentParser, context: Context, argv: Sequence[str]) -> None:
     """Help and --version go to this run's stdout, laid out by rich-argparse in colour on a
-    terminal and as plain text elsewhere."""
-    no_color = "--no-color" in argv
-    console = make_console(
-        context.stdout, context.environ, color=not no_color and context.colors(context.stdout)
-    )
+    terminal and as plain text elsewhere. The formatter (with rich, and the descriptions and
+    examples) is made the first time one is asked for: a run that shows no help imports no
+    rich for it."""
+    color = "--no-color" not in argv and context.colors(context.stdout)  # decided now, as before
+    made: list[type[argparse.HelpFormatter]] = []
+
+    def formatter(prog: str, **kwargs: Any) -> argparse.HelpFormatter:
+        if not made:
+            made.append(_help_formatter(parser, context, color))
+        return made[0](prog, **kwargs)
+
+    for _path, each in parsers(parser):
+        each.formatter_class = formatter
+        if isinstance(each, _Parser):
+            each.output = context.stdout
+
+
+def _help_formatter(
+    parser: argparse.ArgumentParser, context: Context, color: bool
+) -> type[argparse.HelpFormatter]:
+    from rich_argparse import RawDescriptionRichHelpFormatter
+
+    from pipeledger.cli.console import make_console
+
+    for path, each in parsers(parser):
+        describe(each, COMMAND_HELP.get(path))
+    console = make_console(context.stdout, context.environ, color=color)
 
     class Formatter(RawDescriptionRichHelpFormatter):
         group_name_formatter = _sentence_case
@@ -241,10 +260,7 @@ def _route_help(parser: argparse.ArgumentParser, context: Context, argv: Sequenc
             kwargs.setdefault("width", min(console.width, HELP_WIDTH + 4))
             super().__init__(prog, console=console, **kwargs)
 
-    for _path, each in parsers(parser):
-        each.formatter_class = Formatter
-        if isinstance(each, _Parser):
-            each.output = context.stdout
+    return Formatter
 
 
 def _sentence_case(heading: str) -> str:

@@ -1,36 +1,42 @@
-"""Findings renderers, one module per output format."""
+"""Findings renderers, one module per output format, each imported when its format is
+written (the gate imports none of them before its first request)."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
+from types import ModuleType
 
-from pipeledger.report import github, gitlab, json_format, junit, sarif, text
 from pipeledger.report.model import Report, ReportFormat
 
-RENDERERS: dict[ReportFormat, Callable[[Report], str]] = {
-    ReportFormat.TEXT: text.render,
-    ReportFormat.JSON: json_format.render,
-    ReportFormat.SARIF: sarif.render,
-    ReportFormat.JUNIT: junit.render,
-    ReportFormat.GITHUB: github.render,
-    ReportFormat.GITLAB: gitlab.render,
+MODULES: dict[ReportFormat, str] = {
+    ReportFormat.TEXT: "text",
+    ReportFormat.JSON: "json_format",
+    ReportFormat.SARIF: "sarif",
+    ReportFormat.JUNIT: "junit",
+    ReportFormat.GITHUB: "github",
+    ReportFormat.GITLAB: "gitlab",
 }
+
+
+def _module(output_format: ReportFormat) -> ModuleType:
+    return importlib.import_module(f"pipeledger.report.{MODULES[output_format]}")
+
+
+def renderer(output_format: ReportFormat) -> Callable[[Report], str]:
+    function: Callable[[Report], str] = _module(output_format).render
+    return function
 
 
 def render(output_format: ReportFormat, report: Report) -> str:
-    return RENDERERS[output_format](report)
-
-
-# Formats written as they are made (a report of 100,000s of findings is never one string).
-IN_PIECES: dict[ReportFormat, Callable[[Report], Iterator[str]]] = {
-    ReportFormat.TEXT: text.render_chunks,
-    ReportFormat.JSON: json_format.render_chunks,
-    ReportFormat.SARIF: sarif.render_chunks,
-    ReportFormat.GITLAB: gitlab.render_chunks,
-}
+    return renderer(output_format)(report)
 
 
 def render_pieces(output_format: ReportFormat, report: Report) -> Iterator[str]:
-    """The format in pieces that join to ``render``'s text; whole for the other formats."""
-    in_pieces = IN_PIECES.get(output_format)
+    """The format in pieces that join to ``render``'s text: written as it is made where the
+    format's module has ``render_chunks`` (a report of 100,000s of findings is never one
+    string), whole otherwise."""
+    in_pieces: Callable[[Report], Iterator[str]] | None = getattr(
+        _module(output_format), "render_chunks", None
+    )
     return in_pieces(report) if in_pieces else iter([render(output_format, report)])

@@ -1,27 +1,42 @@
-"""The built-in rule types, by the ``type`` a policy file names them with."""
+"""The built-in rule types, by the ``type`` a policy file names them with. Each type's module
+is imported when a policy first uses it (the gate's policy seldom needs them all: the
+expression rule brings JMESPath, the deploy window the time-zone database)."""
 
 from __future__ import annotations
 
-from pipeledger.policy.rules.actor import ActorRule
-from pipeledger.policy.rules.allowed_refs import AllowedRefsRule
-from pipeledger.policy.rules.base import Rule
-from pipeledger.policy.rules.deploy_window import DeployWindowRule
-from pipeledger.policy.rules.expression import ExpressionRule
-from pipeledger.policy.rules.permission_change import PermissionChangeRule
-from pipeledger.policy.rules.protection_drift import ProtectionDriftRule
-from pipeledger.policy.rules.require_approval import RequireApprovalRule
-from pipeledger.policy.rules.require_review import RequireReviewRule
+import importlib
+from collections.abc import Iterator, Mapping
 
-RULE_TYPES: dict[str, type[Rule]] = {
-    rule.type_name: rule
-    for rule in (
-        RequireApprovalRule,
-        RequireReviewRule,
-        AllowedRefsRule,
-        DeployWindowRule,
-        ActorRule,
-        PermissionChangeRule,
-        ProtectionDriftRule,
-        ExpressionRule,
-    )
+from pipeledger.policy.rules.base import Rule
+
+# type name: (module under pipeledger.policy.rules, class)
+_WHERE: dict[str, tuple[str, str]] = {
+    "require-approval": ("require_approval", "RequireApprovalRule"),
+    "require-review": ("require_review", "RequireReviewRule"),
+    "allowed-refs": ("allowed_refs", "AllowedRefsRule"),
+    "deploy-window": ("deploy_window", "DeployWindowRule"),
+    "actor": ("actor", "ActorRule"),
+    "permission-change": ("permission_change", "PermissionChangeRule"),
+    "protection-drift": ("protection_drift", "ProtectionDriftRule"),
+    "expression": ("expression", "ExpressionRule"),
 }
+
+
+class _RuleTypes(Mapping[str, type[Rule]]):
+    """``RULE_TYPES[name]``: the rule class, its module imported on first use."""
+
+    def __getitem__(self, name: str) -> type[Rule]:
+        module, class_name = _WHERE[name]
+        rule: type[Rule] = getattr(
+            importlib.import_module(f"pipeledger.policy.rules.{module}"), class_name
+        )
+        return rule
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_WHERE)
+
+    def __len__(self) -> int:
+        return len(_WHERE)
+
+
+RULE_TYPES: Mapping[str, type[Rule]] = _RuleTypes()
