@@ -26,25 +26,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tests.fakes.github_job import GITHUB_JOB_ENV
+
 RUNS = 7
 TARGET_MS = 150
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "examples" / "policies" / "baseline.yml"
-JOB = {
-    "GITHUB_ACTIONS": "true",
-    "GITHUB_TOKEN": "ghs_bench_token",
-    "GITHUB_API_URL": "http://127.0.0.1:9",
-    "GITHUB_REPOSITORY": "acme/web",
-    "GITHUB_RUN_ID": "1",
-    "GITHUB_RUN_ATTEMPT": "1",
-    "GITHUB_ACTOR": "octocat",
-    "GITHUB_TRIGGERING_ACTOR": "octocat",
-    "GITHUB_REF": "refs/heads/main",
-    "GITHUB_REF_NAME": "main",
-    "GITHUB_REF_TYPE": "branch",
-    "GITHUB_SHA": "a" * 40,
-    "GITHUB_EVENT_NAME": "push",
-}
+JOB = GITHUB_JOB_ENV
 ARGV = ["check", "--policy", str(POLICY), "--environment", "production", "--retries", "0"]
 CHECK = (
     "import os, sys\n"

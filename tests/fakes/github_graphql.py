@@ -9,9 +9,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from graphql import GraphQLSchema, build_schema, graphql_sync
+from graphql import GraphQLSchema, build_schema
 
 from tests.fakes.github_data import FakeOrg, FakePull, FakeRepo, FakeReview, FakeUser, iso
+from tests.fakes.graphql_answer import answer
 from tests.paths import FIXTURES
 
 SCHEMA_FILE = FIXTURES / "octokit-graphql-schema" / "schema.graphql"
@@ -31,23 +32,10 @@ def schema() -> GraphQLSchema:
 
 
 def execute(org: FakeOrg, document: Any) -> JSON:
-    if not isinstance(document, dict) or not isinstance(document.get("query"), str):
-        return {
-            "errors": [{"message": "A query attribute must be specified and must be a string."}]
-        }
-    variables = document.get("variables")
-    result = graphql_sync(
-        schema(),
-        document["query"],
-        root_value={"repository": lambda _info, owner, name, **_: _repository(org, owner, name)},
-        variable_values=variables if isinstance(variables, dict) else None,
+    root = {"repository": lambda _info, owner, name, **_: _repository(org, owner, name)}
+    return answer(
+        schema(), document, root, "A query attribute must be specified and must be a string."
     )
-    answer: JSON = {}
-    if result.errors:
-        answer["errors"] = [{"message": error.message} for error in result.errors]
-    if result.data is not None:
-        answer["data"] = result.data
-    return answer
 
 
 def _repository(org: FakeOrg, owner: str, name: str) -> JSON | None:

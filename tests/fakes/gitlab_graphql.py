@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from graphql import GraphQLSchema, build_schema, graphql_sync
+from graphql import GraphQLSchema, build_schema
 
 from tests.fakes.gitlab_data import FINISHED, FakeInstance, FakePipeline, FakeProject, FakeUser
+from tests.fakes.graphql_answer import answer
 from tests.paths import FIXTURES
 
 SCHEMA_FILE = FIXTURES / "gitlab-graphql" / "schema.graphql"
@@ -28,21 +29,8 @@ def schema() -> GraphQLSchema:
 def execute(instance: FakeInstance, document: Any, gone: Collection[int] = ()) -> JSON:
     """The answer GitLab gives to a GraphQL request body (always HTTP 200); the pipelines
     whose ids are in ``gone`` were deleted."""
-    if not isinstance(document, dict) or not isinstance(document.get("query"), str):
-        return {"errors": [{"message": "No query string was present"}]}
-    variables = document.get("variables")
-    result = graphql_sync(
-        schema(),
-        document["query"],
-        root_value={"project": lambda _info, fullPath: _project(instance, fullPath, gone)},
-        variable_values=variables if isinstance(variables, dict) else None,
-    )
-    answer: JSON = {}
-    if result.errors:
-        answer["errors"] = [{"message": error.message} for error in result.errors]
-    if result.data is not None:
-        answer["data"] = result.data
-    return answer
+    root = {"project": lambda _info, fullPath: _project(instance, fullPath, gone)}
+    return answer(schema(), document, root, "No query string was present")
 
 
 def _project(instance: FakeInstance, full_path: str, gone: Collection[int]) -> JSON | None:

@@ -48,6 +48,19 @@ def build_report(
     )
 
 
+def error_report(loaded: LoadedPolicy, error: str) -> Report:
+    """``check`` that could not judge: no evaluation, only the error."""
+    return Report(
+        command="check",
+        policy=loaded.policy,
+        decision="error",
+        fail_on=FailOn.ERROR,
+        evaluation=None,
+        generated_at=datetime(2026, 3, 11, tzinfo=UTC),
+        error=error,
+    )
+
+
 @pytest.fixture
 def loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LoadedPolicy:
     monkeypatch.chdir(tmp_path)
@@ -81,16 +94,7 @@ def test_sarif_is_valid_against_the_official_schema(loaded: LoadedPolicy) -> Non
 
 
 def test_sarif_with_an_error_and_no_findings_is_valid(loaded: LoadedPolicy) -> None:
-    report = Report(
-        command="check",
-        policy=loaded.policy,
-        decision="error",
-        fail_on=FailOn.ERROR,
-        evaluation=None,
-        generated_at=datetime(2026, 3, 11, tzinfo=UTC),
-        error="API down",
-    )
-    document = json.loads(sarif.render(report))
+    document = json.loads(sarif.render(error_report(loaded, "API down")))
     jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(document)
     assert document["runs"][0]["invocations"][0]["executionSuccessful"] is False
 
@@ -189,16 +193,7 @@ def test_junit_in_pieces_is_what_elementtree_writes_for_the_whole(
     assert len(pieces) > len(evaluation.results) + 2
     assert rendered == _as_elementtree_writes_it(rendered)
     assert "<testcase" in rendered and "<failure" in rendered and "<system-out" in rendered
-    failed = Report(
-        command="check",
-        policy=loaded.policy,
-        decision="error",
-        fail_on=FailOn.ERROR,
-        evaluation=None,
-        generated_at=datetime(2026, 3, 11, tzinfo=UTC),
-        error='API <down> & "out"',
-    )
-    rendered = junit.render(failed)
+    rendered = junit.render(error_report(loaded, 'API <down> & "out"'))
     assert rendered == _as_elementtree_writes_it(rendered)
     assert ET.fromstring(rendered).find("testsuite/testcase/error").get("message") == (  # type: ignore[union-attr]
         'API <down> & "out"'
