@@ -44,12 +44,14 @@ class Page:
 def graphql_api(api: ApiClient) -> ApiClient | None:
     """The client for GitHub's GraphQL endpoint: ``/graphql`` under github.com's API root
     (``https://api.github.com``), ``https://HOST/api/graphql`` beside a GitHub Enterprise
-    Server's ``https://HOST/api/v3``; None for a root elsewhere (its GraphQL is unknown)."""
+    Server's ``https://HOST/api/v3``; None for a root elsewhere (its GraphQL is unknown).
+    GitHub counts GraphQL in points, in a rate-limit pool apart from REST's: its budget is
+    its own."""
     prefix = urlsplit(api.base_url).path.rstrip("/")
     if not prefix:
-        return api
+        return api.sibling(api.base_url, own_budget=True)
     if prefix.endswith("/api/v3"):
-        return api.sibling(api.base_url[: -len("/v3")])
+        return api.sibling(api.base_url[: -len("/v3")], own_budget=True)
     return None
 
 
@@ -64,8 +66,7 @@ class GitHubClient:
 
     @property
     def graphql_requests(self) -> int:
-        """GraphQL requests made, where they are not already in ``api.requests_made``."""
-        return 0 if self._graphql in (None, self.api) else self._graphql.requests_made
+        return self._graphql.requests_made if self._graphql else 0
 
     def graphql(self, query: str, variables: Mapping[str, Any]) -> Item | None:
         """GraphQL's whole answer (``data``, ``errors``) to a read-only query; None when it

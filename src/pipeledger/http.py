@@ -155,11 +155,12 @@ class ApiClient:
             headers["If-None-Match"] = etag
         return self._exchange(url, params, headers, None)
 
-    def sibling(self, base_url: str) -> ApiClient:
+    def sibling(self, base_url: str, *, own_budget: bool = False) -> ApiClient:
         """A client for another API root on the same scheme, host and port (GitLab's
-        ``/api/graphql`` beside ``/api/v4``): the same credentials, session, rate-limit
-        budget and pauses, its own request count. A root elsewhere is refused, so the
-        credentials never leave their host."""
+        ``/api/graphql`` beside ``/api/v4``): the same credentials and session, its own
+        request count; the same rate-limit budget and pauses, or with ``own_budget`` its
+        own (GitHub counts GraphQL in a pool of its own). A root elsewhere is refused, so
+        the credentials never leave their host."""
         other = ApiOrigin.of(base_url)
         mine = self.origin
         if (other.scheme, other.host, other.port) != (mine.scheme, mine.host, mine.port):
@@ -167,6 +168,8 @@ class ApiClient:
         twin = copy.copy(self)
         twin.base_url, twin.origin = other.base_url, other
         twin.requests_made = twin.not_modified = 0
+        if own_budget:
+            twin._budget, twin._waits = SharedBudget(self._clock), {}
         return twin
 
     def post_json(self, path: str, document: Any) -> ApiResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -129,3 +130,17 @@ def test_a_sibling_on_another_host_or_port_is_refused(server: str) -> None:
     for elsewhere in others:
         with pytest.raises(ValueError):
             rest.sibling(elsewhere)
+
+
+def test_a_sibling_with_its_own_budget_spends_it_alone(server: str) -> None:
+    """GitHub's GraphQL points: used up, they hold GraphQL requests, not the REST ones."""
+    slept: list[float] = []
+    rest = _client(server + "/v4", slept)
+    graphql = rest.sibling(server, own_budget=True)
+    reset = str(int(time.time()) + 120)
+    Recorder.queued = [(200, {"ratelimit-remaining": "0", "ratelimit-reset": reset})]
+    assert graphql.post_json("/graphql", {"query": "{ a }"}).status == 200
+    assert rest.post_json("/graphql", {"query": "{ b }"}).status == 200
+    assert slept == []  # REST's budget knows nothing of GraphQL's
+    graphql.post_json("/graphql", {"query": "{ c }"})
+    assert slept and min(slept) > 100  # GraphQL's own budget waits for its reset
