@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 from graphql import FieldNode, InlineFragmentNode, IntValueNode, SelectionSetNode, parse, validate
 
+from pipeledger.http import ApiClient
+from pipeledger_github.client import RATE_HEADERS, graphql_api
+from pipeledger_github.errors import translate_error
 from pipeledger_github.review_graphql import COMMITS_PER_QUERY, commits_query
 from tests.e2e.github_expect import collected, expected, github_collect_argv, run_cli
 from tests.fakes.github_api import FakeGitHubServer
@@ -104,3 +107,25 @@ def test_an_answer_that_is_not_what_was_asked_is_read_over_rest(
         _collect(server, tmp_path / "l.db")
         assert server.count(r"/commits/[^/]+/pulls$") > 0
     assert collected(tmp_path / "l.db") == expected(org)
+
+
+@pytest.mark.parametrize(
+    ("api_url", "graphql_root"),
+    [
+        ("https://api.github.com", "https://api.github.com"),
+        ("https://github.example.com/api/v3", "https://github.example.com/api"),
+        ("https://proxy.example.com/github", None),
+    ],
+)
+def test_graphql_goes_beside_the_rest_root_on_the_same_host(
+    api_url: str, graphql_root: str | None
+) -> None:
+    rest = ApiClient(
+        api_url,
+        {"Authorization": "Bearer t"},
+        rate_headers=RATE_HEADERS,
+        translate_error=translate_error,
+    )
+    found = graphql_api(rest)
+    assert (found.base_url if found else None) == graphql_root
+    assert found is not rest  # GitHub counts GraphQL in a pool of its own
