@@ -3,10 +3,10 @@ their repositories, environments with protection rules, branch protection, branc
 the organization audit log (on or off, like Enterprise Cloud or not).
 
 The model (:class:`AccessState`) and its JSON rendering from GitHub's own examples
-(``tests/fixtures/github`` and ``tests/fakes/examples``, see its SOURCE.md); the routes
-:class:`~tests.fakes.github_api.FakeGitHubServer` mounts are in
-:mod:`tests.fakes.github_access_routes`. Team membership
-comes from ``FakeOrg.teams`` / ``team_maintainers``, like the memberships endpoint.
+(``tests/fixtures/github``, with ``fake-extra`` for what the fake adds; see its SOURCE.md);
+the routes :class:`~tests.fakes.github_api.FakeGitHubServer` mounts are in
+:mod:`tests.fakes.github_access_routes`. Team membership comes from ``FakeOrg.teams`` /
+``team_maintainers``, like the memberships endpoint.
 Standard library only.
 """
 
@@ -34,8 +34,9 @@ from tests.fakes.github_data import (
     render_repo_minimal,
     render_user,
 )
+from tests.paths import fixture
 
-EXTRA_EXAMPLES = Path(__file__).resolve().parent / "examples"
+EXTRA_EXAMPLES = fixture("github", "fake-extra")
 ROLE_FLAGS = {  # role_name -> permissions hash, as GitHub derives it
     "read": {"pull": True, "triage": False, "push": False, "maintain": False, "admin": False},
     "triage": {"pull": True, "triage": True, "push": False, "maintain": False, "admin": False},

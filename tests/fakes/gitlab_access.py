@@ -1,6 +1,6 @@
 """Members and protections of generated fake GitLab projects, and the changes the snapshot
 tests make to them, each with the audit event GitLab writes for it (shapes: see
-``gitlab_examples/SOURCE.md``). Standard library only."""
+``tests/fixtures/gitlab/fake-extra/SOURCE.md``). Standard library only."""
 
 from __future__ import annotations
 

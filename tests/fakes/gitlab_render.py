@@ -57,8 +57,8 @@ _FILES = {
     "protected_environment": "docs/protected-environments-list.json",
     "environment_rules": "docs/protected-environments-create.with-approval_rules.json",
 }
-# Examples tests/fixtures/gitlab lacks, kept next to the fake (see gitlab_examples/SOURCE.md).
-LOCAL_EXAMPLES = Path(__file__).resolve().parent / "gitlab_examples"
+# Examples tests/fixtures/gitlab/docs lacks (see tests/fixtures/gitlab/fake-extra/SOURCE.md).
+LOCAL_EXAMPLES = fixture("gitlab", "fake-extra")
 _LOCAL_FILES = {"protected_branch": "protected-branches-list.premium.json"}
 
 

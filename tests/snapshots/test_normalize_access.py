@@ -1,5 +1,5 @@
 """Collaborators, members, teams, environments, branch protection and branch rules from
-GitHub's own example payloads (tests/fixtures/github and tests/fakes/examples)."""
+GitHub's own example payloads (tests/fixtures/github, its fake-extra folder included)."""
 
 from __future__ import annotations
 
