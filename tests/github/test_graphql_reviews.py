@@ -11,9 +11,11 @@ import pytest
 from graphql import FieldNode, InlineFragmentNode, IntValueNode, SelectionSetNode, parse, validate
 
 from pipeledger.http import ApiClient
+from pipeledger.sink import EventFilter
 from pipeledger_github.client import RATE_HEADERS, graphql_api
 from pipeledger_github.errors import translate_error
 from pipeledger_github.review_graphql import COMMITS_PER_QUERY, commits_query
+from pipeledger_sqlite.sink import SqliteSink
 from tests.e2e.github_expect import collected, expected, github_collect_argv, run_cli
 from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import generate_org
@@ -64,20 +66,31 @@ def _collect(server: FakeGitHubServer, db: Path) -> None:
     assert code == 0, err
 
 
+def _events(db: Path) -> dict[str, dict[str, Any]]:
+    """Every stored event, whole, by id."""
+    sink = SqliteSink(db)
+    try:
+        return {r.event.id: r.event.to_dict() for r in sink.records(EventFilter())}
+    finally:
+        sink.close()
+
+
 @pytest.fixture
 def org() -> Any:
     return generate_org("acme", repos=3, runs_per_repo=60, deploy_fraction=0.3, seed=4)
 
 
 def test_graphql_and_rest_store_the_same_events(org: Any, tmp_path: Path) -> None:
-    with FakeGitHubServer(org, token=TOKEN) as server:
+    pulls, reviews = r"/commits/[^/]+/pulls$", r"/reviews$"
+    with FakeGitHubServer(org, token=TOKEN) as server:  # one server: one instance in the ids
         _collect(server, tmp_path / "graphql.db")
-        graphql = (server.count(r"/commits/[^/]+/pulls$"), server.count(r"/reviews$"))
+        graphql = (server.count(pulls), server.count(reviews))
         queries = server.count(r"^/graphql$")
-    with FakeGitHubServer(org, token=TOKEN, graphql=False) as server:
+        server.graphql = False
         _collect(server, tmp_path / "rest.db")
-        rest = (server.count(r"/commits/[^/]+/pulls$"), server.count(r"/reviews$"))
+        rest = (server.count(pulls) - graphql[0], server.count(reviews) - graphql[1])
     assert collected(tmp_path / "graphql.db") == collected(tmp_path / "rest.db") == expected(org)
+    assert _events(tmp_path / "graphql.db") == _events(tmp_path / "rest.db")  # every field
     assert graphql == (0, 0) and rest[0] > 0 and rest[1] > 0
     assert 0 < queries <= sum(rest) / 10
 
@@ -106,7 +119,10 @@ def test_an_answer_that_is_not_what_was_asked_is_read_over_rest(
         server.graphql_answer = answer
         _collect(server, tmp_path / "l.db")
         assert server.count(r"/commits/[^/]+/pulls$") > 0
+        server.graphql = False
+        _collect(server, tmp_path / "rest.db")
     assert collected(tmp_path / "l.db") == expected(org)
+    assert _events(tmp_path / "l.db") == _events(tmp_path / "rest.db")
 
 
 @pytest.mark.parametrize(
