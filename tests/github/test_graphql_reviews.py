@@ -145,3 +145,17 @@ def test_graphql_goes_beside_the_rest_root_on_the_same_host(
     found = graphql_api(rest)
     assert (found.base_url if found else None) == graphql_root
     assert found is not rest  # GitHub counts GraphQL in a pool of its own
+
+
+@pytest.mark.parametrize("status", [502, 503])
+def test_a_failed_query_is_asked_again_and_loses_nothing(
+    org: Any, tmp_path: Path, status: int
+) -> None:
+    with FakeGitHubServer(org, token=TOKEN) as server:
+        _collect(server, tmp_path / "clean.db")
+        queries = server.count(r"^/graphql$")
+        server.fail_path(r"^/graphql$", times=2, status=status)
+        _collect(server, tmp_path / "l.db")
+        assert server.count(r"^/graphql$") - queries == queries + 2
+        assert server.count(r"/commits/[^/]+/pulls$") == 0
+    assert _events(tmp_path / "l.db") == _events(tmp_path / "clean.db")

@@ -122,3 +122,21 @@ def test_a_job_token_or_a_root_elsewhere_stays_on_rest() -> None:
     assert not GitLabClient(url, job, RetryPolicy()).speaks_graphql
     assert GitLabClient(url, personal, RetryPolicy()).speaks_graphql
     assert not GitLabClient("https://proxy.example.com/x", personal, RetryPolicy()).speaks_graphql
+
+
+@pytest.mark.parametrize("status", [429, 502, 503])
+def test_a_refused_or_failed_query_is_asked_again_and_loses_nothing(
+    fake: FakeGitLab, tmp_path: Path, status: int
+) -> None:
+    """GraphQL is retried and rate-limited like a GET: the same events, nothing twice, and
+    each failed query asked again rather than read over REST."""
+    before = fake.counts()
+    assert collect(fake, tmp_path / "clean.db", "--group", "acme").code == 0
+    queries = (fake.counts() - before)["graphql"]
+    fake.fail_next(2, status, "/api/graphql", retry_after="0")
+    before = fake.counts()
+    run = collect(fake, tmp_path / "l.db", "--group", "acme", "--backoff", "0.01")
+    assert run.code == 0, run.err
+    assert ledger_events(tmp_path / "l.db") == ledger_events(tmp_path / "clean.db")
+    made = fake.counts() - before
+    assert (made["graphql"], made["projects.pipeline"]) == (queries + 2, 0)
