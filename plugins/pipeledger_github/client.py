@@ -15,7 +15,6 @@ from pipeledger.plugin import (
     AdapterSettings,
     ApiClient,
     ApiResponse,
-    PlatformError,
     Progress,
     RateLimitHeaders,
     RetryPolicy,
@@ -69,17 +68,8 @@ class GitHubClient:
         return self._graphql.requests_made if self._graphql else 0
 
     def graphql(self, query: str, variables: Mapping[str, Any]) -> Item | None:
-        """GraphQL's whole answer (``data``, ``errors``) to a read-only query; None when it
-        failed (after a GET's retries and waits) or is not a JSON object: GraphQL is only a
-        quicker way to read what REST reads, so the caller reads the same over REST."""
-        if self._graphql is None:
-            return None
-        document = {"query": query, "variables": dict(variables)}
-        try:
-            body = self._graphql.post_json("/graphql", document).body
-        except PlatformError:
-            return None
-        return body if isinstance(body, dict) else None
+        """GraphQL's answer, or None on any failure: see ``ApiClient.graphql``."""
+        return self._graphql.graphql("/graphql", query, variables) if self._graphql else None
 
     @classmethod
     def build(

@@ -4,7 +4,6 @@ reviews of the pull request that brought the deployed commit, each fetched once 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -12,10 +11,14 @@ from pipeledger.plugin import AuditEvent
 from pipeledger_github.errors import NotFound, Unprocessable
 from pipeledger_github.normalize import approval_events, review_events
 from pipeledger_github.repo_context import RepoContext
-from pipeledger_github.review_graphql import COMMITS_PER_QUERY, commits_query, read_answer
+from pipeledger_github.review_graphql import (
+    COMMITS_PER_QUERY,
+    commits_query,
+    is_object_id,
+    read_answer,
+)
 
 Item = Mapping[str, Any]
-_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 PULL_FIELDS = (
     "number", "state", "merged_at", "merge_commit_sha", "url", "repository_url", "created_at",
     "title",
@@ -64,7 +67,9 @@ class Provenance:
         """Read the pull requests and reviews of these deployed commits with GraphQL, 50
         commits a request, so ``reviews`` finds them read; what GraphQL does not settle is
         read over REST when ``reviews`` asks for it."""
-        wanted = [sha for sha in dict.fromkeys(shas) if _is_sha(sha) and sha not in self._pulls]
+        wanted = [
+            sha for sha in dict.fromkeys(shas) if is_object_id(sha) and sha not in self._pulls
+        ]
         owner, _, name = self.ctx.repository.partition("/")
         for start in range(0, len(wanted), COMMITS_PER_QUERY):
             if not self._graphql:
@@ -130,10 +135,6 @@ class Provenance:
                 self.ctx.oddities.note(f"pull request #{number} is gone; its reviews are skipped.")
                 self._reviews[number] = []
         return self._reviews[number]
-
-
-def _is_sha(value: Any) -> bool:
-    return isinstance(value, str) and _SHA.fullmatch(value) is not None
 
 
 def compact_pull(pull: Item) -> dict[str, Any]:

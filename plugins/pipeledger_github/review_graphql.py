@@ -14,6 +14,7 @@ not find (REST says why).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ FRAGMENT = (
     " fullDatabaseId state submittedAt authorAssociation url commit { oid }"
     f" author {{ {_ACTOR} }} }} }} }}"
 )
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _ACCOUNT_TYPES = frozenset({"User", "Bot", "Organization"})
 _STATES = {"OPEN": "open", "CLOSED": "closed", "MERGED": "closed"}
 
@@ -45,7 +47,15 @@ class Found:
     reviews: dict[int, list[Item]] = field(default_factory=dict)
 
 
+def is_object_id(value: Any) -> bool:
+    """A full commit id, as ``object(oid:)`` takes it (and safe to write into the query)."""
+    return isinstance(value, str) and _OBJECT_ID.fullmatch(value) is not None
+
+
 def commits_query(shas: Sequence[str]) -> str:
+    """One aliased ``object(oid:)`` per commit, ``c0`` … ``cN``; each a full object id."""
+    if not all(map(is_object_id, shas)):
+        raise ValueError("a commit id to query is not a full object id")
     fields = " ".join(
         f'c{index}: object(oid: "{sha}") {{ ... on Commit {{'
         f" associatedPullRequests(first: {PULLS_PER_COMMIT}) {{"

@@ -150,18 +150,9 @@ class GitLabClient:
         return self._graphql is not None
 
     def graphql(self, query: str, variables: Mapping[str, Any]) -> JsonObject | None:
-        """GraphQL's whole answer (``data``, ``errors``) to a read-only query; None when it
-        failed (404: no GraphQL here; any refusal or failure after a GET's retries and waits)
-        or is not a JSON object: GraphQL is only a quicker way to read what REST reads, so
-        the caller reads the same over REST."""
-        if self._graphql is None:
-            return None
-        document = {"query": query, "variables": dict(variables)}
-        try:
-            body = self._graphql.post_json(GRAPHQL_PATH, document).body
-        except PlatformError:
-            return None
-        return body if isinstance(body, dict) else None
+        """GraphQL's answer, or None (no GraphQL here — a 404 —, any other failure, an answer
+        that is not an object): see ``ApiClient.graphql``."""
+        return self._graphql.graphql(GRAPHQL_PATH, query, variables) if self._graphql else None
 
     def page(self, path: str, params: Params | None = None) -> list[JsonItem]:
         """One page of a list at per_page=100 (the caller decides what comes next)."""
