@@ -66,16 +66,23 @@ def agrees(document: Any, schema: dict[str, Any]) -> bool:
 
 
 def policy_files() -> list[Path]:
+    """The shipped and tested policies that are YAML (on the others the loader stops before
+    the schema is asked)."""
     files = [*ROOT.glob("examples/policies/*.yml"), *ROOT.glob("schemas/examples/policy/*/*.yml")]
-    return sorted(files)
+    return sorted(path for path in files if _parses(path))
+
+
+def _parses(path: Path) -> bool:
+    try:
+        yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        return False
+    return True
 
 
 @pytest.mark.parametrize("path", policy_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_shipped_and_tested_policy_gets_the_same_verdict(path: Path) -> None:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError:
-        pytest.skip("not YAML: the loader stops before the schema")
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert certainly_valid(document, POLICY) == jsonschema_valid(document, POLICY)
 
 
