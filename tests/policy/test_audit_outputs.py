@@ -55,14 +55,7 @@ def outputs(folder: Path) -> dict[str, str]:
         evaluation = audit_ledger(loaded, ledger, keep_subjects=True, evidence=evidence)
     finally:
         ledger.close()
-    report = Report(
-        command="audit",
-        policy=loaded.policy,
-        decision="fail" if evaluation.fails(FailOn.ERROR) else "pass",
-        fail_on=FailOn.ERROR,
-        evaluation=evaluation,
-        generated_at=NOW,
-    )
+    report = Report.of("audit", loaded.policy, evaluation, FailOn.ERROR, NOW)
     decisions = audit_decisions(evaluation.findings, evidence, loaded, NOW)
     return {
         "findings": f"{len(evaluation.findings)} findings",

@@ -38,13 +38,8 @@ RULES = """
 def build_report(
     loaded: LoadedPolicy, evaluation: Evaluation, fail_on: FailOn = FailOn.ERROR
 ) -> Report:
-    return Report(
-        command="audit",
-        policy=loaded.policy,
-        decision="fail" if evaluation.fails(fail_on) else "pass",
-        fail_on=fail_on,
-        evaluation=evaluation,
-        generated_at=datetime(2026, 3, 11, 12, tzinfo=UTC),
+    return Report.of(
+        "audit", loaded.policy, evaluation, fail_on, datetime(2026, 3, 11, 12, tzinfo=UTC)
     )
 
 

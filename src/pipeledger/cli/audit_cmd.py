@@ -113,20 +113,18 @@ def run(args: argparse.Namespace, context: Context) -> int:
         context.err(f"pipeledger: warning: {note}")
     if not args.allow_empty:
         refuse_empty(loaded, evaluation, since, until)
-    failed = evaluation.fails(fail_on)
-    report = Report(
-        command="audit",
-        policy=loaded.policy,
-        decision="fail" if failed else "pass",
-        fail_on=fail_on,
-        evaluation=evaluation,
-        generated_at=datetime.now(UTC),
+    report = Report.of(
+        "audit",
+        loaded.policy,
+        evaluation,
+        fail_on,
+        datetime.now(UTC),
         since=since,
         until=until,
         notes=(*notes, *alerts),
     )
     emit(report, targets, context)
-    return int(ExitCode.VIOLATIONS if failed else ExitCode.OK)
+    return int(ExitCode.VIOLATIONS if report.decision == "fail" else ExitCode.OK)
 
 
 def refuse_empty(

@@ -108,14 +108,7 @@ def _audit(sinks: SinkSet, context: Context) -> None:
     with resources.as_file(policy_file) as path:
         loaded = load_policy(str(path))
     evaluation = audit_ledger(loaded, sinks.ledger)
-    report = Report(
-        command="audit",
-        policy=loaded.policy,
-        decision="fail" if evaluation.fails(FailOn.ERROR) else "pass",
-        fail_on=FailOn.ERROR,
-        evaluation=evaluation,
-        generated_at=datetime.now(UTC),
-    )
+    report = Report.of("audit", loaded.policy, evaluation, FailOn.ERROR, datetime.now(UTC))
     context.out("What the SOC 2 baseline policy (examples/policies/baseline.yml) says about it:")
     context.out(render_text(report))
 

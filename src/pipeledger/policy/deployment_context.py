@@ -106,9 +106,8 @@ def interned(name: str | None) -> str | None:
 
 
 def repository_of(event: AuditEvent) -> str | None:
-    name = event.scope.full_name
     # Interned: every deployment and finding of a repository shares one string.
-    return sys.intern(name) if name is not None else None
+    return interned(event.scope.full_name)
 
 
 # (owner, repository, id): ids such as run ids are unique only within a repository.

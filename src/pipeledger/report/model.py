@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pipeledger import __version__
 from pipeledger.policy.engine import Evaluation, RuleResult
@@ -37,6 +38,20 @@ class Report:
     until: datetime | None = None
     error: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def of(
+        cls,
+        command: str,
+        policy: Policy,
+        evaluation: Evaluation,
+        fail_on: FailOn,
+        generated_at: datetime,
+        **more: Any,
+    ) -> Report:
+        """The report of a finished evaluation: its decision is what ``fail_on`` makes of it."""
+        decision = "fail" if evaluation.fails(fail_on) else "pass"
+        return cls(command, policy, decision, fail_on, evaluation, generated_at, **more)
 
     @property
     def findings(self) -> list[Finding]:
