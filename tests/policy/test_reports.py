@@ -175,7 +175,7 @@ def _as_elementtree_writes_it(rendered: str) -> str:
 def test_junit_in_pieces_is_what_elementtree_writes_for_the_whole(
     loaded: LoadedPolicy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(junit, "PER_PIECE", 2)  # pieces end inside a suite's cases
+    monkeypatch.setattr(junit, "PER_CHUNK", 2)  # pieces end inside a suite's cases
     events = [*many_deployments(5), approval("carol", run_id="0")]
     evaluation = judge(loaded, events)
     for result in evaluation.results:

@@ -13,7 +13,7 @@ from pipeledger.errors import SinkError, UsageError
 from pipeledger.held_secrets import held
 from pipeledger.policy.model import FailOn
 from pipeledger.printable import defuse_commands
-from pipeledger.report import render, render_pieces
+from pipeledger.report import render, render_chunks
 from pipeledger.report.model import Report, ReportFormat
 
 FORMATS = ", ".join(f.value for f in ReportFormat)
@@ -88,11 +88,11 @@ def emit(report: Report, targets: Sequence[Target], context: Context) -> None:
                 text = context.masker.mask(render(target.output_format, report))
                 context.out_report(_with_marks(text, report, context))
             else:  # plain text (a log, a file): written as it is made, masked piece by piece
-                for chunk in render_pieces(ReportFormat.TEXT, report):
+                for chunk in render_chunks(ReportFormat.TEXT, report):
                     context.out_report(chunk)
             continue
         # Each piece ends between findings, so a credential is never split across two.
-        pieces = (context.masker.mask(p) for p in render_pieces(target.output_format, report))
+        pieces = (context.masker.mask(p) for p in render_chunks(target.output_format, report))
         if target.path is None:
             for piece in pieces:
                 context.stdout.write(printable_stdout(target.output_format, piece))

@@ -32,7 +32,7 @@ def render(output_format: ReportFormat, report: Report) -> str:
     return renderer(output_format)(report)
 
 
-def render_pieces(output_format: ReportFormat, report: Report) -> Iterator[str]:
+def render_chunks(output_format: ReportFormat, report: Report) -> Iterator[str]:
     """The format in pieces that join to ``render``'s text: written as it is made where the
     format's module has ``render_chunks`` (a report of 100,000s of findings is never one
     string), whole otherwise."""

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pipeledger.policy.model import Finding, Severity
-from pipeledger.report.json_pieces import LIST_PLACE, dumps_in_pieces
+from pipeledger.report.json_chunks import LIST_PLACE, dumps_in_chunks
 from pipeledger.report.model import Report
 from pipeledger.report.paths import repo_relative
 
@@ -27,7 +27,7 @@ def render(report: Report) -> str:
 def render_chunks(report: Report) -> Iterator[str]:
     """The array in pieces: the issues are rendered as they are read."""
     path = repo_relative(report.policy.path)
-    return dumps_in_pieces(LIST_PLACE, (_issue(f, path) for f in report.findings))
+    return dumps_in_chunks(LIST_PLACE, (_issue(f, path) for f in report.findings))
 
 
 def _issue(finding: Finding, path: str) -> dict[str, Any]:

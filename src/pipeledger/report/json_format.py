@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pipeledger.events import format_time
-from pipeledger.report.json_pieces import LIST_PLACE, dumps_in_pieces
+from pipeledger.report.json_chunks import LIST_PLACE, dumps_in_chunks
 from pipeledger.report.model import TOOL_VERSION, Report
 
 SCHEMA_ID = "pipeledger/findings/v1"
@@ -19,7 +19,7 @@ def render(report: Report) -> str:
 def render_chunks(report: Report) -> Iterator[str]:
     """The document in pieces: the findings are rendered as they are read."""
     findings = (finding.to_dict() for finding in report.findings)
-    return dumps_in_pieces(_frame(report), findings, sort_keys=True)
+    return dumps_in_chunks(_frame(report), findings, sort_keys=True)
 
 
 def _frame(report: Report) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from pipeledger.report.model import Report
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 INDENT = "  "
 _SPLIT = "pipeledger-split-here"
-PER_PIECE = 500
+PER_CHUNK = 500
 
 
 def render(report: Report) -> str:
@@ -73,8 +73,8 @@ class _Suite:
         if not self.subjects:
             yield _case_text(_no_subjects(classname), last=True)
         count = len(self.subjects)
-        for start in range(0, count, PER_PIECE):
-            chunk = self.subjects[start : start + PER_PIECE]
+        for start in range(0, count, PER_CHUNK):
+            chunk = self.subjects[start : start + PER_CHUNK]
             yield "".join(
                 _case_text(
                     self._case(classname, subject, self.by_subject.get(subject.key)),

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pipeledger.policy.model import Finding, RuleSpec, Severity
-from pipeledger.report.json_pieces import LIST_PLACE, dumps_in_pieces
+from pipeledger.report.json_chunks import LIST_PLACE, dumps_in_chunks
 from pipeledger.report.model import TOOL_NAME, TOOL_URI, TOOL_VERSION, Report
 from pipeledger.report.paths import repo_relative
 
@@ -25,7 +25,7 @@ def render_chunks(report: Report) -> Iterator[str]:
     index = {spec.id: position for position, spec in enumerate(report.policy.rules)}
     uri = repo_relative(report.policy.path)
     results = (_result(f, index[f.rule_id], uri) for f in report.findings)
-    return dumps_in_pieces(_frame(report), results)
+    return dumps_in_chunks(_frame(report), results)
 
 
 def _frame(report: Report) -> dict[str, Any]:

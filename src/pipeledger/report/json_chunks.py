@@ -11,15 +11,15 @@ from typing import Any
 # Stands where the list goes while the rest of the document is rendered; json.dumps turns
 # the NULs into \u0000, which no rendered value can contain as such.
 LIST_PLACE = "\x00pipeledger: the list rendered in pieces\x00"
-PER_PIECE = 500
+PER_CHUNK = 500
 
 
-def dumps_in_pieces(
+def dumps_in_chunks(
     frame: Mapping[str, Any] | str,
     items: Iterable[Any],
     *,
     sort_keys: bool = False,
-    per_piece: int = PER_PIECE,
+    per_chunk: int = PER_CHUNK,
 ) -> Iterator[str]:
     """``json.dumps(document, indent=2, sort_keys=sort_keys) + "\\n"`` in pieces, where
     ``document`` is ``frame`` with its one ``LIST_PLACE`` value replaced by ``list(items)``
@@ -39,7 +39,7 @@ def dumps_in_pieces(
         # JSON strings hold no raw line breaks: every one here is the layout's own.
         pieces.append(("[" if count == 0 else ",") + pad + rendered.replace("\n", pad))
         count += 1
-        if count % per_piece == 0:
+        if count % per_chunk == 0:
             yield "".join(pieces)
             pieces = []
     closing = "\n" + " " * depth + "]" if count else "[]"
