@@ -22,6 +22,12 @@ DOWN = 'pipeledger_sink_up{sink="flaky://test"} 0.0'
 UP = 'pipeledger_sink_up{sink="flaky://test"} 1.0'
 
 
+def delivered(writer: LedgerWriter) -> None:
+    """Wait until the fan-out after the last commit has run: a commit is answered before its
+    delivery, and the writer thread takes the next job only when that delivery is done."""
+    writer.call(lambda ledger: None)
+
+
 def test_a_failing_sink_is_shown_and_logged_and_catches_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -41,10 +47,12 @@ def test_a_failing_sink_is_shown_and_logged_and_catches_up(
     try:
         writer.commit_blocking(events[:2], {})
         writer.commit_blocking(events[2:4], {})
+        delivered(writer)
         down = metrics.render().decode()
         failures = [r.getMessage() for r in caplog.records]
         flaky.up = True
         writer.commit_blocking(events[4:], {})
+        delivered(writer)
         up = metrics.render().decode()
     finally:
         writer.stop()
