@@ -1,5 +1,5 @@
 """Builds the GitHub demo's recorded responses (plugins/pipeledger_github/demo/*.json) from
-the shapes of GitHub's own API examples. Run ``python -m tests.github.demo_builder`` to
+the shapes of GitHub's own API examples. Run ``python -m tools.demo_github`` to
 regenerate them; a test checks the bundled files are exactly what this produces."""
 
 from __future__ import annotations
@@ -266,7 +266,7 @@ SHA = {
     "w2h": "b6fc4c620b67d95f953a5c1c1230aaab5db5a1b0",
 }
 
-DEMO_DIR = Path(__file__).resolve().parents[2] / "plugins" / "pipeledger_github" / "demo"
+DEMO_DIR = Path(__file__).resolve().parents[1] / "plugins" / "pipeledger_github" / "demo"
 
 
 def build() -> dict[str, str]:

@@ -5,7 +5,7 @@ security-user-1, the project_6_bot access-token bot) is served by the fake GitLa
 every payload is a documentation example with identity fields replaced; the real adapter
 collects it and every answer is recorded under its replay key.
 
-Regenerate with ``python -m tests.gitlab.demo_builder`` (a test checks the file is current).
+Regenerate with ``python -m tools.demo_gitlab`` (a test checks the file is current).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipeledger.cli.main import main as cli_main
 from tests.fakes.gitlab_api import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.gitlab_data import (
     FakeApproval,
@@ -31,8 +30,10 @@ from tests.fakes.gitlab_data import (
     FakeUser,
 )
 
+from pipeledger.cli.main import main as cli_main
+
 DEMO_FILE = (
-    Path(__file__).resolve().parents[2]
+    Path(__file__).resolve().parents[1]
     / "plugins"
     / "pipeledger_gitlab"
     / "demo"

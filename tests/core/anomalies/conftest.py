@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeledger_sqlite.sink import SqliteSink
-from tests.anomalies.synthetic import History, build
+from tests.core.anomalies.synthetic import History, build
 
 
 @pytest.fixture(scope="session")

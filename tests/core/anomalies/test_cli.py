@@ -17,8 +17,8 @@ from pipeledger.formats.ecs import to_ecs
 from pipeledger.formats.ocsf import to_ocsf
 from pipeledger.sink import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
-from tests.anomalies.synthetic import History
 from tests.conftest import ROOT
+from tests.core.anomalies.synthetic import History
 
 SCHEMA = json.loads((ROOT / "schemas" / "anomalies.v1.schema.json").read_text())
 EVENT_SCHEMA = json.loads((ROOT / "schemas" / "event.v1.schema.json").read_text())

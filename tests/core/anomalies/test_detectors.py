@@ -16,8 +16,8 @@ from pipeledger.anomalies.settings import AnomalySettings
 from pipeledger.events import EventKind
 from pipeledger.policy.loader import load_policy
 from pipeledger_sqlite.sink import SqliteSink
-from tests.anomalies.synthetic import START, History
 from tests.conftest import ROOT
+from tests.core.anomalies.synthetic import START, History
 
 
 def run(path: Path, settings: AnomalySettings | None = None, **selection: object) -> Detection:

@@ -22,7 +22,7 @@ from pipeledger_gitlab.normalize import (
     deployment_events,
 )
 from pipeledger_sqlite.sink import SqliteSink
-from tests.gitlab.conftest import load_example
+from tests.plugins.pipeledger_gitlab.conftest import load_example
 
 Json = dict[str, Any]
 ORIGIN = Origin(instance="gitlab.com", project=ProjectRef(id=1, full_path="acme/web"))

@@ -23,7 +23,7 @@ from pipeledger.anomalies.history import FACT_KINDS, read_history
 from pipeledger.anomalies.settings import AnomalySettings
 from pipeledger.events import AuditEvent
 from pipeledger_sqlite.sink import SqliteSink
-from tests.anomalies.synthetic import START, TEAMS, Builder, History
+from tests.core.anomalies.synthetic import START, TEAMS, Builder, History
 
 DAYS = 240
 LOOKBACK = 30

@@ -13,7 +13,7 @@ from pipeledger.events import Scope
 from pipeledger.sink import Ledger, SinkSettings
 from pipeledger.snapshots import Grant, Snapshot, snapshot_at, snapshot_checkpoints
 from pipeledger_sqlite.sink import SqliteSink
-from tests.stores.factory import make_events
+from tests.core.ledgers.factory import make_events
 
 SETTINGS = SinkSettings(environ={}, timeout=5)
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

@@ -17,7 +17,7 @@ from pipeledger.fanout import SinkSet
 from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
 from pipeledger_jsonl.sink import JsonlSink, StdoutSink
 from pipeledger_sqlite.sink import SqliteSink
-from tests.stores.factory import make_events
+from tests.core.ledgers.factory import make_events
 
 SETTINGS = SinkSettings(environ={})
 

@@ -15,7 +15,7 @@ from pipeledger.events import EventKind
 from pipeledger.sink import EventFilter, Ledger, SinkSettings
 from pipeledger_postgres.sink import PostgresSink
 from pipeledger_sqlite.sink import SqliteSink
-from tests.anomalies.synthetic import START, build
+from tests.core.anomalies.synthetic import START, build
 
 SETTINGS = SinkSettings(environ={}, timeout=5)
 

@@ -15,7 +15,7 @@ from pipeledger.config import load_config_file, resolve
 from pipeledger.fanout import SinkSet
 from pipeledger.sink import SinkSettings
 from pipeledger_sqlite.sink import SqliteSink
-from tests.stores.factory import make_events
+from tests.core.ledgers.factory import make_events
 
 
 def _cli(*args: str, environ: dict[str, str] | None = None) -> tuple[int, str, str]:

@@ -17,7 +17,7 @@ from pipeledger_postgres.sink import PostgresSink
 from pipeledger_sqlite import sink as sqlite_sink
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.factories import BASE_TIME
-from tests.stores.factory import make_event
+from tests.core.ledgers.factory import make_event
 
 SETTINGS = SinkSettings(environ={}, timeout=5)
 

@@ -14,7 +14,7 @@ import pytest
 from pipeledger.quarantine import RAW_LIMIT, quarantined
 from pipeledger.sink import Ledger, SinkSettings
 from pipeledger_sqlite.sink import SqliteSink
-from tests.stores.factory import make_events
+from tests.core.ledgers.factory import make_events
 
 SETTINGS = SinkSettings(environ={}, timeout=5)
 

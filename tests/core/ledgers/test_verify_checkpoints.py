@@ -16,7 +16,7 @@ from pipeledger.fanout import SinkSet
 from pipeledger.signing import signer_from_environ
 from pipeledger.sink import SinkSettings
 from pipeledger_sqlite.sink import SqliteSink
-from tests.stores.factory import make_event, make_events
+from tests.core.ledgers.factory import make_event, make_events
 
 SETTINGS = SinkSettings(environ={})
 

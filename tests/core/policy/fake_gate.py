@@ -22,7 +22,7 @@ from pipeledger.adapter import (
 from pipeledger.errors import PlatformError, UsageError
 from pipeledger.events import Actor, ActorType
 from pipeledger.progress import Progress
-from tests.policy.gate_cases import GateCase, normalized_events
+from tests.core.policy.gate_cases import GateCase, normalized_events
 
 
 class FakeGateAdapter(Adapter, GateSource):

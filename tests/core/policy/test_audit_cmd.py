@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pipeledger.cli.main import main
 from pipeledger_sqlite.sink import SqliteSink
-from tests.policy.builders import approval, deployment, review, run
+from tests.core.policy.builders import approval, deployment, review, run
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BASELINE = str(ROOT / "examples" / "policies" / "baseline.yml")
 
 

@@ -23,10 +23,10 @@ from pipeledger.policy.record import audit_decisions
 from pipeledger.report import github, gitlab, json_format, junit, sarif, text
 from pipeledger.report.model import Report
 from pipeledger_sqlite.sink import SqliteSink
-from tests.policy.test_audit_stream import POLICY_EXTRA, build
+from tests.core.policy.test_audit_stream import POLICY_EXTRA, build
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
-BASELINE = Path(__file__).resolve().parents[2] / "examples" / "policies" / "baseline.yml"
+BASELINE = Path(__file__).resolve().parents[3] / "examples" / "policies" / "baseline.yml"
 
 EXPECTED = {
     "findings": "761 findings",

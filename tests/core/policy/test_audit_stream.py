@@ -179,7 +179,7 @@ def build(seed: int, deployments: int = 160) -> list[AuditEvent]:
 
 
 def policy(tmp_path: Path) -> LoadedPolicy:
-    baseline = Path(__file__).resolve().parents[2] / "examples" / "policies" / "baseline.yml"
+    baseline = Path(__file__).resolve().parents[3] / "examples" / "policies" / "baseline.yml"
     path = tmp_path / "policy.yml"
     rules, rest = baseline.read_text(encoding="utf-8").split("\n# What no rule foresees", 1)
     path.write_text(f"{rules}{POLICY_EXTRA}\n# {rest}", encoding="utf-8")

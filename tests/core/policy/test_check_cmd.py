@@ -13,11 +13,11 @@ from pipeledger.cli.main import main
 from pipeledger.events import EventKind
 from pipeledger.sink import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
-from tests.policy.fake_gate import FakeGateAdapter, fake_platform
-from tests.policy.gate_cases import CASES, GateCase
+from tests.core.policy.fake_gate import FakeGateAdapter, fake_platform
+from tests.core.policy.gate_cases import CASES, GateCase
 
 __all__ = ["fake_platform"]
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BASELINE = str(ROOT / "examples" / "policies" / "baseline.yml")
 ENV = {"FAKE_CI": "true"}
 

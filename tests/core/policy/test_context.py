@@ -12,7 +12,7 @@ from pipeledger.errors import MalformedResponse
 from pipeledger.events import Scope
 from pipeledger.policy.deployment_context import deployment_contexts
 from pipeledger.policy.gate_decision import gate_contexts
-from tests.policy.builders import approval, deployment, review, run
+from tests.core.policy.builders import approval, deployment, review, run
 
 NOW = datetime(2026, 3, 11, 12, tzinfo=UTC)
 

@@ -17,7 +17,7 @@ from pipeledger.errors import ExitCode
 from pipeledger.policy.loader import PolicyError, load_policy
 from pipeledger.policy.rules import RULE_TYPES
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "schemas" / "examples" / "policy"
 VALID = sorted((EXAMPLES / "valid").glob("*.yml"))
 INVALID = sorted((EXAMPLES / "invalid").glob("*.yml"))

@@ -16,8 +16,8 @@ from pipeledger.policy.loader import LoadedPolicy
 from pipeledger.policy.model import FailOn
 from pipeledger.report import github, gitlab, json_format, junit, sarif, text
 from pipeledger.report.model import Report
+from tests.core.policy.builders import approval, deployment, judge, policy_from, rule_yaml, run
 from tests.paths import fixture
-from tests.policy.builders import approval, deployment, judge, policy_from, rule_yaml, run
 
 SARIF_SCHEMA = fixture("sarif", "sarif-2.1.0-rtm.5.json")
 RULES = """

@@ -8,7 +8,7 @@ import pytest
 
 from pipeledger.events import EventKind
 from pipeledger.policy.loader import LoadedPolicy
-from tests.policy.builders import (
+from tests.core.policy.builders import (
     actor,
     deployment,
     judge,

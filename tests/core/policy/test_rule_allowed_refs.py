@@ -8,7 +8,7 @@ import pytest
 
 from pipeledger.errors import ConfigError
 from pipeledger.policy.loader import LoadedPolicy
-from tests.policy.builders import deployment, judge, messages, policy_from, rule_yaml, run
+from tests.core.policy.builders import deployment, judge, messages, policy_from, rule_yaml, run
 
 RULE = """
   - id: prod-refs

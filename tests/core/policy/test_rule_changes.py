@@ -10,7 +10,7 @@ import pytest
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.policy.loader import LoadedPolicy
 from pipeledger.protection_strength import setting_change
-from tests.policy.builders import actor, judge, make, messages, policy_from, rule_yaml
+from tests.core.policy.builders import actor, judge, make, messages, policy_from, rule_yaml
 
 PERMISSIONS = """
   - id: admin-grants

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeledger.errors import ConfigError
-from tests.policy.builders import deployment, judge, messages, policy_from, rule_yaml
+from tests.core.policy.builders import deployment, judge, messages, policy_from, rule_yaml
 
 WEEKDAYS = """
   - id: window

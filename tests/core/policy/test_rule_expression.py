@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from pipeledger.errors import ConfigError
-from tests.policy.builders import approval, deployment, judge, messages, policy_from, rule_yaml, run
+from tests.core.policy.builders import (
+    approval,
+    deployment,
+    judge,
+    messages,
+    policy_from,
+    rule_yaml,
+    run,
+)
 
 RULE = """
   - id: custom

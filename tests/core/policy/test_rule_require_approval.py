@@ -8,7 +8,7 @@ import pytest
 
 from pipeledger.errors import ConfigError
 from pipeledger.policy.loader import LoadedPolicy
-from tests.policy.builders import (
+from tests.core.policy.builders import (
     approval,
     deployment,
     judge,

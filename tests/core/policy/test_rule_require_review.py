@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from pipeledger.policy.loader import LoadedPolicy
-from tests.policy.builders import deployment, judge, messages, policy_from, review, rule_yaml, run
+from tests.core.policy.builders import (
+    deployment,
+    judge,
+    messages,
+    policy_from,
+    review,
+    rule_yaml,
+    run,
+)
 
 RULE = """
   - id: prod-review

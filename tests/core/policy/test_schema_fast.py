@@ -25,7 +25,7 @@ from hypothesis_jsonschema import from_schema
 from pipeledger.config import schema_text
 from pipeledger.schema_fast import certainly_valid
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 POLICY = json.loads(schema_text("policy.v1.schema.json"))
 CONFIG = json.loads(schema_text("config.v1.schema.json"))
 # Each rule type and section of the policy schema on its own (generating whole policies

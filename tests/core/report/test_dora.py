@@ -12,7 +12,7 @@ from pipeledger.dora.stats import nearest_rank
 from pipeledger.events import EventKind
 from pipeledger.period import parse_period
 from pipeledger.policy.deployment_context import deployment_contexts
-from tests.report.history import Pull, deploy, march_history
+from tests.core.report.history import Pull, deploy, march_history
 
 HOUR = 3600.0
 DAY = 24 * HOUR

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeledger.period import parse_period
-from tests.report.history import march_history, run_cli, write_ledger
+from tests.core.report.history import march_history, run_cli, write_ledger
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from pipeledger.signing import SIGNING_KEY_ENV, generate_key_pair, signer_from_e
 from pipeledger.sink import SinkSettings
 from pipeledger_sqlite.sink import SqliteSink
 from tests.conftest import ROOT
-from tests.report.history import pack_history, write_ledger
+from tests.core.report.history import pack_history, write_ledger
 
 POLICY = """\
 version: 1

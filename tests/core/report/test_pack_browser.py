@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from pipeledger.events import EventKind, Scope
-from tests.report.history import at, event, pack_history, run_cli, write_ledger
+from tests.core.report.history import at, event, pack_history, run_cli, write_ledger
 from tests.sandbox import ARTIFACTS_ENV
 
 HOSTILE = '<img src="https://evil.example/x.png" onerror="console.error(1)">'

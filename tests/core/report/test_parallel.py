@@ -15,8 +15,8 @@ from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.period import parse_period
 from pipeledger.sink import SinkSettings
 from pipeledger_sqlite.sink import SqliteSink
-from tests.report.history import pack_history, write_ledger
-from tests.report.test_pack import GENERATED
+from tests.core.report.history import pack_history, write_ledger
+from tests.core.report.test_pack import GENERATED
 
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeledger.signing import SIGNING_KEY_ENV, signer_from_environ
-from tests.report.history import pack_history, run_cli, write_ledger
+from tests.core.report.history import pack_history, run_cli, write_ledger
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ from pipeledger.events import AuditEvent, EventKind
 from pipeledger.sink import EventFilter, SinkSettings
 from pipeledger_github.normalize_reviews import approval_events
 from pipeledger_sqlite.sink import SqliteSink
+from tests.core.serve.process import ServeProcess, start_serve
 from tests.paths import fixture
-from tests.serve.process import ServeProcess, start_serve
 
 
 def _json(*parts: str) -> Any:

@@ -13,19 +13,19 @@ import pytest
 import requests
 
 from pipeledger.events import format_time
-from tests.fakes import gitlab_render as render
-from tests.fakes.gitlab_api import FakeGitLab
-from tests.fakes.gitlab_data import FakeDeployment, FakePipeline, FakeProject
-from tests.fakes.gitlab_generate import generate_group
-from tests.gitlab.helpers import collect, ledger_events
-from tests.paths import fixture
-from tests.serve.process import (
+from tests.core.serve.process import (
     GITLAB_ENV,
     GITLAB_TOKEN,
     STREAMING_TOKEN,
     ServeProcess,
     start_serve,
 )
+from tests.fakes import gitlab_render as render
+from tests.fakes.gitlab_api import FakeGitLab
+from tests.fakes.gitlab_data import FakeDeployment, FakePipeline, FakeProject
+from tests.fakes.gitlab_generate import generate_group
+from tests.paths import fixture
+from tests.plugins.pipeledger_gitlab.helpers import collect, ledger_events
 
 HOOKS = fixture("gitlab-webhooks")
 STREAMED = fixture("gitlab-audit-streaming")

@@ -22,11 +22,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pipeledger.events import EventKind
 from pipeledger.sink import SinkSettings
 from pipeledger_sqlite.sink import SqliteSink
+from tests.core.policy.gate_cases import CASES, GateCase
+from tests.core.serve.process import start_serve
 from tests.e2e.test_github_check import RUN_ID, case_org
 from tests.fakes.github_api import FakeGitHubServer, Response
 from tests.paths import fixture
-from tests.policy.gate_cases import CASES, GateCase
-from tests.serve.process import start_serve
 
 TOKEN = "ghs_installation_token_for_tests_42"
 INSTALLATION = 77

@@ -13,7 +13,7 @@ import requests
 from pipeledger.sink import SinkSettings
 from pipeledger_sqlite.sink import SqliteSink
 from tests.conftest import ROOT
-from tests.serve.process import SECRET, ServeProcess, sign, start_serve
+from tests.core.serve.process import SECRET, ServeProcess, sign, start_serve
 
 EXAMPLES = ROOT / "tests" / "fixtures" / "octokit-webhooks"
 

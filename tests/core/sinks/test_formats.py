@@ -8,7 +8,7 @@ from pipeledger.events import UNKNOWN_ACTOR, Actor, ActorType, EventKind, canoni
 from pipeledger.formats import RecordSchema, render
 from pipeledger.formats.ecs import to_ecs
 from pipeledger.formats.ocsf import to_ocsf
-from tests.sinks.records import chain, make_event
+from tests.core.sinks.records import chain, make_event
 
 # Required attributes per OCSF class (base event + class), and the activity ids each allows.
 BASE_REQUIRED = (

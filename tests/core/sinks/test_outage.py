@@ -9,8 +9,8 @@ from pathlib import Path
 from pipeledger.fanout import SinkSet
 from pipeledger.sink import SinkSettings
 from pipeledger_webhook.sink import WebhookSink
-from tests.sinks.fakes import Answer, FakeServer, Received, WebhookReceiver
-from tests.sinks.records import make_event
+from tests.core.sinks.records import make_event
+from tests.fakes.sink_receivers import Answer, FakeServer, Received, WebhookReceiver
 
 SECRET = "outage-test-secret"
 SETTINGS = SinkSettings(environ={"PIPELEDGER_WEBHOOK_SECRET": SECRET}, timeout=2)

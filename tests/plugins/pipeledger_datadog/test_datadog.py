@@ -9,8 +9,8 @@ import pytest
 from pipeledger.errors import SinkError, UsageError
 from pipeledger.sink import SinkSettings
 from pipeledger_datadog.sink import DatadogSink
-from tests.sinks.fakes import Answer, DatadogIntake, FakeServer
-from tests.sinks.records import make_records
+from tests.core.sinks.records import make_records
+from tests.fakes.sink_receivers import Answer, DatadogIntake, FakeServer
 
 API_KEY = "0123456789abcdef0123456789abcdef"
 

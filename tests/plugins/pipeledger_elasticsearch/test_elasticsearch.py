@@ -10,8 +10,8 @@ import pytest
 from pipeledger.errors import SinkError
 from pipeledger.sink import ChainCheckpoint, SinkSettings
 from pipeledger_elasticsearch.sink import ElasticsearchSink
-from tests.sinks.fakes import BulkReceiver, FakeServer
-from tests.sinks.records import make_records
+from tests.core.sinks.records import make_records
+from tests.fakes.sink_receivers import BulkReceiver, FakeServer
 
 API_KEY = "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="
 

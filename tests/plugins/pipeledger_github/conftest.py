@@ -18,7 +18,7 @@ from pipeledger.fanout import SinkSet
 from pipeledger.sink import EventFilter, SinkSettings
 from pipeledger_github.adapter import GitHubAdapter
 from pipeledger_github.auth import Endpoint
-from tests.github.fakehub import FakeHub
+from tests.fakes.github_responses import FakeHub
 
 NOW = 1_780_000_000.0  # 2026-05-28
 
@@ -108,7 +108,7 @@ def run_collect(
     snapshots: bool = False,
 ) -> CollectSummary:
     """Runs, deployments, approvals and reviews only, unless ``snapshots`` (those have their
-    own tests in tests/snapshots)."""
+    own tests in tests/plugins/pipeledger_github/snapshots)."""
     chosen = replace(request or CollectRequest(repositories=("acme/web",)), snapshots=snapshots)
     return collect_into(adapter, chosen, sinks, progress or RecordingProgress())
 

@@ -7,12 +7,12 @@ import io
 from pathlib import Path
 
 import pytest
+from tools import demo_github as demo_builder
 
 from pipeledger.cli import demo_cmd
 from pipeledger.cli.main import main
-from tests.github import demo_builder
-from tests.github.fakehub import FakeHub
-from tests.github.test_collect import seed
+from tests.fakes.github_responses import FakeHub
+from tests.plugins.pipeledger_github.test_collect import seed
 
 TOKEN = "ghp_cli_token_value"
 
@@ -25,7 +25,7 @@ def run_cli(argv: list[str], environ: dict[str, str]) -> tuple[int, str, str]:
 
 def collect_argv(tmp_path: Path) -> list[str]:
     ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
-    # Snapshot requests are counted in tests/snapshots.
+    # Snapshot requests are counted in tests/plugins/pipeledger_github/snapshots.
     repo = ["--repo", "acme/web", "--no-snapshots"]
     return ["collect", "--platform", "github", *repo, "--sink", ledger]
 
@@ -94,4 +94,4 @@ def test_demo_shows_deployments_and_approvals(monkeypatch: pytest.MonkeyPatch) -
 def test_demo_files_are_built_from_the_shared_examples() -> None:
     for name, text in demo_builder.build().items():
         bundled = (demo_builder.DEMO_DIR / name).read_text(encoding="utf-8")
-        assert bundled == text, f"{name} differs; run python -m tests.github.demo_builder"
+        assert bundled == text, f"{name} differs; run python -m tools.demo_github"

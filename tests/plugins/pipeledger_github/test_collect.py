@@ -13,9 +13,14 @@ from pipeledger.errors import PlatformError
 from pipeledger.events import EventKind
 from pipeledger.fanout import SinkSet
 from pipeledger_github.cursor import RepositoryList
-from tests.github import payloads
-from tests.github.conftest import AdapterFactory, RecordingProgress, run_collect, stored_events
-from tests.github.fakehub import FakeHub
+from tests.fakes.github_responses import FakeHub
+from tests.plugins.pipeledger_github import payloads
+from tests.plugins.pipeledger_github.conftest import (
+    AdapterFactory,
+    RecordingProgress,
+    run_collect,
+    stored_events,
+)
 
 SHA1 = "3f786850e387550fdab836ed7e6dc881de23001b"
 SHA2 = "89e6c98d92887913cadf06b2adb97f26cde4849b"

@@ -9,9 +9,9 @@ from pipeledger.errors import UsageError
 from pipeledger.events import EventKind
 from pipeledger.fanout import SinkSet
 from pipeledger_github.adapter import GitHubAdapter
-from tests.github import payloads
-from tests.github.conftest import AdapterFactory, run_collect, stored_events
-from tests.github.fakehub import FakeHub
+from tests.fakes.github_responses import FakeHub
+from tests.plugins.pipeledger_github import payloads
+from tests.plugins.pipeledger_github.conftest import AdapterFactory, run_collect, stored_events
 
 SHA = "89e6c98d92887913cadf06b2adb97f26cde4849b"
 JOB = {

@@ -16,10 +16,10 @@ from pipeledger_github.adapter import GitHubAdapter
 from pipeledger_github.fields import Oddities
 from pipeledger_github.gate_rounds import Key, Outcome
 from pipeledger_github.repo_context import RepoContext
-from tests.github import payloads
-from tests.github.conftest import AdapterFactory, RecordingProgress
-from tests.github.fakehub import FakeHub
-from tests.github.test_gate import JOB, SHA, deploying_job  # noqa: F401 (a fixture)
+from tests.fakes.github_responses import FakeHub
+from tests.plugins.pipeledger_github import payloads
+from tests.plugins.pipeledger_github.conftest import AdapterFactory, RecordingProgress
+from tests.plugins.pipeledger_github.test_gate import JOB, SHA, deploying_job  # noqa: F401 (a fixture)
 
 TEAMS = ("release-managers", "platform/sre")
 NO_SHA = {name: value for name, value in JOB.items() if name != "GITHUB_SHA"}

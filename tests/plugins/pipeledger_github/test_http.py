@@ -13,9 +13,15 @@ from pipeledger.errors import (
     RateLimitStop,
 )
 from pipeledger.fanout import SinkSet
-from tests.github import payloads
-from tests.github.conftest import NOW, AdapterFactory, FakeClock, RecordingProgress, run_collect
-from tests.github.fakehub import FakeHub
+from tests.fakes.github_responses import FakeHub
+from tests.plugins.pipeledger_github import payloads
+from tests.plugins.pipeledger_github.conftest import (
+    NOW,
+    AdapterFactory,
+    FakeClock,
+    RecordingProgress,
+    run_collect,
+)
 
 TOKEN = "ghp_test_token_value"
 
@@ -120,7 +126,7 @@ def test_forbidden_names_the_missing_permission(
     permission: str,
     workflow: str,
 ) -> None:
-    from tests.github.test_collect import seed
+    from tests.plugins.pipeledger_github.test_collect import seed
 
     seed(hub)
     body = '{"message": "Resource not accessible by integration"}'

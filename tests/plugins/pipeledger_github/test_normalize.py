@@ -15,7 +15,7 @@ from pipeledger_github.normalize import (
     review_events,
     run_event,
 )
-from tests.github import payloads
+from tests.plugins.pipeledger_github import payloads
 
 
 def test_rerun_by_another_user_names_both() -> None:

@@ -10,10 +10,15 @@ from pipeledger_github.fields import RefNames
 from pipeledger_github.gate_evidence import job_refs
 from pipeledger_github.normalize import deployment_events, run_event
 from pipeledger_github.tags import TagsCheckpoint
-from tests.github import payloads
-from tests.github.conftest import AdapterFactory, RecordingProgress, run_collect, stored_events
-from tests.github.fakehub import FakeHub
-from tests.github.test_gate import JOB
+from tests.fakes.github_responses import FakeHub
+from tests.plugins.pipeledger_github import payloads
+from tests.plugins.pipeledger_github.conftest import (
+    AdapterFactory,
+    RecordingProgress,
+    run_collect,
+    stored_events,
+)
+from tests.plugins.pipeledger_github.test_gate import JOB
 
 SHA1 = "3f786850e387550fdab836ed7e6dc881de23001b"
 SHA2 = "89e6c98d92887913cadf06b2adb97f26cde4849b"

@@ -13,7 +13,7 @@ from pipeledger.events import EventKind
 from tests.fakes.gitlab_api import FakeGitLab
 from tests.fakes.gitlab_data import FakeInstance
 from tests.fakes.gitlab_generate import Size, generate_group
-from tests.gitlab.helpers import collect, ledger_events
+from tests.plugins.pipeledger_gitlab.helpers import collect, ledger_events
 
 pytestmark = pytest.mark.e2e
 

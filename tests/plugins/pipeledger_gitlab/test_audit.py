@@ -14,7 +14,7 @@ from pipeledger_gitlab.audit import (
     author_actor,
     classify,
 )
-from tests.gitlab.conftest import assert_valid, gitlab_examples, load_example
+from tests.plugins.pipeledger_gitlab.conftest import assert_valid, gitlab_examples, load_example
 
 ROOT = Actor("root", "1", ActorType.USER)
 SCOPE = Scope(owner="twitter", repository="typeahead-js")

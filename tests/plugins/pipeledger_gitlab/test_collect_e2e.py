@@ -12,8 +12,8 @@ from pipeledger.events import format_time
 from tests.fakes.gitlab_api import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.gitlab_data import FakeInstance, FakePipeline
 from tests.fakes.gitlab_generate import Size, expected_records, generate_group
-from tests.gitlab.conftest import assert_valid
-from tests.gitlab.helpers import collect, ledger_events, records
+from tests.plugins.pipeledger_gitlab.conftest import assert_valid
+from tests.plugins.pipeledger_gitlab.helpers import collect, ledger_events, records
 
 pytestmark = pytest.mark.e2e
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from tools import demo_gitlab as demo_builder
+
 from pipeledger.adapter import AdapterSettings
 from pipeledger.chain_verify import verify_rows
 from pipeledger.collect import collect_into
@@ -14,14 +16,13 @@ from pipeledger.progress import SilentProgress
 from pipeledger.replay import serve_recorded
 from pipeledger.sink import SinkSettings
 from pipeledger_gitlab.adapter import GitLabAdapter
-from tests.gitlab import demo_builder
-from tests.gitlab.conftest import assert_valid
+from tests.plugins.pipeledger_gitlab.conftest import assert_valid
 
 
 def test_demo_file_is_what_the_builder_records() -> None:
     assert demo_builder.DEMO_FILE.read_text(encoding="utf-8") == demo_builder.render(
         demo_builder.record()
-    ), "run: python -m tests.gitlab.demo_builder"
+    ), "run: python -m tools.demo_gitlab"
 
 
 def test_demo_collects_offline_through_the_adapter(tmp_path: Path) -> None:

@@ -15,8 +15,8 @@ import requests
 from pipeledger.cli.main import main
 from tests.fakes.gitlab_api import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.gitlab_generate import Size, expected_records, generate_group
-from tests.gitlab.helpers import ledger_events, records
 from tests.paths import ROOT
+from tests.plugins.pipeledger_gitlab.helpers import ledger_events, records
 
 AUTH = {"PRIVATE-TOKEN": DEFAULT_TOKEN}
 

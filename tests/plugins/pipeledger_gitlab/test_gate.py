@@ -15,8 +15,8 @@ from pipeledger_gitlab.adapter import GitLabAdapter
 from tests.fakes.gitlab_api import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.gitlab_data import FakeDeployment, FakeProject
 from tests.fakes.gitlab_generate import generate_group
-from tests.gitlab.conftest import assert_valid
-from tests.gitlab.helpers import collect, ledger_events
+from tests.plugins.pipeledger_gitlab.conftest import assert_valid
+from tests.plugins.pipeledger_gitlab.helpers import collect, ledger_events
 
 pytestmark = pytest.mark.e2e
 JOB_TOKEN = "job-token-1234567890"

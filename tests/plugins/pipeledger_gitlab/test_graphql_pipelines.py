@@ -15,7 +15,7 @@ from pipeledger_gitlab.client import Credentials, GitLabClient, graphql_root
 from pipeledger_gitlab.pipeline_details import BATCH, pipelines_query
 from tests.fakes.gitlab_api import FakeGitLab
 from tests.fakes.gitlab_graphql import schema
-from tests.gitlab.helpers import collect, ledger_events
+from tests.plugins.pipeledger_gitlab.helpers import collect, ledger_events
 
 pytestmark = pytest.mark.e2e
 # GitLab's limit for an authenticated request; each field scores 1 (doc/api/graphql/_index.md).

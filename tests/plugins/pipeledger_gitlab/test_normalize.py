@@ -20,7 +20,7 @@ from pipeledger_gitlab.normalize import (
     pipeline_event,
     review_events,
 )
-from tests.gitlab.conftest import assert_valid, gitlab_examples, load_example
+from tests.plugins.pipeledger_gitlab.conftest import assert_valid, gitlab_examples, load_example
 
 ORIGIN = Origin("gitlab.example.com", ProjectRef(4, "diaspora/diaspora-client"))
 

@@ -18,8 +18,8 @@ from pipeledger.signing import signer_from_environ
 from pipeledger.sink import SinkSettings
 from pipeledger_postgres.sink import PostgresSink
 from pipeledger_sqlite.sink import SqliteSink
-from tests.stores.factory import make_events
-from tests.stores.proxy import TcpProxy
+from tests.core.ledgers.factory import make_events
+from tests.plugins.pipeledger_postgres.proxy import TcpProxy
 
 SETTINGS = SinkSettings(environ={}, timeout=5)
 pytestmark = pytest.mark.postgres

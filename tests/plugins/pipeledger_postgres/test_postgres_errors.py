@@ -15,7 +15,7 @@ from pipeledger.errors import SinkError
 from pipeledger.sink import SinkSettings
 from pipeledger_postgres.errors import connect_error
 from pipeledger_postgres.sink import PostgresSink
-from tests.stores.factory import make_events
+from tests.core.ledgers.factory import make_events
 
 SETTINGS = SinkSettings(environ={}, timeout=5)
 pytestmark = pytest.mark.postgres

@@ -18,7 +18,7 @@ from pipeledger.sink import ChainCheckpoint, EventFilter, SinkSettings
 from pipeledger_postgres import sink as pg_sink
 from pipeledger_postgres.sink import PostgresSink, connection_target
 from pipeledger_sqlite.sink import SqliteSink
-from tests.stores.factory import make_event, make_events
+from tests.core.ledgers.factory import make_event, make_events
 
 SETTINGS = SinkSettings(environ={}, timeout=5)
 pytestmark = pytest.mark.postgres

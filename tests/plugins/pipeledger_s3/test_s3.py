@@ -12,7 +12,7 @@ import pytest
 from pipeledger.errors import SinkError, UsageError
 from pipeledger.sink import ChainCheckpoint, SinkSettings
 from pipeledger_s3.sink import S3Sink
-from tests.sinks.records import make_records
+from tests.core.sinks.records import make_records
 
 ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

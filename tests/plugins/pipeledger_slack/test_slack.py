@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeledger.cli.main import main
-from tests.sinks.fakes import Answer, FakeServer, Received
+from tests.fakes.sink_receivers import Answer, FakeServer, Received
 
 HOOK_PATH = "/services/T000/B000/XXXXXXXXXXXXXXXX"
 

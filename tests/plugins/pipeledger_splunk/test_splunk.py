@@ -9,8 +9,8 @@ import pytest
 from pipeledger.errors import SinkError, UsageError
 from pipeledger.sink import ChainCheckpoint, SinkSettings
 from pipeledger_splunk.sink import SplunkSink
-from tests.sinks.fakes import Answer, FakeServer, HecReceiver
-from tests.sinks.records import make_records
+from tests.core.sinks.records import make_records
+from tests.fakes.sink_receivers import Answer, FakeServer, HecReceiver
 
 TOKEN = "11111111-2222-3333-4444-555555555555"
 

@@ -10,8 +10,8 @@ import pytest
 from pipeledger.errors import SinkError, UsageError
 from pipeledger.sink import ChainCheckpoint, SinkSettings
 from pipeledger_webhook.sink import WebhookSink, sign
-from tests.sinks.fakes import Answer, FakeServer, WebhookReceiver
-from tests.sinks.records import make_records
+from tests.core.sinks.records import make_records
+from tests.fakes.sink_receivers import Answer, FakeServer, WebhookReceiver
 
 SECRET = "s3cr3t-webhook-key"
 ENV = {"PIPELEDGER_WEBHOOK_SECRET": SECRET}

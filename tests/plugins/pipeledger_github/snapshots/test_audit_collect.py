@@ -12,14 +12,14 @@ import pytest
 
 from pipeledger.events import ActorType, format_time, parse_time
 from tests.fakes.github_api import FakeGitHubServer
-from tests.snapshots.conftest import (
+from tests.plugins.pipeledger_github.snapshots.conftest import (
     access_events,
     checkpoint,
     collect,
     standing_access_events,
     summary,
 )
-from tests.snapshots.test_collect_snapshots import change_web
+from tests.plugins.pipeledger_github.snapshots.test_collect_snapshots import change_web
 
 ORG = ("--org", "acme")
 AUDIT_KEY = "github:github.com:acme:audit-log"

@@ -11,7 +11,7 @@ import pytest
 from pipeledger.events import ActorType, format_time
 from tests.fakes.github_access import FakeEnvironment
 from tests.fakes.github_api import FakeGitHubServer
-from tests.snapshots.conftest import (
+from tests.plugins.pipeledger_github.snapshots.conftest import (
     access_events,
     collect,
     snapshot,

@@ -8,7 +8,12 @@ from pathlib import Path
 
 from tests.fakes.github_access import FakeBranchProtection
 from tests.fakes.github_api import FakeGitHubServer
-from tests.snapshots.conftest import access_events, collect, snapshot, summary
+from tests.plugins.pipeledger_github.snapshots.conftest import (
+    access_events,
+    collect,
+    snapshot,
+    summary,
+)
 
 WEB = ("--repo", "acme/web")
 

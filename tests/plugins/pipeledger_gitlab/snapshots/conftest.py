@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.gitlab_api import FakeGitLab
-from tests.gitlab_snapshots.scenario import small_group
+from tests.plugins.pipeledger_gitlab.snapshots.scenario import small_group
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from tests.fakes.gitlab_access import (
 from tests.fakes.gitlab_api import FakeGitLab
 from tests.fakes.gitlab_data import FakeAuditEvent, FakeInstance, FakeProject, FakeUser
 from tests.fakes.gitlab_generate import Size, generate_group
-from tests.gitlab.helpers import Run, collect, ledger_events
+from tests.plugins.pipeledger_gitlab.helpers import Run, collect, ledger_events
 
 # acme > team-0 > team-1, one project in each; no generated audit events on projects.
 SIZE = Size(subgroups=2, projects_per_group=1, pipelines=2, deployments=1, audit_events=0)

@@ -19,7 +19,7 @@ from pipeledger_gitlab.access import (
     role_of,
 )
 from tests.fakes.gitlab_render import LOCAL_EXAMPLES
-from tests.gitlab.conftest import load_example
+from tests.plugins.pipeledger_gitlab.conftest import load_example
 
 SCOPE = Scope(owner="acme", repository="web")
 

@@ -10,9 +10,9 @@ import pytest
 
 from pipeledger.events import ActorType
 from tests.fakes.gitlab_api import FakeGitLab
-from tests.gitlab.conftest import assert_valid
-from tests.gitlab.helpers import ledger_events
-from tests.gitlab_snapshots.scenario import (
+from tests.plugins.pipeledger_gitlab.conftest import assert_valid
+from tests.plugins.pipeledger_gitlab.helpers import ledger_events
+from tests.plugins.pipeledger_gitlab.snapshots.scenario import (
     make_change,
     snapshot_events,
     summary,

@@ -15,8 +15,8 @@ from pipeledger.cli.main import main
 from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import scenario_org
 from tests.fakes.gitlab_api import FakeGitLab
-from tests.gitlab.helpers import ledger_events
-from tests.gitlab_snapshots.scenario import make_change_with_audit, timed_collect
+from tests.plugins.pipeledger_gitlab.helpers import ledger_events
+from tests.plugins.pipeledger_gitlab.snapshots.scenario import make_change_with_audit, timed_collect
 
 pytestmark = pytest.mark.e2e
 

@@ -11,8 +11,8 @@ import pytest
 from pipeledger.events import ActorType, EventKind
 from pipeledger.facts import without_superseded
 from tests.fakes.gitlab_api import FakeGitLab
-from tests.gitlab.helpers import ledger_events
-from tests.gitlab_snapshots.scenario import make_change_with_audit, timed_collect
+from tests.plugins.pipeledger_gitlab.helpers import ledger_events
+from tests.plugins.pipeledger_gitlab.snapshots.scenario import make_change_with_audit, timed_collect
 
 pytestmark = pytest.mark.e2e
 

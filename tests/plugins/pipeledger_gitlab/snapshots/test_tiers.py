@@ -13,9 +13,9 @@ import pytest
 from pipeledger.events import ActorType, AuditEvent
 from tests.fakes.gitlab_access import MAINTAINER, member_audit, set_member
 from tests.fakes.gitlab_api import FakeGitLab
-from tests.gitlab.conftest import assert_valid
-from tests.gitlab.helpers import ledger_events
-from tests.gitlab_snapshots.scenario import (
+from tests.plugins.pipeledger_gitlab.conftest import assert_valid
+from tests.plugins.pipeledger_gitlab.helpers import ledger_events
+from tests.plugins.pipeledger_gitlab.snapshots.scenario import (
     make_change,
     make_change_with_audit,
     small_group,
