@@ -18,7 +18,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from tests.anomalies.synthetic import START, Builder, Team, build
+from tests.core.anomalies.synthetic import START, Builder, Team, build
 
 from pipeledger import json_codec
 from pipeledger.anomalies.engine import Selection, detect_in_ledger

@@ -19,10 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from tests.core.policy.gate_cases import CASES
 from tests.e2e.test_github_check import TOKEN, case_org, job_environ
 from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import fake_sha
-from tests.policy.gate_cases import CASES
 
 from pipeledger.adapter import AdapterSettings, GateEvidence
 from pipeledger.progress import SilentProgress

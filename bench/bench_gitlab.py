@@ -16,7 +16,7 @@ from pathlib import Path
 from tests.fakes.gitlab_api import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.gitlab_data import FakeAuditEvent, FakeInstance, FakeUser
 from tests.fakes.gitlab_generate import Size, expected_records, generate_group
-from tests.gitlab.helpers import ledger_events
+from tests.plugins.pipeledger_gitlab.helpers import ledger_events
 
 from pipeledger.cli.main import main as cli_main
 from pipeledger_gitlab.pipeline_details import BATCH

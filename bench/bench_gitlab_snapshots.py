@@ -17,7 +17,7 @@ from pathlib import Path
 from tests.fakes.gitlab_api import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.gitlab_data import FakeInstance, FakeUser
 from tests.fakes.gitlab_generate import Size, generate_group
-from tests.gitlab_snapshots.scenario import make_change
+from tests.plugins.pipeledger_gitlab.snapshots.scenario import make_change
 
 from pipeledger.cli.main import main as cli_main
 from pipeledger.events import Scope

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 import requests
-from tests.sinks.fakes import Answer, BulkReceiver, FakeServer, Received, WebhookReceiver
-from tests.sinks.records import make_records
+from tests.core.sinks.records import make_records
+from tests.fakes.sink_receivers import Answer, BulkReceiver, FakeServer, Received, WebhookReceiver
 
 from pipeledger.events import canonical_json
 from pipeledger.formats import RecordSchema, render

@@ -79,7 +79,6 @@ def app_installation_token(environ: Mapping[str, str], api_url: str) -> str:
     key = _private_key(environ)
     try:
         import jwt
-
         from github import Auth, GithubException, GithubIntegration
     except ImportError as error:  # pragma: no cover - PyGithub is a core dependency
         raise UsageError(

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from pipeledger.signing import SIGNING_KEY_ENV
 from tests.adversarial.hostile_env import GITHUB_TOKEN, Outcome, run
+from tests.core.policy.test_check_cmd import SIGNING_PEM
 from tests.fakes.github_api import FakeGitHubServer
-from tests.policy.test_check_cmd import SIGNING_PEM
-from tests.sinks.fakes import Answer, FakeServer
+from tests.fakes.sink_receivers import Answer, FakeServer
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = str(ROOT / "examples" / "policies" / "baseline.yml")

@@ -8,7 +8,7 @@ import pytest
 from pipeledger.errors import PlatformError
 from pipeledger_github.auth import resolve_token
 from tests.adversarial.hostile import ForeignHost, HostileProxy, redirect
-from tests.github.test_auth import app_environ
+from tests.plugins.pipeledger_github.test_auth import app_environ
 
 
 @pytest.mark.parametrize("status", [301, 302, 307])

@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 from pipeledger.fanout import SinkSet
-from tests.github import payloads
-from tests.github.conftest import (
+from tests.fakes.github_responses import FakeHub
+from tests.plugins.pipeledger_github import payloads
+from tests.plugins.pipeledger_github.conftest import (
     AdapterFactory,
     RecordingProgress,
     run_collect,
     stored_events,
 )
-from tests.github.fakehub import FakeHub
 
 GOOD = "2026-05-04T10:00:00Z"
 

@@ -14,7 +14,7 @@ from pipeledger.fanout import SinkSet
 from pipeledger.sink import SinkSettings
 from tests.fakes.gitlab_api import FakeGitLab
 from tests.fakes.gitlab_generate import expected_records, generate_group
-from tests.gitlab.helpers import collect, ledger_events, records
+from tests.plugins.pipeledger_gitlab.helpers import collect, ledger_events, records
 
 pytestmark = pytest.mark.e2e
 

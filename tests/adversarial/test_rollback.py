@@ -14,8 +14,8 @@ import pytest
 from pipeledger.fanout import SinkSet
 from pipeledger.sink import GENESIS_CHECKPOINT
 from pipeledger_sqlite.sink import SqliteSink
-from tests.stores.factory import make_events
-from tests.stores.test_verify_checkpoints import SETTINGS, Setup, _cli, _fill, _sql, _verify
+from tests.core.ledgers.factory import make_events
+from tests.core.ledgers.test_verify_checkpoints import SETTINGS, Setup, _cli, _fill, _sql, _verify
 
 pytest.importorskip("cryptography")
 

@@ -12,9 +12,9 @@ from pipeledger.cli.command_context import Context
 from pipeledger.held_secrets import forget_all, held, hold
 from pipeledger.progress import StreamProgress
 from pipeledger.redact import SecretMasker
-from tests.policy.fake_gate import FakeGateAdapter, fake_platform
-from tests.policy.gate_cases import CASES
-from tests.policy.test_check_cmd import SIGNING_PEM, check
+from tests.core.policy.fake_gate import FakeGateAdapter, fake_platform
+from tests.core.policy.gate_cases import CASES
+from tests.core.policy.test_check_cmd import SIGNING_PEM, check
 
 __all__ = ["fake_platform"]
 

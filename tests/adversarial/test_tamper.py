@@ -36,7 +36,7 @@ from pipeledger.signing import PublicKey, load_public_key, signer_from_environ
 from pipeledger.sink import SinkSettings
 from pipeledger.verification import CopyCheckpoints, verify_ledger
 from pipeledger_sqlite.sink import SqliteSink
-from tests.stores.factory import make_events
+from tests.core.ledgers.factory import make_events
 
 pytest.importorskip("cryptography")
 

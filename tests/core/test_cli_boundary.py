@@ -18,8 +18,8 @@ from pipeledger.events import EventKind
 from pipeledger.sink import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.factories import make_events
-from tests.policy.fake_gate import FakeGateAdapter, fake_platform
-from tests.policy.gate_cases import CASES
+from tests.core.policy.fake_gate import FakeGateAdapter, fake_platform
+from tests.core.policy.gate_cases import CASES
 
 __all__ = ["fake_platform"]
 ROOT = Path(__file__).resolve().parents[2]

@@ -124,7 +124,7 @@ def _strip_ansi(text: str) -> str:
 
 
 def test_the_audit_verdict_is_marked_and_coloured_only_on_a_terminal(tmp_path: Path) -> None:
-    from tests.policy.test_audit_cmd import BASELINE, write_ledger
+    from tests.core.policy.test_audit_cmd import BASELINE, write_ledger
 
     write_ledger(tmp_path / "l.db")
     argv = ["audit", "--policy", BASELINE, "--sink", f"sqlite:///{tmp_path}/l.db"]

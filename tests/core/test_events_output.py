@@ -19,7 +19,7 @@ from pipeledger.events import AuditEvent, EventKind
 from pipeledger.facts import current_records
 from pipeledger.sink import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
-from tests.policy.builders import SHA, actor, approval, deployment, make, review, run
+from tests.core.policy.builders import SHA, actor, approval, deployment, make, review, run
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "cli" / "events-table.txt"
 

@@ -20,7 +20,7 @@ from pipeledger.facts import FactMerger
 from pipeledger.sink import SinkSettings
 from pipeledger.snapshots import Grant, Protection, Snapshot, diff_snapshots
 from pipeledger_sqlite.sink import SqliteSink
-from tests.policy.builders import OWNER, REPO, actor, approval, deployment, make, review, run
+from tests.core.policy.builders import OWNER, REPO, actor, approval, deployment, make, review, run
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "evidence"
 POLICY = """\

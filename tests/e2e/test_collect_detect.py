@@ -11,7 +11,7 @@ import pytest
 from pipeledger.events import EventKind
 from pipeledger.sink import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
-from tests.anomalies.synthetic import build
+from tests.core.anomalies.synthetic import build
 from tests.e2e.github_expect import run_cli
 from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import scenario_org

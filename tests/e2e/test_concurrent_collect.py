@@ -14,8 +14,8 @@ from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import generate_org
 from tests.fakes.gitlab_api import FakeGitLab
 from tests.fakes.gitlab_generate import Size, expected_records, generate_group
-from tests.gitlab.helpers import collect as collect_gitlab
-from tests.gitlab.helpers import ledger_events, records
+from tests.plugins.pipeledger_gitlab.helpers import collect as collect_gitlab
+from tests.plugins.pipeledger_gitlab.helpers import ledger_events, records
 
 TOKEN = "ghp_concurrency_token_value"
 

@@ -13,6 +13,7 @@ import pytest
 from pipeledger.events import EventKind, parse_time
 from pipeledger.sink import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
+from tests.core.policy.gate_cases import CASES, GateCase
 from tests.e2e.github_expect import run_cli
 from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import (
@@ -28,7 +29,6 @@ from tests.fakes.github_data import (
     fake_sha,
 )
 from tests.paths import ROOT
-from tests.policy.gate_cases import CASES, GateCase
 
 TOKEN = "ghs_gate_token_value_1234"
 BASELINE = ROOT / "examples" / "policies" / "baseline.yml"

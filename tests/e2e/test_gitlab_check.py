@@ -14,6 +14,7 @@ import pytest
 from pipeledger.events import AuditEvent, EventKind, parse_time
 from pipeledger.sink import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
+from tests.core.policy.gate_cases import CASES, GateCase
 from tests.e2e.github_expect import run_cli
 from tests.fakes.gitlab_api import FakeGitLab
 from tests.fakes.gitlab_data import (
@@ -27,7 +28,6 @@ from tests.fakes.gitlab_data import (
     fake_sha,
 )
 from tests.paths import ROOT
-from tests.policy.gate_cases import CASES, GateCase
 
 pytestmark = pytest.mark.e2e
 TOKEN = "glpat-gate-token-value-1234"

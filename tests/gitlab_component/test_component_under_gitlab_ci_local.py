@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from tests.ci.tools import split_component
+from tests.core.policy.gate_cases import GateCase
 from tests.e2e.test_gitlab_check import (
     CASES,
     JOB_ID,
@@ -32,7 +33,6 @@ from tests.e2e.test_gitlab_check import (
 from tests.fakes.gitlab_api import FakeGitLab
 from tests.gitlab_component import gcl
 from tests.gitlab_component.gcl import COMPONENT, Project, project, venv_bin
-from tests.policy.gate_cases import GateCase
 
 pytestmark = pytest.mark.e2e
 APPROVED = CASES[0]

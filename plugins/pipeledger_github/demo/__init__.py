@@ -1,5 +1,5 @@
 """Recorded GitHub API responses for ``pipeledger demo``: two repositories of an ``acme``
-organization, built from the shapes of GitHub's own API examples (see tests/github)."""
+organization, built from the shapes of GitHub's own API examples (see tools/demo_github.py)."""
 
 from __future__ import annotations
 
