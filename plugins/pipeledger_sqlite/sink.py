@@ -152,18 +152,18 @@ class SqliteSink(Ledger):
         return f"sqlite:///{self._path}"
 
     def append(
-        self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str]
+        self, events: Sequence[AuditEvent], cursors: Mapping[str, str]
     ) -> list[LedgerRecord]:
         try:
-            return self._append(events, checkpoints)
+            return self._append(events, cursors)
         except sqlite3.Error as error:
             raise SinkError(
                 f"Writing to the SQLite ledger {self._path} failed: {error}.",
-                "Nothing from this batch was stored; rerun to resume from the last checkpoint.",
+                "Nothing from this batch was stored; rerun to resume from the stored cursors.",
             ) from error
 
     def _append(
-        self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str]
+        self, events: Sequence[AuditEvent], cursors: Mapping[str, str]
     ) -> list[LedgerRecord]:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
@@ -172,7 +172,7 @@ class SqliteSink(Ledger):
             db.executemany(
                 "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)", [row.values() for row in rows]
             )
-            self._store_checkpoints(checkpoints)
+            self._store_cursors(cursors)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -194,19 +194,19 @@ class SqliteSink(Ledger):
         row = self._db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
 
-    def _store_checkpoints(self, checkpoints: Mapping[str, str]) -> None:
+    def _store_cursors(self, cursors: Mapping[str, str]) -> None:
         now = format_time(datetime.now(UTC))
         self._db.executemany(
             "INSERT INTO checkpoints (key, value, updated_at) VALUES (?,?,?)"
             " ON CONFLICT(key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
-            [(key, value, now) for key, value in checkpoints.items()],
+            [(key, value, now) for key, value in cursors.items()],
         )
 
-    def checkpoint(self, key: str) -> str | None:
+    def cursor(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM checkpoints WHERE key = ?", (key,)).fetchone()
         return str(row[0]) if row else None
 
-    def checkpoints_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
+    def cursors_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
         # substr, not LIKE: LIKE ignores ASCII case in SQLite and treats % and _ as wildcards.
         rows = self._db.execute(
             "SELECT key, value FROM checkpoints WHERE substr(key, 1, ?) = ? ORDER BY key",
@@ -214,10 +214,10 @@ class SqliteSink(Ledger):
         ).fetchall()
         return [(str(key), str(value)) for key, value in rows]
 
-    def set_checkpoints(self, checkpoints: Mapping[str, str]) -> None:
+    def set_cursors(self, cursors: Mapping[str, str]) -> None:
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            self._store_checkpoints(checkpoints)
+            self._store_cursors(cursors)
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -275,7 +275,7 @@ class SqliteSink(Ledger):
         except sqlite3.Error as error:
             raise SinkError(
                 f"Writing to the quarantine of the SQLite ledger {self._path} failed: {error}.",
-                "Nothing from this batch was stored; rerun to resume from the last checkpoint.",
+                "Nothing from this batch was stored; rerun to resume from the stored cursors.",
             ) from error
         return new
 

@@ -70,7 +70,7 @@ def ledger_is_intact(db: Path) -> int:
         sinks.close()
 
 
-def stored_checkpoints(db: Path) -> str:
+def stored_cursors(db: Path) -> str:
     with sqlite3.connect(db) as conn:
         return "\n".join(value for (value,) in conn.execute("SELECT value FROM checkpoints"))
 
@@ -136,7 +136,7 @@ def test_a_redirected_snapshot_page_is_never_stored_in_a_cursor(
     github_proxy.on(COLLABORATORS, redirect(301, f"{foreign.base_url}/collaborators"))
     outcome = collect(github_proxy, tmp_path / "l.db", snapshots=True)
     assert outcome.code == 3
-    assert f":{foreign.port}" not in stored_checkpoints(tmp_path / "l.db")
+    assert f":{foreign.port}" not in stored_cursors(tmp_path / "l.db")
     assert_nothing_leaked(foreign, outcome, [GITHUB_TOKEN], tmp_path)
 
 
@@ -160,7 +160,7 @@ def test_a_foreign_url_planted_in_a_stored_cursor_is_ignored_and_reported(
     assert outcome.code == 0, outcome.err
     assert "ignored a stored page URL" in outcome.err
     assert_nothing_leaked(foreign, outcome, [GITHUB_TOKEN], tmp_path)
-    assert f":{foreign.port}" not in stored_checkpoints(db)  # replaced by the fresh reading
+    assert f":{foreign.port}" not in stored_cursors(db)  # replaced by the fresh reading
     assert collected(db) == expected(github.org)
 
 
