@@ -72,7 +72,7 @@ def ledger_is_intact(db: Path) -> int:
 
 def stored_cursors(db: Path) -> str:
     with sqlite3.connect(db) as conn:
-        return "\n".join(value for (value,) in conn.execute("SELECT value FROM checkpoints"))
+        return "\n".join(value for (value,) in conn.execute("SELECT value FROM cursors"))
 
 
 def test_through_the_proxy_alone_the_collection_is_complete(
@@ -146,14 +146,14 @@ def test_a_foreign_url_planted_in_a_stored_cursor_is_ignored_and_reported(
     db = tmp_path / "l.db"
     assert collect(github_proxy, db, snapshots=True).code == 0
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT key, value FROM checkpoints").fetchall()
+        rows = conn.execute("SELECT key, value FROM cursors").fetchall()
         planted = 0
         for key, stored in rows:
             if '"/repos/acme/web/collaborators' in stored:
                 value = stored.replace(
                     '"/repos/acme/web/collaborators', f'"{foreign.base_url}/repos/acme/web/collab'
                 )
-                conn.execute("UPDATE checkpoints SET value = ? WHERE key = ?", (value, key))
+                conn.execute("UPDATE cursors SET value = ? WHERE key = ?", (value, key))
                 planted += 1
     assert planted, "no stored page URL to plant into"
     outcome = collect(github_proxy, db, snapshots=True)

@@ -80,7 +80,7 @@ def standing_access_events(ledger: Path) -> list[AuditEvent]:
 
 def cursor(ledger: Path, key: str) -> str | None:
     with sqlite3.connect(ledger) as db:
-        row = db.execute("SELECT value FROM checkpoints WHERE key = ?", (key,)).fetchone()
+        row = db.execute("SELECT value FROM cursors WHERE key = ?", (key,)).fetchone()
     return str(row[0]) if row else None
 
 

@@ -140,9 +140,7 @@ def age_the_refusal(ledger: Path, hours: int) -> None:
     then = parse_time(stored["refused_at"]) - timedelta(hours=hours)
     stored["refused_at"] = format_time(then)
     with sqlite3.connect(ledger) as db:
-        db.execute(
-            "UPDATE checkpoints SET value = ? WHERE key = ?", (json.dumps(stored), AUDIT_KEY)
-        )
+        db.execute("UPDATE cursors SET value = ? WHERE key = ?", (json.dumps(stored), AUDIT_KEY))
 
 
 def test_a_refused_audit_log_is_probed_again_after_a_day(
