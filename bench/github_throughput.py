@@ -27,7 +27,7 @@ from tests.fakes.github_data import (
 )
 
 from pipeledger.events import AuditEvent
-from pipeledger_github.cursor import SourceCheckpoint, Span, checkpoint_key
+from pipeledger_github.cursor import SourceCursor, Span, cursor_key
 from pipeledger_github.deployments import compact_deployment
 from pipeledger_github.fields import Oddities
 from pipeledger_github.normalize import (
@@ -119,7 +119,7 @@ def _deployed(repo: FakeRepo, deployment: Any) -> Deployed:
 
 
 def normalized_batches(payloads: list[RepoPayloads]) -> Iterator[tuple[list[AuditEvent], str]]:
-    """Events of each batch, with the checkpoint key it would carry."""
+    """Events of each batch, with the cursor key it would carry."""
     notes = Oddities()
     for repo in payloads:
         yield from _repo_batches(repo, notes)
@@ -133,11 +133,11 @@ def _repo_batches(repo: RepoPayloads, notes: Oddities) -> Iterator[tuple[list[Au
         for run in page:
             events.append(run_event(run, INSTANCE, repository=name, oddities=notes))
             runs[str(run["id"])] = compact_run(run, name)
-        yield events, checkpoint_key(INSTANCE, name, "runs")
+        yield events, cursor_key(INSTANCE, name, "runs")
     for listed in repo.deployment_pages:
         yield (
             _deployment_page(repo, listed, runs, notes),
-            checkpoint_key(INSTANCE, name, "deployments"),
+            cursor_key(INSTANCE, name, "deployments"),
         )
 
 
@@ -171,20 +171,20 @@ def _deployment_page(
     return events
 
 
-def _checkpoint(events: list[AuditEvent]) -> str:
-    """A checkpoint of the size the collector stores with each batch."""
+def _cursor(events: list[AuditEvent]) -> str:
+    """A cursor of the size the collector stores with each batch."""
     times = [event.occurred_at for event in events] or [EPOCH]
-    return SourceCheckpoint(Span(min(times), max(times)), ETAG, min(times)).dumps()
+    return SourceCursor(Span(min(times), max(times)), ETAG, min(times)).dumps()
 
 
 def measure_once(payloads: list[RepoPayloads]) -> Throughput:
     cpu = time.process_time()
-    batches = [(events, {key: _checkpoint(events)}) for events, key in normalized_batches(payloads)]
+    batches = [(events, {key: _cursor(events)}) for events, key in normalized_batches(payloads)]
     normalize_cpu = time.process_time() - cpu
     with tempfile.TemporaryDirectory(prefix="pipeledger-bench-") as scratch:
         ledger = SqliteSink(Path(scratch) / "ledger.db")
         cpu = time.process_time()
-        stored = sum(len(ledger.append(events, checkpoints)) for events, checkpoints in batches)
+        stored = sum(len(ledger.append(events, cursors)) for events, cursors in batches)
         append_cpu = time.process_time() - cpu
         ledger.close()
     return Throughput(stored, len(batches), normalize_cpu, append_cpu)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pipeledger.plugin import (
     AuditEvent,
     Batch,
-    CheckpointReader,
+    CursorReader,
     PermissionDenied,
     Progress,
     format_time,
@@ -25,7 +25,7 @@ from pipeledger_github.access_repo import repository_snapshot
 from pipeledger_github.audit_source import (
     REPROBE,
     read_audit_log,
-    refused_checkpoint,
+    refused_cursor,
     skipped_notice,
     stored_refusal,
     unavailable,
@@ -62,7 +62,7 @@ class AccessRecorder:
         org: str,
         repositories: Mapping[str, str | None],
         since: datetime | None,
-        checkpoints: CheckpointReader,
+        cursors: CursorReader,
         *,
         is_organization: bool = True,
         concurrency: int = 1,
@@ -73,54 +73,52 @@ class AccessRecorder:
         taken: list[Taken] = []
         if is_organization:
             self.progress.update(repository=org)
-            taken.append(organization_snapshot(self.context, org, checkpoints))
+            taken.append(organization_snapshot(self.context, org, cursors))
 
         def snapshot(item: tuple[str, str | None]) -> Taken:
-            return repository_snapshot(self.context, item[0], item[1], checkpoints)
+            return repository_snapshot(self.context, item[0], item[1], cursors)
 
         taken += _in_order(snapshot, list(repositories.items()), concurrency)
         self.recorded.update(repository.lower() for repository in repositories)
         if is_organization:
             found = [event for events, _ in taken for event in events]
-            audit = self._audit(org, _earliest_window(found) or since, bool(found), checkpoints)
-            if audit is not None and (audit.events or audit.checkpoints):
+            audit = self._audit(org, _earliest_window(found) or since, bool(found), cursors)
+            if audit is not None and (audit.events or audit.cursors):
                 yield audit
         for events, stored in taken:
-            yield Batch(events=events, checkpoints=stored)
+            yield Batch(events=events, cursors=stored)
 
-    def repository(self, repository: str, checkpoints: CheckpointReader) -> Iterator[Batch]:
+    def repository(self, repository: str, cursors: CursorReader) -> Iterator[Batch]:
         """A repository named on its own (no audit log: that is read per organization)."""
         if repository.lower() in self.recorded:
             return
         self.progress.update(repository=repository)
-        events, stored = repository_snapshot(self.context, repository, None, checkpoints)
+        events, stored = repository_snapshot(self.context, repository, None, cursors)
         self.recorded.add(repository.lower())
-        yield Batch(events=events, checkpoints=stored)
+        yield Batch(events=events, cursors=stored)
 
     def _audit(
-        self, org: str, start: datetime | None, found: bool, checkpoints: CheckpointReader
+        self, org: str, start: datetime | None, found: bool, cursors: CursorReader
     ) -> Batch | None:
         """``found``: snapshot changes wait for reconciling, so the entries of their window
         are read even if stored before (a 304 would not return them). A refusal is kept in
-        the audit-log checkpoint and not asked again for a while (GitHub sends it without an
+        the audit-log cursor and not asked again for a while (GitHub sends it without an
         ETag: it would be a counted request on every run)."""
         reader, instance, now = self.context.reader, self.context.instance, self.context.now()
-        waiting = stored_refusal(instance, org, checkpoints, now)
+        waiting = stored_refusal(instance, org, cursors, now)
         if waiting is not None:
             self.progress.notice(waiting)
             return None
         try:
-            read = read_audit_log(reader, instance, org, start, checkpoints, conditional=not found)
+            read = read_audit_log(reader, instance, org, start, cursors, conditional=not found)
         except PermissionDenied as refused:
             again = f" It is asked again after {format_time(now + REPROBE)}."
             self.progress.notice(unavailable(org, refused.message, again))
-            return Batch(
-                events=[], checkpoints=refused_checkpoint(instance, org, checkpoints, now, refused)
-            )
+            return Batch(events=[], cursors=refused_cursor(instance, org, cursors, now, refused))
         notice = skipped_notice(org, read.skipped)
         if notice:
             self.progress.notice(notice)
-        return Batch(events=read.events, checkpoints=read.checkpoints)
+        return Batch(events=read.events, cursors=read.cursors)
 
 
 def _in_order(

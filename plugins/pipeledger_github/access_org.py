@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from pipeledger.plugin import AuditEvent, CheckpointReader, Grant, Protection
+from pipeledger.plugin import AuditEvent, CursorReader, Grant, Protection
 from pipeledger_github.listing import list_items
 from pipeledger_github.normalize_access import (
     member_grants,
@@ -25,10 +25,10 @@ TEAMS = "teams"
 
 
 def organization_snapshot(
-    context: AccessContext, org: str, checkpoints: CheckpointReader
+    context: AccessContext, org: str, cursors: CursorReader
 ) -> tuple[list[AuditEvent], dict[str, str]]:
     base = f"/orgs/{quote(org, safe='')}"
-    snap = ScopeSnapshot(context.instance, org, checkpoints, context.now())
+    snap = ScopeSnapshot(context.instance, org, cursors, context.now())
     snap.add(read_part(context, snap, _members(base, org)))
     teams = read_part(context, snap, _teams(base))
     snap.add(teams)

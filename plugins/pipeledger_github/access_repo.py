@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from pipeledger.plugin import AuditEvent, CheckpointReader, Protection, Scope
+from pipeledger.plugin import AuditEvent, CursorReader, Protection, Scope
 from pipeledger_github.fields import text
 from pipeledger_github.listing import list_items, one_object
 from pipeledger_github.normalize_access import (
@@ -42,12 +42,12 @@ def repository_snapshot(
     context: AccessContext,
     repository: str,
     default_branch: str | None,
-    checkpoints: CheckpointReader,
+    cursors: CursorReader,
 ) -> tuple[list[AuditEvent], dict[str, str]]:
     owner, _, name = repository.partition("/")
     scope = Scope(owner=owner, repository=name)
     base = context.client.repos_path(repository)
-    snap = ScopeSnapshot(context.instance, repository, checkpoints, context.now())
+    snap = ScopeSnapshot(context.instance, repository, cursors, context.now())
     branch = default_branch or _default_branch(context, snap, base)
     snap.add(read_part(context, snap, _collaborators(base, scope)))
     snap.add(read_part(context, snap, _environments(base, scope)))

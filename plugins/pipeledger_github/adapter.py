@@ -12,9 +12,9 @@ from pipeledger.plugin import (
     Adapter,
     AdapterSettings,
     Batch,
-    CheckpointReader,
     CiJob,
     CollectRequest,
+    CursorReader,
     DemoScenario,
     GateEvidence,
     GateSource,
@@ -91,11 +91,11 @@ class GitHubAdapter(Adapter, GateSource):
         return RequestCounts(made=self.requests_made, not_modified=self.not_modified)
 
     def collect(
-        self, request: CollectRequest, checkpoints: CheckpointReader, progress: Progress
+        self, request: CollectRequest, cursors: CursorReader, progress: Progress
     ) -> Iterator[Batch]:
         self._progress.target = progress
         collector = self._collector()
-        yield from collector.collect(request, checkpoints)
+        yield from collector.collect(request, cursors)
 
     def scoped(
         self, request: CollectRequest, progress: Progress, concurrency: int = 1

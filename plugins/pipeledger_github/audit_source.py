@@ -17,7 +17,7 @@ from urllib.parse import quote
 from pipeledger.plugin import (
     ApiResponse,
     AuditEvent,
-    CheckpointReader,
+    CursorReader,
     PermissionDenied,
     format_time,
     parse_time,
@@ -73,7 +73,7 @@ class AuditCursor:
 @dataclass
 class AuditRead:
     events: list[AuditEvent]
-    checkpoints: dict[str, str]
+    cursors: dict[str, str]
     skipped: Counter[str] = field(default_factory=Counter)
 
 
@@ -107,14 +107,14 @@ def read_audit_log(
     instance: str,
     org: str,
     start: datetime | None,
-    checkpoints: CheckpointReader,
+    cursors: CursorReader,
     *,
     conditional: bool = True,
 ) -> AuditRead:
     """Raises PermissionDenied (403, or 404 for an organization without the audit log API).
     ``conditional`` False reads the entries even when the listing has not changed."""
     key = audit_key(instance, org)
-    cursor = AuditCursor.loads(checkpoints.checkpoint(key))
+    cursor = AuditCursor.loads(cursors.cursor(key))
     day = _first_day(cursor.day, start)
     params = {"order": "asc"}
     if day is not None:
@@ -136,22 +136,20 @@ def read_audit_log(
     return AuditRead(events, {key: stored.dumps()}, pages.skipped)
 
 
-def refused_checkpoint(
-    instance: str, org: str, checkpoints: CheckpointReader, now: datetime, error: PermissionDenied
+def refused_cursor(
+    instance: str, org: str, cursors: CursorReader, now: datetime, error: PermissionDenied
 ) -> dict[str, str]:
-    """The checkpoint remembering a refusal; the next probe reads afresh (no stored pages:
+    """The cursor remembering a refusal; the next probe reads afresh (no stored pages:
     a 304 would say nothing about whether the refusal is over)."""
     key = audit_key(instance, org)
-    cursor = AuditCursor.loads(checkpoints.checkpoint(key))
+    cursor = AuditCursor.loads(cursors.cursor(key))
     return {key: AuditCursor(cursor.day, (), False, now, error.message).dumps()}
 
 
-def stored_refusal(
-    instance: str, org: str, checkpoints: CheckpointReader, now: datetime
-) -> str | None:
+def stored_refusal(instance: str, org: str, cursors: CursorReader, now: datetime) -> str | None:
     """The notice for an audit log refused less than :data:`REPROBE` ago (not asked again
     yet); None when it is to be read (or probed) now."""
-    cursor = AuditCursor.loads(checkpoints.checkpoint(audit_key(instance, org)))
+    cursor = AuditCursor.loads(cursors.cursor(audit_key(instance, org)))
     due = cursor.probe_due(now)
     if due is None or cursor.refused_at is None:
         return None

@@ -1,5 +1,5 @@
 """Collects every requested repository in turn: its workflow runs, then its deployments with
-their approvals and reviews, resuming each from its checkpoint in the ledger; and, unless
+their approvals and reviews, resuming each from its cursor in the ledger; and, unless
 told not to, the permission and protection snapshots of every organization and repository
 (organizations first, with their audit log where there is one)."""
 
@@ -13,9 +13,9 @@ from urllib.parse import quote
 
 from pipeledger.plugin import (
     Batch,
-    CheckpointReader,
     CollectRequest,
     CollectScope,
+    CursorReader,
     PermissionDenied,
     Progress,
     ScopedCollection,
@@ -25,11 +25,11 @@ from pipeledger.plugin import (
 from pipeledger_github import deployments, runs, tags
 from pipeledger_github.access import AccessRecorder
 from pipeledger_github.client import GitHubClient
-from pipeledger_github.cursor import RepositoryList, SourceCheckpoint, checkpoint_key
+from pipeledger_github.cursor import RepositoryList, SourceCursor, cursor_key
 from pipeledger_github.errors import NotFound
 from pipeledger_github.fields import Oddities, text
 from pipeledger_github.repo_context import RepoContext
-from pipeledger_github.tags import TagsCheckpoint
+from pipeledger_github.tags import TagsCursor
 
 REPOSITORIES = "repositories"
 
@@ -51,25 +51,25 @@ class Collector:
         self.access = AccessRecorder(client, instance, progress, clock)
         self._listings: dict[str, RepositoryList] = {}
 
-    def collect(self, request: CollectRequest, checkpoints: CheckpointReader) -> Iterator[Batch]:
-        yield from run_serially(self.scoped(request), checkpoints)
+    def collect(self, request: CollectRequest, cursors: CursorReader) -> Iterator[Batch]:
+        yield from run_serially(self.scoped(request), cursors)
 
     def scoped(self, request: CollectRequest, concurrency: int = 1) -> ScopedCollection:
         return _Repositories(self, request, concurrency)
 
     def owners(
-        self, request: CollectRequest, checkpoints: CheckpointReader, concurrency: int = 1
+        self, request: CollectRequest, cursors: CursorReader, concurrency: int = 1
     ) -> Iterator[Batch]:
         """Each organization's repository list, with its snapshots (``concurrency`` at
         once) and audit log."""
         for owner in request.owners:
-            listed = yield from self._owned(owner, checkpoints)
+            listed = yield from self._owned(owner, cursors)
             if request.snapshots:
                 yield from self.access.owner(
                     owner.strip(),
                     dict(listed.default_branches),
                     request.since,
-                    checkpoints,
+                    cursors,
                     is_organization=not listed.user_account,
                     concurrency=concurrency,
                 )
@@ -78,13 +78,13 @@ class Collector:
         self,
         repository: str,
         request: CollectRequest,
-        checkpoints: CheckpointReader,
+        cursors: CursorReader,
         refused: list[tuple[str, PermissionDenied]],
     ) -> Iterator[Batch]:
         try:
-            yield from self.collect_repository(repository, request, checkpoints)
+            yield from self.collect_repository(repository, request, cursors)
             if request.snapshots:
-                yield from self.access.repository(repository, checkpoints)
+                yield from self.access.repository(repository, cursors)
         except PermissionDenied as error:
             # One repository the token may not read must not hold up a whole org's
             # backfill: what it stored stays stored, the others are collected, and the
@@ -93,10 +93,10 @@ class Collector:
             self.progress.notice(f"{repository}: skipped, {error.message}")
 
     def collect_repository(
-        self, repository: str, request: CollectRequest, checkpoints: CheckpointReader
+        self, repository: str, request: CollectRequest, cursors: CursorReader
     ) -> Iterator[Batch]:
         context = RepoContext(self.client, repository, self.instance, self.oddities, self.progress)
-        stored_tags = TagsCheckpoint.loads(checkpoints.checkpoint(context.key(tags.SOURCE)))
+        stored_tags = TagsCursor.loads(cursors.cursor(context.key(tags.SOURCE)))
         context.tags = tags.RepoTags(
             self.client,
             repository,
@@ -105,10 +105,10 @@ class Collector:
             page_read=context.page_read,
         )
         self.progress.update(repository=repository)
-        stored_runs = SourceCheckpoint.loads(checkpoints.checkpoint(context.key(runs.SOURCE)))
+        stored_runs = SourceCursor.loads(cursors.cursor(context.key(runs.SOURCE)))
         run_collector = runs.RunsCollector(context, stored_runs)
         yield from run_collector.collect(request.since, request.until)
-        stored = SourceCheckpoint.loads(checkpoints.checkpoint(context.key(deployments.SOURCE)))
+        stored = SourceCursor.loads(cursors.cursor(context.key(deployments.SOURCE)))
         now = datetime.fromtimestamp(self.clock(), UTC)
         deployment_collector = deployments.DeploymentsCollector(context, stored, run_collector, now)
         yield from deployment_collector.collect(request.since, request.until)
@@ -127,14 +127,12 @@ class Collector:
                 seen.add(name.lower())
                 yield name
 
-    def _owned(
-        self, owner: str, checkpoints: CheckpointReader
-    ) -> Generator[Batch, None, RepositoryList]:
+    def _owned(self, owner: str, cursors: CursorReader) -> Generator[Batch, None, RepositoryList]:
         """Every repository of an organization (or, failing that, of a user), archived ones
         included: their history is still history. Listed once per collection; a changed list
         is stored (the batch yielded) so the next collection can ask for it conditionally."""
-        key = checkpoint_key(self.instance, owner.strip(), REPOSITORIES)
-        stored = RepositoryList.loads(checkpoints.checkpoint(key))
+        key = cursor_key(self.instance, owner.strip(), REPOSITORIES)
+        stored = RepositoryList.loads(cursors.cursor(key))
         org = quote(owner.strip(), safe="")
         try:
             listed = self._list(f"/orgs/{org}/repos", {"type": "all"}, stored)
@@ -146,7 +144,7 @@ class Collector:
                 " (included)."
             )
         if listed is not stored:
-            yield Batch(events=[], checkpoints={key: listed.dumps()})
+            yield Batch(events=[], cursors={key: listed.dumps()})
         self._listings[owner.strip().lower()] = listed
         return listed
 
@@ -183,16 +181,16 @@ class _Repositories(ScopedCollection):
         self._names: list[str] = []
         self._refused: list[tuple[str, PermissionDenied]] = []
 
-    def prepare(self, checkpoints: CheckpointReader) -> Iterator[Batch]:
-        yield from self._collector.owners(self._request, checkpoints, self._concurrency)
+    def prepare(self, cursors: CursorReader) -> Iterator[Batch]:
+        yield from self._collector.owners(self._request, cursors, self._concurrency)
         self._names = list(self._collector.repositories(self._request))
         self._collector.progress.expect(repositories=len(self._names))
 
     def scopes(self) -> list[CollectScope]:
         return [CollectScope(name, partial(self._scope, name)) for name in self._names]
 
-    def _scope(self, name: str, checkpoints: CheckpointReader) -> Iterator[Batch]:
-        return self._collector.repository_scope(name, self._request, checkpoints, self._refused)
+    def _scope(self, name: str, cursors: CursorReader) -> Iterator[Batch]:
+        return self._collector.repository_scope(name, self._request, cursors, self._refused)
 
     def finish(self) -> None:
         if self._refused:

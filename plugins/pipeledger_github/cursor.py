@@ -66,7 +66,7 @@ class Pending:
 
 
 @dataclass(frozen=True)
-class SourceCheckpoint:
+class SourceCursor:
     span: Span | None = None
     etag: str | None = None
     floor: datetime | None = None
@@ -86,8 +86,8 @@ class SourceCheckpoint:
         )
 
     @classmethod
-    def loads(cls, text: str | None) -> SourceCheckpoint:
-        """A stored checkpoint; an unreadable one counts as none (everything is re-listed and
+    def loads(cls, text: str | None) -> SourceCursor:
+        """A stored cursor; an unreadable one counts as none (everything is re-listed and
         the ledger drops what it already has)."""
         if not text:
             return cls()
@@ -109,7 +109,7 @@ class SourceCheckpoint:
             return cls()
 
 
-def checkpoint_key(instance: str, repository: str, source: str) -> str:
+def cursor_key(instance: str, repository: str, source: str) -> str:
     return f"github:{instance}:{repository}:{source}"
 
 

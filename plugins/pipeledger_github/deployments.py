@@ -2,7 +2,7 @@
 statuses call per new deployment, a conditional re-check of those not final yet, and each
 deployment's provenance (approvals of the run that made it, reviews of the deployed commit).
 
-Every page is one batch whose checkpoint is true once its events are stored.
+Every page is one batch whose cursor is true once its events are stored.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from pipeledger.plugin import AuditEvent, Batch
 from pipeledger_github.client import Page
-from pipeledger_github.cursor import Pending, SourceCheckpoint, Span
+from pipeledger_github.cursor import Pending, SourceCursor, Span
 from pipeledger_github.errors import NotFound
 from pipeledger_github.evidence import Provenance
 from pipeledger_github.fields import ident_of, time_field
@@ -58,7 +58,7 @@ class _Page:
 
 class DeploymentsCollector:
     def __init__(
-        self, context: RepoContext, stored: SourceCheckpoint, runs: RunsCollector, now: datetime
+        self, context: RepoContext, stored: SourceCursor, runs: RunsCollector, now: datetime
     ) -> None:
         self.ctx = context
         self.stored = stored
@@ -225,7 +225,7 @@ class DeploymentsCollector:
             yield page
 
     def _batch(self, events: list[AuditEvent], span: Span | None, etag: str | None) -> Batch:
-        self.stored = SourceCheckpoint(span=span, etag=etag, pending=dict(self.pending))
+        self.stored = SourceCursor(span=span, etag=etag, pending=dict(self.pending))
         return self.ctx.batch(events, SOURCE, self.stored)
 
 

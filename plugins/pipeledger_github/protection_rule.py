@@ -124,7 +124,7 @@ class ProtectionRule:
             )
         return Handling(
             events=events,
-            checkpoints={REQUESTED + request.delivery: request.dumps()},
+            cursors={REQUESTED + request.delivery: request.dumps()},
             after_commit=lambda: self.answer(request),
         )
 
@@ -163,8 +163,8 @@ class ProtectionRule:
     def start(self, ledger: LedgerAccess) -> None:
         """Answer what a previous run stored but did not answer."""
         self._ledger = ledger
-        answered = {key[len(ANSWERED) :] for key, _ in ledger.checkpoints_with_prefix(ANSWERED)}
-        for key, value in ledger.checkpoints_with_prefix(REQUESTED):
+        answered = {key[len(ANSWERED) :] for key, _ in ledger.cursors_with_prefix(ANSWERED)}
+        for key, value in ledger.cursors_with_prefix(REQUESTED):
             if key[len(REQUESTED) :] not in answered:
                 self._pool.submit(self.answer, Request.loads(value))
 
@@ -182,7 +182,7 @@ class ProtectionRule:
                 return
             self._busy.add(request.delivery)
         try:
-            if ledger.checkpoint(ANSWERED + request.delivery) is not None:
+            if ledger.cursor(ANSWERED + request.delivery) is not None:
                 return
             state, comment, record = self._judge(request)
             ledger.commit([record], {})

@@ -8,7 +8,7 @@ from typing import Any
 
 from pipeledger.plugin import AuditEvent, Batch, Holding, Progress
 from pipeledger_github.client import GitHubClient
-from pipeledger_github.cursor import SourceCheckpoint, checkpoint_key
+from pipeledger_github.cursor import SourceCursor, cursor_key
 from pipeledger_github.fields import NO_REFS, PLATFORM, MissingField, Oddities, RefNames, ident_of
 from pipeledger_github.normalize import (
     DEPLOYMENTS_ENDPOINT,
@@ -53,19 +53,19 @@ class RepoContext:
         return self.tags.refs() if self.tags is not None else self.job_refs
 
     def key(self, source: str) -> str:
-        return checkpoint_key(self.instance, self.repository, source)
+        return cursor_key(self.instance, self.repository, source)
 
     def page_read(self) -> None:
         self.progress.update(repository=self.repository, pages=1)
 
     def batch(
-        self, events: Sequence[AuditEvent], source: str, checkpoint: SourceCheckpoint | None
+        self, events: Sequence[AuditEvent], source: str, cursor: SourceCursor | None
     ) -> Batch:
-        checkpoints = {self.key(source): checkpoint.dumps()} if checkpoint is not None else {}
-        if self.tags is not None and (listed := self.tags.take_checkpoint()) is not None:
-            checkpoints[self.key(TAGS_SOURCE)] = listed
+        cursors = {self.key(source): cursor.dumps()} if cursor is not None else {}
+        if self.tags is not None and (listed := self.tags.take_cursor()) is not None:
+            cursors[self.key(TAGS_SOURCE)] = listed
         self.flush_notices()
-        return Batch(events=list(events), checkpoints=checkpoints, quarantined=self.held.take())
+        return Batch(events=list(events), cursors=cursors, quarantined=self.held.take())
 
     def flush_notices(self) -> None:
         for message in self.oddities.take():

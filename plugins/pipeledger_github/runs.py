@@ -2,7 +2,7 @@
 conditional) for what is newer than the stored span, ``created`` windows split below the
 1,000-result cap for bounded or older ranges, and a conditional re-check of unfinished runs.
 
-Every batch carries the checkpoint that is true once its events are stored.
+Every batch carries the cursor that is true once its events are stored.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from pipeledger.plugin import AuditEvent, Batch, format_time
 from pipeledger_github.client import Page
-from pipeledger_github.cursor import Pending, SourceCheckpoint, Span
+from pipeledger_github.cursor import Pending, SourceCursor, Span
 from pipeledger_github.errors import NotFound
 from pipeledger_github.fields import ident_of, time_field
 from pipeledger_github.normalize import RUNS_ENDPOINT, run_is_final
@@ -28,7 +28,7 @@ RUNS_KEY = "workflow_runs"
 class RunsCollector:
     """One collection of one repository's runs; ``runs`` keeps what deployments need."""
 
-    def __init__(self, context: RepoContext, stored: SourceCheckpoint) -> None:
+    def __init__(self, context: RepoContext, stored: SourceCursor) -> None:
         self.ctx = context
         self.stored = stored
         self.pending = dict(stored.pending)
@@ -193,7 +193,7 @@ class RunsCollector:
         etag: str | None,
         floor: datetime | None,
     ) -> Batch:
-        self.stored = SourceCheckpoint(span, etag, floor, dict(self.pending))
+        self.stored = SourceCursor(span, etag, floor, dict(self.pending))
         return self.ctx.batch(events, SOURCE, self.stored)
 
     def adopt(self, run_id: str) -> tuple[dict[str, Any] | None, list[AuditEvent]]:

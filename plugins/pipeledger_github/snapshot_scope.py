@@ -16,14 +16,14 @@ from enum import Enum
 
 from pipeledger.plugin import (
     AuditEvent,
-    CheckpointReader,
+    CursorReader,
     Grant,
     PipeledgerError,
     Protection,
     Snapshot,
     diff_snapshots,
-    snapshot_checkpoint_key,
-    snapshot_checkpoints,
+    snapshot_key,
+    snapshot_state,
 )
 from pipeledger_github.access_state import FetchState, Pages, ResourceState, fetch_key
 from pipeledger_github.client import Item
@@ -100,15 +100,13 @@ class ResourceFetch:
 
 
 class ScopeSnapshot:
-    def __init__(
-        self, instance: str, scope_key: str, checkpoints: CheckpointReader, now: datetime
-    ) -> None:
+    def __init__(self, instance: str, scope_key: str, cursors: CursorReader, now: datetime) -> None:
         self.instance = instance
         self.scope_key = scope_key
         self.now = now
-        stored = checkpoints.checkpoint(snapshot_checkpoint_key(PLATFORM, instance, scope_key))
+        stored = cursors.cursor(snapshot_key(PLATFORM, instance, scope_key))
         self.previous = Snapshot.from_json(stored) if stored else None
-        self.fetch = FetchState.loads(checkpoints.checkpoint(fetch_key(instance, scope_key)))
+        self.fetch = FetchState.loads(cursors.cursor(fetch_key(instance, scope_key)))
         self.parts: list[Part] = []
 
     def prior(self, resource: str) -> ResourceState | None:
@@ -127,7 +125,8 @@ class ScopeSnapshot:
         self.parts.append(part)
 
     def result(self) -> tuple[list[AuditEvent], dict[str, str]]:
-        """The events of every resource read, and the checkpoints recording this snapshot."""
+        """The events of every resource read, and what to store: this snapshot and the fetch
+        state."""
         current = Snapshot.build(
             PLATFORM,
             self.instance,
@@ -137,9 +136,9 @@ class ScopeSnapshot:
             [p for part in self.parts for p in part.protections],
         )
         events = [event for part in self.parts for event in self._changes(part)]
-        checkpoints = snapshot_checkpoints(self.previous, current)
-        checkpoints[fetch_key(self.instance, self.scope_key)] = self._fetch_state().dumps()
-        return events, checkpoints
+        stored = snapshot_state(self.previous, current)
+        stored[fetch_key(self.instance, self.scope_key)] = self._fetch_state().dumps()
+        return events, stored
 
     def _changes(self, part: Part) -> list[AuditEvent]:
         if part.outcome is not Outcome.READ:

@@ -26,7 +26,7 @@ class TagPage:
 
 
 @dataclass(frozen=True)
-class TagsCheckpoint:
+class TagsCursor:
     pages: tuple[TagPage, ...] = ()
 
     def dumps(self) -> str:
@@ -34,8 +34,8 @@ class TagsCheckpoint:
         return json.dumps({"version": 1, "pages": pages}, sort_keys=True, separators=(",", ":"))
 
     @classmethod
-    def loads(cls, stored: str | None) -> TagsCheckpoint:
-        """A stored checkpoint; an unreadable one counts as none (the tags are listed anew)."""
+    def loads(cls, stored: str | None) -> TagsCursor:
+        """A stored cursor; an unreadable one counts as none (the tags are listed anew)."""
         try:
             data = json.loads(stored or "{}")
             return cls(tuple(_page_from_json(page) for page in data.get("pages") or ()))
@@ -60,7 +60,7 @@ class RepoTags:
         self,
         client: GitHubClient,
         repository: str,
-        stored: TagsCheckpoint,
+        stored: TagsCursor,
         *,
         oddities: Oddities,
         page_read: Callable[[], None],
@@ -71,18 +71,18 @@ class RepoTags:
         self.oddities = oddities
         self.page_read = page_read
         self._refs: RefNames | None = None
-        self._unsaved: TagsCheckpoint | None = None
+        self._unsaved: TagsCursor | None = None
 
     def refs(self) -> RefNames:
         if self._refs is None:
             pages = self._list()
             if pages != self.stored.pages:
-                self._unsaved = TagsCheckpoint(pages)
+                self._unsaved = TagsCursor(pages)
             self._refs = RefNames(tags={n: s for page in pages for n, s in page.tags.items()})
         return self._refs
 
-    def take_checkpoint(self) -> str | None:
-        """The checkpoint to store with the next batch, once, after the listing changed it."""
+    def take_cursor(self) -> str | None:
+        """The cursor to store with the next batch, once, after the listing changed it."""
         unsaved, self._unsaved = self._unsaved, None
         return unsaved.dumps() if unsaved is not None else None
 

@@ -1,5 +1,5 @@
 """Snapshots of members, protected environments and protected branches on every collect, on
-every GitLab tier: each scope's snapshot is stored as a checkpoint in the same batch as the
+every GitLab tier: each scope's snapshot is stored in the ledger in the same batch as the
 events its difference from the last one implies (the core merges them with what the audit
 log recorded, :mod:`pipeledger.facts`). A resource that cannot be read keeps its last state
 (no bogus "revoked"), and one that becomes readable starts as a baseline (no invented "added")."""
@@ -14,7 +14,7 @@ from datetime import datetime
 from pipeledger.plugin import (
     AuditEvent,
     Batch,
-    CheckpointReader,
+    CursorReader,
     Grant,
     PermissionDenied,
     Progress,
@@ -24,8 +24,8 @@ from pipeledger.plugin import (
     diff_snapshots,
     format_time,
     parse_time,
-    snapshot_checkpoint_key,
-    snapshot_checkpoints,
+    snapshot_key,
+    snapshot_state,
 )
 from pipeledger_gitlab.access import (
     Json,
@@ -109,12 +109,12 @@ class AccessSnapshots:
         self._clock = clock
         self._refused: set[str] = set()
 
-    def batch(self, target: SnapshotScope, checkpoints: CheckpointReader) -> Batch:
+    def batch(self, target: SnapshotScope, cursors: CursorReader) -> Batch:
         """Read the scope once, diff it against its stored snapshot, and return the events
-        with the new snapshot as checkpoint (written together or not at all)."""
-        key = snapshot_checkpoint_key("gitlab", self._instance, target.key)
-        previous = _decode(checkpoints.checkpoint(key))
-        read_at = _decode_read_times(checkpoints.checkpoint(f"{key}:read"), previous)
+        with the new snapshot to store (written together or not at all)."""
+        key = snapshot_key("gitlab", self._instance, target.key)
+        previous = _decode(cursors.cursor(key))
+        read_at = _decode_read_times(cursors.cursor(f"{key}:read"), previous)
         started = self._clock()
         reading = self._read(target)
         finished = self._clock()
@@ -125,11 +125,9 @@ class AccessSnapshots:
         read_at.update(dict.fromkeys(reading.parts, started))
         # The latest state, plus a history entry when it changed, so provenance can tell the
         # rules in force at any past moment.
-        checkpoints_out = snapshot_checkpoints(previous, _carry(previous, fresh, reading.parts))
-        checkpoints_out[f"{key}:read"] = json.dumps(
-            {part: format_time(at) for part, at in read_at.items()}
-        )
-        return Batch(events, checkpoints_out)
+        stored = snapshot_state(previous, _carry(previous, fresh, reading.parts))
+        stored[f"{key}:read"] = json.dumps({part: format_time(at) for part, at in read_at.items()})
+        return Batch(events, stored)
 
     def _read(self, target: SnapshotScope) -> Reading:
         grants: list[Grant] = []

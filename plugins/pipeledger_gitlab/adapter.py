@@ -13,9 +13,9 @@ from pipeledger.plugin import (
     Adapter,
     AdapterSettings,
     Batch,
-    CheckpointReader,
     CollectRequest,
     CollectScope,
+    CursorReader,
     DemoScenario,
     GateEvidence,
     GateSource,
@@ -71,9 +71,9 @@ class GitLabAdapter(Adapter, GateSource):
         return cls(settings, api_url, credentials)
 
     def collect(
-        self, request: CollectRequest, checkpoints: CheckpointReader, progress: Progress
+        self, request: CollectRequest, cursors: CursorReader, progress: Progress
     ) -> Iterator[Batch]:
-        yield from run_serially(self.scoped(request, progress), checkpoints)
+        yield from run_serially(self.scoped(request, progress), cursors)
 
     def scoped(
         self, request: CollectRequest, progress: Progress, concurrency: int = 1
@@ -134,9 +134,9 @@ class _Shaped(ScopedCollection):
     def __init__(self, inner: ScopedCollection) -> None:
         self._inner = inner
 
-    def prepare(self, checkpoints: CheckpointReader) -> Iterator[Batch]:
+    def prepare(self, cursors: CursorReader) -> Iterator[Batch]:
         with _shape_errors():
-            yield from self._inner.prepare(checkpoints)
+            yield from self._inner.prepare(cursors)
 
     def scopes(self) -> list[CollectScope]:
         return [
@@ -149,10 +149,10 @@ class _Shaped(ScopedCollection):
 
 
 def _shaped(
-    batches: Callable[[CheckpointReader], Iterator[Batch]], checkpoints: CheckpointReader
+    batches: Callable[[CursorReader], Iterator[Batch]], cursors: CursorReader
 ) -> Iterator[Batch]:
     with _shape_errors():
-        yield from batches(checkpoints)
+        yield from batches(cursors)
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from typing import Any
 from pipeledger.plugin import (
     AuditEvent,
     Batch,
-    CheckpointReader,
+    CursorReader,
     Holding,
     PermissionDenied,
     Progress,
@@ -45,7 +45,7 @@ class AuditSource:
     path: str
     endpoint: str
     scope: Scope
-    checkpoint_key: str
+    cursor_key: str
 
 
 class AuditStream:
@@ -66,13 +66,13 @@ class AuditStream:
     def batches(
         self,
         source: AuditSource,
-        checkpoints: CheckpointReader,
+        cursors: CursorReader,
         since: datetime | None,
         until: datetime,
     ) -> Iterator[Batch]:
         if self.refused:
             return
-        start = start_from(Mark.decode(checkpoints.checkpoint(source.checkpoint_key)), since)
+        start = start_from(Mark.decode(cursors.cursor(source.cursor_key)), since)
         last_id = max((int(i) for i in start.seen if i.isdigit()), default=0)
         pages = self._client.pages(source.path, self._params(start, until))
         try:
@@ -94,7 +94,7 @@ class AuditStream:
             through = max(newest, start.after) if start.after else newest
             mark = start.mark(through, frozenset({str(last_id)}))
             events = self._events(source, [item for item, _ in fresh])
-            yield Batch(events, {source.checkpoint_key: mark.encode()}, self._held.take())
+            yield Batch(events, {source.cursor_key: mark.encode()}, self._held.take())
 
     def _usable(
         self, source: AuditSource, page: list[Json], until: datetime

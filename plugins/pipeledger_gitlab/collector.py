@@ -1,5 +1,5 @@
 """``collect`` for GitLab: expands groups to their projects (with subgroups) and walks each
-project's pipelines, deployments and audit events, one checkpointed batch per page; then
+project's pipelines, deployments and audit events, one batch per page with its cursor; then
 snapshots each group's and project's members and protections (one batch per scope)."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 from pipeledger.plugin import (
     AuditEvent,
     Batch,
-    CheckpointReader,
     CollectRequest,
     CollectScope,
+    CursorReader,
     Holding,
     Progress,
     Scope,
@@ -80,10 +80,8 @@ class GitLabCollector:
         )
         self._holdings = threading.local()
 
-    def run(
-        self, request: CollectRequest, checkpoints: CheckpointReader, now: datetime
-    ) -> Iterator[Batch]:
-        yield from run_serially(self.scoped(request, now), checkpoints)
+    def run(self, request: CollectRequest, cursors: CursorReader, now: datetime) -> Iterator[Batch]:
+        yield from run_serially(self.scoped(request, now), cursors)
 
     def scoped(self, request: CollectRequest, now: datetime) -> ScopedCollection:
         return _Projects(self, request, now)
@@ -92,24 +90,24 @@ class GitLabCollector:
         self._progress.expect(repositories=count)
 
     def groups(
-        self, groups: list[GroupRef], checkpoints: CheckpointReader, window: Window, snapshots: bool
+        self, groups: list[GroupRef], cursors: CursorReader, window: Window, snapshots: bool
     ) -> Iterator[Batch]:
         for group in groups:
             self._progress.update(repository=group.full_path)
-            yield from self._audit_batches(self._group_audit(group), checkpoints, window)
+            yield from self._audit_batches(self._group_audit(group), cursors, window)
             if snapshots:
-                yield self._snapshot(group_scope(group.id, group.full_path), checkpoints)
+                yield self._snapshot(group_scope(group.id, group.full_path), cursors)
 
     def project(
-        self, project: ProjectRef, checkpoints: CheckpointReader, window: Window, snapshots: bool
+        self, project: ProjectRef, cursors: CursorReader, window: Window, snapshots: bool
     ) -> Iterator[Batch]:
         self._progress.update(repository=project.full_path)
-        yield from self._pipelines(project, checkpoints, window)
-        yield from self._deployments(project, checkpoints, window)
+        yield from self._pipelines(project, cursors, window)
+        yield from self._deployments(project, cursors, window)
         yield from self._leftovers()
-        yield from self._audit_batches(self._project_audit(project), checkpoints, window)
+        yield from self._audit_batches(self._project_audit(project), cursors, window)
         if snapshots:
-            yield self._snapshot(project_scope(project.id, project.scope()), checkpoints)
+            yield self._snapshot(project_scope(project.id, project.scope()), cursors)
 
     @property
     def _held(self) -> Holding:
@@ -120,8 +118,8 @@ class GitLabCollector:
             held = self._holdings.held = Holding("gitlab")
         return held
 
-    def _snapshot(self, target: SnapshotScope, checkpoints: CheckpointReader) -> Batch:
-        return self._snapshots.batch(target, checkpoints)
+    def _snapshot(self, target: SnapshotScope, cursors: CursorReader) -> Batch:
+        return self._snapshots.batch(target, cursors)
 
     def resolve(self, request: CollectRequest) -> tuple[list[ProjectRef], list[GroupRef]]:
         """Named projects, then every project of each group and its subgroups; each once."""
@@ -161,12 +159,12 @@ class GitLabCollector:
         return GroupRef(int(group["id"]), str(group["full_path"]))
 
     def _pipelines(
-        self, project: ProjectRef, checkpoints: CheckpointReader, window: Window
+        self, project: ProjectRef, cursors: CursorReader, window: Window
     ) -> Iterator[Batch]:
         origin = Origin(self._instance, project)
         key = self._key(project.id, "pipelines")
         path = f"/projects/{project.id}/pipelines"
-        for fresh, mark in self._walk(path, key, checkpoints, window):
+        for fresh, mark in self._walk(path, key, cursors, window):
             events: list[AuditEvent] = []
             for detail in self._details.complete(project, path, fresh):
                 event = self._held.guard(
@@ -180,11 +178,11 @@ class GitLabCollector:
             yield Batch(events, {key: mark.encode()}, self._held.take())
 
     def _deployments(
-        self, project: ProjectRef, checkpoints: CheckpointReader, window: Window
+        self, project: ProjectRef, cursors: CursorReader, window: Window
     ) -> Iterator[Batch]:
         key = self._key(project.id, "deployments")
         path = f"/projects/{project.id}/deployments"
-        for fresh, mark in self._walk(path, key, checkpoints, window):
+        for fresh, mark in self._walk(path, key, cursors, window):
             events: list[AuditEvent] = []
             for deployment in fresh:
                 made = self._held.guard(
@@ -198,11 +196,11 @@ class GitLabCollector:
             yield Batch(events, {key: mark.encode()}, self._held.take())
 
     def _walk(
-        self, path: str, key: str, checkpoints: CheckpointReader, window: Window
+        self, path: str, key: str, cursors: CursorReader, window: Window
     ) -> Iterator[tuple[list[Json], Mark]]:
-        """Pages of items updated in the window, oldest first, with the checkpoint that
+        """Pages of items updated in the window, oldest first, with the cursor that
         becomes true once a page's events are stored."""
-        start = start_from(Mark.decode(checkpoints.checkpoint(key)), window.since)
+        start = start_from(Mark.decode(cursors.cursor(key)), window.since)
         if start.after is not None and start.after > window.until:
             return
 
@@ -226,16 +224,16 @@ class GitLabCollector:
             yield Batch([], {}, held)
 
     def _audit_batches(
-        self, source: AuditSource, checkpoints: CheckpointReader, window: Window
+        self, source: AuditSource, cursors: CursorReader, window: Window
     ) -> Iterator[Batch]:
-        return self._audit.batches(source, checkpoints, window.since, window.until)
+        return self._audit.batches(source, cursors, window.since, window.until)
 
     def _project_audit(self, project: ProjectRef) -> AuditSource:
         return AuditSource(
             path=f"/projects/{project.id}/audit_events",
             endpoint=PROJECT_AUDIT_ENDPOINT,
             scope=project.scope(),
-            checkpoint_key=self._key(project.id, "audit"),
+            cursor_key=self._key(project.id, "audit"),
         )
 
     def _group_audit(self, group: GroupRef) -> AuditSource:
@@ -243,7 +241,7 @@ class GitLabCollector:
             path=f"/groups/{group.id}/audit_events",
             endpoint=GROUP_AUDIT_ENDPOINT,
             scope=Scope(owner=group.full_path),
-            checkpoint_key=f"gitlab:{self._instance}:group:{group.id}:audit",
+            cursor_key=f"gitlab:{self._instance}:group:{group.id}:audit",
         )
 
     def _key(self, project_id: int, stream: str) -> str:
@@ -263,16 +261,16 @@ class _Projects(ScopedCollection):
         self._snapshots = request.snapshots and (request.until is None or request.until >= now)
         self._projects: list[ProjectRef] = []
 
-    def prepare(self, checkpoints: CheckpointReader) -> Iterator[Batch]:
+    def prepare(self, cursors: CursorReader) -> Iterator[Batch]:
         self._projects, groups = self._collector.resolve(self._request)
         self._collector.expect_scopes(len(groups) + len(self._projects))
-        yield from self._collector.groups(groups, checkpoints, self._window, self._snapshots)
+        yield from self._collector.groups(groups, cursors, self._window, self._snapshots)
 
     def scopes(self) -> list[CollectScope]:
         return [CollectScope(p.full_path, partial(self._scope, p)) for p in self._projects]
 
-    def _scope(self, project: ProjectRef, checkpoints: CheckpointReader) -> Iterator[Batch]:
-        return self._collector.project(project, checkpoints, self._window, self._snapshots)
+    def _scope(self, project: ProjectRef, cursors: CursorReader) -> Iterator[Batch]:
+        return self._collector.project(project, cursors, self._window, self._snapshots)
 
 
 def _time_params(after: datetime | None, until: datetime, page: int) -> dict[str, str]:

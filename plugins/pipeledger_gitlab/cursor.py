@@ -1,4 +1,4 @@
-"""Resumable walks over GitLab lists: the stored checkpoint of a stream and the walk that
+"""Resumable walks over GitLab lists: the stored cursor of a stream and the walk that
 uses the newest time seen as its cursor, so a run stopped anywhere resumes exactly."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Mark:
 
     @classmethod
     def decode(cls, text: str | None) -> Mark | None:
-        """None for a missing or unreadable checkpoint: the stream then starts over and the
+        """None for a missing or unreadable cursor: the stream then starts over and the
         ledger skips what it already holds."""
         if not text:
             return None
@@ -56,7 +56,7 @@ class Mark:
 @dataclass(frozen=True)
 class Start:
     """Where a stream begins: ``after`` (inclusive), the ids already stored at that time, and
-    the lower bound the stored history reaches back to (kept in the next checkpoint)."""
+    the lower bound the stored history reaches back to (kept in the next cursor)."""
 
     after: datetime | None
     seen: frozenset[str] = frozenset()
@@ -71,7 +71,7 @@ class Start:
 
 
 def start_from(mark: Mark | None, since: datetime | None) -> Start:
-    """Resume after the checkpoint when it covers the requested window, else from --since."""
+    """Resume after the cursor when it covers the requested window, else from --since."""
     if mark is None or not mark.covers(since) or (since is not None and since > mark.through):
         return Start(since, covered_since=since)
     return Start(mark.through, mark.ids, mark.since)

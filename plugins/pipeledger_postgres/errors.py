@@ -71,7 +71,7 @@ def operation_error(error: psycopg.Error, url: str, action: str) -> SinkError:
         return SinkError(
             where,
             "The connection was lost; nothing from this batch was stored. Rerun to resume"
-            " from the last checkpoint.",
+            " from the stored cursors.",
         )
     return SinkError(where, "Nothing from this batch was stored; rerun pipeledger sinks check.")
 

@@ -164,14 +164,14 @@ class PostgresSink(Ledger):
             raise operation_error(error, self._display_url, action) from error
 
     def append(
-        self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str]
+        self, events: Sequence[AuditEvent], cursors: Mapping[str, str]
     ) -> list[LedgerRecord]:
-        if not events and not checkpoints:
+        if not events and not cursors:
             return []
-        return self._run("writing to", lambda: self._append(events, checkpoints))
+        return self._run("writing to", lambda: self._append(events, cursors))
 
     def _append(
-        self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str]
+        self, events: Sequence[AuditEvent], cursors: Mapping[str, str]
     ) -> list[LedgerRecord]:
         unique = unique_by_id(events)
         with self._db.transaction(), self._db.cursor() as cursor:
@@ -183,7 +183,7 @@ class PostgresSink(Ledger):
                 with cursor.copy(COPY_EVENTS) as copy:
                     for row in rows:
                         copy.write_row(_table_values(row))
-            cursor.executemany(UPSERT_CURSOR, list(checkpoints.items()))
+            cursor.executemany(UPSERT_CURSOR, list(cursors.items()))
         return [row.record for row in rows]
 
     @staticmethod
@@ -209,12 +209,12 @@ class PostgresSink(Ledger):
     def head_seq(self) -> int:
         return self.head()[0]
 
-    def checkpoint(self, key: str) -> str | None:
+    def cursor(self, key: str) -> str | None:
         query = "SELECT value FROM pipeledger_cursors WHERE key = %s"
         row = self._run("reading", lambda: self._db.execute(query, (key,)).fetchone())
         return str(row[0]) if row else None
 
-    def checkpoints_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
+    def cursors_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
         # left() rather than LIKE (no wildcards to escape); COLLATE "C" sorts by byte.
         query = (
             "SELECT key, value FROM pipeledger_cursors WHERE left(key, char_length(%s)) = %s"
@@ -223,10 +223,10 @@ class PostgresSink(Ledger):
         rows = self._run("reading", lambda: self._db.execute(query, (prefix, prefix)).fetchall())
         return [(str(key), str(value)) for key, value in rows]
 
-    def set_checkpoints(self, checkpoints: Mapping[str, str]) -> None:
+    def set_cursors(self, cursors: Mapping[str, str]) -> None:
         def store() -> None:
             with self._db.transaction(), self._db.cursor() as cursor:
-                cursor.executemany(UPSERT_CURSOR, list(checkpoints.items()))
+                cursor.executemany(UPSERT_CURSOR, list(cursors.items()))
 
         self._run("writing to", store)
 

@@ -1,7 +1,9 @@
 """SQLite ledger: events with their chain links, cursors and chain checkpoints, in one file.
 
 Triggers refuse UPDATE and DELETE on events and chain checkpoints; ``verify`` catches anyone
-who drops them.
+who drops them. The cursors (where collection and delivery resume) live in the ``cursors``
+table; ledgers made before version 4 kept them in a table named ``checkpoints``, whose rows
+move over when the file is opened.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_kind_time ON events (kind, occurred_at);
 CREATE INDEX IF NOT EXISTS events_repository ON events (repository);
 CREATE INDEX IF NOT EXISTS events_time ON events (occurred_at);
-CREATE TABLE IF NOT EXISTS checkpoints (
+CREATE TABLE IF NOT EXISTS cursors (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL,
     updated_at TEXT NOT NULL
@@ -96,7 +98,9 @@ CREATE TABLE IF NOT EXISTS quarantine (
 # Version 3: the quarantine table (above) and chain checkpoints of format 2, which carry
 # their counter and the hash of the previous checkpoint.
 CHECKPOINT_CHAIN_COLUMNS = (("counter", "INTEGER"), ("previous", "TEXT"))
-SCHEMA_VERSION = "3"
+# Version 4: the cursors table, which versions up to 3 named ``checkpoints``.
+OLD_CURSOR_TABLE = "checkpoints"
+SCHEMA_VERSION = "4"
 
 INDEXED = INDEXED_COLUMNS
 FETCH_BATCH = 1000
@@ -133,15 +137,41 @@ class SqliteSink(Ledger):
             ) from error
 
     def _migrate(self) -> None:
-        """Add what version 3 needs to a ledger made by an older pipeledger."""
+        """Add what version 4 needs to a ledger made by an older pipeledger."""
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(chain_checkpoints)")}
         for name, kind in CHECKPOINT_CHAIN_COLUMNS:
             if name not in columns:
                 self._db.execute(f"ALTER TABLE chain_checkpoints ADD COLUMN {name} {kind}")
+        if self._has_table(OLD_CURSOR_TABLE):
+            self._move_old_cursors()
         self._db.execute(
             "UPDATE meta SET value = ? WHERE key = 'schema_version' AND value != ?",
             (SCHEMA_VERSION, SCHEMA_VERSION),
         )
+
+    def _has_table(self, name: str) -> bool:
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return self._db.execute(query, (name,)).fetchone() is not None
+
+    def _move_old_cursors(self) -> None:
+        """Move the cursors of a ledger made before version 4 from ``checkpoints`` into
+        ``cursors``, keys and values unchanged, so collection and delivery resume exactly
+        where they were; then drop the old table. One transaction: another process opening
+        the same file at once finds the rows moved, or waits and finds nothing to move. A
+        row already in ``cursors`` gives way: the old table only reappears when an older
+        pipeledger wrote to the file after it was migrated, so its rows are the newer."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if self._has_table(OLD_CURSOR_TABLE):
+                self._db.execute(
+                    "INSERT OR REPLACE INTO cursors (key, value, updated_at)"
+                    " SELECT key, value, updated_at FROM checkpoints"
+                )
+                self._db.execute("DROP TABLE checkpoints")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     @classmethod
     def open(cls, url: str, settings: SinkSettings) -> SqliteSink:
@@ -152,18 +182,18 @@ class SqliteSink(Ledger):
         return f"sqlite:///{self._path}"
 
     def append(
-        self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str]
+        self, events: Sequence[AuditEvent], cursors: Mapping[str, str]
     ) -> list[LedgerRecord]:
         try:
-            return self._append(events, checkpoints)
+            return self._append(events, cursors)
         except sqlite3.Error as error:
             raise SinkError(
                 f"Writing to the SQLite ledger {self._path} failed: {error}.",
-                "Nothing from this batch was stored; rerun to resume from the last checkpoint.",
+                "Nothing from this batch was stored; rerun to resume from the stored cursors.",
             ) from error
 
     def _append(
-        self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str]
+        self, events: Sequence[AuditEvent], cursors: Mapping[str, str]
     ) -> list[LedgerRecord]:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
@@ -172,7 +202,7 @@ class SqliteSink(Ledger):
             db.executemany(
                 "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)", [row.values() for row in rows]
             )
-            self._store_checkpoints(checkpoints)
+            self._store_cursors(cursors)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -194,30 +224,30 @@ class SqliteSink(Ledger):
         row = self._db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
 
-    def _store_checkpoints(self, checkpoints: Mapping[str, str]) -> None:
+    def _store_cursors(self, cursors: Mapping[str, str]) -> None:
         now = format_time(datetime.now(UTC))
         self._db.executemany(
-            "INSERT INTO checkpoints (key, value, updated_at) VALUES (?,?,?)"
+            "INSERT INTO cursors (key, value, updated_at) VALUES (?,?,?)"
             " ON CONFLICT(key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
-            [(key, value, now) for key, value in checkpoints.items()],
+            [(key, value, now) for key, value in cursors.items()],
         )
 
-    def checkpoint(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM checkpoints WHERE key = ?", (key,)).fetchone()
+    def cursor(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM cursors WHERE key = ?", (key,)).fetchone()
         return str(row[0]) if row else None
 
-    def checkpoints_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
+    def cursors_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
         # substr, not LIKE: LIKE ignores ASCII case in SQLite and treats % and _ as wildcards.
         rows = self._db.execute(
-            "SELECT key, value FROM checkpoints WHERE substr(key, 1, ?) = ? ORDER BY key",
+            "SELECT key, value FROM cursors WHERE substr(key, 1, ?) = ? ORDER BY key",
             (len(prefix), prefix),
         ).fetchall()
         return [(str(key), str(value)) for key, value in rows]
 
-    def set_checkpoints(self, checkpoints: Mapping[str, str]) -> None:
+    def set_cursors(self, cursors: Mapping[str, str]) -> None:
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            self._store_checkpoints(checkpoints)
+            self._store_cursors(cursors)
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -275,7 +305,7 @@ class SqliteSink(Ledger):
         except sqlite3.Error as error:
             raise SinkError(
                 f"Writing to the quarantine of the SQLite ledger {self._path} failed: {error}.",
-                "Nothing from this batch was stored; rerun to resume from the last checkpoint.",
+                "Nothing from this batch was stored; rerun to resume from the stored cursors.",
             ) from error
         return new
 

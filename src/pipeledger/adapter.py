@@ -1,8 +1,12 @@
 """The adapter contract: how a platform plugin turns a forge's API into audit events.
 
 An adapter pulls history for the repositories a :class:`CollectRequest` names and yields
-:class:`Batch` es; the core writes each batch and its checkpoints to the ledger atomically, so a
+:class:`Batch` es; the core writes each batch and its cursors to the ledger atomically, so a
 run that is killed resumes from the last batch without losing or duplicating anything.
+
+A *cursor* is a key and a value saying where collection resumes (an adapter chooses both;
+the ledger stores them with the batch). It is not a *checkpoint*: that word names only the
+signed chain head (:class:`pipeledger.sink.ChainCheckpoint`).
 """
 
 from __future__ import annotations
@@ -51,11 +55,11 @@ class CollectRequest:
 
 @dataclass(frozen=True)
 class Batch:
-    """Events plus the checkpoints that become true once they are stored, and the records
+    """Events plus the cursors that become true once they are stored, and the records
     the adapter could not normalize (kept in the ledger's quarantine, not dropped)."""
 
     events: Sequence[AuditEvent]
-    checkpoints: Mapping[str, str] = field(default_factory=dict)
+    cursors: Mapping[str, str] = field(default_factory=dict)
     quarantined: Sequence[QuarantinedRecord] = ()
 
 
@@ -67,18 +71,20 @@ class RequestCounts:
     not_modified: int
 
 
-class CheckpointReader(Protocol):
-    def checkpoint(self, key: str) -> str | None: ...
+class CursorReader(Protocol):
+    """Reads the stored value of a cursor (None when it was never stored)."""
+
+    def cursor(self, key: str) -> str | None: ...
 
 
 @dataclass(frozen=True)
 class CollectScope:
     """One repository or project, collected on its own: its batches in order, read from its
-    own checkpoints. No checkpoint, and nothing that changes an event, is shared with any
+    own cursors. No cursor, and nothing that changes an event, is shared with any
     other scope, so scopes may run side by side (``collect --concurrency``)."""
 
     name: str
-    batches: Callable[[CheckpointReader], Iterator[Batch]]
+    batches: Callable[[CursorReader], Iterator[Batch]]
 
 
 class ScopedCollection(ABC):
@@ -87,7 +93,7 @@ class ScopedCollection(ABC):
     in scope order (so the ledger is the same as a serial run's); then ``finish``."""
 
     @abstractmethod
-    def prepare(self, checkpoints: CheckpointReader) -> Iterator[Batch]:
+    def prepare(self, cursors: CursorReader) -> Iterator[Batch]:
         """Batches that come before every scope; afterwards :meth:`scopes` is known."""
 
     @abstractmethod
@@ -98,11 +104,11 @@ class ScopedCollection(ABC):
         return None
 
 
-def run_serially(collection: ScopedCollection, checkpoints: CheckpointReader) -> Iterator[Batch]:
+def run_serially(collection: ScopedCollection, cursors: CursorReader) -> Iterator[Batch]:
     """The collection one scope after another: what ``collect --concurrency 1`` does."""
-    yield from collection.prepare(checkpoints)
+    yield from collection.prepare(cursors)
     for scope in collection.scopes():
-        yield from scope.batches(checkpoints)
+        yield from scope.batches(cursors)
     collection.finish()
 
 
@@ -130,9 +136,9 @@ class Adapter(ABC):
 
     @abstractmethod
     def collect(
-        self, request: CollectRequest, checkpoints: CheckpointReader, progress: Progress
+        self, request: CollectRequest, cursors: CursorReader, progress: Progress
     ) -> Iterator[Batch]:
-        """Yield batches of events in an order that makes every checkpoint safe to store."""
+        """Yield batches of events in an order that makes every cursor safe to store."""
 
     def scoped(
         self, request: CollectRequest, progress: Progress, concurrency: int = 1
@@ -140,7 +146,7 @@ class Adapter(ABC):
         """The same collection in scopes that may run side by side; None if it cannot be
         split. With ``concurrency`` above 1 the scopes run in that many threads, ``prepare``
         may use as many for requests whose results it stores in a fixed order, and the
-        checkpoints it is given may be read from any thread. ``progress`` may be called
+        cursors it is given may be read from any thread. ``progress`` may be called
         from several threads at once."""
         return None
 

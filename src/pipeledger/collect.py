@@ -1,4 +1,4 @@
-"""Runs an adapter into the ledger: each batch and its checkpoints are stored atomically,
+"""Runs an adapter into the ledger: each batch and its cursors are stored atomically,
 then fanned out, so a run stopped at any point resumes without loss or duplicates. A change an
 audit log and a snapshot difference both saw is stored as one fact (:mod:`pipeledger.facts`).
 
@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pipeledger.adapter import Adapter, Batch, CollectRequest, ScopedCollection
-from pipeledger.collect_scopes import ScopeCheckpoints, ScopeRunner
+from pipeledger.collect_scopes import ScopeCursors, ScopeRunner
 from pipeledger.errors import SinkError
 from pipeledger.event_check import screen
 from pipeledger.facts import FactMerger
@@ -59,7 +59,7 @@ def collect_into(
         held = list(unique([*batch.quarantined, *screened.refused]))
         if held:
             _quarantine(sinks, held, progress, summary)
-        stored = sinks.append(facts.merge(screened.valid), batch.checkpoints)
+        stored = sinks.append(facts.merge(screened.valid), batch.cursors)
         summary.batches += 1
         summary.seen += len(batch.events)
         summary.stored += len(stored)
@@ -84,8 +84,8 @@ def _batches(
     if concurrency <= 1:
         yield from collection.prepare(ledger)
     else:
-        # Readable from any thread: the ledger's checkpoints, then the prepared batches'.
-        readable = ScopeCheckpoints(dict(ledger.checkpoints_with_prefix("")))
+        # Readable from any thread: the ledger's cursors, then the prepared batches'.
+        readable = ScopeCursors(dict(ledger.cursors_with_prefix("")))
         for batch in collection.prepare(readable):
             readable.made(batch)
             yield batch
@@ -105,7 +105,7 @@ def _concurrently(
 ) -> Iterator[Batch]:
     scopes = collection.scopes()
     # Read once, here: a ledger connection belongs to the thread that opened it.
-    stored = dict(ledger.checkpoints_with_prefix(""))
+    stored = dict(ledger.cursors_with_prefix(""))
     runner = ScopeRunner(
         scopes,
         stored,

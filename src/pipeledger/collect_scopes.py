@@ -2,18 +2,18 @@
 stored by one writer — the thread that iterates :meth:`ScopeRunner.batches`.
 
 - Workers only fetch and normalize. Each scope's batches go to its own channel; the writer
-  takes them scope by scope, in scope order, and stores each batch with its checkpoints in
+  takes them scope by scope, in scope order, and stores each batch with its cursors in
   one transaction, exactly as a serial run would: same events, same ids, same ledger order,
   so the same hash chain.
-- A worker reads checkpoints from the ledger as it stood when the scopes began (read once by
-  the writer: a ledger connection belongs to its thread), overlaid with the checkpoints of
-  its own batches, stored or still on their way. No scope reads another's checkpoints.
+- A worker reads cursors from the ledger as it stood when the scopes began (read once by
+  the writer: a ledger connection belongs to its thread), overlaid with the cursors of
+  its own batches, stored or still on their way. No scope reads another's cursors.
 - Workers run at most ``lookahead`` scopes past the first one not yet stored, so what waits
   in memory for the writer stays bounded.
 - A worker's error stops the others at their next batch; every batch already made is still
-  stored (a scope's batches are a prefix of its history, each with its own checkpoint), and
+  stored (a scope's batches are a prefix of its history, each with its own cursor), and
   the first error, in scope order, is raised. A process killed at any point keeps what the
-  writer committed; the next run resumes each scope from its checkpoints.
+  writer committed; the next run resumes each scope from its cursors.
 """
 
 from __future__ import annotations
@@ -41,18 +41,18 @@ class _Failed:
 _Item = Batch | _Done | _Failed
 
 
-class ScopeCheckpoints:
-    """What one scope's worker reads: its own batches' checkpoints over the ledger's."""
+class ScopeCursors:
+    """What one scope's worker reads: its own batches' cursors over the ledger's."""
 
     def __init__(self, stored: Mapping[str, str]) -> None:
         self._stored = stored
         self._own: dict[str, str] = {}
 
-    def checkpoint(self, key: str) -> str | None:
+    def cursor(self, key: str) -> str | None:
         return self._own.get(key, self._stored.get(key))
 
     def made(self, batch: Batch) -> None:
-        self._own.update(batch.checkpoints)
+        self._own.update(batch.cursors)
 
 
 class ScopeRunner:
@@ -141,11 +141,11 @@ class ScopeRunner:
 
     def _run(self, index: int) -> None:
         channel = self._channels[index]
-        checkpoints = ScopeCheckpoints(self._stored)
-        batches = self._scopes[index].batches(checkpoints)
+        cursors = ScopeCursors(self._stored)
+        batches = self._scopes[index].batches(cursors)
         try:
             for batch in batches:
-                checkpoints.made(batch)
+                cursors.made(batch)
                 channel.put(batch)
                 if self._stop.is_set():
                     break

@@ -44,7 +44,9 @@ def url_delivery_key(display_url: str) -> str:
     return f"delivery:{display_url}"
 
 
-def checkpoint_delivery_key(sink: Sink) -> str:
+def checkpoint_delivery_cursor_key(sink: Sink) -> str:
+    """The cursor counting the chain checkpoints delivered to ``sink``. The key keeps the
+    text existing ledgers store."""
     return f"delivery-checkpoints:{sink.display_url}"
 
 
@@ -116,19 +118,20 @@ class SinkSet:
         checkpoints = str(len(self.ledger.own_checkpoints()))
         fresh: dict[str, str] = {}
         for sink in self.others:
-            if sink.replays_history or self.ledger.checkpoint(delivery_key(sink)) is not None:
+            if sink.replays_history or self.ledger.cursor(delivery_key(sink)) is not None:
                 continue
             fresh[delivery_key(sink)] = str(head)
-            fresh[checkpoint_delivery_key(sink)] = checkpoints
+            fresh[checkpoint_delivery_cursor_key(sink)] = checkpoints
         if fresh:
-            self.ledger.set_checkpoints(fresh)
+            self.ledger.set_cursors(fresh)
 
     def append(
-        self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str], *, deliver: bool = True
+        self, events: Sequence[AuditEvent], cursors: Mapping[str, str], *, deliver: bool = True
     ) -> list[LedgerRecord]:
-        """Store in the ledger, checkpoint when due, and (unless ``deliver`` is False, for a
-        caller that fans out on its own schedule) deliver to the other sinks."""
-        records = self.ledger.append(events, checkpoints)
+        """Store the events and cursors in the ledger, checkpoint the chain when due, and
+        (unless ``deliver`` is False, for a caller that fans out on its own schedule) deliver
+        to the other sinks."""
+        records = self.ledger.append(events, cursors)
         self.appended = self.appended or bool(records)
         if records and records[-1].seq - self._checkpointed_seq >= self.checkpoint_every:
             self._write_checkpoint(records[-1].seq, records[-1].hash)
@@ -179,28 +182,28 @@ class SinkSet:
 
     def _deliver_to(self, sink: Sink, checkpoints: list[ChainCheckpoint]) -> None:
         key = delivery_key(sink)
-        cursor = int(self.ledger.checkpoint(key) or 0)
+        cursor = int(self.ledger.cursor(key) or 0)
         while cursor < self.ledger.head_seq():
             chunk = list(islice(self.ledger.records(EventFilter(after_seq=cursor)), DELIVERY_CHUNK))
             if not chunk:
                 break
             sink.write(chunk)
             cursor = chunk[-1].seq
-            self.ledger.set_checkpoints({key: str(cursor)})
+            self.ledger.set_cursors({key: str(cursor)})
         self._deliver_checkpoints_to(sink, cursor, checkpoints)
 
     def _deliver_checkpoints_to(
         self, sink: Sink, delivered_seq: int, checkpoints: list[ChainCheckpoint]
     ) -> None:
         """Checkpoints go out in stored order, each only once the records it covers have."""
-        key = checkpoint_delivery_key(sink)
-        done = int(self.ledger.checkpoint(key) or 0)
+        key = checkpoint_delivery_cursor_key(sink)
+        done = int(self.ledger.cursor(key) or 0)
         for checkpoint in checkpoints[done:]:
             if checkpoint.seq > delivered_seq:
                 return
             sink.write_checkpoint(checkpoint)
             done += 1
-            self.ledger.set_checkpoints({key: str(done)})
+            self.ledger.set_cursors({key: str(done)})
 
     def flush(self) -> list[DeliveryStatus]:
         """Retry every open sink, failed ones included, after sealing the head; report each
@@ -219,7 +222,7 @@ class SinkSet:
         urls += [url for url in self.failures if url not in urls and url != self.ledger.display_url]
         statuses = []
         for url in urls:
-            delivered = int(self.ledger.checkpoint(url_delivery_key(url)) or 0)
+            delivered = int(self.ledger.cursor(url_delivery_key(url)) or 0)
             statuses.append(
                 DeliveryStatus(url, delivered, head - delivered, self.failures.get(url))
             )

@@ -15,7 +15,7 @@ from pipeledger.errors import UsageError
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.policy.deployment_context import DeploymentContext, assemble, build_index
 from pipeledger.snapshots import (
-    CheckpointLister,
+    CursorLister,
     Protection,
     Snapshot,
     history_scope_keys,
@@ -67,7 +67,7 @@ def find(contexts: Sequence[DeploymentContext], ident: str) -> DeploymentContext
 def build(
     events: Sequence[AuditEvent],
     ident: str,
-    ledger: CheckpointLister | None = None,
+    ledger: CursorLister | None = None,
     lookback: timedelta = DEFAULT_LOOKBACK,
 ) -> Provenance:
     context = find(assemble(build_index(events)), ident)
@@ -217,7 +217,7 @@ def _same_owner(event: AuditEvent, context: DeploymentContext) -> bool:
 
 
 def protections_in_force(
-    context: DeploymentContext, ledger: CheckpointLister | None
+    context: DeploymentContext, ledger: CursorLister | None
 ) -> tuple[tuple[Protection, ...], datetime | None]:
     """The repository's protection rules from the last snapshot before the deployment, and
     when that snapshot was taken (nothing when the ledger keeps no snapshot history)."""
@@ -225,7 +225,7 @@ def protections_in_force(
 
 
 def _protections(
-    context: DeploymentContext, ledger: CheckpointLister | None
+    context: DeploymentContext, ledger: CursorLister | None
 ) -> tuple[tuple[Protection, ...], datetime | None]:
     deployment = context.deployment
     if ledger is None or deployment.scope.repository is None:
@@ -246,7 +246,7 @@ def _protections(
 
 
 def _snapshot_of_repository(
-    ledger: CheckpointLister, deployment: AuditEvent, moment: datetime
+    ledger: CursorLister, deployment: AuditEvent, moment: datetime
 ) -> Snapshot | None:
     """The repository's snapshot in force at ``moment``. Platforms key snapshots their own
     way (``owner/name``, ``project:<id>``): try the common form, then find the scope whose

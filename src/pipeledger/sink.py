@@ -1,5 +1,12 @@
 """The sink contract: where events go. A :class:`Ledger` is a sink that also keeps the hash
-chain, checkpoints and delivery cursors and can be read back (SQLite, PostgreSQL)."""
+chain, its checkpoints and the cursors, and can be read back (SQLite, PostgreSQL).
+
+One word for one thing: a *checkpoint* is a chain head, signed when a key is set
+(:class:`ChainCheckpoint`, :meth:`Sink.write_checkpoint`); a *cursor* is a key and a value
+saying where a collection or a delivery resumes (:meth:`Ledger.cursor`), stored in the same
+transaction as the events it follows; a *snapshot* is the stored state of a scope's grants
+and protections, which the ledger keeps under cursor keys of its own (``snapshot:...``).
+"""
 
 from __future__ import annotations
 
@@ -241,29 +248,30 @@ class Sink(ABC):
 
 
 class Ledger(Sink):
-    """A readable sink: it owns the hash chain, checkpoints and delivery cursors."""
+    """A readable sink: it owns the hash chain, its checkpoints, and the cursors of
+    collection and delivery."""
 
     @abstractmethod
     def append(
-        self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str]
+        self, events: Sequence[AuditEvent], cursors: Mapping[str, str]
     ) -> list[LedgerRecord]:
-        """Chain and store the events not yet present, and the checkpoints, in one
+        """Chain and store the events not yet present, and the cursors, in one
         transaction; return the new records only."""
 
     def write(self, records: Sequence[LedgerRecord]) -> None:
         self.append([record.event for record in records], {})
 
     @abstractmethod
-    def checkpoint(self, key: str) -> str | None: ...
+    def cursor(self, key: str) -> str | None: ...
 
     @abstractmethod
-    def set_checkpoints(self, checkpoints: Mapping[str, str]) -> None: ...
+    def set_cursors(self, cursors: Mapping[str, str]) -> None: ...
 
-    def checkpoints_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
-        """Every checkpoint whose key starts with ``prefix``, as (key, value) sorted by key
+    def cursors_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
+        """Every cursor whose key starts with ``prefix``, as (key, value) sorted by key
         (byte order), e.g. a scope's snapshot history. Ledgers override this; the default
         refuses rather than answer wrongly."""
-        raise NotImplementedError(f"{type(self).__name__} cannot list checkpoints")
+        raise NotImplementedError(f"{type(self).__name__} cannot list cursors")
 
     def quarantine(self, records: Sequence[QuarantinedRecord]) -> list[QuarantinedRecord]:
         """Keep records that could not become valid events; return those not kept before

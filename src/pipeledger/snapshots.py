@@ -172,7 +172,8 @@ class Snapshot:
         )
 
 
-def snapshot_checkpoint_key(platform: str, instance: str, scope_key: str) -> str:
+def snapshot_key(platform: str, instance: str, scope_key: str) -> str:
+    """Where a scope's latest snapshot is stored among the ledger's cursors."""
     return f"snapshot:{platform}:{instance}:{scope_key}"
 
 
@@ -193,12 +194,12 @@ def _sortable_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def snapshot_checkpoints(previous: Snapshot | None, current: Snapshot) -> dict[str, str]:
+def snapshot_state(previous: Snapshot | None, current: Snapshot) -> dict[str, str]:
     """What to store with a snapshot's events: the latest state, always (its ``taken_at``
     opens the next diff's window), and a history entry when the state changed or is the
     baseline, so the rules in force at a past moment can be found (:func:`snapshot_at`)."""
     text = current.to_json()
-    values = {snapshot_checkpoint_key(current.platform, current.instance, current.scope_key): text}
+    values = {snapshot_key(current.platform, current.instance, current.scope_key): text}
     if previous is None or not current.same_state(previous):
         key = snapshot_history_key(
             current.platform, current.instance, current.scope_key, current.taken_at
@@ -207,20 +208,20 @@ def snapshot_checkpoints(previous: Snapshot | None, current: Snapshot) -> dict[s
     return values
 
 
-class CheckpointLister(Protocol):
-    def checkpoints_with_prefix(self, prefix: str) -> list[tuple[str, str]]: ...
+class CursorLister(Protocol):
+    """Lists stored cursors by key prefix; snapshot history is kept under such keys."""
+
+    def cursors_with_prefix(self, prefix: str) -> list[tuple[str, str]]: ...
 
 
-def history_scope_keys(ledger: CheckpointLister, platform: str, instance: str) -> set[str]:
+def history_scope_keys(ledger: CursorLister, platform: str, instance: str) -> set[str]:
     """Every scope with recorded snapshot history on one instance."""
     prefix = f"{HISTORY_PREFIX}:{platform}:{instance}:"
-    return {
-        key[len(prefix) :].rsplit(":", 3)[0] for key, _ in ledger.checkpoints_with_prefix(prefix)
-    }
+    return {key[len(prefix) :].rsplit(":", 3)[0] for key, _ in ledger.cursors_with_prefix(prefix)}
 
 
 def snapshot_at(
-    ledger: CheckpointLister, platform: str, instance: str, scope_key: str, moment: datetime
+    ledger: CursorLister, platform: str, instance: str, scope_key: str, moment: datetime
 ) -> Snapshot | None:
     """The state last observed at or before ``moment`` (None before the first snapshot).
 
@@ -230,7 +231,7 @@ def snapshot_at(
     prefix = _history_prefix(platform, instance, scope_key)
     bound = _sortable_time(moment)
     chosen: str | None = None
-    for key, value in sorted(ledger.checkpoints_with_prefix(prefix)):
+    for key, value in sorted(ledger.cursors_with_prefix(prefix)):
         if key[len(prefix) :] <= bound:
             chosen = value
     return Snapshot.from_json(chosen) if chosen is not None else None

@@ -70,9 +70,9 @@ def ledger_is_intact(db: Path) -> int:
         sinks.close()
 
 
-def stored_checkpoints(db: Path) -> str:
+def stored_cursors(db: Path) -> str:
     with sqlite3.connect(db) as conn:
-        return "\n".join(value for (value,) in conn.execute("SELECT value FROM checkpoints"))
+        return "\n".join(value for (value,) in conn.execute("SELECT value FROM cursors"))
 
 
 def test_through_the_proxy_alone_the_collection_is_complete(
@@ -136,7 +136,7 @@ def test_a_redirected_snapshot_page_is_never_stored_in_a_cursor(
     github_proxy.on(COLLABORATORS, redirect(301, f"{foreign.base_url}/collaborators"))
     outcome = collect(github_proxy, tmp_path / "l.db", snapshots=True)
     assert outcome.code == 3
-    assert f":{foreign.port}" not in stored_checkpoints(tmp_path / "l.db")
+    assert f":{foreign.port}" not in stored_cursors(tmp_path / "l.db")
     assert_nothing_leaked(foreign, outcome, [GITHUB_TOKEN], tmp_path)
 
 
@@ -146,21 +146,21 @@ def test_a_foreign_url_planted_in_a_stored_cursor_is_ignored_and_reported(
     db = tmp_path / "l.db"
     assert collect(github_proxy, db, snapshots=True).code == 0
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT key, value FROM checkpoints").fetchall()
+        rows = conn.execute("SELECT key, value FROM cursors").fetchall()
         planted = 0
         for key, stored in rows:
             if '"/repos/acme/web/collaborators' in stored:
                 value = stored.replace(
                     '"/repos/acme/web/collaborators', f'"{foreign.base_url}/repos/acme/web/collab'
                 )
-                conn.execute("UPDATE checkpoints SET value = ? WHERE key = ?", (value, key))
+                conn.execute("UPDATE cursors SET value = ? WHERE key = ?", (value, key))
                 planted += 1
     assert planted, "no stored page URL to plant into"
     outcome = collect(github_proxy, db, snapshots=True)
     assert outcome.code == 0, outcome.err
     assert "ignored a stored page URL" in outcome.err
     assert_nothing_leaked(foreign, outcome, [GITHUB_TOKEN], tmp_path)
-    assert f":{foreign.port}" not in stored_checkpoints(db)  # replaced by the fresh reading
+    assert f":{foreign.port}" not in stored_cursors(db)  # replaced by the fresh reading
     assert collected(db) == expected(github.org)
 
 

@@ -8,30 +8,28 @@ from collections.abc import Iterator
 
 import pytest
 
-from pipeledger.adapter import Batch, CheckpointReader, CollectScope
+from pipeledger.adapter import Batch, CollectScope, CursorReader
 from pipeledger.collect_scopes import ScopeRunner
 from pipeledger.errors import PlatformError
 
 
 def _scope(name: str, pages: int, pause: float, fail_after: int | None = None) -> CollectScope:
-    def batches(checkpoints: CheckpointReader) -> Iterator[Batch]:
-        start = int(checkpoints.checkpoint(name) or 0)
+    def batches(cursors: CursorReader) -> Iterator[Batch]:
+        start = int(cursors.cursor(name) or 0)
         for page in range(start, pages):
             if page == fail_after:
                 raise PlatformError(f"{name} answered HTTP 500")
             time.sleep(pause)
-            # A scope reads back what it stored: its own checkpoints, stored or not yet.
-            assert checkpoints.checkpoint(name) == (str(page) if page else None)
-            yield Batch(events=[], checkpoints={name: str(page + 1)})
+            # A scope reads back what it stored: its own cursors, stored or not yet.
+            assert cursors.cursor(name) == (str(page) if page else None)
+            yield Batch(events=[], cursors={name: str(page + 1)})
 
     return CollectScope(name, batches)
 
 
 def _names(batches: list[Batch]) -> list[str]:
-    """``a-2``: scope a's page 2, told by the checkpoint each batch carries."""
-    return [
-        f"{key}-{int(value) - 1}" for batch in batches for key, value in batch.checkpoints.items()
-    ]
+    """``a-2``: scope a's page 2, told by the cursor each batch carries."""
+    return [f"{key}-{int(value) - 1}" for batch in batches for key, value in batch.cursors.items()]
 
 
 def test_batches_come_in_serial_order_whatever_finishes_first() -> None:
@@ -43,7 +41,7 @@ def test_batches_come_in_serial_order_whatever_finishes_first() -> None:
     assert stored == [1, 2, 3, 4, 5, 6]
 
 
-def test_each_scope_resumes_from_the_ledgers_checkpoints() -> None:
+def test_each_scope_resumes_from_the_ledgers_cursors() -> None:
     runner = ScopeRunner([_scope("a", 3, 0), _scope("b", 3, 0)], {"a": "2"}, 2)
     assert _names(list(runner.batches())) == ["a-2", "b-0", "b-1", "b-2"]
 
@@ -70,13 +68,13 @@ def test_workers_run_no_further_ahead_than_the_lookahead() -> None:
     lock = threading.Lock()
 
     def scope(index: int) -> CollectScope:
-        def batches(_: CheckpointReader) -> Iterator[Batch]:
+        def batches(_: CursorReader) -> Iterator[Batch]:
             nonlocal highest
             with lock:
                 running.append(index)
                 highest = max(highest, index)
             time.sleep(0.02 if index == 0 else 0.001)
-            yield Batch(events=[], checkpoints={str(index): "1"})
+            yield Batch(events=[], cursors={str(index): "1"})
 
         return CollectScope(str(index), batches)
 

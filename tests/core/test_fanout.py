@@ -70,7 +70,7 @@ def test_a_failing_sink_does_not_stop_the_others_and_catches_up_later(tmp_path: 
     next_run = SinkSet(ledger=ledger, others=[flaky, jsonl])
     next_run.deliver()
     assert [r.seq for r in flaky.received] == [1, 2, 3, 4, 5, 6, 7]
-    assert ledger.checkpoint(delivery_key(flaky)) == "7"
+    assert ledger.cursor(delivery_key(flaky)) == "7"
     assert len(_jsonl_ids(tmp_path / "copy.jsonl")) == 7
 
 

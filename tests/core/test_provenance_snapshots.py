@@ -9,7 +9,7 @@ from pathlib import Path
 from pipeledger.events import EventKind, Scope
 from pipeledger.provenance import build
 from pipeledger.sink import EventFilter
-from pipeledger.snapshots import Protection, Snapshot, history_scope_keys, snapshot_checkpoints
+from pipeledger.snapshots import Protection, Snapshot, history_scope_keys, snapshot_state
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.factories import BASE_TIME, make_event
 
@@ -35,8 +35,8 @@ def _snapshot(taken_minutes: int, approvals: int) -> Snapshot:
 def test_a_gitlab_style_scope_key_is_found_by_the_deployments_repository(tmp_path: Path) -> None:
     ledger = SqliteSink(tmp_path / "l.db")
     first, second = _snapshot(0, 2), _snapshot(60, 1)
-    ledger.append([], snapshot_checkpoints(None, first))
-    ledger.append([], snapshot_checkpoints(first, second))
+    ledger.append([], snapshot_state(None, first))
+    ledger.append([], snapshot_state(first, second))
     deployment = make_event(
         30,
         kind=EventKind.DEPLOYMENT,

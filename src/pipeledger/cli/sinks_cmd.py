@@ -89,7 +89,7 @@ def _report_pending(checked: list[_Checked], urls: list[str], context: Context) 
     for index, each in enumerate(checked):
         if index == position or (each.sink is not None and not each.sink.replays_history):
             continue
-        pending = head - int(ledger.checkpoint(url_delivery_key(each.url)) or 0)
+        pending = head - int(ledger.cursor(url_delivery_key(each.url)) or 0)
         if pending > 0:
             context.out(
                 f"      {each.url}: {pending} records wait in the ledger for it;"

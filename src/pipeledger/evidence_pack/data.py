@@ -36,7 +36,7 @@ from pipeledger.policy.audit import audit_events
 from pipeledger.policy.deployment_context import DeploymentContext
 from pipeledger.policy.model import Finding
 from pipeledger.sink import ChainCheckpoint
-from pipeledger.snapshots import CheckpointLister
+from pipeledger.snapshots import CursorLister
 
 DATA_SCHEMA = "pipeledger/evidence-pack/v1"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -68,7 +68,7 @@ def build_data(
     state: LedgerState,
     options: PackOptions,
     controls: ControlMapping,
-    ledger: CheckpointLister | None,
+    ledger: CursorLister | None,
 ) -> dict[str, Any]:
     period = options.period
     index = index_events(events)
@@ -284,7 +284,7 @@ def _evidence(
     sampled: Sampled,
     findings: dict[str, list[Finding]],
     options: PackOptions,
-    ledger: CheckpointLister | None,
+    ledger: CursorLister | None,
     cited: dict[str, AuditEvent],
 ) -> dict[str, Any]:
     """One sampled deployment's evidence; its events are cited by id (``events`` holds them

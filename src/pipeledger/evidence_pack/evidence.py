@@ -13,7 +13,7 @@ from pipeledger.evidence_pack.index import EvidenceIndex, anomalies_of, deployme
 from pipeledger.policy.deployment_context import DeploymentContext
 from pipeledger.policy.model import Finding
 from pipeledger.provenance import Provenance, concerns, involved, protections_in_force
-from pipeledger.snapshots import CheckpointLister
+from pipeledger.snapshots import CursorLister
 
 BYPASS_BEFORE = timedelta(days=1)
 BYPASS_AFTER = timedelta(hours=1)
@@ -42,7 +42,7 @@ def bypasses_of(index: EvidenceIndex, ctx: DeploymentContext) -> list[AuditEvent
 def provenance_of(
     index: EvidenceIndex,
     ctx: DeploymentContext,
-    ledger: CheckpointLister | None,
+    ledger: CursorLister | None,
     lookback: timedelta,
 ) -> Provenance:
     people = involved(ctx)
@@ -63,7 +63,7 @@ def evidence_of(
     index: EvidenceIndex,
     ctx: DeploymentContext,
     *,
-    ledger: CheckpointLister | None,
+    ledger: CursorLister | None,
     lookback: timedelta,
     findings: Sequence[Finding],
     reasons: Sequence[str],

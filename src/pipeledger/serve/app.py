@@ -145,7 +145,7 @@ class ServeApp:
             self._count(delivery, "unknown_event")
             return 202, {"delivery": delivery.delivery_id, "stored": 0, "note": "event not mapped"}
         try:
-            stored = await self.writer.commit(handling.events, handling.checkpoints)
+            stored = await self.writer.commit(handling.events, handling.cursors)
         except PipeledgerError as error:
             self._count(delivery, "ledger_unavailable")
             self.metrics.ledger_up.set(0)

@@ -80,24 +80,24 @@ class Delivery:
 @dataclass(frozen=True)
 class Handling:
     """What to store for a delivery. ``known`` is False for an event type the receiver does
-    not map (answered 202, counted). ``checkpoints`` are stored in the same transaction as
+    not map (answered 202, counted). ``cursors`` are stored in the same transaction as
     the events; ``after_commit`` runs on a worker once both are durable."""
 
     events: Sequence[AuditEvent] = ()
     known: bool = True
-    checkpoints: Mapping[str, str] = field(default_factory=dict)
+    cursors: Mapping[str, str] = field(default_factory=dict)
     after_commit: Callable[[], None] | None = None
 
 
 class LedgerAccess(Protocol):
     """What a receiver's background work may do with the ledger: store atomically, read
-    checkpoints. Calls block until the ledger answers; they raise SinkError when it cannot."""
+    cursors. Calls block until the ledger answers; they raise SinkError when it cannot."""
 
-    def commit(self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str]) -> int: ...
+    def commit(self, events: Sequence[AuditEvent], cursors: Mapping[str, str]) -> int: ...
 
-    def checkpoint(self, key: str) -> str | None: ...
+    def cursor(self, key: str) -> str | None: ...
 
-    def checkpoints_with_prefix(self, prefix: str) -> list[tuple[str, str]]: ...
+    def cursors_with_prefix(self, prefix: str) -> list[tuple[str, str]]: ...
 
 
 @dataclass(frozen=True)

@@ -33,14 +33,14 @@ class WriterLedgerAccess:
     def __init__(self, writer: LedgerWriter) -> None:
         self._writer = writer
 
-    def commit(self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str]) -> int:
-        return self._writer.commit_blocking(events, checkpoints)
+    def commit(self, events: Sequence[AuditEvent], cursors: Mapping[str, str]) -> int:
+        return self._writer.commit_blocking(events, cursors)
 
-    def checkpoint(self, key: str) -> str | None:
-        return self._writer.call(lambda ledger: ledger.checkpoint(key))
+    def cursor(self, key: str) -> str | None:
+        return self._writer.call(lambda ledger: ledger.cursor(key))
 
-    def checkpoints_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
-        return self._writer.call(lambda ledger: ledger.checkpoints_with_prefix(prefix))
+    def cursors_with_prefix(self, prefix: str) -> list[tuple[str, str]]:
+        return self._writer.call(lambda ledger: ledger.cursors_with_prefix(prefix))
 
 
 @dataclass

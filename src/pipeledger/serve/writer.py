@@ -29,7 +29,7 @@ _STOP = object()
 @dataclass
 class _Commit:
     events: Sequence[AuditEvent]
-    checkpoints: Mapping[str, str]
+    cursors: Mapping[str, str]
     done: Future[int] = field(default_factory=Future)
 
 
@@ -89,15 +89,15 @@ class LedgerWriter:
     def healthy(self) -> bool:
         return self._sinks is not None
 
-    async def commit(self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str]) -> int:
-        """Store the events and checkpoints; return how many events were new. Raises
+    async def commit(self, events: Sequence[AuditEvent], cursors: Mapping[str, str]) -> int:
+        """Store the events and cursors; return how many events were new. Raises
         SinkError when the ledger cannot take them (nothing of them is stored)."""
-        job = _Commit(events, checkpoints)
+        job = _Commit(events, cursors)
         self._queue.put(job)
         return await asyncio.wrap_future(job.done)
 
-    def commit_blocking(self, events: Sequence[AuditEvent], checkpoints: Mapping[str, str]) -> int:
-        job = _Commit(events, checkpoints)
+    def commit_blocking(self, events: Sequence[AuditEvent], cursors: Mapping[str, str]) -> int:
+        job = _Commit(events, cursors)
         self._queue.put(job)
         return job.done.result()
 
@@ -148,8 +148,8 @@ class LedgerWriter:
         try:
             sinks = self._ledger_sinks()
             events = [event for job in commits for event in job.events]
-            checkpoints = {key: value for job in commits for key, value in job.checkpoints.items()}
-            records = sinks.append(events, checkpoints, deliver=False)
+            cursors = {key: value for job in commits for key, value in job.cursors.items()}
+            records = sinks.append(events, cursors, deliver=False)
             stored = {record.event.id for record in records}
         except PipeledgerError as error:
             self._fail(commits, error)

@@ -13,7 +13,7 @@ import pytest
 
 from pipeledger.quarantine import RAW_LIMIT, quarantined
 from pipeledger.sink import Ledger, SinkSettings
-from pipeledger_sqlite.sink import SqliteSink
+from pipeledger_sqlite.sink import SCHEMA_VERSION, SqliteSink
 from tests.core.ledgers.factory import make_events
 
 SETTINGS = SinkSettings(environ={}, timeout=5)
@@ -83,7 +83,7 @@ def test_an_older_sqlite_ledger_gains_the_quarantine_and_checkpoint_columns(
     version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     db.close()
     assert {"counter", "previous"} <= columns
-    assert version == ("3",)
+    assert version == (SCHEMA_VERSION,)
 
 
 @pytest.mark.postgres

@@ -13,9 +13,9 @@ from pipeledger.adapter import (
     Adapter,
     AdapterSettings,
     Batch,
-    CheckpointReader,
     CiJob,
     CollectRequest,
+    CursorReader,
     GateEvidence,
     GateSource,
 )
@@ -39,7 +39,7 @@ class FakeGateAdapter(Adapter, GateSource):
         return cls(settings)
 
     def collect(
-        self, request: CollectRequest, checkpoints: CheckpointReader, progress: Progress
+        self, request: CollectRequest, cursors: CursorReader, progress: Progress
     ) -> Iterator[Batch]:
         return iter(())
 

@@ -306,7 +306,7 @@ def test_a_repository_list_of_several_pages_is_not_taken_on_trust(
     assert [(e.status, e.conditional) for e in listing] == [(200, False), (200, False)]
 
 
-def test_an_unreadable_repository_list_checkpoint_counts_as_none() -> None:
+def test_an_unreadable_repository_list_cursor_counts_as_none() -> None:
     assert RepositoryList.loads("not json") == RepositoryList()
     assert RepositoryList.loads('{"etag": 3, "names": []}') == RepositoryList()
     kept = RepositoryList('W/"1"', ("acme/web",), 1)

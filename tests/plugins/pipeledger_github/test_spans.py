@@ -1,4 +1,4 @@
-"""What is left to read given the stored span, window halving, and checkpoint round trips."""
+"""What is left to read given the stored span, window halving, and cursor round trips."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeledger_github.cursor import Pending, SourceCheckpoint, Span, checkpoint_key
+from pipeledger_github.cursor import Pending, SourceCursor, Span, cursor_key
 from pipeledger_github.spans import ACTIONS_EPOCH, Gap, Side, created_query, halves, plan_gaps
 
 T = datetime(2026, 5, 1, tzinfo=UTC)
@@ -55,19 +55,19 @@ def test_halves_cover_the_range_without_overlap() -> None:
     assert len(halves(ACTIONS_EPOCH, T)) == 2
 
 
-def test_checkpoint_round_trip_and_garbage() -> None:
-    checkpoint = SourceCheckpoint(
+def test_cursor_round_trip_and_garbage() -> None:
+    cursor = SourceCursor(
         span=Span(None, T),
         etag='W/"abc"',
         floor=T - DAY,
         pending={"7": Pending(T, 'W/"x"', {"id": 7})},
     )
-    assert SourceCheckpoint.loads(checkpoint.dumps()) == checkpoint
+    assert SourceCursor.loads(cursor.dumps()) == cursor
     for garbage in (None, "", "not json", "[]", '{"span": 3, "pending": {"1": 2}}'):
-        assert SourceCheckpoint.loads(garbage) == SourceCheckpoint()
+        assert SourceCursor.loads(garbage) == SourceCursor()
 
 
 @pytest.mark.parametrize("source", ["runs", "deployments"])
-def test_checkpoint_key(source: str) -> None:
-    key = checkpoint_key("github.com", "acme/web", source)
+def test_cursor_key(source: str) -> None:
+    key = cursor_key("github.com", "acme/web", source)
     assert key == f"github:github.com:acme/web:{source}"

@@ -9,7 +9,7 @@ from pipeledger.fanout import SinkSet
 from pipeledger_github.fields import RefNames
 from pipeledger_github.gate_evidence import job_refs
 from pipeledger_github.normalize import deployment_events, run_event
-from pipeledger_github.tags import TagsCheckpoint
+from pipeledger_github.tags import TagsCursor
 from tests.fakes.github_responses import FakeHub
 from tests.plugins.pipeledger_github import payloads
 from tests.plugins.pipeledger_github.conftest import (
@@ -66,7 +66,7 @@ def test_a_tag_deploy_is_recorded_as_the_tag_and_a_same_named_branch_is_not(
         ("9002", EventKind.DEPLOYMENT_APPROVAL): {"refs/heads/v9.9.9"},
     }
     assert len(hub.requests_to("/tags")) == 1
-    assert TagsCheckpoint.loads(sinks.ledger.checkpoint(TAGS_KEY)).pages[0].tags == {
+    assert TagsCursor.loads(sinks.ledger.cursor(TAGS_KEY)).pages[0].tags == {
         "v9.9.9": SHA3,
         "v2.3.0": SHA1,
     }
@@ -100,7 +100,7 @@ def test_a_new_tag_is_seen_by_the_next_collection(
     run_collect(make_adapter(), sinks)
     assert [e.status for e in hub.requests_to("/tags")] == [200]
     assert refs_by_run(sinks)[("9003", EventKind.PIPELINE_RUN)] == {"refs/tags/v2.4.0"}
-    assert "v2.4.0" in TagsCheckpoint.loads(sinks.ledger.checkpoint(TAGS_KEY)).pages[0].tags
+    assert "v2.4.0" in TagsCursor.loads(sinks.ledger.cursor(TAGS_KEY)).pages[0].tags
 
 
 def test_many_tags_are_paged_and_each_page_rechecked_conditionally(
@@ -190,7 +190,7 @@ def test_normalizers_take_the_tags_as_data() -> None:
     assert events[0].attributes["ref_name"] == "v2.3.0"
 
 
-def test_an_unreadable_tags_checkpoint_counts_as_none() -> None:
-    assert TagsCheckpoint.loads("not json").pages == ()
-    assert TagsCheckpoint.loads('{"pages": [{"etag": 1}]}').pages == ()
-    assert TagsCheckpoint.loads(None).pages == ()
+def test_an_unreadable_tags_cursor_counts_as_none() -> None:
+    assert TagsCursor.loads("not json").pages == ()
+    assert TagsCursor.loads('{"pages": [{"etag": 1}]}').pages == ()
+    assert TagsCursor.loads(None).pages == ()

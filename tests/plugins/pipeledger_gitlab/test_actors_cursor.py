@@ -117,7 +117,7 @@ def test_mark_covers_only_windows_it_reaches_back_to() -> None:
 
 
 @pytest.mark.parametrize("text", [None, "", "{", '{"through": 3}', '{"since": null}'])
-def test_unreadable_checkpoint_starts_over(text: str | None) -> None:
+def test_unreadable_cursor_starts_over(text: str | None) -> None:
     assert Mark.decode(text) is None
 
 

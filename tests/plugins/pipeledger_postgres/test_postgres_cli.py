@@ -135,11 +135,11 @@ class ForgetfulLedger(SqliteSink):
 
     failed = False
 
-    def set_checkpoints(self, checkpoints: dict[str, str]) -> None:  # type: ignore[override]
-        if not self.failed and any(key.startswith("delivery:") for key in checkpoints):
+    def set_cursors(self, cursors: dict[str, str]) -> None:  # type: ignore[override]
+        if not self.failed and any(key.startswith("delivery:") for key in cursors):
             ForgetfulLedger.failed = True
             raise SinkError("crashed before the cursor moved")
-        super().set_checkpoints(checkpoints)
+        super().set_cursors(cursors)
 
 
 def test_redelivery_after_a_lost_cursor_writes_nothing_twice(
@@ -150,8 +150,8 @@ def test_redelivery_after_a_lost_cursor_writes_nothing_twice(
     first = SinkSet(ledger=ledger, others=[central])
     first.append(make_events(5), {})
     assert list(first.failures) == [central.display_url]
-    assert ledger.checkpoint(delivery_key(central)) is None
+    assert ledger.cursor(delivery_key(central)) is None
     SinkSet(ledger=ledger, others=[central]).deliver()
     assert [r.seq for r in central.records()] == [1, 2, 3, 4, 5]
-    assert ledger.checkpoint(delivery_key(central)) == "5"
+    assert ledger.cursor(delivery_key(central)) == "5"
     central.close()

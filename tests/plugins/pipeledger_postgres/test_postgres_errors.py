@@ -113,7 +113,7 @@ def test_a_writer_with_only_the_documented_grants_can_collect_but_not_rewrite(
     sink = PostgresSink.open(url, SETTINGS)
     sink.check()
     sink.append(make_events(3), {"cursor": "1"})
-    sink.set_checkpoints({"cursor": "2"})
+    sink.set_cursors({"cursor": "2"})
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         sink._db.execute("UPDATE pipeledger_events SET actor = 'x'")
     sink.close()

@@ -38,7 +38,7 @@ def test_round_trip_matches_the_sqlite_ledger(ledger: PostgresSink, tmp_path: Pa
     expected = reference.append(events, {})
     assert stored == expected  # same seqs, links and hashes as SQLite
     assert list(ledger.records()) == expected
-    assert ledger.checkpoint("runs") == "2026-03-02T10:40:00Z"
+    assert ledger.cursor("runs") == "2026-03-02T10:40:00Z"
     assert ledger.head() == (40, expected[-1].hash)
     assert verify_rows(ledger.rows()).ok
     selections = [
@@ -202,7 +202,7 @@ def test_an_empty_ledger(ledger: PostgresSink) -> None:
     assert ledger.head_seq() == 0
     assert list(ledger.records()) == []
     assert ledger.append([], {}) == []
-    assert ledger.checkpoint("x") is None
+    assert ledger.cursor("x") is None
 
 
 def test_schema_is_created_once_with_a_version(

@@ -43,15 +43,15 @@ def test_duplicates_inside_one_batch_are_stored_once(ledger: SqliteSink) -> None
     assert len(ledger.append([event, event], {})) == 1
 
 
-def test_checkpoints_commit_with_the_events(ledger: SqliteSink) -> None:
+def test_cursors_commit_with_the_events(ledger: SqliteSink) -> None:
     ledger.append(make_events(2), {"runs": "2026-01-01T00:00:00Z"})
-    assert ledger.checkpoint("runs") == "2026-01-01T00:00:00Z"
+    assert ledger.cursor("runs") == "2026-01-01T00:00:00Z"
     ledger.append([], {"runs": "2026-02-01T00:00:00Z"})
-    assert ledger.checkpoint("runs") == "2026-02-01T00:00:00Z"
-    assert ledger.checkpoint("missing") is None
+    assert ledger.cursor("runs") == "2026-02-01T00:00:00Z"
+    assert ledger.cursor("missing") is None
 
 
-def test_a_failed_batch_stores_neither_events_nor_checkpoint(ledger: SqliteSink) -> None:
+def test_a_failed_batch_stores_neither_events_nor_cursor(ledger: SqliteSink) -> None:
     class Exploding(dict[str, str]):
         def items(self):  # type: ignore[no-untyped-def]
             raise RuntimeError("disk on fire")
@@ -59,7 +59,7 @@ def test_a_failed_batch_stores_neither_events_nor_checkpoint(ledger: SqliteSink)
     with pytest.raises(RuntimeError):
         ledger.append(make_events(3), Exploding(runs="x"))
     assert ledger.head_seq() == 0
-    assert ledger.checkpoint("runs") is None
+    assert ledger.cursor("runs") is None
 
 
 def test_records_filter_by_kind_actor_repository_and_time(ledger: SqliteSink) -> None:

@@ -78,14 +78,14 @@ def standing_access_events(ledger: Path) -> list[AuditEvent]:
     return without_superseded(access_events(ledger))
 
 
-def checkpoint(ledger: Path, key: str) -> str | None:
+def cursor(ledger: Path, key: str) -> str | None:
     with sqlite3.connect(ledger) as db:
-        row = db.execute("SELECT value FROM checkpoints WHERE key = ?", (key,)).fetchone()
+        row = db.execute("SELECT value FROM cursors WHERE key = ?", (key,)).fetchone()
     return str(row[0]) if row else None
 
 
 def snapshot(ledger: Path, scope: str) -> Snapshot:
-    text = checkpoint(ledger, f"snapshot:github:github.com:{scope}")
+    text = cursor(ledger, f"snapshot:github:github.com:{scope}")
     assert text is not None, f"no snapshot of {scope}"
     return Snapshot.from_json(text)
 

@@ -14,8 +14,8 @@ from pipeledger.events import ActorType, format_time, parse_time
 from tests.fakes.github_api import FakeGitHubServer
 from tests.plugins.pipeledger_github.snapshots.conftest import (
     access_events,
-    checkpoint,
     collect,
+    cursor,
     standing_access_events,
     summary,
 )
@@ -100,7 +100,7 @@ def test_the_audit_log_gives_the_real_actor_and_no_duplicate(
         assert (event.actor.login, event.actor.type) == ("root", ActorType.USER)
         assert event.attributes["detected_by"] == "audit-log"
     assert second.notices("not permission or protection changes") != []
-    assert checkpoint(ledger, "github:github.com:acme:audit-log") is not None
+    assert cursor(ledger, "github:github.com:acme:audit-log") is not None
     server.reset_log()
     third = collect(server, ledger, *ORG)
     assert "0 new" in third.out
@@ -130,19 +130,17 @@ def test_without_the_audit_log_one_notice_then_snapshots_only(
 
 
 def refused_at(ledger: Path) -> str | None:
-    stored = json.loads(checkpoint(ledger, AUDIT_KEY) or "{}")
+    stored = json.loads(cursor(ledger, AUDIT_KEY) or "{}")
     return stored.get("refused_at")
 
 
 def age_the_refusal(ledger: Path, hours: int) -> None:
     """As if the refusal had been stored ``hours`` earlier (the CLI runs on the real clock)."""
-    stored = json.loads(checkpoint(ledger, AUDIT_KEY) or "{}")
+    stored = json.loads(cursor(ledger, AUDIT_KEY) or "{}")
     then = parse_time(stored["refused_at"]) - timedelta(hours=hours)
     stored["refused_at"] = format_time(then)
     with sqlite3.connect(ledger) as db:
-        db.execute(
-            "UPDATE checkpoints SET value = ? WHERE key = ?", (json.dumps(stored), AUDIT_KEY)
-        )
+        db.execute("UPDATE cursors SET value = ? WHERE key = ?", (json.dumps(stored), AUDIT_KEY))
 
 
 def test_a_refused_audit_log_is_probed_again_after_a_day(

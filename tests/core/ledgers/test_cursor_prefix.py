@@ -1,4 +1,4 @@
-"""Listing checkpoints by key prefix (a scope's snapshot history), the same on both ledgers:
+"""Listing cursors by key prefix (a scope's snapshot history), the same on both ledgers:
 exact prefix match (no wildcards, case kept), byte order, and written with the events."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from pipeledger.events import Scope
 from pipeledger.sink import Ledger, SinkSettings
-from pipeledger.snapshots import Grant, Snapshot, snapshot_at, snapshot_checkpoints
+from pipeledger.snapshots import Grant, Snapshot, snapshot_at, snapshot_state
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.ledgers.factory import make_events
 
@@ -32,7 +32,7 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
 
 
 def test_only_keys_with_the_exact_prefix_come_back_in_byte_order(ledger: Ledger) -> None:
-    ledger.set_checkpoints(
+    ledger.set_cursors(
         {
             "h:acme:b": "2",
             "h:acme:a": "1",
@@ -43,12 +43,12 @@ def test_only_keys_with_the_exact_prefix_come_back_in_byte_order(ledger: Ledger)
             "h%acme:a": "nor is a percent sign",
         }
     )
-    assert ledger.checkpoints_with_prefix("h:acme:") == [
+    assert ledger.cursors_with_prefix("h:acme:") == [
         ("h:acme:B", "0"),
         ("h:acme:a", "1"),
         ("h:acme:b", "2"),
     ]
-    assert ledger.checkpoints_with_prefix("nothing:") == []
+    assert ledger.cursors_with_prefix("nothing:") == []
 
 
 def _snapshot(taken_at: datetime, role: str) -> Snapshot:
@@ -61,9 +61,9 @@ def test_snapshot_history_finds_the_state_in_force_at_a_moment(ledger: Ledger) -
     previous = None
     for number, (taken_at, role) in enumerate(states):
         current = _snapshot(taken_at, role)
-        ledger.append(make_events(1, start=number + 1), snapshot_checkpoints(previous, current))
+        ledger.append(make_events(1, start=number + 1), snapshot_state(previous, current))
         previous = current
-    history = ledger.checkpoints_with_prefix("snapshot-history:github:github.com:acme/web:")
+    history = ledger.cursors_with_prefix("snapshot-history:github:github.com:acme/web:")
     assert len(history) == 2  # the baseline and the one change; the unchanged rerun adds none
 
     def role_at(moment: datetime) -> str | None:
@@ -74,5 +74,5 @@ def test_snapshot_history_finds_the_state_in_force_at_a_moment(ledger: Ledger) -
     assert role_at(T0) == "read"
     assert role_at(T0 + timedelta(hours=5)) == "read"
     assert role_at(T0 + timedelta(days=1, microseconds=1)) == "admin"
-    latest = ledger.checkpoint("snapshot:github:github.com:acme/web")
+    latest = ledger.cursor("snapshot:github:github.com:acme/web")
     assert latest is not None and Snapshot.from_json(latest).taken_at == states[-1][0]
