@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import ClassVar, Protocol
 
 from pipeledger.events import Actor, AuditEvent
+from pipeledger.ledger.quarantine import QuarantinedRecord
 from pipeledger.progress import Progress
-from pipeledger.quarantine import QuarantinedRecord
 
 
 @dataclass(frozen=True)

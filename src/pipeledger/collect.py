@@ -24,9 +24,9 @@ from pipeledger.errors import SinkError
 from pipeledger.event_check import screen
 from pipeledger.facts import FactMerger
 from pipeledger.fanout import SinkSet
+from pipeledger.ledger.quarantine import QuarantinedRecord, unique
 from pipeledger.progress import Progress
 from pipeledger.progress_shared import SharedProgress
-from pipeledger.quarantine import QuarantinedRecord, unique
 from pipeledger.sink import Ledger
 
 

@@ -19,8 +19,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import Any
 
-from pipeledger.chain import event_from_body
 from pipeledger.events import AuditEvent, EventKind, Source, event_id
+from pipeledger.ledger.chain import event_from_body
 from pipeledger.sink import EventFilter, Ledger, LedgerRecord
 from pipeledger.snapshots import same_change
 

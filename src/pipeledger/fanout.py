@@ -17,9 +17,9 @@ from itertools import islice
 
 from pipeledger.errors import PipeledgerError, SinkError, UsageError
 from pipeledger.events import AuditEvent
+from pipeledger.ledger.signing import Signer
 from pipeledger.redact import redact_url
 from pipeledger.registry import load_sink
-from pipeledger.signing import Signer
 from pipeledger.sink import (
     GENESIS_CHECKPOINT,
     ChainCheckpoint,

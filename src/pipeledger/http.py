@@ -28,8 +28,8 @@ from pipeledger.http_errors import failure_reason, is_transient, request_error
 from pipeledger.http_fetch import FetchLimits, fetch, limits_for
 from pipeledger.http_origin import ApiOrigin
 from pipeledger.http_progress import listing_page
+from pipeledger.ledger.quarantine import valid_json_body
 from pipeledger.progress import Progress, SilentProgress
-from pipeledger.quarantine import valid_json_body
 
 USER_AGENT = f"pipeledger/{__version__}"
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})

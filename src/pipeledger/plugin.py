@@ -34,15 +34,6 @@ if TYPE_CHECKING:
         ScopedCollection,
         run_serially,
     )
-    from pipeledger.chain import (
-        GENESIS_HASH,
-        INDEXED_COLUMNS,
-        NewRow,
-        checkpoint_from_row,
-        new_rows,
-        record_from_row,
-        unique_by_id,
-    )
     from pipeledger.docs_links import docs_url
     from pipeledger.errors import (
         AwaitingApproval,
@@ -87,7 +78,17 @@ if TYPE_CHECKING:
         Reply,
         batched,
     )
-    from pipeledger.ledger_sql import event_conditions
+    from pipeledger.ledger.chain import (
+        GENESIS_HASH,
+        INDEXED_COLUMNS,
+        NewRow,
+        checkpoint_from_row,
+        new_rows,
+        record_from_row,
+        unique_by_id,
+    )
+    from pipeledger.ledger.quarantine import Holding, QuarantinedRecord, quarantine_values
+    from pipeledger.ledger.sql import event_conditions
     from pipeledger.policy.engine import Evaluation
     from pipeledger.policy.gate_decision import (
         Decision,
@@ -101,7 +102,6 @@ if TYPE_CHECKING:
     from pipeledger.printable import one_line
     from pipeledger.progress import Progress, ProgressRelay, SilentProgress
     from pipeledger.protection_strength import setting_change
-    from pipeledger.quarantine import Holding, QuarantinedRecord, quarantine_values
     from pipeledger.redact import redact_url
     from pipeledger.serve.receiver import (
         Delivery,
@@ -180,7 +180,7 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "parse_time",
     ),
     "pipeledger.event_check": ("EARLIEST", "LATEST"),
-    "pipeledger.quarantine": ("Holding", "QuarantinedRecord", "quarantine_values"),
+    "pipeledger.ledger.quarantine": ("Holding", "QuarantinedRecord", "quarantine_values"),
     # Errors.
     "pipeledger.errors": (
         "AwaitingApproval",
@@ -244,8 +244,8 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "delivery_headers",
     ),
     # The hash chain, for a ledger store.
-    "pipeledger.ledger_sql": ("event_conditions",),
-    "pipeledger.chain": (
+    "pipeledger.ledger.sql": ("event_conditions",),
+    "pipeledger.ledger.chain": (
         "GENESIS_HASH",
         "INDEXED_COLUMNS",
         "NewRow",

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, ClassVar, NamedTuple
 
 from pipeledger.events import AuditEvent, EventKind, canonical_json
-from pipeledger.quarantine import QuarantinedRecord
+from pipeledger.ledger.quarantine import QuarantinedRecord
 
 
 @dataclass(frozen=True)
@@ -296,7 +296,7 @@ class Ledger(Sink):
     def stored_bodies(self, selection: EventFilter | None = None) -> Iterator[StoredBody]:
         """The records ``selection`` matches as :class:`StoredBody` (seq, kind, exact body),
         in the order it asks for, without building events: a streaming reader parses only
-        the ones it keeps (:func:`pipeledger.chain.event_from_body`). Ledgers override this
+        the ones it keeps (:func:`pipeledger.ledger.chain.event_from_body`). Ledgers override this
         to skip parsing; this default builds each event."""
         for record in self.records(selection):
             body = record.body or record.event.canonical_json()

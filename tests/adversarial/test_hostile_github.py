@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.chain_verify import verify_rows
 from pipeledger.fanout import SinkSet
+from pipeledger.ledger.chain_check import verify_rows
 from pipeledger.sink import SinkSettings
 from tests.adversarial.hostile import (
     ForeignHost,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipeledger.fanout import SinkSet
-from pipeledger.quarantine import QuarantinedRecord
+from pipeledger.ledger.quarantine import QuarantinedRecord
 from pipeledger.sink import SinkSettings
 from tests.adversarial.event_oracle import schema_errors
 from tests.adversarial.hostile import ForeignHost, HostileProxy, Poisoned, poison_fields

@@ -173,7 +173,7 @@ def test_a_command_imports_only_what_it_uses() -> None:
 NOT_BEFORE_THE_FIRST_REQUEST = (
     "pipeledger.fanout",
     "pipeledger.sink",
-    "pipeledger.signing",
+    "pipeledger.ledger.signing",
     "pipeledger_sqlite",
     "jmespath",
     "pipeledger.policy.rules.expression",

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeledger.chain_verify import verify_rows
 from pipeledger.fanout import SinkSet
+from pipeledger.ledger.chain_check import verify_rows
 from pipeledger.sink import SinkSettings
 from tests.e2e.github_expect import collected, expected, github_collect_argv, run_cli
 from tests.fakes.github_api import FakeGitHubServer

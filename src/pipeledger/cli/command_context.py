@@ -78,7 +78,7 @@ class Context:
         when PIPELEDGER_SIGNING_KEY is set. ``reading``: the command reads the ledger, which
         must exist already (LedgerNotFound, exit 2, instead of an empty new one)."""
         from pipeledger.fanout import SinkSet
-        from pipeledger.signing import signer_from_environ
+        from pipeledger.ledger.signing import signer_from_environ
         from pipeledger.sink import SinkSettings
 
         return SinkSet.open(

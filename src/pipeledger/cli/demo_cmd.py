@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from pipeledger.adapter import AdapterSettings
-from pipeledger.chain_verify import verify_rows
 from pipeledger.cli.command_context import Context
 from pipeledger.collect import collect_into
 from pipeledger.errors import ExitCode, VerificationFailed
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.facts import without_superseded
 from pipeledger.fanout import SinkSet
+from pipeledger.ledger.chain_check import verify_rows
 from pipeledger.policy.audit import audit_ledger
 from pipeledger.policy.loader import load_policy
 from pipeledger.policy.model import FailOn

@@ -15,7 +15,7 @@ from pipeledger.evidence_pack.manifest import (
     file_problems,
     signature_problem,
 )
-from pipeledger.signing import PublicKey
+from pipeledger.ledger.signing import PublicKey
 from pipeledger.sink import ChainCheckpoint, EventFilter, Ledger
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pipeledger.quarantine import RAW_LIMIT, quarantined
+from pipeledger.ledger.quarantine import RAW_LIMIT, quarantined
 from pipeledger.sink import Ledger, SinkSettings
 from pipeledger_sqlite.sink import SCHEMA_VERSION, SqliteSink
 from tests.core.ledgers.factory import make_events

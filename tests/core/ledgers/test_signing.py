@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 
 from pipeledger.cli.main import main
 from pipeledger.errors import ConfigError, UsageError
-from pipeledger.signing import load_public_key, signer_from_environ
+from pipeledger.ledger.signing import load_public_key, signer_from_environ
 from pipeledger.sink import ChainCheckpoint
 
 CHECKPOINT = ChainCheckpoint(

@@ -14,7 +14,7 @@ from pipeledger.anomalies.record import ack_event, alert_event
 from pipeledger.cli.main import main
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
 from pipeledger.fanout import SinkSet
-from pipeledger.signing import Signer
+from pipeledger.ledger.signing import Signer
 from pipeledger.sink import SinkSettings
 
 PLATFORM = "github"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeledger.chain import GENESIS_HASH, chain_events
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
+from pipeledger.ledger.chain import GENESIS_HASH, chain_events
 from pipeledger.sink import LedgerRecord
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

@@ -9,9 +9,9 @@ from pathlib import Path
 from tools import demo_gitlab as demo_builder
 
 from pipeledger.adapter import AdapterSettings
-from pipeledger.chain_verify import verify_rows
 from pipeledger.collect import collect_into
 from pipeledger.fanout import SinkSet
+from pipeledger.ledger.chain_check import verify_rows
 from pipeledger.progress import SilentProgress
 from pipeledger.replay import serve_recorded
 from pipeledger.sink import SinkSettings

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.chain import GENESIS_HASH, link_hash
-from pipeledger.chain_verify import verify_rows
 from pipeledger.cli.main import main
 from pipeledger.errors import SinkError
 from pipeledger.events import EventKind
+from pipeledger.ledger.chain import GENESIS_HASH, link_hash
+from pipeledger.ledger.chain_check import verify_rows
 from pipeledger.sink import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.factories import make_event, make_events

@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from pipeledger.chain import event_from_body
 from pipeledger.events import AuditEvent, parse_time
 from pipeledger.facts import ledger_superseded_ids, without_superseded
 from pipeledger.json_codec import loads
+from pipeledger.ledger.chain import event_from_body
 from pipeledger.policy.audit import collector_paused
 from pipeledger.policy.stream import Window
 from pipeledger.sink import EventFilter, Ledger

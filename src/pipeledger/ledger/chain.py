@@ -1,6 +1,6 @@
 """The ledger's hash chain, as a ledger store writes and reads it: SHA-256 over each record's
 canonical JSON and its predecessor, the indexed columns stored beside the body, and stored
-rows back as records. Checking a chain is :mod:`pipeledger.chain_verify`'s.
+rows back as records. Checking a chain is :mod:`pipeledger.ledger.chain_check`'s.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipeledger.chain_verify import Anchor, BodySeen, VerifyReport, verify_rows
-from pipeledger.signing import PublicKey
+from pipeledger.ledger.chain_check import Anchor, BodySeen, VerifyReport, verify_rows
+from pipeledger.ledger.signing import PublicKey
 from pipeledger.sink import GENESIS_CHECKPOINT, ChainCheckpoint, Ledger
 
 

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pipeledger.chain import GENESIS_HASH, link_hash
 from pipeledger.json_codec import loads
+from pipeledger.ledger.chain import GENESIS_HASH, link_hash
 from pipeledger.sink import StoredRow
 
 
