@@ -30,7 +30,7 @@ class AdapterSettings:
     environ: Mapping[str, str]
     max_wait: float = 900.0
     # Unattended (no terminal, CI): rate-limit waits up to the next announced reset are
-    # taken even past max_wait (see pipeledger.http.RetryPolicy).
+    # taken even past max_wait (see pipeledger.http.client.RetryPolicy).
     wait_through_reset: bool = False
     request_timeout: float = 30.0
     max_retries: int = 5

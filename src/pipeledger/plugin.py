@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     )
     from pipeledger.formats import RecordSchema, checkpoint_document, render, render_json
     from pipeledger.held_secrets import hold
-    from pipeledger.http import (
+    from pipeledger.http.client import (
         ApiClient,
         ApiResponse,
         RateLimitHeaders,
@@ -69,8 +69,8 @@ if TYPE_CHECKING:
         environment_session,
         parse_link_header,
     )
-    from pipeledger.http_origin import foreign_url
-    from pipeledger.http_sink import (
+    from pipeledger.http.origin import foreign_url
+    from pipeledger.http.sink import (
         KEPT_IN_LEDGER,
         BatchLimits,
         Hints,
@@ -193,7 +193,7 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "UsageError",
     ),
     # HTTP: the API client of an adapter and the batching client of an HTTP sink.
-    "pipeledger.http": (
+    "pipeledger.http.client": (
         "ApiClient",
         "ApiResponse",
         "RateLimitHeaders",
@@ -201,8 +201,8 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "environment_session",
         "parse_link_header",
     ),
-    "pipeledger.http_origin": ("foreign_url",),
-    "pipeledger.http_sink": (
+    "pipeledger.http.origin": ("foreign_url",),
+    "pipeledger.http.sink": (
         "KEPT_IN_LEDGER",
         "BatchLimits",
         "Hints",

@@ -14,7 +14,7 @@ import pytest
 from pipeledger.cli.collect_progress import LiveProgress, closing_summary
 from pipeledger.cli.console import make_console
 from pipeledger.cli.main import main
-from pipeledger.http_progress import listing_page
+from pipeledger.http.progress import listing_page
 from tests.e2e.github_expect import github_collect_argv
 from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import scenario_org

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeledger.errors import UsageError
-from pipeledger.http_sink import BatchLimits, batched
+from pipeledger.http.sink import BatchLimits, batched
 from pipeledger.registry import load_sink
 from pipeledger.sink import SinkSettings
 from pipeledger.sink_url import SinkUrl

@@ -23,11 +23,11 @@ from requests.adapters import HTTPAdapter
 
 from pipeledger import __version__
 from pipeledger.errors import MalformedResponse, PipeledgerError, PlatformError, RateLimitStop
-from pipeledger.http_budget import SharedBudget
-from pipeledger.http_errors import failure_reason, is_transient, request_error
-from pipeledger.http_fetch import FetchLimits, fetch, limits_for
-from pipeledger.http_origin import ApiOrigin
-from pipeledger.http_progress import listing_page
+from pipeledger.http._budget import SharedBudget
+from pipeledger.http._errors import failure_reason, is_transient, request_error
+from pipeledger.http.fetch import FetchLimits, fetch, limits_for
+from pipeledger.http.origin import ApiOrigin
+from pipeledger.http.progress import listing_page
 from pipeledger.ledger.quarantine import valid_json_body
 from pipeledger.progress import Progress, SilentProgress
 
@@ -105,7 +105,7 @@ class RetryPolicy:
 
 class ApiClient:
     """Safe to share between threads: they spend one rate-limit budget, and a rate-limit
-    answer to one pauses all (:mod:`pipeledger.http_budget`)."""
+    answer to one pauses all (:mod:`pipeledger.http._budget`)."""
 
     def __init__(
         self,
@@ -123,7 +123,7 @@ class ApiClient:
         limits: FetchLimits | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        # Credentials go only under this root: see pipeledger.http_origin / http_fetch.
+        # Credentials go only under this root: see pipeledger.http.origin and .fetch.
         self.origin = ApiOrigin.of(self.base_url)
         headers = {"User-Agent": USER_AGENT, **headers}
         # Short-lived credentials (an app's installation token) are renewed once on a 401.

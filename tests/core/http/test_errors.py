@@ -8,7 +8,7 @@ import requests
 import responses
 
 from pipeledger.errors import MalformedResponse, PlatformError, UsageError
-from pipeledger.http import ApiClient, RateLimitHeaders, RetryPolicy
+from pipeledger.http.client import ApiClient, RateLimitHeaders, RetryPolicy
 
 BASE = "https://api.forge.test"
 RATE = RateLimitHeaders(remaining="x-ratelimit-remaining", reset="x-ratelimit-reset")

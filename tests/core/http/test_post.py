@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from pipeledger.errors import PlatformError
-from pipeledger.http import ApiClient, RateLimitHeaders, RetryPolicy
+from pipeledger.http.client import ApiClient, RateLimitHeaders, RetryPolicy
 
 
 class Recorder(BaseHTTPRequestHandler):

@@ -1,7 +1,7 @@
 """What ``requests`` raises, told as the project's own errors with what to do about it.
 
 A failure worth retrying (timeout, refused or dropped connection, a body cut off mid-way) is
-``transient``; :class:`~pipeledger.http.ApiClient` retries those and says so. Anything else
+``transient``; :class:`~pipeledger.http.client.ApiClient` retries those and says so. Anything else
 (a URL that is not one, TLS that does not verify, a redirect loop) would fail the same way
 again and leaves at once, never as a traceback.
 """

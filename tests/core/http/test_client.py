@@ -7,7 +7,7 @@ import requests
 import responses
 
 from pipeledger.errors import MalformedResponse, PlatformError, RateLimitStop
-from pipeledger.http import (
+from pipeledger.http.client import (
     ApiClient,
     ApiResponse,
     RateLimitHeaders,
@@ -221,7 +221,7 @@ def test_every_request_names_pipeledger_as_its_user_agent() -> None:
 
 
 def test_one_backoff_for_the_api_client_and_the_sinks() -> None:
-    from pipeledger.http import RetryPolicy
+    from pipeledger.http.client import RetryPolicy
 
     collecting, delivering = RetryPolicy(), RetryPolicy.for_sinks(timeout=5)
     assert [collecting.backoff(n) for n in (0, 1, 2, 6, 7)] == [1.0, 2.0, 4.0, 60.0, 60.0]

@@ -18,8 +18,8 @@ import requests
 
 from pipeledger.errors import SinkError
 from pipeledger.held_secrets import hold
-from pipeledger.http import USER_AGENT, RetryPolicy, retry_after_seconds
-from pipeledger.http_fetch import (
+from pipeledger.http.client import USER_AGENT, RetryPolicy, retry_after_seconds
+from pipeledger.http.fetch import (
     DEADLINE_PER_TIMEOUT,
     MAX_BODY_BYTES,
     OversizedResponse,
@@ -169,7 +169,7 @@ class HttpSinkClient:
                 stream=True,
             )
             # A reply is read within bounds: a hostile or broken endpoint cannot make the
-            # collector hold gigabytes or wait forever (pipeledger.http_fetch).
+            # collector hold gigabytes or wait forever (pipeledger.http.fetch).
             read_body(raw, MAX_BODY_BYTES, deadline)
         except OversizedResponse:
             raise SinkError(

@@ -1,7 +1,7 @@
 """One API GET as a hostile server cannot abuse it.
 
 - Redirects are followed here, not by requests, and only on the API's own root
-  (:mod:`pipeledger.http_origin`): a redirect elsewhere is refused before anything is sent
+  (:mod:`pipeledger.http.origin`): a redirect elsewhere is refused before anything is sent
   there. requests would follow it and strip only ``Authorization``, passing GitLab's
   ``PRIVATE-TOKEN`` and ``JOB-TOKEN`` headers on to the other host.
 - The body is read in chunks, at most ``max_body`` bytes after decompression (a gzip bomb
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import requests
 
 from pipeledger.errors import MalformedResponse, PlatformError
-from pipeledger.http_origin import ApiOrigin
+from pipeledger.http.origin import ApiOrigin
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 # A whole response may take this many request timeouts (300 s at the default 30 s).

@@ -8,8 +8,8 @@ import pytest
 import responses
 
 from pipeledger.errors import PlatformError, RateLimitStop
-from pipeledger.http import ApiClient, ApiResponse, RateLimitHeaders, RetryPolicy
-from pipeledger.http_budget import SharedBudget
+from pipeledger.http._budget import SharedBudget
+from pipeledger.http.client import ApiClient, ApiResponse, RateLimitHeaders, RetryPolicy
 
 BASE = "https://api.forge.test"
 RATE = RateLimitHeaders(remaining="x-ratelimit-remaining", reset="x-ratelimit-reset")

@@ -1,5 +1,5 @@
 """One rate-limit budget and one pause for every thread that shares an
-:class:`~pipeledger.http.ApiClient`.
+:class:`~pipeledger.http.client.ApiClient`.
 
 ``collect --concurrency N`` sends requests from several threads with one token, so they spend
 one budget: a request is admitted only while the requests left (as the API last said) exceed
