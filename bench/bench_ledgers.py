@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
-from pipeledger.fanout import SinkSet
 from pipeledger.ledger.chain_check import verify_rows
 from pipeledger.ledger.signing import Signer, generate_key_pair, signer_from_environ
-from pipeledger.sink import SinkSettings
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 
 EVENTS = 20_000
 BATCH = 500

@@ -6,7 +6,7 @@ run that is killed resumes from the last batch without losing or duplicating any
 
 A *cursor* is a key and a value saying where collection resumes (an adapter chooses both;
 the ledger stores them with the batch). It is not a *checkpoint*: that word names only the
-signed chain head (:class:`pipeledger.sink.ChainCheckpoint`).
+signed chain head (:class:`pipeledger.sinks.contract.ChainCheckpoint`).
 """
 
 from __future__ import annotations

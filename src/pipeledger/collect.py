@@ -23,11 +23,11 @@ from pipeledger.collect_scopes import ScopeCursors, ScopeRunner
 from pipeledger.errors import SinkError
 from pipeledger.event_check import screen
 from pipeledger.facts import FactMerger
-from pipeledger.fanout import SinkSet
 from pipeledger.ledger.quarantine import QuarantinedRecord, unique
 from pipeledger.progress import Progress
 from pipeledger.progress_shared import SharedProgress
-from pipeledger.sink import Ledger
+from pipeledger.sinks.contract import Ledger
+from pipeledger.sinks.fanout import SinkSet
 
 
 @dataclass

@@ -21,7 +21,7 @@ from typing import Any
 
 from pipeledger.events import AuditEvent, EventKind, Source, event_id
 from pipeledger.ledger.chain import event_from_body
-from pipeledger.sink import EventFilter, Ledger, LedgerRecord
+from pipeledger.sinks.contract import EventFilter, Ledger, LedgerRecord
 from pipeledger.snapshots import same_change
 
 # The kinds two sources can both record; only they ever carry ``supersedes``.

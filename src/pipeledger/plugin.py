@@ -116,7 +116,7 @@ if TYPE_CHECKING:
         Unauthorized,
         delivery_headers,
     )
-    from pipeledger.sink import (
+    from pipeledger.sinks.contract import (
         ChainCheckpoint,
         EventFilter,
         Ledger,
@@ -126,7 +126,7 @@ if TYPE_CHECKING:
         StoredBody,
         StoredRow,
     )
-    from pipeledger.sink_url import SinkUrl, is_loopback
+    from pipeledger.sinks.url import SinkUrl, is_loopback
     from pipeledger.snapshots import (
         Grant,
         Protection,
@@ -154,7 +154,7 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "ScopedCollection",
         "run_serially",
     ),
-    "pipeledger.sink": (
+    "pipeledger.sinks.contract": (
         "ChainCheckpoint",
         "EventFilter",
         "Ledger",
@@ -164,7 +164,7 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "StoredBody",
         "StoredRow",
     ),
-    "pipeledger.sink_url": ("SinkUrl", "is_loopback"),
+    "pipeledger.sinks.url": ("SinkUrl", "is_loopback"),
     # The event model.
     "pipeledger.events": (
         "UNKNOWN_ACTOR",

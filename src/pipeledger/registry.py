@@ -16,7 +16,7 @@ from pipeledger.errors import UsageError
 
 if TYPE_CHECKING:
     from pipeledger.serve.receiver import Receiver
-    from pipeledger.sink import Sink
+    from pipeledger.sinks.contract import Sink
 
 ADAPTER_GROUP = "pipeledger.adapters"
 SINK_GROUP = "pipeledger.sinks"
@@ -63,7 +63,7 @@ def sink_scheme(url: str) -> str:
 
 
 def load_sink(url: str) -> type[Sink]:
-    from pipeledger.sink import Sink
+    from pipeledger.sinks.contract import Sink
 
     scheme = sink_scheme(url)
     if scheme in ("http", "https"):

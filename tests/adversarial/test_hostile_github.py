@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.fanout import SinkSet
 from pipeledger.ledger.chain_check import verify_rows
-from pipeledger.sink import SinkSettings
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 from tests.adversarial.hostile import (
     ForeignHost,
     HostileProxy,

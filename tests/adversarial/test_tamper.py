@@ -30,11 +30,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.fanout import SinkSet
 from pipeledger.ledger.chain import link_hash
 from pipeledger.ledger.signing import PublicKey, load_public_key, signer_from_environ
 from pipeledger.ledger.verify import CopyCheckpoints, verify_ledger
-from pipeledger.sink import SinkSettings
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.ledgers.factory import make_events
 

@@ -21,7 +21,7 @@ from pipeledger.facts import (
     ledger_superseded_ids,
     without_superseded,
 )
-from pipeledger.sink import EventFilter, SinkSettings
+from pipeledger.sinks.contract import EventFilter, SinkSettings
 from pipeledger.snapshots import Grant, Protection, Snapshot, diff_snapshots
 from pipeledger_sqlite.sink import SqliteSink
 

@@ -11,7 +11,7 @@ import pytest
 from pipeledger import json_codec
 from pipeledger.ledger.chain import event_from_body
 from pipeledger.ledger.chain_check import verify_rows
-from pipeledger.sink import EventFilter
+from pipeledger.sinks.contract import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.factories import make_events
 

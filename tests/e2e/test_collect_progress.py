@@ -138,7 +138,7 @@ def test_a_bug_mid_collection_keeps_what_was_stored_and_says_so(
     assert "stopped early; kept" in err
     assert err.splitlines()[-1].startswith("pipeledger: error: internal error: KeyError: 'sha';")
     assert "Traceback" not in err
-    from pipeledger.sink import EventFilter
+    from pipeledger.sinks.contract import EventFilter
     from pipeledger_sqlite.sink import SqliteSink
 
     ledger = SqliteSink(tmp_path / "l.db")

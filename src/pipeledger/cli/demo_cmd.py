@@ -15,7 +15,6 @@ from pipeledger.collect import collect_into
 from pipeledger.errors import ExitCode, VerificationFailed
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.facts import without_superseded
-from pipeledger.fanout import SinkSet
 from pipeledger.ledger.chain_check import verify_rows
 from pipeledger.policy.audit import audit_ledger
 from pipeledger.policy.loader import load_policy
@@ -25,7 +24,8 @@ from pipeledger.registry import available_adapters, load_adapter
 from pipeledger.replay import serve_recorded
 from pipeledger.report.model import Report
 from pipeledger.report.text import render as render_text
-from pipeledger.sink import EventFilter, SinkSettings
+from pipeledger.sinks.contract import EventFilter, SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 
 DEFAULTS: dict[str, Any] = {"ledger": None}
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.errors import ExitCode, PipeledgerError, UsageError, VerificationFailed
-from pipeledger.fanout import latest_chained, open_sink
 from pipeledger.ledger.checkpoint_file import (
     is_checkpoint_file,
     read_checkpoint_file,
@@ -17,7 +16,8 @@ from pipeledger.ledger.checkpoint_file import (
 )
 from pipeledger.ledger.signing import load_public_key
 from pipeledger.ledger.verify import CopyCheckpoints, Verdict, verify_ledger
-from pipeledger.sink import ChainCheckpoint, Ledger, SinkSettings
+from pipeledger.sinks.contract import ChainCheckpoint, Ledger, SinkSettings
+from pipeledger.sinks.fanout import latest_chained, open_sink
 
 DEFAULTS: dict[str, Any] = {
     **SINK_DEFAULTS,

@@ -25,7 +25,7 @@ from pipeledger.ledger.facts import standing_facts
 from pipeledger.ledger.signing import Signer
 from pipeledger.ledger.verify import verify_ledger
 from pipeledger.policy.audit import collector_paused
-from pipeledger.sink import ChainCheckpoint, Ledger
+from pipeledger.sinks.contract import ChainCheckpoint, Ledger
 
 
 def ledger_state(ledger: Ledger, each_body: BodySeen | None = None) -> LedgerState:

@@ -16,7 +16,7 @@ from pipeledger.evidence_pack.manifest import (
     signature_problem,
 )
 from pipeledger.ledger.signing import PublicKey
-from pipeledger.sink import ChainCheckpoint, EventFilter, Ledger
+from pipeledger.sinks.contract import ChainCheckpoint, EventFilter, Ledger
 
 
 @dataclass(frozen=True)

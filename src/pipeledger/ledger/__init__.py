@@ -13,7 +13,7 @@
 - :mod:`~pipeledger.ledger.quarantine` — what could not become an event, kept aside.
 
 The contract a ledger implements (``Ledger``, ``LedgerRecord``, ``ChainCheckpoint``) is a kind
-of sink and lives in :mod:`pipeledger.sink`. A module whose name starts with an
+of sink and lives in :mod:`pipeledger.sinks.contract`. A module whose name starts with an
 underscore is private to its package (see docs/design.md); this file imports nothing, so
 importing one module of the package loads no other.
 """

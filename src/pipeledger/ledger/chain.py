@@ -13,7 +13,7 @@ from typing import Any
 from pipeledger.errors import SinkError
 from pipeledger.events import AuditEvent, format_time
 from pipeledger.json_codec import loads
-from pipeledger.sink import ChainCheckpoint, LedgerRecord
+from pipeledger.sinks.contract import ChainCheckpoint, LedgerRecord
 
 GENESIS_HASH = "0" * 64
 # The query columns every ledger stores next to the body, in this order.

@@ -10,7 +10,7 @@ from typing import Any
 
 from pipeledger.json_codec import loads
 from pipeledger.ledger.chain import GENESIS_HASH, link_hash
-from pipeledger.sink import StoredRow
+from pipeledger.sinks.contract import StoredRow
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from pipeledger.errors import UsageError
-from pipeledger.sink import ChainCheckpoint
+from pipeledger.sinks.contract import ChainCheckpoint
 
 FORMAT = "pipeledger/checkpoint-export/v1"
 

@@ -18,7 +18,7 @@ from pipeledger.json_codec import loads
 from pipeledger.ledger.chain import event_from_body
 from pipeledger.policy.audit import collector_paused
 from pipeledger.policy.stream import Window
-from pipeledger.sink import EventFilter, Ledger
+from pipeledger.sinks.contract import EventFilter, Ledger
 
 
 def ledger_facts(

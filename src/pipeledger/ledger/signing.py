@@ -16,7 +16,7 @@ from typing import Any
 
 from pipeledger.errors import ConfigError, UsageError
 from pipeledger.held_secrets import hold
-from pipeledger.sink import ChainCheckpoint
+from pipeledger.sinks.contract import ChainCheckpoint
 
 SIGNING_KEY_ENV = "PIPELEDGER_SIGNING_KEY"
 PEM_MARKER = "-----BEGIN"

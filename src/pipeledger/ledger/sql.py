@@ -1,7 +1,7 @@
-"""The one translation of an :class:`~pipeledger.sink.EventFilter` into SQL conditions, for
-the ledgers that keep events in a SQL table (SQLite, PostgreSQL). Both index the same columns
-(``kind``, ``actor``, ``repository``, ``environment``, ``occurred_at``); they differ only in
-the placeholder and in how a time is passed, which the caller names."""
+"""The one translation of an :class:`~pipeledger.sinks.contract.EventFilter` into SQL
+conditions, for the ledgers that keep events in a SQL table (SQLite, PostgreSQL). Both index
+the same columns (``kind``, ``actor``, ``repository``, ``environment``, ``occurred_at``); they
+differ only in the placeholder and in how a time is passed, which the caller names."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pipeledger.sink import EventFilter
+from pipeledger.sinks.contract import EventFilter
 
 FILTERED_COLUMNS = ("actor", "repository", "environment")
 

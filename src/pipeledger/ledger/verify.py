@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pipeledger.ledger.chain_check import Anchor, BodySeen, VerifyReport, verify_rows
 from pipeledger.ledger.signing import PublicKey
-from pipeledger.sink import GENESIS_CHECKPOINT, ChainCheckpoint, Ledger
+from pipeledger.sinks.contract import GENESIS_CHECKPOINT, ChainCheckpoint, Ledger
 
 
 @dataclass(frozen=True)

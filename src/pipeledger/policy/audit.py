@@ -22,7 +22,7 @@ from pipeledger.policy.loader import LoadedPolicy
 from pipeledger.policy.model import Finding
 from pipeledger.policy.rules.base import EvaluationEnv
 from pipeledger.policy.stream import DeploymentStream, SeqSet, Window
-from pipeledger.sink import EventFilter, Ledger
+from pipeledger.sinks.contract import EventFilter, Ledger
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.ledger.signing import SIGNING_KEY_ENV, generate_key_pair, signer_from_environ
 from pipeledger.period import parse_period
 from pipeledger.policy.loader import load_policy
-from pipeledger.sink import SinkSettings
+from pipeledger.sinks.contract import SinkSettings
 from pipeledger_sqlite.sink import SqliteSink
 from tests.conftest import ROOT
 from tests.core.report.history import pack_history, write_ledger

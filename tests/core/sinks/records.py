@@ -7,7 +7,7 @@ from typing import Any
 
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
 from pipeledger.ledger.chain import GENESIS_HASH, chain_events
-from pipeledger.sink import LedgerRecord
+from pipeledger.sinks.contract import LedgerRecord
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 KINDS = list(EventKind)

@@ -7,8 +7,8 @@ import pytest
 from pipeledger.errors import UsageError
 from pipeledger.http.sink import BatchLimits, batched
 from pipeledger.registry import load_sink
-from pipeledger.sink import SinkSettings
-from pipeledger.sink_url import SinkUrl
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.url import SinkUrl
 from pipeledger_datadog.sink import DatadogSink
 from pipeledger_elasticsearch.sink import ElasticsearchSink
 from pipeledger_s3.sink import S3Sink

@@ -11,7 +11,7 @@ import pytest
 from pipeledger.adapter import CollectRequest
 from pipeledger.errors import PlatformError
 from pipeledger.events import EventKind
-from pipeledger.fanout import SinkSet
+from pipeledger.sinks.fanout import SinkSet
 from pipeledger_github.cursor import RepositoryList
 from tests.fakes.github_responses import FakeHub
 from tests.plugins.pipeledger_github import payloads

@@ -11,7 +11,7 @@ import pytest
 from graphql import FieldNode, InlineFragmentNode, IntValueNode, SelectionSetNode, parse, validate
 
 from pipeledger.http.client import ApiClient
-from pipeledger.sink import EventFilter
+from pipeledger.sinks.contract import EventFilter
 from pipeledger_github.client import RATE_HEADERS, graphql_api
 from pipeledger_github.errors import translate_error
 from pipeledger_github.review_graphql import COMMITS_PER_QUERY, commits_query

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pipeledger.adapter import CollectRequest
 from pipeledger.events import EventKind
-from pipeledger.fanout import SinkSet
+from pipeledger.sinks.fanout import SinkSet
 from pipeledger_github.fields import RefNames
 from pipeledger_github.gate_evidence import job_refs
 from pipeledger_github.normalize import deployment_events, run_event

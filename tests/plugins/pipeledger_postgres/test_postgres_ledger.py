@@ -14,7 +14,7 @@ import pytest
 from pipeledger.events import EventKind
 from pipeledger.ledger.chain import GENESIS_HASH, link_hash
 from pipeledger.ledger.chain_check import verify_rows
-from pipeledger.sink import ChainCheckpoint, EventFilter, SinkSettings
+from pipeledger.sinks.contract import ChainCheckpoint, EventFilter, SinkSettings
 from pipeledger_postgres import sink as pg_sink
 from pipeledger_postgres.sink import PostgresSink, connection_target
 from pipeledger_sqlite.sink import SqliteSink

@@ -20,7 +20,7 @@ from pipeledger.events import AuditEvent
 from pipeledger.ledger.signing import Signer
 from pipeledger.redact import redact_url
 from pipeledger.registry import load_sink
-from pipeledger.sink import (
+from pipeledger.sinks.contract import (
     GENESIS_CHECKPOINT,
     ChainCheckpoint,
     EventFilter,
@@ -29,7 +29,7 @@ from pipeledger.sink import (
     Sink,
     SinkSettings,
 )
-from pipeledger.sink_defaults import DEFAULT_CHECKPOINT_EVERY
+from pipeledger.sinks.defaults import DEFAULT_CHECKPOINT_EVERY
 
 DEFAULT_LEDGER_URL = "sqlite:///pipeledger.db"
 DELIVERY_CHUNK = 1000

@@ -1,6 +1,6 @@
 """Defaults of the sink options that a command's parser shows before any sink is opened,
-apart from ``pipeledger.fanout`` so that building a parser imports neither the fan-out nor
-the sinks."""
+apart from :mod:`pipeledger.sinks.fanout` so that building a parser imports neither the fan-out
+nor the sinks."""
 
 from __future__ import annotations
 

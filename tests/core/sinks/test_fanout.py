@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeledger.errors import SinkError
-from pipeledger.fanout import SinkSet, delivery_key
-from pipeledger.sink import LedgerRecord, Sink, SinkSettings
+from pipeledger.sinks.contract import LedgerRecord, Sink, SinkSettings
+from pipeledger.sinks.fanout import SinkSet, delivery_key
 from pipeledger_jsonl.sink import JsonlSink, StdoutSink
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.factories import make_events
