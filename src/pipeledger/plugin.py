@@ -19,7 +19,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pipeledger.adapter import (
+    from pipeledger.collect.adapter import (
         Adapter,
         AdapterSettings,
         Batch,
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         ScopedCollection,
         run_serially,
     )
+    from pipeledger.collect.progress import Progress, ProgressRelay, SilentProgress
     from pipeledger.docs_links import docs_url
     from pipeledger.errors import (
         AwaitingApproval,
@@ -100,7 +101,6 @@ if TYPE_CHECKING:
     from pipeledger.policy.loader import LoadedPolicy, load_policy
     from pipeledger.policy.model import FailOn
     from pipeledger.printable import one_line
-    from pipeledger.progress import Progress, ProgressRelay, SilentProgress
     from pipeledger.protection_strength import setting_change
     from pipeledger.redact import redact_url
     from pipeledger.serve.receiver import (
@@ -139,7 +139,7 @@ if TYPE_CHECKING:
 # The defining module of every exported name, grouped as the design document lists them.
 _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
     # Contracts: what an adapter and a sink implement and what the core hands them.
-    "pipeledger.adapter": (
+    "pipeledger.collect.adapter": (
         "Adapter",
         "AdapterSettings",
         "Batch",
@@ -211,7 +211,7 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "batched",
     ),
     # Progress reporting.
-    "pipeledger.progress": ("Progress", "ProgressRelay", "SilentProgress"),
+    "pipeledger.collect.progress": ("Progress", "ProgressRelay", "SilentProgress"),
     # The snapshot model: who can reach what and what guards it.
     "pipeledger.snapshots": (
         "Grant",

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 
-from pipeledger.adapter import Adapter
+from pipeledger.collect.adapter import Adapter
 from pipeledger.docs_links import docs_url
 from pipeledger.errors import UsageError
 

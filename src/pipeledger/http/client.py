@@ -22,6 +22,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from pipeledger import __version__
+from pipeledger.collect.progress import Progress, SilentProgress
 from pipeledger.errors import MalformedResponse, PipeledgerError, PlatformError, RateLimitStop
 from pipeledger.http._budget import SharedBudget
 from pipeledger.http._errors import failure_reason, is_transient, request_error
@@ -29,7 +30,6 @@ from pipeledger.http.fetch import FetchLimits, fetch, limits_for
 from pipeledger.http.origin import ApiOrigin
 from pipeledger.http.progress import listing_page
 from pipeledger.ledger.quarantine import valid_json_body
-from pipeledger.progress import Progress, SilentProgress
 
 USER_AGENT = f"pipeledger/{__version__}"
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import responses
 
-from pipeledger.adapter import AdapterSettings, CollectRequest
-from pipeledger.collect import CollectSummary, collect_into
+from pipeledger.collect.adapter import AdapterSettings, CollectRequest
+from pipeledger.collect.run import CollectSummary, collect_into
 from pipeledger.events import AuditEvent
 from pipeledger.sinks.contract import EventFilter, SinkSettings
 from pipeledger.sinks.fanout import SinkSet

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeledger.adapter import CollectRequest
+from pipeledger.collect.adapter import CollectRequest
 from pipeledger.errors import PlatformError
 from pipeledger.events import EventKind
 from pipeledger.sinks.fanout import SinkSet

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeledger.adapter import CollectRequest
+from pipeledger.collect.adapter import CollectRequest
 from pipeledger.errors import UsageError
 from pipeledger.events import EventKind
 from pipeledger.sinks.fanout import SinkSet

@@ -3,7 +3,7 @@ must be recorded as ``refs/tags/<name>``, in the gate and in collect, at little 
 
 from __future__ import annotations
 
-from pipeledger.adapter import CollectRequest
+from pipeledger.collect.adapter import CollectRequest
 from pipeledger.events import EventKind
 from pipeledger.sinks.fanout import SinkSet
 from pipeledger_github.fields import RefNames

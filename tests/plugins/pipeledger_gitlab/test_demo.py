@@ -8,10 +8,10 @@ from pathlib import Path
 
 from tools import demo_gitlab as demo_builder
 
-from pipeledger.adapter import AdapterSettings
-from pipeledger.collect import collect_into
+from pipeledger.collect.adapter import AdapterSettings
+from pipeledger.collect.progress import SilentProgress
+from pipeledger.collect.run import collect_into
 from pipeledger.ledger.chain_check import verify_rows
-from pipeledger.progress import SilentProgress
 from pipeledger.replay import serve_recorded
 from pipeledger.sinks.contract import SinkSettings
 from pipeledger.sinks.fanout import SinkSet

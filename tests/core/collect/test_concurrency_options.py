@@ -11,8 +11,8 @@ import pytest
 from pipeledger.cli.collect_cmd import max_wait_policy
 from pipeledger.cli.command_context import Context
 from pipeledger.cli.main import main
-from pipeledger.progress import StreamProgress
-from pipeledger.progress_shared import SharedProgress, projected_finish
+from pipeledger.collect._shared_progress import SharedProgress, projected_finish
+from pipeledger.collect.progress import StreamProgress
 from pipeledger.redact import SecretMasker
 
 NOW = 1_700_000_000.0

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Protocol
 
+from pipeledger.collect.progress import Progress
 from pipeledger.events import Actor, AuditEvent
 from pipeledger.ledger.quarantine import QuarantinedRecord
-from pipeledger.progress import Progress
 
 
 @dataclass(frozen=True)

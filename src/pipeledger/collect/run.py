@@ -3,9 +3,9 @@ then fanned out, so a run stopped at any point resumes without loss or duplicate
 audit log and a snapshot difference both saw is stored as one fact (:mod:`pipeledger.facts`).
 
 With ``concurrency`` above 1 and an adapter that can split its collection into scopes
-(:meth:`~pipeledger.adapter.Adapter.scoped`), the scopes are fetched by that many worker
-threads and still stored here, by this one writer, in the order a serial run stores them
-(:mod:`pipeledger.collect_scopes`).
+(:meth:`~pipeledger.collect.adapter.Adapter.scoped`), the scopes are fetched by that many
+worker threads and still stored here, by this one writer, in the order a serial run stores
+them (:mod:`pipeledger.collect._scopes`).
 
 Before a batch is stored, its events are screened (:mod:`pipeledger.event_check`); those
 that fail, and the records the adapter could not normalize, go to the ledger's quarantine
@@ -18,14 +18,14 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from pipeledger.adapter import Adapter, Batch, CollectRequest, ScopedCollection
-from pipeledger.collect_scopes import ScopeCursors, ScopeRunner
+from pipeledger.collect._scopes import ScopeCursors, ScopeRunner
+from pipeledger.collect._shared_progress import SharedProgress
+from pipeledger.collect.adapter import Adapter, Batch, CollectRequest, ScopedCollection
+from pipeledger.collect.progress import Progress
 from pipeledger.errors import SinkError
 from pipeledger.event_check import screen
 from pipeledger.facts import FactMerger
 from pipeledger.ledger.quarantine import QuarantinedRecord, unique
-from pipeledger.progress import Progress
-from pipeledger.progress_shared import SharedProgress
 from pipeledger.sinks.contract import Ledger
 from pipeledger.sinks.fanout import SinkSet
 

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from pipeledger.progress import Progress, ProgressRelay
+from pipeledger.collect.progress import Progress, ProgressRelay
 
 
 def projected_finish(

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from pipeledger.adapter import Batch, CollectScope
+from pipeledger.collect.adapter import Batch, CollectScope
 
 POLL_SECONDS = 0.2  # how often a waiting writer looks up (Ctrl-C is handled in between)
 

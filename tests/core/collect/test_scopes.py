@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from pipeledger.adapter import Batch, CollectScope, CursorReader
-from pipeledger.collect_scopes import ScopeRunner
+from pipeledger.collect._scopes import ScopeRunner
+from pipeledger.collect.adapter import Batch, CollectScope, CursorReader
 from pipeledger.errors import PlatformError
 
 
