@@ -28,7 +28,7 @@ from pipeledger.collect.adapter import AdapterSettings, GateEvidence
 from pipeledger.collect.progress import SilentProgress
 from pipeledger_github import gate_evidence
 from pipeledger_github.adapter import GitHubAdapter
-from pipeledger_github.fields import Oddities
+from pipeledger_github.normalize.fields import Oddities
 from pipeledger_github.repo_context import RepoContext
 
 LATENCY = 0.1

@@ -58,7 +58,7 @@ class Delivery:
 def deliveries(count: int, start: int = 0) -> list[Delivery]:
     """Distinct ``workflow_run`` deliveries (one event each), signed, as raw HTTP requests,
     with the id the event will have in the ledger."""
-    from pipeledger_github.normalize import run_event
+    from pipeledger_github.normalize.pipelines import run_event
 
     template = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     made = []

@@ -29,8 +29,8 @@ from tests.fakes.github_data import (
 from pipeledger.events import AuditEvent
 from pipeledger_github.cursor import SourceCursor, Span, cursor_key
 from pipeledger_github.deployments import compact_deployment
-from pipeledger_github.fields import Oddities
-from pipeledger_github.normalize import (
+from pipeledger_github.normalize.fields import Oddities
+from pipeledger_github.normalize.pipelines import (
     approval_events,
     deployment_events,
     deployment_run_id,

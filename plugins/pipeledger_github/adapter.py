@@ -26,7 +26,7 @@ from pipeledger.plugin import (
 from pipeledger_github import gate_evidence
 from pipeledger_github.auth import Endpoint, resolve_endpoint, resolve_token, token_renewer
 from pipeledger_github.client import GitHubClient
-from pipeledger_github.fields import Oddities
+from pipeledger_github.normalize.fields import Oddities
 from pipeledger_github.repo_context import RepoContext
 
 if TYPE_CHECKING:

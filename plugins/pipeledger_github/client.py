@@ -20,7 +20,7 @@ from pipeledger.plugin import (
     RetryPolicy,
 )
 from pipeledger_github.errors import NotFound, translate_error
-from pipeledger_github.fields import require_list, require_object
+from pipeledger_github.normalize.fields import require_list, require_object
 
 PER_PAGE = "100"
 API_VERSION = "2022-11-28"

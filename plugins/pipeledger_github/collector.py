@@ -23,11 +23,11 @@ from pipeledger.plugin import (
     run_serially,
 )
 from pipeledger_github import deployments, runs, tags
-from pipeledger_github.access import AccessRecorder
+from pipeledger_github.access.snapshots import AccessRecorder
 from pipeledger_github.client import GitHubClient
 from pipeledger_github.cursor import RepositoryList, SourceCursor, cursor_key
 from pipeledger_github.errors import NotFound
-from pipeledger_github.fields import Oddities, text
+from pipeledger_github.normalize.fields import Oddities, text
 from pipeledger_github.repo_context import RepoContext
 from pipeledger_github.tags import TagsCursor
 

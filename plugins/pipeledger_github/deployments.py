@@ -17,8 +17,8 @@ from pipeledger_github.client import Page
 from pipeledger_github.cursor import Pending, SourceCursor, Span
 from pipeledger_github.errors import NotFound
 from pipeledger_github.evidence import Provenance
-from pipeledger_github.fields import ident_of, time_field
-from pipeledger_github.normalize import (
+from pipeledger_github.normalize.fields import ident_of, time_field
+from pipeledger_github.normalize.pipelines import (
     DEPLOYMENTS_ENDPOINT,
     deployment_is_final,
     deployment_run_id,

@@ -9,7 +9,7 @@ from typing import Any
 
 from pipeledger.plugin import AuditEvent
 from pipeledger_github.errors import NotFound, Unprocessable
-from pipeledger_github.normalize import approval_events, review_events
+from pipeledger_github.normalize.pipelines import approval_events, review_events
 from pipeledger_github.repo_context import RepoContext
 from pipeledger_github.review_graphql import (
     COMMITS_PER_QUERY,

@@ -19,9 +19,9 @@ from pipeledger.plugin import (
     UsageError,
 )
 from pipeledger_github.evidence import Provenance
-from pipeledger_github.fields import NO_REFS, RefNames, time_field
 from pipeledger_github.gate_rounds import prefetch
-from pipeledger_github.normalize import deployment_run_id
+from pipeledger_github.normalize.fields import NO_REFS, RefNames, time_field
+from pipeledger_github.normalize.pipelines import deployment_run_id
 from pipeledger_github.repo_context import RepoContext
 
 Item = Mapping[str, Any]

@@ -21,7 +21,7 @@ from typing import Any, TypeVar, cast
 
 from pipeledger.plugin import ApiClient
 from pipeledger_github.client import GitHubClient, Item, Page
-from pipeledger_github.fields import time_field
+from pipeledger_github.normalize.fields import time_field
 from pipeledger_github.repo_context import RepoContext
 
 Key = tuple[str, ...]

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pipeledger.plugin import ApiClient, ApiResponse, foreign_url, one_line, redact_url
 from pipeledger_github.client import PER_PAGE, Item
-from pipeledger_github.fields import require_list, require_object
+from pipeledger_github.normalize.fields import require_list, require_object
 
 Parse = Callable[[ApiResponse], list[Item]]
 

@@ -54,8 +54,8 @@ from pipeledger_github.auth import (
     installation_token,
     resolve_endpoint,
 )
-from pipeledger_github.fields import Oddities, actor, ident_of, run_id_from_url, text
-from pipeledger_github.normalize import deployment_events
+from pipeledger_github.normalize.fields import Oddities, actor, ident_of, run_id_from_url, text
+from pipeledger_github.normalize.pipelines import deployment_events
 
 REQUESTED = "github.protection-rule/requested/"
 ANSWERED = "github.protection-rule/answered/"

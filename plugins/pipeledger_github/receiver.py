@@ -27,7 +27,7 @@ from pipeledger.plugin import (
 )
 from pipeledger_github import webhook_admin, webhook_events
 from pipeledger_github.auth import resolve_endpoint
-from pipeledger_github.fields import MissingField, Oddities
+from pipeledger_github.normalize.fields import MissingField, Oddities
 from pipeledger_github.webhooks import webhook_event
 
 SECRET = "PIPELEDGER_WEBHOOK_SECRET"  # noqa: S105 - the variable's name

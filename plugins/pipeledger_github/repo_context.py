@@ -9,8 +9,15 @@ from typing import Any
 from pipeledger.plugin import AuditEvent, Batch, Holding, Progress
 from pipeledger_github.client import GitHubClient
 from pipeledger_github.cursor import SourceCursor, cursor_key
-from pipeledger_github.fields import NO_REFS, PLATFORM, MissingField, Oddities, RefNames, ident_of
-from pipeledger_github.normalize import (
+from pipeledger_github.normalize.fields import (
+    NO_REFS,
+    PLATFORM,
+    MissingField,
+    Oddities,
+    RefNames,
+    ident_of,
+)
+from pipeledger_github.normalize.pipelines import (
     DEPLOYMENTS_ENDPOINT,
     RUNS_ENDPOINT,
     deployment_events,

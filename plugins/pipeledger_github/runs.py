@@ -15,8 +15,8 @@ from pipeledger.plugin import AuditEvent, Batch, format_time
 from pipeledger_github.client import Page
 from pipeledger_github.cursor import Pending, SourceCursor, Span
 from pipeledger_github.errors import NotFound
-from pipeledger_github.fields import ident_of, time_field
-from pipeledger_github.normalize import RUNS_ENDPOINT, run_is_final
+from pipeledger_github.normalize.fields import ident_of, time_field
+from pipeledger_github.normalize.pipelines import RUNS_ENDPOINT, run_is_final
 from pipeledger_github.repo_context import RepoContext, compact_run
 from pipeledger_github.spans import ACTIONS_EPOCH, Gap, Side, created_query, halves, plan_gaps
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from pipeledger_github.client import PER_PAGE, GitHubClient
 from pipeledger_github.errors import NotFound
-from pipeledger_github.fields import Oddities, RefNames, require_list, text
+from pipeledger_github.normalize.fields import Oddities, RefNames, require_list, text
 
 SOURCE = "tags"
 

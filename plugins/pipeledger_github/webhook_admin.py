@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pipeledger.plugin import UNKNOWN_ACTOR, AuditEvent, EventKind, Scope, Source, event_id
-from pipeledger_github.audit_log import object_at, present, role_name
-from pipeledger_github.fields import PLATFORM, Oddities, actor, text
+from pipeledger_github.audit.events import object_at, present, role_name
+from pipeledger_github.normalize.fields import PLATFORM, Oddities, actor, text
 
 if TYPE_CHECKING:
     from pipeledger.plugin import Delivery

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from pipeledger.plugin import AuditEvent
-from pipeledger_github.fields import Oddities, ident_of, text
-from pipeledger_github.normalize import deployment_events, run_event
-from pipeledger_github.normalize_reviews import approval_events, review_events
+from pipeledger_github.normalize.fields import Oddities, ident_of, text
+from pipeledger_github.normalize.pipelines import deployment_events, run_event
+from pipeledger_github.normalize.reviews import approval_events, review_events
 
 Json = Mapping[str, Any]
 APPROVAL_ACTIONS = frozenset({"approved", "rejected"})

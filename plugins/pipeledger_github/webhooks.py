@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from pipeledger.plugin import UNKNOWN_ACTOR, AuditEvent, EventKind, Scope, Source, event_id
-from pipeledger_github.audit_log import object_at, present, role_name
-from pipeledger_github.fields import PLATFORM, actor, text
+from pipeledger_github.audit.events import object_at, present, role_name
+from pipeledger_github.normalize.fields import PLATFORM, actor, text
 
 
 def webhook_event(

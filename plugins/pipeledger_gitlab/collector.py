@@ -24,18 +24,18 @@ from pipeledger.plugin import (
     format_time,
     run_serially,
 )
-from pipeledger_gitlab.access_snapshots import (
+from pipeledger_gitlab.access.snapshots import (
     AccessSnapshots,
     SnapshotScope,
     group_scope,
     project_scope,
 )
-from pipeledger_gitlab.audit import GROUP_AUDIT_ENDPOINT, PROJECT_AUDIT_ENDPOINT
-from pipeledger_gitlab.audit_stream import AuditSource, AuditStream
+from pipeledger_gitlab.audit.events import GROUP_AUDIT_ENDPOINT, PROJECT_AUDIT_ENDPOINT
+from pipeledger_gitlab.audit.stream import AuditSource, AuditStream
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound, encode_path
 from pipeledger_gitlab.cursor import Mark, start_from, walk_by_time
 from pipeledger_gitlab.evidence import DeploymentEvidence
-from pipeledger_gitlab.normalize import (
+from pipeledger_gitlab.normalize.pipelines import (
     DEPLOYMENT_ENDPOINT,
     PIPELINE_ENDPOINT,
     Origin,

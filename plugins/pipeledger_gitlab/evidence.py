@@ -8,7 +8,7 @@ from typing import Any
 
 from pipeledger.plugin import AuditEvent, PermissionDenied, Progress
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound
-from pipeledger_gitlab.normalize import (
+from pipeledger_gitlab.normalize.pipelines import (
     Origin,
     ProjectRef,
     deployment_approval_events,

@@ -9,11 +9,11 @@ from typing import Any
 
 from pipeledger.plugin import Actor, AuditEvent, GateEvidence, PlatformError, Progress, UsageError
 from pipeledger.plugin import CiJob as RunningJob
-from pipeledger_gitlab.actors import actor_type, username_of
 from pipeledger_gitlab.awaiting import refuse_unapproved
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound, encode_path
 from pipeledger_gitlab.evidence import DeploymentEvidence
-from pipeledger_gitlab.normalize import (
+from pipeledger_gitlab.normalize.actors import actor_type, username_of
+from pipeledger_gitlab.normalize.pipelines import (
     Origin,
     ProjectRef,
     full_ref,

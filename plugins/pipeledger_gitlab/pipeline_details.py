@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound
-from pipeledger_gitlab.normalize import ProjectRef
+from pipeledger_gitlab.normalize.pipelines import ProjectRef
 
 Json = Mapping[str, Any]
 

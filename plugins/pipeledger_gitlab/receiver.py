@@ -21,7 +21,8 @@ from pipeledger.plugin import (
     UsageError,
     delivery_headers,
 )
-from pipeledger_gitlab import audit_streaming, webhook_events
+from pipeledger_gitlab import webhook_events
+from pipeledger_gitlab.audit import streaming as audit_streaming
 from pipeledger_gitlab.client import instance_of, resolve_api_url
 
 WEBHOOK_TOKEN = "PIPELEDGER_GITLAB_WEBHOOK_TOKEN"  # noqa: S105 - the variable's name

@@ -19,8 +19,8 @@ from pipeledger.plugin import (
     event_id,
     parse_time,
 )
-from pipeledger_gitlab.access import role_from_text
-from pipeledger_gitlab.normalize import (
+from pipeledger_gitlab.normalize.access import role_from_text
+from pipeledger_gitlab.normalize.pipelines import (
     MR_APPROVALS_ENDPOINT,
     PLATFORM,
     Origin,

@@ -31,23 +31,23 @@ from hypothesis_jsonschema import from_schema
 from pipeledger.event_check import screen
 from pipeledger.events import AuditEvent, Scope
 from pipeledger.ledger.quarantine import Holding
-from pipeledger_github.audit_log import PERMISSION_ACTIONS, PROTECTION_ACTIONS
-from pipeledger_github.audit_log import audit_event as github_audit_event
-from pipeledger_github.fields import Oddities
-from pipeledger_github.normalize import deployment_events as github_deployment_events
-from pipeledger_github.normalize import run_event
-from pipeledger_github.normalize_reviews import approval_events
-from pipeledger_github.normalize_reviews import review_events as github_review_events
-from pipeledger_gitlab.audit import audit_event as gitlab_audit_event
-from pipeledger_gitlab.audit import author_actor
-from pipeledger_gitlab.normalize import (
+from pipeledger_github.audit.events import PERMISSION_ACTIONS, PROTECTION_ACTIONS
+from pipeledger_github.audit.events import audit_event as github_audit_event
+from pipeledger_github.normalize.fields import Oddities
+from pipeledger_github.normalize.pipelines import deployment_events as github_deployment_events
+from pipeledger_github.normalize.pipelines import run_event
+from pipeledger_github.normalize.reviews import approval_events
+from pipeledger_github.normalize.reviews import review_events as github_review_events
+from pipeledger_gitlab.audit.events import audit_event as gitlab_audit_event
+from pipeledger_gitlab.audit.events import author_actor
+from pipeledger_gitlab.normalize.pipelines import (
     Origin,
     ProjectRef,
     deployment_approval_events,
     pipeline_event,
 )
-from pipeledger_gitlab.normalize import deployment_events as gitlab_deployment_events
-from pipeledger_gitlab.normalize import review_events as gitlab_review_events
+from pipeledger_gitlab.normalize.pipelines import deployment_events as gitlab_deployment_events
+from pipeledger_gitlab.normalize.pipelines import review_events as gitlab_review_events
 from tests.adversarial.event_oracle import schema_errors
 from tests.adversarial.payload_mutations import mutated, octokit_schema
 from tests.paths import fixture

@@ -78,7 +78,7 @@ def test_a_lone_surrogate_is_stored_as_the_replacement_character(
 def test_an_audit_log_entry_with_an_impossible_epoch_is_skipped_not_a_crash(stamp: int) -> None:
     """Found by fuzzing the GHEC audit-log schema: a millisecond epoch past what a datetime
     holds raised OverflowError out of collect, which maps audit entries unguarded."""
-    from pipeledger_github.audit_log import audit_event
+    from pipeledger_github.audit.events import audit_event
 
     entry = {"action": "org.add_member", "_document_id": "d1", "@timestamp": stamp, "user": "a"}
     assert audit_event(entry, "acme", "github.com") is None

@@ -155,7 +155,7 @@ def test_a_command_imports_only_what_it_uses() -> None:
         "assert list(defaults) == ['check'], list(defaults)\n"
         "import pipeledger_github.adapter\n"  # what check loads next, before its first request
         "heavy = ('jinja2', 'pipeledger.evidence_pack', 'pipeledger.anomalies', 'uvicorn',\n"
-        "         'pipeledger_github.collector', 'pipeledger_github.access')\n"
+        "         'pipeledger_github.collector', 'pipeledger_github.access.snapshots')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
     )
     done = subprocess.run(

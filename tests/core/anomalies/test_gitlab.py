@@ -14,8 +14,8 @@ from pipeledger.anomalies.engine import Selection, detect_in_ledger
 from pipeledger.anomalies.settings import AnomalySettings
 from pipeledger.events import AuditEvent, Scope
 from pipeledger.snapshots import Snapshot, diff_snapshots
-from pipeledger_gitlab.access import environment_protections
-from pipeledger_gitlab.normalize import (
+from pipeledger_gitlab.normalize.access import environment_protections
+from pipeledger_gitlab.normalize.pipelines import (
     Origin,
     ProjectRef,
     deployment_approval_events,

@@ -16,7 +16,7 @@ import pytest
 
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.sinks.contract import EventFilter, SinkSettings
-from pipeledger_github.normalize_reviews import approval_events
+from pipeledger_github.normalize.reviews import approval_events
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.serve.process import ServeProcess, start_serve
 from tests.paths import fixture

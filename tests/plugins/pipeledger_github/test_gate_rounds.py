@@ -13,8 +13,8 @@ from pipeledger.collect.adapter import GateEvidence
 from pipeledger.errors import PipeledgerError
 from pipeledger_github import gate_evidence, gate_rounds
 from pipeledger_github.adapter import GitHubAdapter
-from pipeledger_github.fields import Oddities
 from pipeledger_github.gate_rounds import Key, Outcome
+from pipeledger_github.normalize.fields import Oddities
 from pipeledger_github.repo_context import RepoContext
 from tests.fakes.github_responses import FakeHub
 from tests.plugins.pipeledger_github import payloads

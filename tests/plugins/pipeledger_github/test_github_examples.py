@@ -88,7 +88,7 @@ def test_a_redelivery_gives_the_same_event_ids(path: Path) -> None:
 
 
 def test_a_run_webhook_has_the_id_the_collector_gives_the_run() -> None:
-    from pipeledger_github.normalize import run_event
+    from pipeledger_github.normalize.pipelines import run_event
 
     path = EXAMPLES / "workflow_run" / "02-completed.json"
     payload = json.loads(path.read_text(encoding="utf-8"))
@@ -98,7 +98,7 @@ def test_a_run_webhook_has_the_id_the_collector_gives_the_run() -> None:
 
 
 def test_a_deployment_status_webhook_has_the_ids_of_the_deployment_and_its_status() -> None:
-    from pipeledger_github.normalize import deployment_events
+    from pipeledger_github.normalize.pipelines import deployment_events
 
     path = EXAMPLES / "deployment_status" / "01-created.json"
     payload = json.loads(path.read_text(encoding="utf-8"))

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeledger.events import ActorType, EventKind
-from pipeledger_github.fields import MissingField, Oddities
-from pipeledger_github.normalize import (
+from pipeledger_github.normalize.fields import MissingField, Oddities
+from pipeledger_github.normalize.pipelines import (
     approval_events,
     deployment_events,
     deployment_is_final,

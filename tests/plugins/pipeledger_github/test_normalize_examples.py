@@ -13,8 +13,8 @@ import pytest
 
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger_github.evidence import compact_pull
-from pipeledger_github.fields import Oddities
-from pipeledger_github.normalize import (
+from pipeledger_github.normalize.fields import Oddities
+from pipeledger_github.normalize.pipelines import (
     approval_events,
     deployment_events,
     review_events,

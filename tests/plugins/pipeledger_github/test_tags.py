@@ -6,9 +6,9 @@ from __future__ import annotations
 from pipeledger.collect.adapter import CollectRequest
 from pipeledger.events import EventKind
 from pipeledger.sinks.fanout import SinkSet
-from pipeledger_github.fields import RefNames
 from pipeledger_github.gate_evidence import job_refs
-from pipeledger_github.normalize import deployment_events, run_event
+from pipeledger_github.normalize.fields import RefNames
+from pipeledger_github.normalize.pipelines import deployment_events, run_event
 from pipeledger_github.tags import TagsCursor
 from tests.fakes.github_responses import FakeHub
 from tests.plugins.pipeledger_github import payloads

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from pipeledger.events import ActorType, format_time
-from pipeledger_gitlab.actors import actor_from_user, actor_type
 from pipeledger_gitlab.cursor import Mark, Start, start_from, walk_by_time
+from pipeledger_gitlab.normalize.actors import actor_from_user, actor_type
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from pipeledger.events import Actor, ActorType, EventKind, Scope
-from pipeledger_gitlab.audit import (
+from pipeledger_gitlab.audit.events import (
     GROUP_AUDIT_ENDPOINT,
     PROJECT_AUDIT_ENDPOINT,
     audit_event,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pipeledger.events import ActorType, EventKind, event_id
-from pipeledger_gitlab.normalize import (
+from pipeledger_gitlab.normalize.pipelines import (
     DEPLOYMENT_ENDPOINT,
     Origin,
     ProjectRef,

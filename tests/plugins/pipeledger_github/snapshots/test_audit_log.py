@@ -12,7 +12,7 @@ import pytest
 
 from pipeledger.events import ActorType, EventKind, Scope
 from pipeledger.snapshots import Grant, Snapshot, diff_snapshots, same_change
-from pipeledger_github.audit_log import audit_action, audit_event, map_audit_entries
+from pipeledger_github.audit.events import audit_action, audit_event, map_audit_entries
 from pipeledger_github.webhooks import webhook_event
 from tests.core.test_events import VALIDATOR
 from tests.fakes.github_access import AccessState
@@ -203,7 +203,7 @@ def test_organization_webhooks() -> None:
 def test_a_refusal_is_kept_in_the_cursor_and_due_again_after_a_day() -> None:
     from datetime import timedelta
 
-    from pipeledger_github.audit_source import REPROBE, AuditCursor
+    from pipeledger_github.audit.stream import REPROBE, AuditCursor
 
     older = AuditCursor.loads('{"day": "2026-02-27", "pages": [], "last_full": false}')
     assert older.refused_at is None and older.probe_due(AT) is None  # an older pipeledger's

@@ -10,7 +10,7 @@ from typing import Any
 
 from pipeledger.events import Scope
 from pipeledger.snapshots import Snapshot, diff_snapshots
-from pipeledger_github.normalize_access import (
+from pipeledger_github.normalize.access import (
     branch_policy_names,
     branch_protection,
     collaborator_grants,

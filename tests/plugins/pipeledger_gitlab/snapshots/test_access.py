@@ -11,7 +11,7 @@ import pytest
 from pipeledger.events import Scope
 from pipeledger.protection_strength import setting_change
 from pipeledger.snapshots import Grant
-from pipeledger_gitlab.access import (
+from pipeledger_gitlab.normalize.access import (
     branch_protections,
     environment_protections,
     member_grants,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pipeledger.events import Actor, ActorType, EventKind, Scope
-from pipeledger_gitlab.audit import PROJECT_AUDIT_ENDPOINT, audit_event, target_user_id
+from pipeledger_gitlab.audit.events import PROJECT_AUDIT_ENDPOINT, audit_event, target_user_id
 from tests.plugins.pipeledger_gitlab.conftest import assert_valid, gitlab_examples, load_example
 
 ROOT = Actor("root", "1", ActorType.USER)

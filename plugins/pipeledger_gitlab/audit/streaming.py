@@ -9,14 +9,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from pipeledger.plugin import AuditEvent, Scope
-from pipeledger_gitlab.audit import (
+from pipeledger_gitlab.audit.events import (
     GROUP_AUDIT_ENDPOINT,
     PROJECT_AUDIT_ENDPOINT,
     audit_event,
     author_actor,
     classify,
 )
-from pipeledger_gitlab.normalize import ProjectRef
+from pipeledger_gitlab.normalize.pipelines import ProjectRef
 
 # Events of users and of the instance itself; collect reads no such list.
 INSTANCE_AUDIT_ENDPOINT = "/audit_events"

@@ -12,17 +12,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from pipeledger.plugin import AuditEvent, CursorReader, Protection, Scope
-from pipeledger_github.fields import text
-from pipeledger_github.listing import list_items, one_object
-from pipeledger_github.normalize_access import (
-    branch_policy_names,
-    branch_protection,
-    collaborator_grants,
-    environment_protection,
-    needs_branch_policies,
-    ruleset_protections,
-)
-from pipeledger_github.resource import (
+from pipeledger_github.access.resource import (
     AccessContext,
     Built,
     Resource,
@@ -31,7 +21,17 @@ from pipeledger_github.resource import (
     protection_of,
     read_part,
 )
-from pipeledger_github.snapshot_scope import Outcome, Part, Request, ResourceFetch, ScopeSnapshot
+from pipeledger_github.access.scope import Outcome, Part, Request, ResourceFetch, ScopeSnapshot
+from pipeledger_github.listing import list_items, one_object
+from pipeledger_github.normalize.access import (
+    branch_policy_names,
+    branch_protection,
+    collaborator_grants,
+    environment_protection,
+    needs_branch_policies,
+    ruleset_protections,
+)
+from pipeledger_github.normalize.fields import text
 
 ENVIRONMENTS = "environments"
 POLICIES = "policies:"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeledger.plugin import setting_change
-from pipeledger_gitlab.access import role_from_text
+from pipeledger_gitlab.normalize.access import role_from_text
 
 Json = Mapping[str, Any]
 

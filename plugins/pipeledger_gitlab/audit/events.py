@@ -9,8 +9,8 @@ from typing import Any
 
 from pipeledger.plugin import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
 from pipeledger.plugin import parse_time as _parse_time
-from pipeledger_gitlab.actors import actor_type
-from pipeledger_gitlab.audit_subjects import member_subject, protection_subject
+from pipeledger_gitlab.audit.subjects import member_subject, protection_subject
+from pipeledger_gitlab.normalize.actors import actor_type
 
 PROJECT_AUDIT_ENDPOINT = "/projects/:id/audit_events"
 GROUP_AUDIT_ENDPOINT = "/groups/:id/audit_events"

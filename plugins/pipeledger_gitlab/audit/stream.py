@@ -20,7 +20,7 @@ from pipeledger.plugin import (
     Scope,
     format_time,
 )
-from pipeledger_gitlab.audit import (
+from pipeledger_gitlab.audit.events import (
     audit_event,
     author_actor,
     author_id,

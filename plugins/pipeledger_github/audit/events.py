@@ -27,8 +27,8 @@ from pipeledger.plugin import (
     event_id,
     parse_time,
 )
-from pipeledger_github.fields import PLATFORM, text
-from pipeledger_github.normalize_access import ROLE_ALIASES
+from pipeledger_github.normalize.access import ROLE_ALIASES
+from pipeledger_github.normalize.fields import PLATFORM, text
 
 ENDPOINT = "/orgs/{org}/audit-log"
 

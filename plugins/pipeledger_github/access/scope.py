@@ -25,10 +25,10 @@ from pipeledger.plugin import (
     snapshot_key,
     snapshot_state,
 )
-from pipeledger_github.access_state import FetchState, Pages, ResourceState, fetch_key
+from pipeledger_github.access.state import FetchState, Pages, ResourceState, fetch_key
 from pipeledger_github.client import Item
-from pipeledger_github.fields import PLATFORM
 from pipeledger_github.listing import Listing, ListingReader, Parse
+from pipeledger_github.normalize.fields import PLATFORM
 
 Belongs = Callable[[Grant | Protection], bool]
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from pipeledger.plugin import AuditEvent, CursorReader, Grant, Protection
+from pipeledger_github.access.resource import AccessContext, Built, Resource, nothing, read_part
+from pipeledger_github.access.scope import Outcome, Part, Request, ResourceFetch, ScopeSnapshot
 from pipeledger_github.listing import list_items
-from pipeledger_github.normalize_access import (
+from pipeledger_github.normalize.access import (
     member_grants,
     team_member_grants,
     team_repository_grants,
     team_slugs,
 )
-from pipeledger_github.resource import AccessContext, Built, Resource, nothing, read_part
-from pipeledger_github.snapshot_scope import Outcome, Part, Request, ResourceFetch, ScopeSnapshot
 
 TEAMS = "teams"
 

@@ -8,10 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pipeledger.plugin import Grant, PermissionDenied, Protection
-from pipeledger_github.client import GitHubClient
-from pipeledger_github.errors import NotProtected
-from pipeledger_github.listing import ListingReader
-from pipeledger_github.snapshot_scope import (
+from pipeledger_github.access.scope import (
     Belongs,
     Outcome,
     Part,
@@ -20,6 +17,9 @@ from pipeledger_github.snapshot_scope import (
     ResourceFetch,
     ScopeSnapshot,
 )
+from pipeledger_github.client import GitHubClient
+from pipeledger_github.errors import NotProtected
+from pipeledger_github.listing import ListingReader
 
 Built = tuple[list[Grant], list[Protection], object]
 

@@ -2,7 +2,7 @@
 
 A record missing something it cannot be recorded without raises :class:`MissingField` (the
 caller skips it and says so); unknown enum values are kept as sent and noted in ``Oddities``.
-Runs and deployments are here; approvals and reviews in :mod:`normalize_reviews`.
+Runs and deployments are here; approvals and reviews in :mod:`pipeledger_github.normalize.reviews`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeledger.plugin import UNKNOWN_ACTOR, Actor, AuditEvent, EventKind, Scope, Source, event_id
-from pipeledger_github.fields import (
+from pipeledger_github.normalize.fields import (
     NO_REFS,
     PLATFORM,
     MissingField,
@@ -32,7 +32,7 @@ from pipeledger_github.fields import (
     text,
     time_field,
 )
-from pipeledger_github.normalize_reviews import approval_events, review_events
+from pipeledger_github.normalize.reviews import approval_events, review_events
 
 __all__ = [
     "approval_events",

@@ -22,10 +22,10 @@ from pipeledger.plugin import (
     format_time,
     parse_time,
 )
-from pipeledger_github.audit_log import audit_action, audit_event
+from pipeledger_github.audit.events import audit_action, audit_event
 from pipeledger_github.client import PER_PAGE, Item
-from pipeledger_github.fields import text
 from pipeledger_github.listing import ListingReader, PageTag, list_items
+from pipeledger_github.normalize.fields import text
 
 # An organization refused (404 without Enterprise Cloud, 403 without the scope) is asked
 # again after this long: a refusal every run would be a counted request every run, while an

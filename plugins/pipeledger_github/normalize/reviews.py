@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeledger.plugin import AuditEvent, EventKind, Scope, Source, event_id
-from pipeledger_github.fields import (
+from pipeledger_github.normalize.fields import (
     NO_REFS,
     PLATFORM,
     MissingField,

@@ -27,13 +27,13 @@ from pipeledger.plugin import (
     snapshot_key,
     snapshot_state,
 )
-from pipeledger_gitlab.access import (
+from pipeledger_gitlab.client import GitLabClient, GitLabNotFound
+from pipeledger_gitlab.normalize.access import (
     Json,
     branch_protections,
     environment_protections,
     member_grants,
 )
-from pipeledger_gitlab.client import GitLabClient, GitLabNotFound
 from pipeledger_gitlab.users import UserDirectory
 
 MEMBERS = "members"

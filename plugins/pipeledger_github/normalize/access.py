@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pipeledger.plugin import Grant, Protection, Scope
-from pipeledger_github.fields import text
+from pipeledger_github.normalize.fields import text
 
 # Highest first: the role a `permissions` hash stands for when `role_name` is missing
 # (older payloads, team repository lists).

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeledger.plugin import Actor, AuditEvent, EventKind, Scope, Source, event_id, parse_time
-from pipeledger_gitlab.actors import actor_from_user, username_of
+from pipeledger_gitlab.normalize.actors import actor_from_user, username_of
 
 PLATFORM = "gitlab"
 _SHA = re.compile(r"[0-9a-fA-F]{7,64}")

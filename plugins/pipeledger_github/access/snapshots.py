@@ -20,9 +20,11 @@ from pipeledger.plugin import (
     format_time,
     parse_time,
 )
-from pipeledger_github.access_org import organization_snapshot
-from pipeledger_github.access_repo import repository_snapshot
-from pipeledger_github.audit_source import (
+from pipeledger_github.access.org import organization_snapshot
+from pipeledger_github.access.repo import repository_snapshot
+from pipeledger_github.access.resource import AccessContext
+from pipeledger_github.access.scope import Refusals
+from pipeledger_github.audit.stream import (
     REPROBE,
     read_audit_log,
     refused_cursor,
@@ -32,8 +34,6 @@ from pipeledger_github.audit_source import (
 )
 from pipeledger_github.client import GitHubClient
 from pipeledger_github.listing import ListingReader
-from pipeledger_github.resource import AccessContext
-from pipeledger_github.snapshot_scope import Refusals
 
 Taken = tuple[list[AuditEvent], dict[str, str]]
 
