@@ -19,6 +19,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pipeledger.access_terms import AccessTerms
     from pipeledger.collect.adapter import (
         Adapter,
         AdapterSettings,
@@ -101,7 +102,6 @@ if TYPE_CHECKING:
     from pipeledger.policy.loader import LoadedPolicy, load_policy
     from pipeledger.policy.model import FailOn
     from pipeledger.printable import one_line
-    from pipeledger.protection_strength import setting_change
     from pipeledger.redact import redact_url
     from pipeledger.serve.receiver import (
         Delivery,
@@ -221,7 +221,8 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "snapshot_key",
         "snapshot_state",
     ),
-    "pipeledger.protection_strength": ("setting_change",),
+    # What a forge's roles and protection settings mean (each adapter declares its own).
+    "pipeledger.access_terms": ("AccessTerms",),
     # Secrets, redaction and printing.
     "pipeledger.held_secrets": ("hold",),
     "pipeledger.redact": ("redact_url",),
@@ -275,6 +276,7 @@ __all__ = [
     "KEPT_IN_LEDGER",
     "LATEST",
     "UNKNOWN_ACTOR",
+    "AccessTerms",
     "Actor",
     "ActorType",
     "Adapter",
@@ -371,7 +373,6 @@ __all__ = [
     "render_json",
     "run_event",
     "run_serially",
-    "setting_change",
     "snapshot_key",
     "snapshot_state",
     "unique_by_id",

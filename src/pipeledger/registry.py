@@ -7,6 +7,7 @@ to install what it needs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 
@@ -15,12 +16,14 @@ from pipeledger.docs_links import docs_url
 from pipeledger.errors import UsageError
 
 if TYPE_CHECKING:
+    from pipeledger.access_terms import AccessTerms
     from pipeledger.serve.receiver import Receiver
     from pipeledger.sinks.contract import Sink
 
 ADAPTER_GROUP = "pipeledger.adapters"
 SINK_GROUP = "pipeledger.sinks"
 RECEIVER_GROUP = "pipeledger.webhooks"
+ACCESS_TERMS_GROUP = "pipeledger.access_terms"
 
 
 def adapter_entries() -> list[EntryPoint]:
@@ -45,6 +48,25 @@ def load_adapter(platform: str, entries: Iterable[EntryPoint] | None = None) -> 
     )
     if not (isinstance(loaded, type) and issubclass(loaded, Adapter)):
         raise UsageError(f"The plugin registered for platform {platform!r} is not an Adapter.")
+    return loaded
+
+
+@cache
+def load_access_terms(platform: str) -> AccessTerms:
+    """What the roles and protection settings of ``platform`` mean, as its plugin declares
+    them; :data:`~pipeledger.access_terms.NO_TERMS` for a platform whose plugin declares none
+    (its events are then read by the names of their settings alone). Read once per run."""
+    from pipeledger.access_terms import NO_TERMS, AccessTerms
+
+    matches = [ep for ep in entry_points(group=ACCESS_TERMS_GROUP) if ep.name == platform]
+    if not matches:
+        return NO_TERMS
+    loaded = _import(matches[0], "access terms")
+    if not isinstance(loaded, AccessTerms):
+        raise UsageError(
+            f"The plugin registered for the access terms of {platform!r} is not AccessTerms.",
+            "Fix or uninstall that plugin; its entry point must name an AccessTerms object.",
+        )
     return loaded
 
 

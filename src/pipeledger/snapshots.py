@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from pipeledger.access_terms import AccessTerms
 from pipeledger.events import (
     UNKNOWN_ACTOR,
     AuditEvent,
@@ -24,28 +25,8 @@ from pipeledger.events import (
     format_time,
     parse_time,
 )
-from pipeledger.protection_strength import setting_change
 
 SNAPSHOT_FORMAT = 1
-
-# Roles from least to most powerful; GitHub's and GitLab's names share one scale.
-ROLE_RANK = {
-    "none": 0,
-    "guest": 1,
-    "planner": 1,
-    "read": 2,
-    "pull": 2,
-    "reporter": 2,
-    "triage": 3,
-    "write": 4,
-    "push": 4,
-    "developer": 4,
-    "maintain": 5,
-    "maintainer": 5,
-    "member": 2,
-    "admin": 6,
-    "owner": 7,
-}
 
 
 @dataclass(frozen=True)
@@ -237,14 +218,27 @@ def snapshot_at(
     return Snapshot.from_json(chosen) if chosen is not None else None
 
 
-def diff_snapshots(previous: Snapshot | None, current: Snapshot) -> list[AuditEvent]:
-    """Events for every difference; none for a first (baseline) snapshot."""
+def diff_snapshots(
+    previous: Snapshot | None, current: Snapshot, terms: AccessTerms | None = None
+) -> list[AuditEvent]:
+    """Events for every difference; none for a first (baseline) snapshot. ``terms``: what
+    the platform's roles and settings mean (an adapter passes its own; by default those its
+    plugin registers for ``current.platform``)."""
     if previous is None:
         return []
-    return [*_grant_events(previous, current), *_protection_events(previous, current)]
+    if terms is None:
+        from pipeledger.registry import load_access_terms
+
+        terms = load_access_terms(current.platform)
+    return [
+        *_grant_events(previous, current, terms),
+        *_protection_events(previous, current, terms),
+    ]
 
 
-def _grant_events(previous: Snapshot, current: Snapshot) -> Iterator[AuditEvent]:
+def _grant_events(
+    previous: Snapshot, current: Snapshot, terms: AccessTerms
+) -> Iterator[AuditEvent]:
     for key in sorted(set(previous.grants) | set(current.grants)):
         before, after = previous.grants.get(key), current.grants.get(key)
         if before == after:
@@ -263,11 +257,13 @@ def _grant_events(previous: Snapshot, current: Snapshot) -> Iterator[AuditEvent]
             native=f"grant|{key}|{old_role}->{new_role}",
             target={"type": grant.subject_type, "login": grant.subject, "via": grant.via},
             change={"from": old_role, "to": new_role},
-            extra={"escalation": role_rank(new_role) > role_rank(old_role)},
+            extra={"escalation": terms.role_rank(new_role) > terms.role_rank(old_role)},
         )
 
 
-def _protection_events(previous: Snapshot, current: Snapshot) -> Iterator[AuditEvent]:
+def _protection_events(
+    previous: Snapshot, current: Snapshot, terms: AccessTerms
+) -> Iterator[AuditEvent]:
     for key in sorted(set(previous.protections) | set(current.protections)):
         before, after = previous.protections.get(key), current.protections.get(key)
         if before == after:
@@ -284,7 +280,7 @@ def _protection_events(previous: Snapshot, current: Snapshot) -> Iterator[AuditE
             continue
         for setting in sorted(set(old) | set(new)):
             if old.get(setting) != new.get(setting):
-                verdict = setting_change(setting, old.get(setting), new.get(setting))
+                verdict = terms.setting_change(setting, old.get(setting), new.get(setting))
                 yield _protection_event(
                     previous,
                     current,
@@ -365,12 +361,6 @@ def _snapshot_event(
             **extra,
         },
     )
-
-
-def role_rank(role: str | None) -> int:
-    if role is None:
-        return 0
-    return ROLE_RANK.get(role.lower(), 0)
 
 
 def same_change(diff: AuditEvent, known: AuditEvent) -> bool:

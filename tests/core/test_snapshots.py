@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pipeledger.events import ActorType, EventKind, Scope
-from pipeledger.protection_strength import setting_change
 from pipeledger.snapshots import Grant, Protection, Snapshot, diff_snapshots
 from tests.core.test_events import VALIDATOR
 
@@ -112,14 +111,6 @@ def test_snapshots_survive_json() -> None:
     assert Snapshot.from_json(AFTER.to_json()) == AFTER
 
 
-def test_setting_strength_rules() -> None:
-    assert setting_change("wait_timer", 30, 0) == "weakened"
-    assert setting_change("required_approving_review_count", 1, 2) == "strengthened"
-    assert setting_change("admin_bypass", False, True) == "weakened"
-    assert setting_change("enforce_admins", True, False) == "weakened"
-    assert setting_change("custom_thing", "a", "b") == "changed"
-
-
 def test_an_audit_log_event_replaces_the_matching_diff_event() -> None:
     from dataclasses import replace
 
@@ -141,20 +132,6 @@ def test_an_audit_log_event_replaces_the_matching_diff_event() -> None:
     assert [e for e in events if not same_change(e, outside)] == events
     other_role = replace(logged, change={"from": "read", "to": "write"})
     assert [e for e in events if not same_change(e, other_role)] == events
-
-
-def test_strength_of_lists_of_who_may_pass_and_of_deploy_branches() -> None:
-    assert setting_change("push_allowances", ["user:a"], ["user:a", "user:b"]) == "weakened"
-    assert setting_change("branch_policies", ["main", "release/*"], ["main"]) == "strengthened"
-    assert setting_change("push_allowances", None, ["user:a"]) == "strengthened"
-    assert setting_change("push_allowances", ["user:a"], None) == "weakened"
-    assert setting_change("required_status_checks", ["ci"], []) == "weakened"
-    assert setting_change("deployment_branches", "protected", "all") == "weakened"
-    assert setting_change("deployment_branches", "all", "custom") == "strengthened"
-    assert setting_change("deployment_branches", "custom", "protected") == "changed"
-    assert setting_change("rule:deletion", True, None) == "weakened"
-    assert setting_change("rule:required_deployments", None, {"envs": ["prod"]}) == "strengthened"
-    assert setting_change("rule:update", {"a": 1}, {"a": 2}) == "changed"
 
 
 def test_a_team_membership_is_not_the_same_change_as_direct_access() -> None:

@@ -26,6 +26,7 @@ from pipeledger.plugin import (
     snapshot_state,
 )
 from pipeledger_github.access.state import FetchState, Pages, ResourceState, fetch_key
+from pipeledger_github.access.terms import ACCESS_TERMS
 from pipeledger_github.client import Item
 from pipeledger_github.listing import Listing, ListingReader, Parse
 from pipeledger_github.normalize.fields import PLATFORM
@@ -155,7 +156,7 @@ class ScopeSnapshot:
         after = Snapshot.build(
             PLATFORM, self.instance, self.scope_key, self.now, part.grants, part.protections
         )
-        return diff_snapshots(before, after)
+        return diff_snapshots(before, after, ACCESS_TERMS)
 
     def _previous_items(self, belongs: Belongs) -> tuple[list[Grant], list[Protection]]:
         if self.previous is None:

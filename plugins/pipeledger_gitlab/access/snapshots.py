@@ -27,6 +27,7 @@ from pipeledger.plugin import (
     snapshot_key,
     snapshot_state,
 )
+from pipeledger_gitlab.access.terms import ACCESS_TERMS
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound
 from pipeledger_gitlab.normalize.access import (
     Json,
@@ -181,7 +182,9 @@ def _differences(
     for part in sorted(parts):
         since = read_at.get(part)
         if previous is not None and since is not None:
-            events += diff_snapshots(_only(previous, part, since), _only(fresh, part, finished))
+            events += diff_snapshots(
+                _only(previous, part, since), _only(fresh, part, finished), ACCESS_TERMS
+            )
     return events
 
 

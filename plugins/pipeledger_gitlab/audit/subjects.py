@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pipeledger.plugin import setting_change
+from pipeledger_gitlab.access.terms import ACCESS_TERMS
 from pipeledger_gitlab.normalize.access import role_from_text
 
 Json = Mapping[str, Any]
@@ -86,7 +86,7 @@ def protection_subject(item: Json) -> Subject | None:
     setting = _setting(kind, change_text)
     if setting is not None:
         before, after = _value(setting, details.get("from")), _value(setting, details.get("to"))
-        strength = setting_change(setting, before, after)
+        strength = ACCESS_TERMS.setting_change(setting, before, after)
         target = {"type": kind, "name": name, "setting": setting}
         return Subject(target, strength, {"from": before, "to": after}, _strength(strength))
     whole = _WHOLE_TARGET.get(event_name.rpartition("_")[2])
@@ -100,7 +100,7 @@ def _rule_event(event_name: str, name: str, details: Json) -> Subject:
     setting, action = _ENVIRONMENT_RULE_EVENTS[event_name]
     counts = _COUNT_CHANGE.search(str(details.get("custom_message") or ""))
     if counts and action == "changed":
-        action = setting_change("required_approvals", int(counts[1]), int(counts[2]))
+        action = ACCESS_TERMS.setting_change("required_approvals", int(counts[1]), int(counts[2]))
     target = {"type": "environment", "name": name, "setting": setting}
     # The message names approvers by display text, not by the ids snapshots keep: the event
     # carries no comparable from/to, only its message (in attributes).

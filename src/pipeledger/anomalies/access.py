@@ -10,12 +10,10 @@ from pipeledger.anomalies.facts import AccessChange, Window
 from pipeledger.events import AuditEvent, EventKind, parse_time
 from pipeledger.policy.rules.permission_change import role_name
 from pipeledger.policy.rules.protection_drift import weakened
-from pipeledger.snapshots import role_rank
+from pipeledger.registry import load_access_terms
 
 # Where an event names the change request, ticket or pull request that justified it.
 LINK_ATTRIBUTES = ("linked_change", "change_request", "change_ticket", "ticket", "justification")
-# Protection settings that list who must approve a deploy: joining one is a grant.
-REVIEWER_SETTINGS = frozenset({"required_reviewers", "approval_rules", "eligible_approvers"})
 _REMOVALS = frozenset({"revoked", "removed", "deleted"})
 _RESTORING = frozenset({"added", "created", "enabled", "strengthened"})
 REVIEWER_ROLE = "environment reviewer"
@@ -36,7 +34,10 @@ def _grants(event: AuditEvent) -> Iterator[AccessChange]:
         return
     granted, before = role_name(change.get("to")), role_name(change.get("from"))
     login = target.get("login")
-    if granted is None or not isinstance(login, str) or role_rank(granted) <= role_rank(before):
+    if granted is None or not isinstance(login, str):
+        return
+    terms = load_access_terms(event.platform)
+    if terms.role_rank(granted) <= terms.role_rank(before):
         return
     yield _change(event, "grant", grantee=login, role=granted)
 
@@ -44,11 +45,11 @@ def _grants(event: AuditEvent) -> Iterator[AccessChange]:
 def _reviewer_grants(event: AuditEvent) -> Iterator[AccessChange]:
     change = event.change or {}
     setting = (event.target or {}).get("setting")
-    if setting not in REVIEWER_SETTINGS:
+    terms = load_access_terms(event.platform)
+    if setting not in terms.approver_settings:
         return
     before, after = _people(change.get("from")), _people(change.get("to"))
-    # GitLab's approval rules name users by id (``user:7``), GitHub's reviewers by login.
-    by_id = event.platform == "gitlab"
+    by_id = terms.approvers_by_id
     for kind, people in (("grant", after - before), ("revoke", before - after)):
         for person in sorted(people):
             if by_id:

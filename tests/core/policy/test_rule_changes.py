@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.policy.loader import LoadedPolicy
-from pipeledger.protection_strength import setting_change
+from pipeledger.registry import load_access_terms
 from tests.core.policy.builders import actor, judge, make, messages, policy_from, rule_yaml
 
 PERMISSIONS = """
@@ -124,32 +125,58 @@ def test_strengthened_or_untracked(drift: LoadedPolicy, event: AuditEvent) -> No
 
 LEVEL = {"access_level": 40}
 ANOTHER = {"access_level": 30}
+DEPLOYERS = "deploy_access_levels"
 
 
 @pytest.mark.parametrize(
-    ("before", "after", "weaker"),
+    ("platform", "before", "after", "weaker"),
     [
         # Who may deploy or push: one more is weaker, one fewer stronger (the generic reading
         # of a shortened list used to call the latter weaker).
-        ({"deploy_access_levels": [LEVEL]}, {"deploy_access_levels": [LEVEL, ANOTHER]}, True),
-        ({"deploy_access_levels": [LEVEL, ANOTHER]}, {"deploy_access_levels": [LEVEL]}, False),
-        ({"push_allowances": [LEVEL]}, {"push_allowances": None}, True),
-        ({"deployment_branches": "protected"}, {"deployment_branches": "all"}, True),
-        ({"deployment_branches": "all"}, {"deployment_branches": "protected"}, False),
-        ({"can_admins_bypass": False}, {"can_admins_bypass": True}, True),
-        ({"lock_branch": True}, {"lock_branch": False}, True),
+        (
+            "gitlab",
+            {"deploy_access_levels": [LEVEL]},
+            {"deploy_access_levels": [LEVEL, ANOTHER]},
+            True,
+        ),
+        (
+            "gitlab",
+            {"deploy_access_levels": [LEVEL, ANOTHER]},
+            {"deploy_access_levels": [LEVEL]},
+            False,
+        ),
+        ("github", {"push_allowances": [LEVEL]}, {"push_allowances": None}, True),
+        ("github", {"deployment_branches": "protected"}, {"deployment_branches": "all"}, True),
+        ("github", {"deployment_branches": "all"}, {"deployment_branches": "protected"}, False),
+        ("github", {"can_admins_bypass": False}, {"can_admins_bypass": True}, True),
+        ("github", {"lock_branch": True}, {"lock_branch": False}, True),
+        ("gitlab", {"allow_force_push": False}, {"allow_force_push": True}, True),
     ],
 )
 def test_one_reading_of_weaker_for_policies_and_collectors(
-    drift: LoadedPolicy, before: dict[str, Any], after: dict[str, Any], weaker: bool
+    drift: LoadedPolicy, platform: str, before: dict[str, Any], after: dict[str, Any], weaker: bool
 ) -> None:
-    """The rule and the collectors (``setting_change``) agree on every setting they know."""
+    """The rule and the platform's collectors (its registered access terms) agree on every
+    setting the terms know."""
     [(setting, old)], new = before.items(), next(iter(after.values()))
-    assert (setting_change(setting, old, new) == "weakened") is weaker
-    found = messages(judge(drift, [protection(before, after)]))
+    terms = load_access_terms(platform)
+    assert (terms.setting_change(setting, old, new) == "weakened") is weaker
+    found = messages(judge(drift, [replace(protection(before, after), platform=platform)]))
     assert bool(found) is weaker
     if weaker:
         assert setting in found[0]
+
+
+def test_a_setting_is_ranked_by_the_terms_of_the_platform_that_recorded_it(
+    drift: LoadedPolicy,
+) -> None:
+    """One more level allowed to deploy is weaker in GitLab's terms; GitHub's terms do not
+    know the setting, so a GitHub event is read by its name (a longer list of a setting that
+    is not permissive by name is no weakening)."""
+    before, after = {DEPLOYERS: [LEVEL]}, {DEPLOYERS: [LEVEL, ANOTHER]}
+    on_gitlab = replace(protection(before, after), platform="gitlab")
+    assert messages(judge(drift, [on_gitlab]))
+    assert judge(drift, [protection(before, after)]).findings == []
 
 
 def test_deleted_protection_and_allowed_team(drift: LoadedPolicy) -> None:

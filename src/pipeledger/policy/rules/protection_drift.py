@@ -1,10 +1,10 @@
 """``protection-drift``: branch or environment protection that was weakened or removed.
 
-Weaker means: protection deleted or disabled, or a setting changed the way
-:mod:`pipeledger.protection_strength` ranks as weaker — the one table of both forges' settings
-that the collectors use too. A setting that table does not know is read by its name: a
-protective switch turned off, a count lowered or a list shortened, or a permissive setting
-(``allow_*``, ``bypass*``) turned on or lengthened.
+Weaker means: protection deleted or disabled, or a setting changed the way the platform's
+:class:`~pipeledger.access_terms.AccessTerms` rank as weaker — the terms its adapter declares
+and its collector uses too. A setting the terms do not know is read by its name: a protective
+switch turned off, a count lowered or a list shortened, or a permissive setting (``allow_*``,
+``bypass*``) turned on or lengthened.
 """
 
 from __future__ import annotations
@@ -12,15 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pipeledger.access_terms import AccessTerms
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.policy.globs import GlobSet
 from pipeledger.policy.model import RuleSpec, Violation
 from pipeledger.policy.rules.base import EvaluationEnv, PeopleSet, Rule, links_of, who
-from pipeledger.protection_strength import (
-    OPEN_WHEN_ABSENT,
-    RANKED_MAPPINGS,
-    known_setting_change,
-)
+from pipeledger.registry import load_access_terms
 
 _REMOVALS = frozenset({"deleted", "removed", "disabled", "destroyed"})
 
@@ -65,14 +62,14 @@ def weakened(event: AuditEvent) -> list[str]:
     if setting and not isinstance(before, Mapping) and not isinstance(after, Mapping):
         # A snapshot diff records one setting per event: compare it as a one-key mapping.
         before, after = {setting: before}, {setting: after}
-    reasons = _compared(before, after)
+    reasons = _compared(before, after, load_access_terms(event.platform))
     if not reasons and event.attributes.get("strength") == "weaker":
         # The collector knew the setting's direction even where the generic rules cannot.
         reasons = [f"{setting or 'protection'} weakened"]
     return reasons
 
 
-def _compared(before: Any, after: Any) -> list[str]:
+def _compared(before: Any, after: Any, terms: AccessTerms) -> list[str]:
     if not isinstance(before, Mapping):
         return []
     if not isinstance(after, Mapping):
@@ -80,26 +77,27 @@ def _compared(before: Any, after: Any) -> list[str]:
     return [
         reason
         for key in sorted(set(before) | set(after), key=str)
-        if (reason := _setting_weakened(str(key), before.get(key), after.get(key)))
+        if (reason := _setting_weakened(str(key), before.get(key), after.get(key), terms))
     ]
 
 
-def _setting_weakened(key: str, old: Any, new: Any) -> str | None:
+def _setting_weakened(key: str, old: Any, new: Any, terms: AccessTerms) -> str | None:
     nested = isinstance(old, Mapping) or isinstance(new, Mapping)
-    known = None if nested and key not in RANKED_MAPPINGS else known_setting_change(key, old, new)
+    ranked = not nested or terms.ranks_as_a_whole(key)
+    known = terms.known_setting_change(key, old, new) if ranked else None
     if known is not None:
-        return _describe(key, old, new) if known == "weakened" else None
+        return _describe(key, old, new, terms) if known == "weakened" else None
     if nested:
-        inner = weakened_nested(old, new)
+        inner = weakened_nested(old, new, terms)
         return f"{key}: {', '.join(inner)}" if inner else None
     return _read_by_name(key, old, new)
 
 
-def _describe(key: str, old: Any, new: Any) -> str:
+def _describe(key: str, old: Any, new: Any, terms: AccessTerms) -> str:
     if isinstance(old, bool) or isinstance(new, bool):
         return f"{key} {'on' if new else 'off'}"
     if isinstance(old, list | Mapping) or isinstance(new, list | Mapping):
-        if new is None and key in OPEN_WHEN_ABSENT:
+        if new is None and terms.open_when_absent(key):
             return f"{key} removed (anyone may)"
         return f"{key} {len(old or [])} -> {len(new or [])} entries"
     return f"{key} {old} -> {new}"
@@ -125,7 +123,7 @@ def _read_by_name(key: str, old: Any, new: Any) -> str | None:
     return None
 
 
-def weakened_nested(old: Any, new: Any) -> list[str]:
+def weakened_nested(old: Any, new: Any, terms: AccessTerms) -> list[str]:
     old_map = old if isinstance(old, Mapping) else {}
     new_map = new if isinstance(new, Mapping) else {}
     if old_map and not new_map:
@@ -133,5 +131,5 @@ def weakened_nested(old: Any, new: Any) -> list[str]:
     return [
         reason
         for key in sorted(set(old_map) | set(new_map), key=str)
-        if (reason := _setting_weakened(str(key), old_map.get(key), new_map.get(key)))
+        if (reason := _setting_weakened(str(key), old_map.get(key), new_map.get(key), terms))
     ]
