@@ -22,6 +22,7 @@ from pipeledger.plugin import (
     ProgressRelay,
     RequestCounts,
     ScopedCollection,
+    ScopeOption,
 )
 from pipeledger_github import gate_evidence
 from pipeledger_github.auth import Endpoint, resolve_endpoint, resolve_token, token_renewer
@@ -38,6 +39,10 @@ ENTERPRISE_CONCURRENCY = 4
 
 class GitHubAdapter(Adapter, GateSource):
     platform = "github"
+    scope_options = (
+        ScopeOption("--org", "owners", "ORG", "every repository of this organization"),
+        ScopeOption("--repo", "repositories", "OWNER/NAME", "one repository"),
+    )
 
     def __init__(
         self,

@@ -23,6 +23,7 @@ from pipeledger.plugin import (
     Progress,
     RetryPolicy,
     ScopedCollection,
+    ScopeOption,
     SilentProgress,
     UsageError,
     run_serially,
@@ -48,6 +49,10 @@ COLLECT_ACCESS_ADVICE = (
 
 class GitLabAdapter(Adapter, GateSource):
     platform: ClassVar[str] = "gitlab"
+    scope_options = (
+        ScopeOption("--group", "owners", "PATH", "every project of this group and its subgroups"),
+        ScopeOption("--project", "repositories", "PATH", "one project (its full path)"),
+    )
 
     def __init__(
         self,

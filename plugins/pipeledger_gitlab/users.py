@@ -17,7 +17,6 @@ class UserDirectory:
     def __init__(self, client: GitLabClient) -> None:
         self._client = client
         self._users: dict[int, Json | None] = {}
-        self.fetched = 0  # requests made, for tests and the curious
 
     def learn(self, users: Iterable[Any]) -> None:
         """Remember user objects seen anywhere (``{id, username, name, ...}``)."""
@@ -32,7 +31,6 @@ class UserDirectory:
         if ident is None or ident <= 0:
             return None
         if ident not in self._users:
-            self.fetched += 1
             try:
                 self._users[ident] = self._client.get_object(f"/users/{ident}")
             except (GitLabNotFound, PermissionDenied):

@@ -20,14 +20,6 @@ MIGRATE_LOCK = 0x504C02
 LOCK_SQL = "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))"
 SCHEMA_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s, hashtext(%s))"
 
-TABLES = (
-    "pipeledger_events",
-    "pipeledger_chain_checkpoints",
-    "pipeledger_cursors",
-    "pipeledger_meta",
-    "pipeledger_schema_version",
-    "pipeledger_quarantine",
-)
 # What the writing role needs, table by table; it needs nothing else (no UPDATE or DELETE
 # on records, no ownership).
 REQUIRED_PRIVILEGES = {

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         GateSource,
         RequestCounts,
         ScopedCollection,
+        ScopeOption,
         run_serially,
     )
     from pipeledger.collect.progress import Progress, ProgressRelay, SilentProgress
@@ -152,6 +153,7 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "GateSource",
         "RequestCounts",
         "ScopedCollection",
+        "ScopeOption",
         "run_serially",
     ),
     "pipeledger.sinks.contract": (
@@ -332,6 +334,7 @@ __all__ = [
     "RetryPolicy",
     "Route",
     "Scope",
+    "ScopeOption",
     "ScopedCollection",
     "SilentProgress",
     "Sink",

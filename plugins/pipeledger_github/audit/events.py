@@ -10,9 +10,7 @@ mapped alike in :mod:`pipeledger_github.webhooks`.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,12 +78,6 @@ _DETAIL_FIELDS = (
 _ORG_ROLES = {"admin": "admin", "read": "member", "member": "member", "direct_member": "member"}
 
 
-@dataclass
-class AuditMapping:
-    events: list[AuditEvent] = field(default_factory=list)
-    skipped: Counter[str] = field(default_factory=Counter)
-
-
 def audit_action(action: str) -> tuple[EventKind, str] | None:
     """The event kind and action an audit-log action maps to; None for other actions."""
     if action in PERMISSION_ACTIONS:
@@ -96,20 +88,6 @@ def audit_action(action: str) -> tuple[EventKind, str] | None:
     if action.endswith(".bypass") or ".bypass_" in action:
         return EventKind.PROTECTION_CHANGE, "bypassed"
     return None
-
-
-def map_audit_entries(
-    entries: Iterable[Mapping[str, Any]], org: str, instance: str
-) -> AuditMapping:
-    mapping = AuditMapping()
-    for entry in entries:
-        action = text(entry, "action") or "?"
-        event = audit_event(entry, org, instance)
-        if event is None:
-            mapping.skipped[action] += 1
-        else:
-            mapping.events.append(event)
-    return mapping
 
 
 def audit_event(entry: Mapping[str, Any], org: str, instance: str) -> AuditEvent | None:

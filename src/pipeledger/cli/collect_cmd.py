@@ -17,12 +17,12 @@ from pipeledger.cli.api_options import (
 from pipeledger.cli.collect_progress import closing_summary, progress_for
 from pipeledger.cli.color import is_terminal
 from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
-from pipeledger.collect.adapter import Adapter, CollectRequest
+from pipeledger.collect.adapter import Adapter, CollectRequest, ScopeOption
 from pipeledger.collect.run import CollectSummary, collect_into
 from pipeledger.config import env_name
 from pipeledger.docs_links import docs_url
 from pipeledger.errors import ExitCode, PipeledgerError, UsageError
-from pipeledger.registry import available_adapters, load_adapter
+from pipeledger.registry import adapter_entries, available_adapters, load_adapter
 from pipeledger.timeutil import parse_when
 
 # --max-wait: INTERACTIVE_MAX_WAIT on a terminal; unattended, until the next reset.
@@ -30,12 +30,9 @@ API_DEFAULTS = api_defaults(max_wait=None, retries=5)
 QUARANTINE_SHOWN = 5
 # At most this many scopes at once: the HTTP client keeps as many connections open.
 MAX_CONCURRENCY = 32
+# The adapters' scope options (--org, --group, …) join these when the parser is built.
 DEFAULTS: dict[str, Any] = {
     "platform": None,
-    "org": [],
-    "repo": [],
-    "group": [],
-    "project": [],
     "since": None,
     "until": None,
     **SINK_DEFAULTS,
@@ -51,11 +48,10 @@ def register(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         "collect", help="pull runs, deployments, approvals and reviews into the ledger"
     )
-    parser.add_argument("--platform", help=f"one of: {', '.join(available_adapters())}")
-    parser.add_argument("--org", action="append", help="every repository of this organization")
-    parser.add_argument("--repo", action="append", help="OWNER/NAME; repeatable")
-    parser.add_argument("--group", action="append", help="every project of this GitLab group")
-    parser.add_argument("--project", action="append", help="GitLab project path; repeatable")
+    declared = declared_scope_options()
+    parser.add_argument("--platform", help=f"one of: {', '.join(declared)}")
+    parser.set_defaults(declared_scopes=declared)
+    add_scope_options(parser, declared)
     parser.add_argument("--since", help="RFC 3339 time, date, or duration such as 7d")
     parser.add_argument("--until", help="RFC 3339 time, date, or duration such as 1h")
     add_api_options(parser, API_DEFAULTS)
@@ -86,14 +82,50 @@ def register(commands: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def build_request(args: argparse.Namespace) -> CollectRequest:
-    owners = tuple(args.org) + tuple(args.group)
-    repositories = tuple(args.repo) + tuple(args.project)
+def declared_scope_options() -> dict[str, tuple[ScopeOption, ...]]:
+    """Each adapter's options for naming what to collect. An adapter that cannot be imported
+    offers none here; choosing it with --platform says why."""
+    entries = adapter_entries()
+    declared: dict[str, tuple[ScopeOption, ...]] = {}
+    for platform in available_adapters(entries):
+        try:
+            declared[platform] = load_adapter(platform, entries).scope_options
+        except UsageError:
+            declared[platform] = ()
+    return declared
+
+
+def add_scope_options(
+    parser: argparse.ArgumentParser, declared: Mapping[str, tuple[ScopeOption, ...]]
+) -> None:
+    """One group of options per platform, each option once (two adapters may share a flag);
+    a flag the command has already is left to the command."""
+    for platform, options in declared.items():
+        group = parser.add_argument_group(f"what to collect with --platform {platform}")
+        for option in options:
+            if option.flag in parser._option_string_actions:
+                continue
+            group.add_argument(
+                option.flag,
+                dest=option.dest,
+                action="append",
+                metavar=option.metavar,
+                help=f"{option.help}; repeatable",
+            )
+            DEFAULTS[option.dest] = []
+
+
+def build_request(args: argparse.Namespace, adapter_class: type[Adapter]) -> CollectRequest:
+    own = adapter_class.scope_options
+    _refuse_foreign_scopes(args, adapter_class.platform, own)
+    owners = _values(args, own, "owners")
+    repositories = _values(args, own, "repositories")
     if not owners and not repositories:
         raise UsageError(
             "collect needs something to collect.",
-            "Name an organization (--org ORG) or group (--group PATH), or repositories"
-            " (--repo OWNER/NAME, --project PATH).",
+            f"Name what to collect on {adapter_class.platform}: "
+            + (", ".join(f"{o.flag} {o.metavar}" for o in own) or "its plugin declares no way")
+            + ".",
         )
     since = parse_when(args.since, option="--since") if args.since else None
     until = parse_when(args.until, option="--until") if args.until else None
@@ -108,15 +140,41 @@ def build_request(args: argparse.Namespace) -> CollectRequest:
     )
 
 
+def _values(
+    args: argparse.Namespace, options: tuple[ScopeOption, ...], names: str
+) -> tuple[str, ...]:
+    given = (getattr(args, option.dest, None) or [] for option in options if option.names == names)
+    return tuple(value for values in given for value in values)
+
+
+def _refuse_foreign_scopes(
+    args: argparse.Namespace, platform: str, own: tuple[ScopeOption, ...]
+) -> None:
+    """--group with --platform github (or PIPELEDGER_GROUP set for a GitHub run) is a
+    mistake, not an organization."""
+    mine = {option.dest for option in own}
+    declared: Mapping[str, tuple[ScopeOption, ...]] = getattr(args, "declared_scopes", {})
+    for other, options in declared.items():
+        for option in options:
+            if option.dest not in mine and getattr(args, option.dest, None):
+                raise UsageError(
+                    f"{option.flag} names what to collect on {other}, not on {platform}.",
+                    f"With --platform {platform}, use "
+                    + (" or ".join(o.flag for o in own) or "the options its plugin declares")
+                    + f" (an environment variable {env_name(option.dest)} or a config key"
+                    f" {option.dest}: counts too).",
+                )
+
+
 def run(args: argparse.Namespace, context: Context) -> int:
     if not args.platform:
         raise UsageError(
             "collect needs --platform.", f"Use one of: {', '.join(available_adapters())}."
         )
-    request = build_request(args)
+    adapter_class = load_adapter(args.platform)
+    request = build_request(args, adapter_class)
     concurrency = _whole_number(args.concurrency, "--concurrency", MAX_CONCURRENCY)
     args.max_wait, unattended = max_wait_policy(args.max_wait, context)
-    adapter_class = load_adapter(args.platform)
     settings = adapter_settings(args, context, wait_through_reset=unattended)
     adapter = adapter_class.create(settings)
     concurrency = concurrency or adapter.default_concurrency()

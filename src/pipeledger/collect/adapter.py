@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar, Protocol
+from typing import ClassVar, Literal, Protocol
 
 from pipeledger.collect.progress import Progress
 from pipeledger.events import Actor, AuditEvent
@@ -126,8 +126,27 @@ class DemoScenario:
     next_steps: str = ""
 
 
+@dataclass(frozen=True)
+class ScopeOption:
+    """A ``collect`` option an adapter declares to name what to collect in its own words —
+    ``--org``/``--repo`` on GitHub, ``--group``/``--project`` on GitLab. Repeatable; its values
+    become the request's ``owners`` or ``repositories``, and it has an environment and config
+    twin like every option (``PIPELEDGER_ORG``, ``org:``)."""
+
+    flag: str
+    names: Literal["owners", "repositories"]
+    metavar: str
+    help: str
+
+    @property
+    def dest(self) -> str:
+        return self.flag.removeprefix("--").replace("-", "_")
+
+
 class Adapter(ABC):
     platform: ClassVar[str]
+    # How ``collect`` names this platform's scopes on the command line.
+    scope_options: ClassVar[tuple[ScopeOption, ...]] = ()
 
     @classmethod
     @abstractmethod
