@@ -9,7 +9,7 @@ import sys
 from pipeledger.policy.audit import audit_ledger
 from pipeledger.policy.loader import load_policy
 from pipeledger.registry import load_sink
-from pipeledger.sink import Ledger, SinkSettings
+from pipeledger.sinks.contract import Ledger, SinkSettings
 
 
 def main(policy: str, url: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
 from pipeledger.policy.audit import audit_events, audit_ledger, collector_paused
 from pipeledger.policy.loader import LoadedPolicy, load_policy
-from pipeledger.sink import EventFilter
+from pipeledger.sinks.contract import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 
 TOTAL = 100_000

@@ -24,8 +24,8 @@ from tests.e2e.test_github_check import TOKEN, case_org, job_environ
 from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import fake_sha
 
-from pipeledger.adapter import AdapterSettings, GateEvidence
-from pipeledger.progress import SilentProgress
+from pipeledger.collect.adapter import AdapterSettings, GateEvidence
+from pipeledger.collect.progress import SilentProgress
 from pipeledger_github import gate_evidence
 from pipeledger_github.adapter import GitHubAdapter
 from pipeledger_github.normalize.fields import Oddities

@@ -20,8 +20,8 @@ from tests.adversarial.hostile import ForeignHost, HostileProxy, huge
 from tests.adversarial.test_hostile_policy import BILLION_LAUGHS, expression_rule
 
 from pipeledger.errors import PipeledgerError
-from pipeledger.http_fetch import FetchLimits, fetch
-from pipeledger.http_origin import ApiOrigin
+from pipeledger.http.fetch import FetchLimits, fetch
+from pipeledger.http.origin import ApiOrigin
 from pipeledger.policy.loader import load_policy
 from pipeledger.redact import SecretMasker
 

@@ -20,7 +20,7 @@ from tests.fakes.sink_receivers import Answer, BulkReceiver, FakeServer, Receive
 
 from pipeledger.events import canonical_json
 from pipeledger.formats import RecordSchema, render
-from pipeledger.sink import LedgerRecord, Sink, SinkSettings
+from pipeledger.sinks.contract import LedgerRecord, Sink, SinkSettings
 from pipeledger_elasticsearch.sink import ElasticsearchSink
 from pipeledger_webhook.sink import WebhookSink
 

@@ -18,11 +18,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipeledger.chain_verify import verify_rows
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
-from pipeledger.fanout import SinkSet
-from pipeledger.signing import Signer, generate_key_pair, signer_from_environ
-from pipeledger.sink import SinkSettings
+from pipeledger.ledger.chain_check import verify_rows
+from pipeledger.ledger.signing import Signer, generate_key_pair, signer_from_environ
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 
 EVENTS = 20_000
 BATCH = 500

@@ -27,10 +27,10 @@ from pipeledger.events import AuditEvent
 from pipeledger.evidence_pack.builder import build_pack, write_pack
 from pipeledger.evidence_pack.controls import load_controls
 from pipeledger.evidence_pack.options import PackOptions
-from pipeledger.ledger_facts import ledger_facts
+from pipeledger.ledger.facts import ledger_facts
+from pipeledger.ledger.signing import SIGNING_KEY_ENV, generate_key_pair, signer_from_environ
 from pipeledger.period import Period, parse_period
 from pipeledger.policy.deployment_context import deployment_contexts
-from pipeledger.signing import SIGNING_KEY_ENV, generate_key_pair, signer_from_environ
 from pipeledger_sqlite.sink import SqliteSink
 
 TARGET_SECONDS = 10.0

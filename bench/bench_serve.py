@@ -174,8 +174,8 @@ def start_serve(port: int, sink: str, log: Path) -> subprocess.Popen[bytes]:
 
 
 def ledger_ids(sink: str) -> list[str]:
-    from pipeledger.fanout import open_sink
-    from pipeledger.sink import Ledger, SinkSettings
+    from pipeledger.sinks.contract import Ledger, SinkSettings
+    from pipeledger.sinks.fanout import open_sink
 
     ledger = open_sink(sink, SinkSettings(environ={}))
     assert isinstance(ledger, Ledger)

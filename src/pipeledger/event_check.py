@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pipeledger.events import CORRELATION_KEYS, ActorType, AuditEvent, EventKind
-from pipeledger.quarantine import QuarantinedRecord, quarantined
+from pipeledger.ledger.quarantine import QuarantinedRecord, quarantined
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)

@@ -19,9 +19,9 @@ from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import Any
 
-from pipeledger.chain import event_from_body
 from pipeledger.events import AuditEvent, EventKind, Source, event_id
-from pipeledger.sink import EventFilter, Ledger, LedgerRecord
+from pipeledger.ledger.chain import event_from_body
+from pipeledger.sinks.contract import EventFilter, Ledger, LedgerRecord
 from pipeledger.snapshots import same_change
 
 # The kinds two sources can both record; only they ever carry ``supersedes``.

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pipeledger.access_terms import AccessTerms
-    from pipeledger.adapter import (
+    from pipeledger.collect.adapter import (
         Adapter,
         AdapterSettings,
         Batch,
@@ -36,15 +36,7 @@ if TYPE_CHECKING:
         ScopeOption,
         run_serially,
     )
-    from pipeledger.chain import (
-        GENESIS_HASH,
-        INDEXED_COLUMNS,
-        NewRow,
-        checkpoint_from_row,
-        new_rows,
-        record_from_row,
-        unique_by_id,
-    )
+    from pipeledger.collect.progress import Progress, ProgressRelay, SilentProgress
     from pipeledger.docs_links import docs_url
     from pipeledger.errors import (
         AwaitingApproval,
@@ -72,7 +64,7 @@ if TYPE_CHECKING:
     )
     from pipeledger.formats import RecordSchema, checkpoint_document, render, render_json
     from pipeledger.held_secrets import hold
-    from pipeledger.http import (
+    from pipeledger.http.client import (
         ApiClient,
         ApiResponse,
         RateLimitHeaders,
@@ -80,8 +72,8 @@ if TYPE_CHECKING:
         environment_session,
         parse_link_header,
     )
-    from pipeledger.http_origin import foreign_url
-    from pipeledger.http_sink import (
+    from pipeledger.http.origin import foreign_url
+    from pipeledger.http.sink import (
         KEPT_IN_LEDGER,
         BatchLimits,
         Hints,
@@ -89,7 +81,17 @@ if TYPE_CHECKING:
         Reply,
         batched,
     )
-    from pipeledger.ledger_sql import event_conditions
+    from pipeledger.ledger.chain import (
+        GENESIS_HASH,
+        INDEXED_COLUMNS,
+        NewRow,
+        checkpoint_from_row,
+        new_rows,
+        record_from_row,
+        unique_by_id,
+    )
+    from pipeledger.ledger.quarantine import Holding, QuarantinedRecord, quarantine_values
+    from pipeledger.ledger.sql import event_conditions
     from pipeledger.policy.engine import Evaluation
     from pipeledger.policy.gate_decision import (
         Decision,
@@ -101,8 +103,6 @@ if TYPE_CHECKING:
     from pipeledger.policy.loader import LoadedPolicy, load_policy
     from pipeledger.policy.model import FailOn
     from pipeledger.printable import one_line
-    from pipeledger.progress import Progress, ProgressRelay, SilentProgress
-    from pipeledger.quarantine import Holding, QuarantinedRecord, quarantine_values
     from pipeledger.redact import redact_url
     from pipeledger.serve.receiver import (
         Delivery,
@@ -117,7 +117,7 @@ if TYPE_CHECKING:
         Unauthorized,
         delivery_headers,
     )
-    from pipeledger.sink import (
+    from pipeledger.sinks.contract import (
         ChainCheckpoint,
         EventFilter,
         Ledger,
@@ -127,7 +127,7 @@ if TYPE_CHECKING:
         StoredBody,
         StoredRow,
     )
-    from pipeledger.sink_url import SinkUrl, is_loopback
+    from pipeledger.sinks.url import SinkUrl, is_loopback
     from pipeledger.snapshots import (
         Grant,
         Protection,
@@ -140,7 +140,7 @@ if TYPE_CHECKING:
 # The defining module of every exported name, grouped as the design document lists them.
 _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
     # Contracts: what an adapter and a sink implement and what the core hands them.
-    "pipeledger.adapter": (
+    "pipeledger.collect.adapter": (
         "Adapter",
         "AdapterSettings",
         "Batch",
@@ -156,7 +156,7 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "ScopeOption",
         "run_serially",
     ),
-    "pipeledger.sink": (
+    "pipeledger.sinks.contract": (
         "ChainCheckpoint",
         "EventFilter",
         "Ledger",
@@ -166,7 +166,7 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "StoredBody",
         "StoredRow",
     ),
-    "pipeledger.sink_url": ("SinkUrl", "is_loopback"),
+    "pipeledger.sinks.url": ("SinkUrl", "is_loopback"),
     # The event model.
     "pipeledger.events": (
         "UNKNOWN_ACTOR",
@@ -182,7 +182,7 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "parse_time",
     ),
     "pipeledger.event_check": ("EARLIEST", "LATEST"),
-    "pipeledger.quarantine": ("Holding", "QuarantinedRecord", "quarantine_values"),
+    "pipeledger.ledger.quarantine": ("Holding", "QuarantinedRecord", "quarantine_values"),
     # Errors.
     "pipeledger.errors": (
         "AwaitingApproval",
@@ -195,7 +195,7 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "UsageError",
     ),
     # HTTP: the API client of an adapter and the batching client of an HTTP sink.
-    "pipeledger.http": (
+    "pipeledger.http.client": (
         "ApiClient",
         "ApiResponse",
         "RateLimitHeaders",
@@ -203,8 +203,8 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "environment_session",
         "parse_link_header",
     ),
-    "pipeledger.http_origin": ("foreign_url",),
-    "pipeledger.http_sink": (
+    "pipeledger.http.origin": ("foreign_url",),
+    "pipeledger.http.sink": (
         "KEPT_IN_LEDGER",
         "BatchLimits",
         "Hints",
@@ -213,7 +213,7 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "batched",
     ),
     # Progress reporting.
-    "pipeledger.progress": ("Progress", "ProgressRelay", "SilentProgress"),
+    "pipeledger.collect.progress": ("Progress", "ProgressRelay", "SilentProgress"),
     # The snapshot model: who can reach what and what guards it.
     "pipeledger.snapshots": (
         "Grant",
@@ -247,8 +247,8 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         "delivery_headers",
     ),
     # The hash chain, for a ledger store.
-    "pipeledger.ledger_sql": ("event_conditions",),
-    "pipeledger.chain": (
+    "pipeledger.ledger.sql": ("event_conditions",),
+    "pipeledger.ledger.chain": (
         "GENESIS_HASH",
         "INDEXED_COLUMNS",
         "NewRow",

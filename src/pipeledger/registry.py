@@ -11,14 +11,14 @@ from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 
-from pipeledger.adapter import Adapter
+from pipeledger.collect.adapter import Adapter
 from pipeledger.docs_links import docs_url
 from pipeledger.errors import UsageError
 
 if TYPE_CHECKING:
     from pipeledger.access_terms import AccessTerms
     from pipeledger.serve.receiver import Receiver
-    from pipeledger.sink import Sink
+    from pipeledger.sinks.contract import Sink
 
 ADAPTER_GROUP = "pipeledger.adapters"
 SINK_GROUP = "pipeledger.sinks"
@@ -85,7 +85,7 @@ def sink_scheme(url: str) -> str:
 
 
 def load_sink(url: str) -> type[Sink]:
-    from pipeledger.sink import Sink
+    from pipeledger.sinks.contract import Sink
 
     scheme = sink_scheme(url)
     if scheme in ("http", "https"):

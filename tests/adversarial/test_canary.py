@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeledger.signing import SIGNING_KEY_ENV
+from pipeledger.ledger.signing import SIGNING_KEY_ENV
 from tests.adversarial.hostile_env import GITHUB_TOKEN, Outcome, run
 from tests.core.policy.test_check_cmd import SIGNING_PEM
 from tests.fakes.github_api import FakeGitHubServer

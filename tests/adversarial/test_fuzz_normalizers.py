@@ -30,7 +30,7 @@ from hypothesis_jsonschema import from_schema
 
 from pipeledger.event_check import screen
 from pipeledger.events import AuditEvent, Scope
-from pipeledger.quarantine import Holding
+from pipeledger.ledger.quarantine import Holding
 from pipeledger_github.audit.events import PERMISSION_ACTIONS, PROTECTION_ACTIONS
 from pipeledger_github.audit.events import audit_event as github_audit_event
 from pipeledger_github.normalize.fields import Oddities

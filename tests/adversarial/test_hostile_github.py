@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.chain_verify import verify_rows
-from pipeledger.fanout import SinkSet
-from pipeledger.sink import SinkSettings
+from pipeledger.ledger.chain_check import verify_rows
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 from tests.adversarial.hostile import (
     ForeignHost,
     HostileProxy,

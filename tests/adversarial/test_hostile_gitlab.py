@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.http import RetryPolicy
-from pipeledger.http_origin import ForeignUrl
+from pipeledger.http.client import RetryPolicy
+from pipeledger.http.origin import ForeignUrl
 from pipeledger_gitlab.client import Credentials, GitLabClient
 from tests.adversarial.hostile import ForeignHost, HostileProxy, redirect, with_next_link
 from tests.adversarial.hostile_env import Outcome, assert_nothing_leaked, run

@@ -11,8 +11,8 @@ from dataclasses import replace
 import pytest
 
 from pipeledger.errors import SinkError
-from pipeledger.http import RetryPolicy
-from pipeledger.http_sink import Hints, HttpSinkClient
+from pipeledger.http.client import RetryPolicy
+from pipeledger.http.sink import Hints, HttpSinkClient
 from tests.adversarial.hostile import ForeignHost, HostileProxy, answer, huge, redirect, trickle
 
 KEY = "CANARY-sink-api-key-0123456789"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeledger.http_origin import ApiOrigin, ForeignUrl
+from pipeledger.http.origin import ApiOrigin, ForeignUrl
 
 GHES = ApiOrigin.of("https://ghe.example.com/api/v3")
 

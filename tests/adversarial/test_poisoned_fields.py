@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.fanout import SinkSet
-from pipeledger.quarantine import QuarantinedRecord
-from pipeledger.sink import SinkSettings
+from pipeledger.ledger.quarantine import QuarantinedRecord
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 from tests.adversarial.event_oracle import schema_errors
 from tests.adversarial.hostile import ForeignHost, HostileProxy, Poisoned, poison_fields
 from tests.adversarial.hostile_env import GITHUB_TOKEN, Outcome, assert_nothing_leaked

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pipeledger.fanout import SinkSet
+from pipeledger.sinks.fanout import SinkSet
 from tests.fakes.github_responses import FakeHub
 from tests.plugins.pipeledger_github import payloads
 from tests.plugins.pipeledger_github.conftest import (

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from pipeledger.fanout import SinkSet
-from pipeledger.sink import SinkSettings
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 from tests.fakes.gitlab_api import FakeGitLab
 from tests.fakes.gitlab_generate import expected_records, generate_group
 from tests.plugins.pipeledger_gitlab.helpers import collect, ledger_events, records

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.fanout import SinkSet
-from pipeledger.sink import GENESIS_CHECKPOINT
+from pipeledger.sinks.contract import GENESIS_CHECKPOINT
+from pipeledger.sinks.fanout import SinkSet
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.ledgers.factory import make_events
 from tests.core.ledgers.test_verify_checkpoints import SETTINGS, Setup, _cli, _fill, _sql, _verify

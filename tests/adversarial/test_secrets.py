@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 from pipeledger.cli.command_context import Context
+from pipeledger.collect.progress import StreamProgress
 from pipeledger.held_secrets import forget_all, held, hold
-from pipeledger.progress import StreamProgress
 from pipeledger.redact import SecretMasker
 from tests.core.policy.fake_gate import FakeGateAdapter, fake_platform
 from tests.core.policy.gate_cases import CASES

@@ -30,11 +30,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.chain import link_hash
-from pipeledger.fanout import SinkSet
-from pipeledger.signing import PublicKey, load_public_key, signer_from_environ
-from pipeledger.sink import SinkSettings
-from pipeledger.verification import CopyCheckpoints, verify_ledger
+from pipeledger.ledger.chain import link_hash
+from pipeledger.ledger.signing import PublicKey, load_public_key, signer_from_environ
+from pipeledger.ledger.verify import CopyCheckpoints, verify_ledger
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.ledgers.factory import make_events
 
@@ -182,7 +182,7 @@ def _build(folder: Path, environ: dict[str, str]) -> tuple[Path, CopyCheckpoints
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    from pipeledger.signing import generate_key_pair
+    from pipeledger.ledger.signing import generate_key_pair
 
     folder = tmp_path_factory.mktemp("tamper")
     private, public, _ = generate_key_pair()

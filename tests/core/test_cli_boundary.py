@@ -15,7 +15,7 @@ import pytest
 from pipeledger.cli import events_cmd
 from pipeledger.cli.main import CLOSED_PIPE_EXIT, main
 from pipeledger.events import EventKind
-from pipeledger.sink import EventFilter
+from pipeledger.sinks.contract import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.factories import make_events
 from tests.core.policy.fake_gate import FakeGateAdapter, fake_platform

@@ -171,9 +171,9 @@ def test_a_command_imports_only_what_it_uses() -> None:
 # types the baseline policy does not use (JMESPath comes with the expression rule), the sink
 # fan-out and the sinks (opened once the evidence is in).
 NOT_BEFORE_THE_FIRST_REQUEST = (
-    "pipeledger.fanout",
-    "pipeledger.sink",
-    "pipeledger.signing",
+    "pipeledger.sinks.fanout",
+    "pipeledger.sinks.contract",
+    "pipeledger.ledger.signing",
     "pipeledger_sqlite",
     "jmespath",
     "pipeledger.policy.rules.expression",

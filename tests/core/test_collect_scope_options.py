@@ -11,9 +11,9 @@ from importlib.metadata import EntryPoint
 import pytest
 
 from pipeledger import registry
-from pipeledger.adapter import Adapter, AdapterSettings, ScopeOption
 from pipeledger.cli.collect_cmd import build_request
 from pipeledger.cli.main import build_parser, main
+from pipeledger.collect.adapter import Adapter, AdapterSettings, ScopeOption
 from pipeledger.config import resolve
 
 THIS = __name__

@@ -17,7 +17,7 @@ from pipeledger.cli.events_cmd import ordered
 from pipeledger.cli.main import main
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.facts import current_records
-from pipeledger.sink import EventFilter
+from pipeledger.sinks.contract import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.policy.builders import SHA, actor, approval, deployment, make, review, run
 

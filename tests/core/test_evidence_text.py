@@ -17,7 +17,7 @@ import pytest
 from pipeledger.cli.main import main
 from pipeledger.events import AuditEvent, EventKind, Scope
 from pipeledger.facts import FactMerger
-from pipeledger.sink import SinkSettings
+from pipeledger.sinks.contract import SinkSettings
 from pipeledger.snapshots import Grant, Protection, Snapshot, diff_snapshots
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.policy.builders import OWNER, REPO, actor, approval, deployment, make, review, run

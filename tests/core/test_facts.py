@@ -21,7 +21,7 @@ from pipeledger.facts import (
     ledger_superseded_ids,
     without_superseded,
 )
-from pipeledger.sink import EventFilter, SinkSettings
+from pipeledger.sinks.contract import EventFilter, SinkSettings
 from pipeledger.snapshots import Grant, Protection, Snapshot, diff_snapshots
 from pipeledger_sqlite.sink import SqliteSink
 
@@ -271,7 +271,7 @@ def test_events_shows_the_fact_and_all_shows_what_it_superseded(ledger_path: Pat
 def test_ledger_facts_for_report_and_metrics_leave_superseded_events_out(
     ledger_path: Path,
 ) -> None:
-    from pipeledger.ledger_facts import ledger_facts
+    from pipeledger.ledger.facts import ledger_facts
 
     diff_then_audit_two_runs(ledger_path)
     ledger = open_ledger(ledger_path)

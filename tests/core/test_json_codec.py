@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from pipeledger import json_codec
-from pipeledger.chain import event_from_body
-from pipeledger.chain_verify import verify_rows
-from pipeledger.sink import EventFilter
+from pipeledger.ledger.chain import event_from_body
+from pipeledger.ledger.chain_check import verify_rows
+from pipeledger.sinks.contract import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.factories import make_events
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from pipeledger.events import EventKind
-from pipeledger.ledger_facts import facts_for_period, ledger_facts, scope_extents
+from pipeledger.ledger.facts import facts_for_period, ledger_facts, scope_extents
 from pipeledger.policy.stream import Window
-from pipeledger.sink import EventFilter
+from pipeledger.sinks.contract import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.factories import BASE_TIME, make_event
 

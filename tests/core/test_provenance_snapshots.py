@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pipeledger.events import EventKind, Scope
 from pipeledger.provenance import build
-from pipeledger.sink import EventFilter
+from pipeledger.sinks.contract import EventFilter
 from pipeledger.snapshots import Protection, Snapshot, history_scope_keys, snapshot_state
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.factories import BASE_TIME, make_event

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipeledger.cli.main import main
 from pipeledger.events import AuditEvent, EventKind
-from pipeledger.sink import EventFilter
+from pipeledger.sinks.contract import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 from tests.fakes.github_data import FakeOrg, FakeRepo
 

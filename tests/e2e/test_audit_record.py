@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pipeledger.events import EventKind
 from pipeledger.formats.ocsf import to_ocsf
-from pipeledger.sink import EventFilter
+from pipeledger.sinks.contract import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 from tests.e2e.github_expect import run_cli
 from tests.paths import ROOT

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeledger.events import EventKind
-from pipeledger.sink import EventFilter
+from pipeledger.sinks.contract import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.anomalies.synthetic import build
 from tests.e2e.github_expect import run_cli

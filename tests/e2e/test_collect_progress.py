@@ -14,7 +14,7 @@ import pytest
 from pipeledger.cli.collect_progress import LiveProgress, closing_summary
 from pipeledger.cli.console import make_console
 from pipeledger.cli.main import main
-from pipeledger.http_progress import listing_page
+from pipeledger.http.progress import listing_page
 from tests.e2e.github_expect import github_collect_argv
 from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import scenario_org
@@ -138,7 +138,7 @@ def test_a_bug_mid_collection_keeps_what_was_stored_and_says_so(
     assert "stopped early; kept" in err
     assert err.splitlines()[-1].startswith("pipeledger: error: internal error: KeyError: 'sha';")
     assert "Traceback" not in err
-    from pipeledger.sink import EventFilter
+    from pipeledger.sinks.contract import EventFilter
     from pipeledger_sqlite.sink import SqliteSink
 
     ledger = SqliteSink(tmp_path / "l.db")

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeledger.chain_verify import verify_rows
-from pipeledger.fanout import SinkSet
-from pipeledger.sink import SinkSettings
+from pipeledger.ledger.chain_check import verify_rows
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 from tests.e2e.github_expect import collected, expected, github_collect_argv, run_cli
 from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import generate_org

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeledger.events import AuditEvent, EventKind, parse_time
-from pipeledger.sink import EventFilter
+from pipeledger.sinks.contract import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.policy.gate_cases import CASES, GateCase
 from tests.e2e.github_expect import run_cli

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
-from pipeledger.sink import EventFilter
+from pipeledger.sinks.contract import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 from tests.e2e.github_expect import github_collect_argv, run_cli
 from tests.fakes.github_api import FakeGitHubServer

@@ -17,7 +17,7 @@ from pipeledger.anomalies.history import (
 from pipeledger.anomalies.model import AlertSeverity, Anomaly, at_least
 from pipeledger.anomalies.settings import AnomalySettings
 from pipeledger.policy.audit import collector_paused
-from pipeledger.sink import Ledger
+from pipeledger.sinks.contract import Ledger
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pipeledger.anomalies.facts import AccessChange, Approval, Deploy, visible_e
 from pipeledger.events import AuditEvent, EventKind, parse_time
 from pipeledger.json_codec import loads
 from pipeledger.policy.audit import collector_paused
-from pipeledger.sink import EventFilter, Ledger
+from pipeledger.sinks.contract import EventFilter, Ledger
 
 Json = dict[str, Any]
 # (platform, instance, owner, repository, id)

@@ -9,7 +9,7 @@ from typing import Any
 from pipeledger.anomalies.history import ACKNOWLEDGED, RAISED
 from pipeledger.events import EventKind, parse_time
 from pipeledger.json_codec import loads
-from pipeledger.sink import EventFilter, Ledger
+from pipeledger.sinks.contract import EventFilter, Ledger
 
 MAX_NOTES = 20
 

@@ -15,7 +15,7 @@ from pipeledger.cli.command_context import Context
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.json_codec import loads
-from pipeledger.sink import EventFilter, Ledger
+from pipeledger.sinks.contract import EventFilter, Ledger
 
 # Who acknowledges, when --by is not given: the CI's user, then the local one.
 ACTOR_VARIABLES = ("PIPELEDGER_BY", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "USER", "USERNAME")

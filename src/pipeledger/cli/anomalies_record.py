@@ -10,8 +10,8 @@ from pipeledger.anomalies.engine import Detection, Selection, detect_in_ledger
 from pipeledger.anomalies.record import alert_event
 from pipeledger.anomalies.render import headline
 from pipeledger.anomalies.settings import AnomalySettings
-from pipeledger.fanout import SinkSet
 from pipeledger.policy.loader import load_policy
+from pipeledger.sinks.fanout import SinkSet
 
 # What ``collect --detect`` judges when the collection had no --since.
 DEFAULT_DETECT_PERIOD = timedelta(days=7)

@@ -7,10 +7,10 @@ import argparse
 from typing import Any
 from urllib.parse import urlsplit
 
-from pipeledger.adapter import AdapterSettings
 from pipeledger.cli.command_context import Context
+from pipeledger.collect.adapter import AdapterSettings
+from pipeledger.collect.progress import SilentProgress
 from pipeledger.errors import UsageError
-from pipeledger.progress import SilentProgress
 
 # collect's --max-wait when someone is watching (a terminal, not CI).
 INTERACTIVE_MAX_WAIT = 900.0

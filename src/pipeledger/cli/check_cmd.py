@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from pipeledger import registry
-from pipeledger.adapter import CiJob, GateEvidence, GateSource
 from pipeledger.cli.api_options import adapter_settings, add_api_options, api_defaults
 from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
 from pipeledger.cli.findings_output import (
@@ -22,6 +21,7 @@ from pipeledger.cli.findings_output import (
     parse_targets,
     require_policy,
 )
+from pipeledger.collect.adapter import CiJob, GateEvidence, GateSource
 from pipeledger.errors import (
     AwaitingApproval,
     ExitCode,

@@ -7,7 +7,6 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from pipeledger.adapter import Adapter, CollectRequest, ScopeOption
 from pipeledger.cli.anomalies_record import detect_after_collect
 from pipeledger.cli.api_options import (
     INTERACTIVE_MAX_WAIT,
@@ -18,7 +17,8 @@ from pipeledger.cli.api_options import (
 from pipeledger.cli.collect_progress import closing_summary, progress_for
 from pipeledger.cli.color import is_terminal
 from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
-from pipeledger.collect import CollectSummary, collect_into
+from pipeledger.collect.adapter import Adapter, CollectRequest, ScopeOption
+from pipeledger.collect.run import CollectSummary, collect_into
 from pipeledger.config import env_name
 from pipeledger.docs_links import docs_url
 from pipeledger.errors import ExitCode, PipeledgerError, UsageError

@@ -3,8 +3,8 @@
 On a terminal: a live display drawn by rich — a bar over the repositories once they are
 listed, with elapsed time and an estimate of what remains, then pages, new events, the page
 of the listing being read, and the rate limit left with its next reset; notices print above
-it. Elsewhere (a CI log, a file): :class:`~pipeledger.progress.StreamProgress`'s plain lines.
-With ``-q``: nothing.
+it. Elsewhere (a CI log, a file): the plain lines of
+:class:`~pipeledger.collect.progress.StreamProgress`. With ``-q``: nothing.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from rich.text import Text
 from pipeledger.cli.color import is_terminal
 from pipeledger.cli.command_context import Context
 from pipeledger.cli.console import make_console
-from pipeledger.progress import SilentProgress, StreamProgress, finish_text
+from pipeledger.collect.progress import SilentProgress, StreamProgress, finish_text
 
 
 class _Display(RichProgress):

@@ -11,12 +11,12 @@ from pipeledger.cli.color import wants_color
 from pipeledger.errors import UsageError
 from pipeledger.printable import terminal_safe
 from pipeledger.redact import SecretMasker
-from pipeledger.sink_defaults import DEFAULT_CHECKPOINT_EVERY
+from pipeledger.sinks.defaults import DEFAULT_CHECKPOINT_EVERY
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from pipeledger.fanout import SinkSet
+    from pipeledger.sinks.fanout import SinkSet
 
 # Commands that write through a SinkSet merge these into their DEFAULTS.
 SINK_DEFAULTS: dict[str, object] = {"sink": [], "checkpoint_every": DEFAULT_CHECKPOINT_EVERY}
@@ -77,9 +77,9 @@ class Context:
         """The sinks named by --sink; checkpoints every --checkpoint-every events, signed
         when PIPELEDGER_SIGNING_KEY is set. ``reading``: the command reads the ledger, which
         must exist already (LedgerNotFound, exit 2, instead of an empty new one)."""
-        from pipeledger.fanout import SinkSet
-        from pipeledger.signing import signer_from_environ
-        from pipeledger.sink import SinkSettings
+        from pipeledger.ledger.signing import signer_from_environ
+        from pipeledger.sinks.contract import SinkSettings
+        from pipeledger.sinks.fanout import SinkSet
 
         return SinkSet.open(
             args.sink,

@@ -9,23 +9,23 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pipeledger.adapter import AdapterSettings
-from pipeledger.chain_verify import verify_rows
 from pipeledger.cli.command_context import Context
-from pipeledger.collect import collect_into
+from pipeledger.collect.adapter import AdapterSettings
+from pipeledger.collect.progress import SilentProgress
+from pipeledger.collect.run import collect_into
 from pipeledger.errors import ExitCode, VerificationFailed
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.facts import without_superseded
-from pipeledger.fanout import SinkSet
+from pipeledger.ledger.chain_check import verify_rows
 from pipeledger.policy.audit import audit_ledger
 from pipeledger.policy.loader import load_policy
 from pipeledger.policy.model import FailOn
-from pipeledger.progress import SilentProgress
 from pipeledger.registry import available_adapters, load_adapter
 from pipeledger.replay import serve_recorded
 from pipeledger.report.model import Report
 from pipeledger.report.text import render as render_text
-from pipeledger.sink import EventFilter, SinkSettings
+from pipeledger.sinks.contract import EventFilter, SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 
 DEFAULTS: dict[str, Any] = {"ledger": None}
 

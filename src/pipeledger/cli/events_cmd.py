@@ -19,7 +19,7 @@ from pipeledger.facts import current_records, ledger_superseded_ids
 from pipeledger.json_codec import loads
 from pipeledger.printable import defuse_commands, one_line, terminal_safe
 from pipeledger.provenance import build as build_provenance
-from pipeledger.sink import EventFilter, Ledger
+from pipeledger.sinks.contract import EventFilter, Ledger
 from pipeledger.timeutil import parse_when
 
 FORMATS = ("table", "json", "jsonl", "csv")

@@ -10,7 +10,7 @@ from typing import Any
 
 from pipeledger.cli.command_context import Context
 from pipeledger.errors import ExitCode, UsageError
-from pipeledger.signing import SIGNING_KEY_ENV, generate_key_pair
+from pipeledger.ledger.signing import SIGNING_KEY_ENV, generate_key_pair
 
 DEFAULTS: dict[str, Any] = {"out": "pipeledger-signing", "force": False}
 

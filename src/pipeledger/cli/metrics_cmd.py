@@ -14,7 +14,7 @@ from pipeledger.dora.deploys import DEFAULT_HOTFIX_REFS, DEFAULT_PRODUCTION
 from pipeledger.dora.table import CSV_COLUMNS, as_text, rows
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent
-from pipeledger.ledger_facts import ledger_facts
+from pipeledger.ledger.facts import ledger_facts
 from pipeledger.period import Period, parse_period, whole_span
 from pipeledger.policy.deployment_context import deployment_contexts
 

@@ -14,7 +14,7 @@ from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, format_time
 from pipeledger.facts import without_superseded
 from pipeledger.provenance import Provenance, build
-from pipeledger.sink import EventFilter
+from pipeledger.sinks.contract import EventFilter
 
 DEFAULTS: dict[str, Any] = {**SINK_DEFAULTS, "format": "text", "days": 7.0}
 PROVENANCE_SCHEMA = "pipeledger/provenance/v1"

@@ -16,9 +16,9 @@ from pipeledger.evidence_pack.builder import build_pack, check_folder, write_pac
 from pipeledger.evidence_pack.controls import load_controls
 from pipeledger.evidence_pack.options import DEFAULT_SAMPLE, PackOptions, working_hours
 from pipeledger.evidence_pack.verify import PackVerdict, verify_pack
+from pipeledger.ledger.signing import SIGNING_KEY_ENV, Signer, load_public_key, signer_from_environ
 from pipeledger.period import parse_period
 from pipeledger.policy.loader import load_policy
-from pipeledger.signing import SIGNING_KEY_ENV, Signer, load_public_key, signer_from_environ
 
 DEFAULTS: dict[str, Any] = {
     **SINK_DEFAULTS,

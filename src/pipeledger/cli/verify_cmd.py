@@ -7,17 +7,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pipeledger.checkpoint_file import (
+from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.errors import ExitCode, PipeledgerError, UsageError, VerificationFailed
+from pipeledger.ledger.checkpoint_file import (
     is_checkpoint_file,
     read_checkpoint_file,
     write_checkpoint_file,
 )
-from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
-from pipeledger.errors import ExitCode, PipeledgerError, UsageError, VerificationFailed
-from pipeledger.fanout import latest_chained, open_sink
-from pipeledger.signing import load_public_key
-from pipeledger.sink import ChainCheckpoint, Ledger, SinkSettings
-from pipeledger.verification import CopyCheckpoints, Verdict, verify_ledger
+from pipeledger.ledger.signing import load_public_key
+from pipeledger.ledger.verify import CopyCheckpoints, Verdict, verify_ledger
+from pipeledger.sinks.contract import ChainCheckpoint, Ledger, SinkSettings
+from pipeledger.sinks.fanout import latest_chained, open_sink
 
 DEFAULTS: dict[str, Any] = {
     **SINK_DEFAULTS,

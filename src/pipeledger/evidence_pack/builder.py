@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from pipeledger import __version__
-from pipeledger.chain import event_from_data
-from pipeledger.chain_verify import BodySeen
 from pipeledger.dora.table import rows_from_dict
 from pipeledger.errors import UsageError, VerificationFailed
 from pipeledger.events import AuditEvent, format_time
@@ -21,11 +19,13 @@ from pipeledger.evidence_pack.manifest import MANIFEST, build_manifest, manifest
 from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.evidence_pack.render import render_pages
 from pipeledger.json_codec import dumps_sorted
-from pipeledger.ledger_facts import standing_facts
+from pipeledger.ledger.chain import event_from_data
+from pipeledger.ledger.chain_check import BodySeen
+from pipeledger.ledger.facts import standing_facts
+from pipeledger.ledger.signing import Signer
+from pipeledger.ledger.verify import verify_ledger
 from pipeledger.policy.audit import collector_paused
-from pipeledger.signing import Signer
-from pipeledger.sink import ChainCheckpoint, Ledger
-from pipeledger.verification import verify_ledger
+from pipeledger.sinks.contract import ChainCheckpoint, Ledger
 
 
 def ledger_state(ledger: Ledger, each_body: BodySeen | None = None) -> LedgerState:

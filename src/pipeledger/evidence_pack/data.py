@@ -35,7 +35,7 @@ from pipeledger.evidence_pack.summary import approval_coverage, coverage, weekly
 from pipeledger.policy.audit import audit_events
 from pipeledger.policy.deployment_context import DeploymentContext
 from pipeledger.policy.model import Finding
-from pipeledger.sink import ChainCheckpoint
+from pipeledger.sinks.contract import ChainCheckpoint
 from pipeledger.snapshots import CursorLister
 
 DATA_SCHEMA = "pipeledger/evidence-pack/v1"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeledger.events import canonical_json
-from pipeledger.signing import PublicKey, Signer
+from pipeledger.ledger.signing import PublicKey, Signer
 
 MANIFEST = "manifest.json"
 MANIFEST_SCHEMA = "pipeledger/evidence-manifest/v1"

@@ -15,8 +15,8 @@ from pipeledger.evidence_pack.manifest import (
     file_problems,
     signature_problem,
 )
-from pipeledger.signing import PublicKey
-from pipeledger.sink import ChainCheckpoint, EventFilter, Ledger
+from pipeledger.ledger.signing import PublicKey
+from pipeledger.sinks.contract import ChainCheckpoint, EventFilter, Ledger
 
 
 @dataclass(frozen=True)

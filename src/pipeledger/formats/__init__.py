@@ -13,7 +13,7 @@ from pipeledger.errors import UsageError
 from pipeledger.events import canonical_json
 from pipeledger.formats.ecs import to_ecs
 from pipeledger.formats.ocsf import to_ocsf
-from pipeledger.sink import ChainCheckpoint, LedgerRecord
+from pipeledger.sinks.contract import ChainCheckpoint, LedgerRecord
 
 
 class RecordSchema(StrEnum):

@@ -9,7 +9,7 @@ from typing import Any, assert_never
 
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.formats.vocabulary import Outcome, is_removal, outcome_of, summary
-from pipeledger.sink import LedgerRecord
+from pipeledger.sinks.contract import LedgerRecord
 
 ECS_VERSION = "8.17.0"
 ECS_OUTCOMES = {

@@ -8,9 +8,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
-from pipeledger.chain import event_from_body
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.facts import FACT_KINDS, ledger_superseded_ids
+from pipeledger.ledger.chain import event_from_body
 from pipeledger.policy.deployment_context import (
     CONTEXT_KINDS,
     DeploymentContext,
@@ -22,7 +22,7 @@ from pipeledger.policy.loader import LoadedPolicy
 from pipeledger.policy.model import Finding
 from pipeledger.policy.rules.base import EvaluationEnv
 from pipeledger.policy.stream import DeploymentStream, SeqSet, Window
-from pipeledger.sink import EventFilter, Ledger
+from pipeledger.sinks.contract import EventFilter, Ledger
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pipeledger.adapter import CiJob, GateEvidence
+from pipeledger.collect.adapter import CiJob, GateEvidence
 from pipeledger.errors import MalformedResponse
 from pipeledger.events import AuditEvent, EventKind, Scope, Source, event_id, format_time
 from pipeledger.policy.deployment_context import (

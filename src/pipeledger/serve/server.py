@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pipeledger import registry
 from pipeledger.errors import UsageError
 from pipeledger.events import AuditEvent
-from pipeledger.fanout import SinkSet
 from pipeledger.serve.app import ServeApp
 from pipeledger.serve.metrics import ServeMetrics
 from pipeledger.serve.receiver import Receiver, ReceiverSettings
 from pipeledger.serve.writer import LedgerWriter, SinkStatus
+from pipeledger.sinks.fanout import SinkSet
 
 SECRETS_HELP = (
     "Set PIPELEDGER_WEBHOOK_SECRET (the GitHub webhook's secret),"

@@ -17,8 +17,8 @@ from typing import TypeVar
 
 from pipeledger.errors import PipeledgerError, SinkError
 from pipeledger.events import AuditEvent
-from pipeledger.fanout import SinkSet
-from pipeledger.sink import Ledger
+from pipeledger.sinks.contract import Ledger
+from pipeledger.sinks.fanout import SinkSet
 
 T = TypeVar("T")
 MAX_BATCH = 1000

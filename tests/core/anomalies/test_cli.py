@@ -15,7 +15,7 @@ from pipeledger.cli.main import main
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.formats.ecs import to_ecs
 from pipeledger.formats.ocsf import to_ocsf
-from pipeledger.sink import EventFilter
+from pipeledger.sinks.contract import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 from tests.conftest import ROOT
 from tests.core.anomalies.synthetic import History
@@ -86,7 +86,7 @@ def test_record_appends_each_alert_once_as_a_valid_event(ledger: Path) -> None:
 
 
 def to_ocsf_record(event: AuditEvent) -> dict[str, Any]:
-    from pipeledger.sink import LedgerRecord
+    from pipeledger.sinks.contract import LedgerRecord
 
     record = LedgerRecord(seq=1, prev_hash="0" * 64, hash="1" * 64, event=event)
     assert to_ecs(record)["event"]["kind"] == "alert"

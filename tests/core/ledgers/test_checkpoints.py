@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from pipeledger.errors import SinkError
-from pipeledger.fanout import SinkSet
-from pipeledger.sink import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
+from pipeledger.sinks.contract import ChainCheckpoint, LedgerRecord, Sink, SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 from pipeledger_jsonl.sink import JsonlSink, StdoutSink
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.ledgers.factory import make_events

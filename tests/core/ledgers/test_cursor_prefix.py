@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeledger.events import Scope
-from pipeledger.sink import Ledger, SinkSettings
+from pipeledger.sinks.contract import Ledger, SinkSettings
 from pipeledger.snapshots import Grant, Snapshot, snapshot_at, snapshot_state
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.ledgers.factory import make_events

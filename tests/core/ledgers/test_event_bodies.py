@@ -12,7 +12,7 @@ import pytest
 from pipeledger.anomalies.engine import Selection, detect_in_ledger
 from pipeledger.anomalies.settings import AnomalySettings
 from pipeledger.events import EventKind
-from pipeledger.sink import EventFilter, Ledger, SinkSettings
+from pipeledger.sinks.contract import EventFilter, Ledger, SinkSettings
 from pipeledger_postgres.sink import PostgresSink
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.anomalies.synthetic import START, build

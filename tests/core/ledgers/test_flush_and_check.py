@@ -12,8 +12,8 @@ import pytest
 from pipeledger.cli.command_context import checkpoint_every
 from pipeledger.cli.main import build_parser, main
 from pipeledger.config import load_config_file, resolve
-from pipeledger.fanout import SinkSet
-from pipeledger.sink import SinkSettings
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.ledgers.factory import make_events
 

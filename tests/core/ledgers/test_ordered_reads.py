@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.chain import event_from_body
 from pipeledger.errors import SinkError
 from pipeledger.events import AuditEvent, EventKind
-from pipeledger.sink import EventFilter, Ledger, SinkSettings, StoredBody
+from pipeledger.ledger.chain import event_from_body
+from pipeledger.sinks.contract import EventFilter, Ledger, SinkSettings, StoredBody
 from pipeledger_postgres import sink as pg_sink
 from pipeledger_postgres.sink import PostgresSink
 from pipeledger_sqlite import sink as sqlite_sink

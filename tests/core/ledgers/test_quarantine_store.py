@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from pipeledger.quarantine import RAW_LIMIT, quarantined
-from pipeledger.sink import Ledger, SinkSettings
+from pipeledger.ledger.quarantine import RAW_LIMIT, quarantined
+from pipeledger.sinks.contract import Ledger, SinkSettings
 from pipeledger_sqlite.sink import SCHEMA_VERSION, SqliteSink
 from tests.core.ledgers.factory import make_events
 

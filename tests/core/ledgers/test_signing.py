@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import serialization
 
 from pipeledger.cli.main import main
 from pipeledger.errors import ConfigError, UsageError
-from pipeledger.signing import load_public_key, signer_from_environ
-from pipeledger.sink import ChainCheckpoint
+from pipeledger.ledger.signing import load_public_key, signer_from_environ
+from pipeledger.sinks.contract import ChainCheckpoint
 
 CHECKPOINT = ChainCheckpoint(
     seq=1000, head_hash="ab" * 32, created_at=datetime(2026, 3, 2, 10, 0, 1, 5, tzinfo=UTC)

@@ -12,9 +12,9 @@ import pytest
 
 from pipeledger.cli.main import main
 from pipeledger.events import AuditEvent
-from pipeledger.fanout import SinkSet
-from pipeledger.signing import signer_from_environ
-from pipeledger.sink import SinkSettings
+from pipeledger.ledger.signing import signer_from_environ
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.ledgers.factory import make_event, make_events
 

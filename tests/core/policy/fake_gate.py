@@ -9,7 +9,7 @@ from typing import ClassVar
 import pytest
 
 from pipeledger import registry
-from pipeledger.adapter import (
+from pipeledger.collect.adapter import (
     Adapter,
     AdapterSettings,
     Batch,
@@ -19,9 +19,9 @@ from pipeledger.adapter import (
     GateEvidence,
     GateSource,
 )
+from pipeledger.collect.progress import Progress
 from pipeledger.errors import PlatformError, UsageError
 from pipeledger.events import Actor, ActorType
-from pipeledger.progress import Progress
 from tests.core.policy.gate_cases import GateCase, normalized_events
 
 

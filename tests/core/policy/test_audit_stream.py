@@ -19,7 +19,7 @@ from pipeledger.policy.audit import audit_events, audit_ledger
 from pipeledger.policy.engine import Evaluation
 from pipeledger.policy.loader import LoadedPolicy, load_policy
 from pipeledger.policy.stream import Window
-from pipeledger.sink import EventFilter
+from pipeledger.sinks.contract import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 
 START = datetime(2026, 2, 2, 8, tzinfo=UTC)

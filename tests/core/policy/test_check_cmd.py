@@ -11,7 +11,7 @@ import pytest
 
 from pipeledger.cli.main import main
 from pipeledger.events import EventKind
-from pipeledger.sink import EventFilter
+from pipeledger.sinks.contract import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.policy.fake_gate import FakeGateAdapter, fake_platform
 from tests.core.policy.gate_cases import CASES, GateCase

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeledger.adapter import GateEvidence
+from pipeledger.collect.adapter import GateEvidence
 from pipeledger.errors import MalformedResponse
 from pipeledger.events import Scope
 from pipeledger.policy.deployment_context import deployment_contexts

@@ -13,9 +13,9 @@ from pipeledger.anomalies.model import AlertSeverity, AlertSubject, Anomaly
 from pipeledger.anomalies.record import ack_event, alert_event
 from pipeledger.cli.main import main
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
-from pipeledger.fanout import SinkSet
-from pipeledger.signing import Signer
-from pipeledger.sink import SinkSettings
+from pipeledger.ledger.signing import Signer
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 
 PLATFORM = "github"
 INSTANCE = "github.com"

@@ -13,7 +13,7 @@ from pipeledger.evidence_pack.builder import build_pack
 from pipeledger.evidence_pack.controls import load_controls
 from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.period import parse_period
-from pipeledger.sink import SinkSettings
+from pipeledger.sinks.contract import SinkSettings
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.report.history import pack_history, write_ledger
 from tests.core.report.test_pack import GENERATED

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.signing import SIGNING_KEY_ENV, signer_from_environ
+from pipeledger.ledger.signing import SIGNING_KEY_ENV, signer_from_environ
 from tests.core.report.history import pack_history, run_cli, write_ledger
 
 

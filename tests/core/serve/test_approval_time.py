@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 from pipeledger.events import AuditEvent, EventKind
-from pipeledger.sink import EventFilter, SinkSettings
+from pipeledger.sinks.contract import EventFilter, SinkSettings
 from pipeledger_github.normalize.reviews import approval_events
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.serve.process import ServeProcess, start_serve

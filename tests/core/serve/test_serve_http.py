@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from pipeledger.sink import SinkSettings
+from pipeledger.sinks.contract import SinkSettings
 from pipeledger_sqlite.sink import SqliteSink
 from tests.conftest import ROOT
 from tests.core.serve.process import SECRET, ServeProcess, sign, start_serve

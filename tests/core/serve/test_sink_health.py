@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.fanout import SinkSet
 from pipeledger.serve import writer as writer_module
 from pipeledger.serve.metrics import ServeMetrics
 from pipeledger.serve.server import SinkHealth
 from pipeledger.serve.writer import LedgerWriter
+from pipeledger.sinks.fanout import SinkSet
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.factories import make_events
-from tests.core.test_fanout import FlakySink
+from tests.core.sinks.test_fanout import FlakySink
 
 DOWN = 'pipeledger_sink_up{sink="flaky://test"} 0.0'
 UP = 'pipeledger_sink_up{sink="flaky://test"} 1.0'

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeledger.chain import GENESIS_HASH, chain_events
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
-from pipeledger.sink import LedgerRecord
+from pipeledger.ledger.chain import GENESIS_HASH, chain_events
+from pipeledger.sinks.contract import LedgerRecord
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 KINDS = list(EventKind)

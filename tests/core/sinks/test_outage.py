@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeledger.fanout import SinkSet
-from pipeledger.sink import SinkSettings
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 from pipeledger_webhook.sink import WebhookSink
 from tests.core.sinks.records import make_event
 from tests.fakes.sink_receivers import Answer, FakeServer, Received, WebhookReceiver

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from pipeledger.errors import UsageError
-from pipeledger.http_sink import BatchLimits, batched
+from pipeledger.http.sink import BatchLimits, batched
 from pipeledger.registry import load_sink
-from pipeledger.sink import SinkSettings
-from pipeledger.sink_url import SinkUrl
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.url import SinkUrl
 from pipeledger_datadog.sink import DatadogSink
 from pipeledger_elasticsearch.sink import ElasticsearchSink
 from pipeledger_s3.sink import S3Sink

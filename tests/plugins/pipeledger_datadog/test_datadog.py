@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pipeledger.errors import SinkError, UsageError
-from pipeledger.sink import SinkSettings
+from pipeledger.sinks.contract import SinkSettings
 from pipeledger_datadog.sink import DatadogSink
 from tests.core.sinks.records import make_records
 from tests.fakes.sink_receivers import Answer, DatadogIntake, FakeServer

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeledger.errors import SinkError
-from pipeledger.sink import ChainCheckpoint, SinkSettings
+from pipeledger.sinks.contract import ChainCheckpoint, SinkSettings
 from pipeledger_elasticsearch.sink import ElasticsearchSink
 from tests.core.sinks.records import make_records
 from tests.fakes.sink_receivers import BulkReceiver, FakeServer

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import responses
 
-from pipeledger.adapter import AdapterSettings, CollectRequest
-from pipeledger.collect import CollectSummary, collect_into
+from pipeledger.collect.adapter import AdapterSettings, CollectRequest
+from pipeledger.collect.run import CollectSummary, collect_into
 from pipeledger.events import AuditEvent
-from pipeledger.fanout import SinkSet
-from pipeledger.sink import EventFilter, SinkSettings
+from pipeledger.sinks.contract import EventFilter, SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 from pipeledger_github.adapter import GitHubAdapter
 from pipeledger_github.auth import Endpoint
 from tests.fakes.github_responses import FakeHub

@@ -12,7 +12,7 @@ import responses
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from pipeledger.adapter import AdapterSettings
+from pipeledger.collect.adapter import AdapterSettings
 from pipeledger.errors import ExitCode, PermissionDenied, UsageError
 from pipeledger_github.adapter import GitHubAdapter
 from pipeledger_github.auth import instance_of, resolve_endpoint, resolve_token

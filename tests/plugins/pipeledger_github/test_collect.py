@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeledger.adapter import CollectRequest
+from pipeledger.collect.adapter import CollectRequest
 from pipeledger.errors import PlatformError
 from pipeledger.events import EventKind
-from pipeledger.fanout import SinkSet
+from pipeledger.sinks.fanout import SinkSet
 from pipeledger_github.cursor import RepositoryList
 from tests.fakes.github_responses import FakeHub
 from tests.plugins.pipeledger_github import payloads

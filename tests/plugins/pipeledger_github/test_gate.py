@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipeledger.adapter import CollectRequest
+from pipeledger.collect.adapter import CollectRequest
 from pipeledger.errors import UsageError
 from pipeledger.events import EventKind
-from pipeledger.fanout import SinkSet
+from pipeledger.sinks.fanout import SinkSet
 from pipeledger_github.adapter import GitHubAdapter
 from tests.fakes.github_responses import FakeHub
 from tests.plugins.pipeledger_github import payloads

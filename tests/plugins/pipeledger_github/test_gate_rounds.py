@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pipeledger.adapter import GateEvidence
+from pipeledger.collect.adapter import GateEvidence
 from pipeledger.errors import PipeledgerError
 from pipeledger_github import gate_evidence, gate_rounds
 from pipeledger_github.adapter import GitHubAdapter

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from graphql import FieldNode, InlineFragmentNode, IntValueNode, SelectionSetNode, parse, validate
 
-from pipeledger.http import ApiClient
-from pipeledger.sink import EventFilter
+from pipeledger.http.client import ApiClient
+from pipeledger.sinks.contract import EventFilter
 from pipeledger_github.client import RATE_HEADERS, graphql_api
 from pipeledger_github.errors import translate_error
 from pipeledger_github.review_graphql import COMMITS_PER_QUERY, commits_query

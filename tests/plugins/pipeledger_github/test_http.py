@@ -12,7 +12,7 @@ from pipeledger.errors import (
     PlatformError,
     RateLimitStop,
 )
-from pipeledger.fanout import SinkSet
+from pipeledger.sinks.fanout import SinkSet
 from tests.fakes.github_responses import FakeHub
 from tests.plugins.pipeledger_github import payloads
 from tests.plugins.pipeledger_github.conftest import (

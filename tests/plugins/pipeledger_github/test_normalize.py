@@ -210,7 +210,7 @@ def test_records_a_normalizer_skips_are_quarantined_when_collecting() -> None:
     """With collect's quarantine attached (as RepoContext does), a deployment status, an
     approval or a review that cannot be recorded is held with its endpoint, id and reason,
     not only noted."""
-    from pipeledger.quarantine import Holding
+    from pipeledger.ledger.quarantine import Holding
 
     notes = Oddities()
     notes.holding = Holding("github")

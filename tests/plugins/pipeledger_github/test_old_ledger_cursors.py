@@ -9,8 +9,8 @@ import sqlite3
 from pathlib import Path
 
 from pipeledger.cli.main import main
-from pipeledger.fanout import SinkSet, checkpoint_delivery_cursor_key, url_delivery_key
-from pipeledger.sink import SinkSettings
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.fanout import SinkSet, checkpoint_delivery_cursor_key, url_delivery_key
 from pipeledger_sqlite.sink import SCHEMA_VERSION, SqliteSink
 from tests.fakes.github_responses import FakeHub
 from tests.plugins.pipeledger_github.conftest import AdapterFactory, run_collect

@@ -3,9 +3,9 @@ must be recorded as ``refs/tags/<name>``, in the gate and in collect, at little 
 
 from __future__ import annotations
 
-from pipeledger.adapter import CollectRequest
+from pipeledger.collect.adapter import CollectRequest
 from pipeledger.events import EventKind
-from pipeledger.fanout import SinkSet
+from pipeledger.sinks.fanout import SinkSet
 from pipeledger_github.gate_evidence import job_refs
 from pipeledger_github.normalize.fields import RefNames
 from pipeledger_github.normalize.pipelines import deployment_events, run_event

@@ -6,11 +6,11 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeledger.chain_verify import verify_rows
 from pipeledger.cli.main import main
 from pipeledger.events import AuditEvent
-from pipeledger.fanout import SinkSet
-from pipeledger.sink import SinkSettings
+from pipeledger.ledger.chain_check import verify_rows
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 from tests.fakes.gitlab_api import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.gitlab_generate import Record
 

@@ -11,7 +11,7 @@ import responses
 from responses import matchers
 
 from pipeledger.errors import MalformedResponse, PermissionDenied, PlatformError, RateLimitStop
-from pipeledger.http import RetryPolicy
+from pipeledger.http.client import RetryPolicy
 from pipeledger_gitlab.client import (
     GitLabClient,
     GitLabNotFound,

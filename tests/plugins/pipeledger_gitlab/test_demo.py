@@ -8,13 +8,13 @@ from pathlib import Path
 
 from tools import demo_gitlab as demo_builder
 
-from pipeledger.adapter import AdapterSettings
-from pipeledger.chain_verify import verify_rows
-from pipeledger.collect import collect_into
-from pipeledger.fanout import SinkSet
-from pipeledger.progress import SilentProgress
+from pipeledger.collect.adapter import AdapterSettings
+from pipeledger.collect.progress import SilentProgress
+from pipeledger.collect.run import collect_into
+from pipeledger.ledger.chain_check import verify_rows
 from pipeledger.replay import serve_recorded
-from pipeledger.sink import SinkSettings
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.fanout import SinkSet
 from pipeledger_gitlab.adapter import GitLabAdapter
 from tests.plugins.pipeledger_gitlab.conftest import assert_valid
 

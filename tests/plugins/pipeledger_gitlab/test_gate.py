@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.adapter import AdapterSettings
+from pipeledger.collect.adapter import AdapterSettings
 from pipeledger.errors import PermissionDenied, PlatformError, UsageError
 from pipeledger.events import EventKind
 from pipeledger_gitlab.adapter import GitLabAdapter

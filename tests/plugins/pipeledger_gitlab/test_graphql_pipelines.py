@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from graphql import FieldNode, FragmentSpreadNode, SelectionSetNode, parse, validate
 
-from pipeledger.http import RetryPolicy
+from pipeledger.http.client import RetryPolicy
 from pipeledger_gitlab.client import Credentials, GitLabClient, graphql_root
 from pipeledger_gitlab.pipeline_details import BATCH, pipelines_query
 from tests.fakes.gitlab_api import FakeGitLab

@@ -10,12 +10,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from pipeledger.chain_verify import verify_rows
 from pipeledger.cli.main import main
 from pipeledger.errors import SinkError
-from pipeledger.fanout import SinkSet, delivery_key
-from pipeledger.signing import signer_from_environ
-from pipeledger.sink import SinkSettings
+from pipeledger.ledger.chain_check import verify_rows
+from pipeledger.ledger.signing import signer_from_environ
+from pipeledger.sinks.contract import SinkSettings
+from pipeledger.sinks.fanout import SinkSet, delivery_key
 from pipeledger_postgres.sink import PostgresSink
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.ledgers.factory import make_events

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from pipeledger.errors import SinkError
-from pipeledger.sink import SinkSettings
+from pipeledger.sinks.contract import SinkSettings
 from pipeledger_postgres.errors import connect_error
 from pipeledger_postgres.sink import PostgresSink
 from tests.core.ledgers.factory import make_events

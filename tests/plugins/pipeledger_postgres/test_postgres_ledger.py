@@ -11,10 +11,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from pipeledger.chain import GENESIS_HASH, link_hash
-from pipeledger.chain_verify import verify_rows
 from pipeledger.events import EventKind
-from pipeledger.sink import ChainCheckpoint, EventFilter, SinkSettings
+from pipeledger.ledger.chain import GENESIS_HASH, link_hash
+from pipeledger.ledger.chain_check import verify_rows
+from pipeledger.sinks.contract import ChainCheckpoint, EventFilter, SinkSettings
 from pipeledger_postgres import sink as pg_sink
 from pipeledger_postgres.sink import PostgresSink, connection_target
 from pipeledger_sqlite.sink import SqliteSink
@@ -235,7 +235,7 @@ def test_url_handling_keeps_secrets_out_of_the_display_url() -> None:
 
 
 def test_both_sql_ledgers_share_one_filter_translation() -> None:
-    from pipeledger.ledger_sql import event_conditions
+    from pipeledger.ledger.sql import event_conditions
 
     selection = EventFilter(kinds=(EventKind.DEPLOYMENT, EventKind.PIPELINE_RUN), actor="ann")
     clauses, params = event_conditions(selection, "%s", lambda moment: moment)

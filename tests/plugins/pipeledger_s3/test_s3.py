@@ -10,7 +10,7 @@ import moto
 import pytest
 
 from pipeledger.errors import SinkError, UsageError
-from pipeledger.sink import ChainCheckpoint, SinkSettings
+from pipeledger.sinks.contract import ChainCheckpoint, SinkSettings
 from pipeledger_s3.sink import S3Sink
 from tests.core.sinks.records import make_records
 

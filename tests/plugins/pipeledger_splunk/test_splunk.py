@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeledger.errors import SinkError, UsageError
-from pipeledger.sink import ChainCheckpoint, SinkSettings
+from pipeledger.sinks.contract import ChainCheckpoint, SinkSettings
 from pipeledger_splunk.sink import SplunkSink
 from tests.core.sinks.records import make_records
 from tests.fakes.sink_receivers import Answer, FakeServer, HecReceiver

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.chain import GENESIS_HASH, link_hash
-from pipeledger.chain_verify import verify_rows
 from pipeledger.cli.main import main
 from pipeledger.errors import SinkError
 from pipeledger.events import EventKind
-from pipeledger.sink import EventFilter
+from pipeledger.ledger.chain import GENESIS_HASH, link_hash
+from pipeledger.ledger.chain_check import verify_rows
+from pipeledger.sinks.contract import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.factories import make_event, make_events
 
@@ -193,7 +193,7 @@ def test_records_serialize_to_the_same_canonical_json_from_their_stored_body(
     ledger: SqliteSink,
 ) -> None:
     from pipeledger.events import canonical_json
-    from pipeledger.sink import LedgerRecord
+    from pipeledger.sinks.contract import LedgerRecord
 
     event = make_event(1, attributes={"comment": "Schön — ship it", "nested": {"b": 1, "a": [2]}})
     ledger.append([event, *make_events(3, start=2)], {})

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeledger.errors import SinkError, UsageError
-from pipeledger.sink import ChainCheckpoint, SinkSettings
+from pipeledger.sinks.contract import ChainCheckpoint, SinkSettings
 from pipeledger_webhook.sink import WebhookSink, sign
 from tests.core.sinks.records import make_records
 from tests.fakes.sink_receivers import Answer, FakeServer, WebhookReceiver

@@ -190,7 +190,7 @@ def test_audit_entries_over_several_pages_are_all_read(
 def test_the_fake_pages_the_audit_log_with_cursors_both_ways(server: FakeGitHubServer) -> None:
     import requests
 
-    from pipeledger.http import parse_link_header
+    from pipeledger.http.client import parse_link_header
 
     server.access.audit_log_status = None
     server.per_page_max = 2

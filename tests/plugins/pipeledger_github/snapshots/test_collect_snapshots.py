@@ -219,12 +219,12 @@ def test_an_organization_the_token_may_not_read(server: FakeGitHubServer, ledger
 def test_a_failed_run_stores_neither_the_events_nor_the_snapshot(
     server: FakeGitHubServer, ledger: Path
 ) -> None:
-    from pipeledger.adapter import AdapterSettings, CollectRequest
-    from pipeledger.collect import collect_into
+    from pipeledger.collect.adapter import AdapterSettings, CollectRequest
+    from pipeledger.collect.progress import SilentProgress
+    from pipeledger.collect.run import collect_into
     from pipeledger.errors import PlatformError
-    from pipeledger.fanout import SinkSet
-    from pipeledger.progress import SilentProgress
-    from pipeledger.sink import SinkSettings
+    from pipeledger.sinks.contract import SinkSettings
+    from pipeledger.sinks.fanout import SinkSet
     from pipeledger_github.adapter import GitHubAdapter
     from pipeledger_github.auth import Endpoint
 

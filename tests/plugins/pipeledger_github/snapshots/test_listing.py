@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from pipeledger.adapter import AdapterSettings
-from pipeledger.progress import SilentProgress
+from pipeledger.collect.adapter import AdapterSettings
+from pipeledger.collect.progress import SilentProgress
 from pipeledger_github.client import GitHubClient
 from pipeledger_github.listing import Listing, ListingReader, list_items
 from tests.fakes.github_access import scenario_access
