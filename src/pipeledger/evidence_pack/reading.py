@@ -1,0 +1,396 @@
+"""What the pack keeps of the ledger (issue 13): the events its period needs, not the ledger.
+The pack is the same, file for file, as one built from every event in memory
+(``tests/core/report/test_pack_reading.py``); only what is held differs.
+
+**Read 1** is the chain check, which reads and verifies every record anyway. From the bodies
+it parses this keeps the ids later facts supersede and, per deployment, a summary of its
+status events (:class:`Deployment`): when it happened (its head status), its environment,
+its first success and failure, its commit and run. From these the deployments the pack needs
+whole are known:
+
+- those of the period (the pack's list, sample, evidence pages and policy findings);
+- the production deployments DORA counts in the period or that went live up to the failure
+  window after it (a hotfix after the period's end can blame a deploy inside it), and any
+  production deployment that records no commit (its run names it).
+
+Every other production deployment takes part in DORA by its summary alone: which commits
+were deployed before (rollbacks, a commit's first deploy) and when a failure was restored.
+
+**Read 2** goes over the whole ledger again, parsing each body but building an event only
+for what the pack uses: events in the period; the status events, runs, approvals and gate
+decisions of the deployments kept whole (joined by deployment id and run id, as
+:mod:`pipeledger.policy.deployment_context` joins them); anomaly alerts that name them;
+permission and protection changes from the access look-back before the period, and
+bypasses from a day before it to an hour after. The coverage table and what
+:mod:`pipeledger.evidence_pack.history` checks are counted on the way, over every event.
+
+**Reads 3 and 4** take only the reviews (and anomaly events): those that vouch for the kept
+deployments' commits or deployments and the acknowledgements of the kept alerts, then every
+review of the pull requests found (a review names the commit it saw, not the merge commit).
+
+The kept events are put back in chain order, so the pack's code joins them exactly as it
+joins the whole ledger: every key a lookup of the pack uses holds every event the whole
+ledger files under it. Memory follows the period; time is about two reads of the ledger.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pipeledger.chain import event_from_data
+from pipeledger.dora.deploys import (
+    FAILURE_STATES,
+    SUCCESS_STATES,
+    DoraSettings,
+    ProductionSummary,
+)
+from pipeledger.events import AuditEvent, EventKind, parse_time
+from pipeledger.evidence_pack.evidence import BYPASS_AFTER, BYPASS_BEFORE
+from pipeledger.evidence_pack.history import HistoryFacts
+from pipeledger.evidence_pack.index import ANOMALY_KIND, RAISED
+from pipeledger.evidence_pack.options import PackOptions
+from pipeledger.evidence_pack.summary import ScopeCoverage
+from pipeledger.json_codec import loads
+from pipeledger.period import Period
+from pipeledger.sink import EventFilter, Ledger
+
+Key = tuple[str, str | None, str]  # owner, repository, id (as deployment_context joins)
+Rank = tuple[bool, datetime, int]  # a status's place among its deployment's (head first)
+
+_DEPLOYMENT = EventKind.DEPLOYMENT.value
+_RUN = EventKind.PIPELINE_RUN.value
+_APPROVAL = EventKind.DEPLOYMENT_APPROVAL.value
+_REVIEW = EventKind.CHANGE_REVIEW.value
+_PERMISSION = EventKind.PERMISSION_CHANGE.value
+_PROTECTION = EventKind.PROTECTION_CHANGE.value
+_GATE = EventKind.GATE_DECISION.value
+
+
+class Deployment:
+    """One deployment's status events, summed up as they arrive in chain order: the head is
+    the first ``created`` status by time (else the first status), as
+    :func:`pipeledger.policy.deployment_context.deployment_context` orders them."""
+
+    __slots__ = (
+        "env_rank",
+        "environment",
+        "failed_at",
+        "head",
+        "in_period",
+        "run_id",
+        "sha",
+        "succeeded_at",
+    )
+
+    def __init__(self, rank: Rank, body: dict[str, Any]) -> None:
+        self.head = rank
+        self.sha: str | None = body.get("sha")
+        self.run_id: str | None = (body.get("correlation") or {}).get("run_id")
+        self.environment: str | None = None
+        self.env_rank: Rank | None = None
+        self.succeeded_at: datetime | None = None
+        self.failed_at: datetime | None = None
+        self.in_period = False
+
+    @property
+    def when(self) -> datetime:
+        return self.head[1]
+
+    def add(self, rank: Rank, body: dict[str, Any], period: Period) -> None:
+        self.in_period = self.in_period or period.contains(rank[1])
+        if rank < self.head:
+            self.head = rank
+            self.sha = body.get("sha")
+            self.run_id = (body.get("correlation") or {}).get("run_id")
+        environment = body["scope"].get("environment")
+        if environment and (self.env_rank is None or rank < self.env_rank):
+            self.env_rank = rank
+            self.environment = sys.intern(environment)
+        state = str(body.get("outcome") or body["action"]).lower()
+        moment = rank[1]
+        if state in SUCCESS_STATES and (self.succeeded_at is None or moment < self.succeeded_at):
+            self.succeeded_at = moment
+        if state in FAILURE_STATES and (self.failed_at is None or moment < self.failed_at):
+            self.failed_at = moment
+
+
+def _interned(value: str | None) -> str | None:
+    return sys.intern(value) if value is not None else None
+
+
+class ChainPass:
+    """Read 1: called with every verified record's parsed body by the chain check."""
+
+    def __init__(self, period: Period) -> None:
+        self.period = period
+        self.superseded: set[str] = set()
+        self.deployments: dict[Key, Deployment] = {}
+
+    def __call__(self, seq: int, body: dict[str, Any]) -> None:
+        replaced = body.get("supersedes")
+        if replaced:
+            self.superseded.update(replaced)
+        if body.get("kind") != _DEPLOYMENT:
+            return
+        try:
+            scope = body["scope"]
+            correlation = body.get("correlation") or {}
+            key = (
+                sys.intern(scope["owner"]),
+                _interned(scope.get("repository")),
+                correlation.get("deployment_id") or body["id"],
+            )
+            rank = (body["action"] != "created", parse_time(body["occurred_at"]), seq)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            event_from_data(seq, body)  # names the record that is not an event
+            raise
+        found = self.deployments.get(key)
+        if found is None:
+            found = self.deployments[key] = Deployment(rank, body)
+        found.add(rank, body, self.period)
+
+
+@dataclass
+class _Wanted:
+    """The keys read 2 keeps events by."""
+
+    deployments: set[Key] = field(default_factory=set)
+    runs: set[Key] = field(default_factory=set)  # runs, approvals, gate decisions
+    links: set[Key] = field(default_factory=set)  # anomaly links: deployment:…, run:…
+    review_links: set[Key] = field(default_factory=set)  # sha:…, deployment:…
+
+
+@dataclass
+class PeriodHistory:
+    """What the pack is built from: the kept events in chain order, the DORA summaries of
+    the production deployments not kept whole, the coverage table and the history checks."""
+
+    events: list[AuditEvent]
+    production: list[ProductionSummary]
+    coverage: list[dict[str, Any]]
+    history: HistoryFacts
+
+
+def dora_settings(options: PackOptions) -> DoraSettings:
+    if options.environment is None:
+        return options.dora
+    return DoraSettings(
+        production=(options.environment,),
+        hotfix_refs=options.dora.hotfix_refs,
+        failure_window=options.dora.failure_window,
+    )
+
+
+def _plan(chain: ChainPass, options: PackOptions) -> tuple[_Wanted, list[ProductionSummary]]:
+    period, settings = options.period, dora_settings(options)
+    counted_until = period.end + settings.failure_window
+    wanted, production = _Wanted(), []
+    for (owner, repo, ident), found in chain.deployments.items():
+        is_production = settings.is_production(found.environment)
+        moment = found.succeeded_at or found.failed_at or found.when
+        # A status in the period is an event of the period: its deployment is kept whole, or
+        # the index would assemble a deployment from part of its statuses.
+        whole = found.in_period or (
+            is_production and (found.sha is None or period.start <= moment <= counted_until)
+        )
+        if whole:
+            wanted.deployments.add((owner, repo, ident))
+            wanted.links.add((owner, repo, f"deployment:{ident}"))
+            wanted.review_links.add((owner, repo, f"deployment:{ident}"))
+            if found.sha:
+                wanted.review_links.add((owner, repo, f"sha:{found.sha}"))
+            if found.run_id:
+                wanted.runs.add((owner, repo, found.run_id))
+                wanted.links.add((owner, repo, f"run:{found.run_id}"))
+        elif is_production:
+            production.append(
+                ProductionSummary(
+                    repository=f"{owner}/{repo}" if repo else owner,
+                    environment=found.environment or "",
+                    deployment_key=ident,
+                    when=found.when,
+                    sha=found.sha,
+                    succeeded_at=found.succeeded_at,
+                    failed_at=found.failed_at,
+                )
+            )
+    chain.deployments.clear()
+    return wanted, production
+
+
+def read_period(ledger: Ledger, chain: ChainPass, options: PackOptions) -> PeriodHistory:
+    """Reads 2 to 4 (see the module's docstring), after read 1 filled ``chain``."""
+    wanted, production = _plan(chain, options)
+    gone = frozenset(chain.superseded)
+    chain.superseded.clear()
+    kept: dict[int, AuditEvent] = {}
+    history, coverage = _read_everything(ledger, options, wanted, gone, kept)
+    _read_reviews(ledger, wanted, gone, kept)
+    return PeriodHistory(
+        events=[kept[seq] for seq in sorted(kept)],
+        production=production,
+        coverage=coverage.rows(options.period),
+        history=history,
+    )
+
+
+def _read_everything(
+    ledger: Ledger,
+    options: PackOptions,
+    wanted: _Wanted,
+    gone: frozenset[str],
+    kept: dict[int, AuditEvent],
+) -> tuple[HistoryFacts, ScopeCoverage]:
+    """Read 2: every record in chain order; fills ``kept`` and counts the coverage table
+    and the history checks over every standing fact."""
+    period = options.period
+    windows = _Windows(
+        access=(period.start - options.lookback, period.end),
+        bypass=(period.start - BYPASS_BEFORE, period.end + BYPASS_AFTER),
+    )
+    history = HistoryFacts()
+    coverage = ScopeCoverage()
+    for stored in ledger.stored_bodies(EventFilter()):
+        seq, kind = stored.seq, stored.kind
+        data = loads(stored.body)
+        try:
+            if data["id"] in gone:
+                continue
+            at = parse_time(data["occurred_at"])
+            scope = data["scope"]
+            owner, repo = scope["owner"], scope.get("repository")
+            correlation = data.get("correlation") or {}
+            platform, instance = data["platform"], data["instance"]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            event_from_data(seq, data)  # names the record that is not an event
+            raise
+        history.add(at, kind, scope.get("environment"), period)
+        coverage.add(platform, instance, owner, repo, at, period)
+        if period.contains(at) or _wanted(
+            kind, data, at, owner, repo, correlation, wanted, windows
+        ):
+            kept[seq] = event_from_data(seq, data)
+    return history, coverage
+
+
+@dataclass(frozen=True)
+class _Windows:
+    """Times (both ends included) from which the evidence pages look events up by time:
+    access changes in the look-back before a deployment, bypasses around it."""
+
+    access: tuple[datetime, datetime]
+    bypass: tuple[datetime, datetime]
+
+
+def _wanted(
+    kind: str,
+    data: dict[str, Any],
+    at: datetime,
+    owner: str,
+    repo: str | None,
+    correlation: dict[str, Any],
+    wanted: _Wanted,
+    windows: _Windows,
+) -> bool:
+    """Whether an event outside the period is one the pack uses (see the module)."""
+    if kind == _DEPLOYMENT:
+        return (owner, repo, correlation.get("deployment_id") or data["id"]) in wanted.deployments
+    if kind in (_RUN, _APPROVAL, _GATE):
+        run_id = correlation.get("run_id")
+        return bool(run_id) and (owner, repo, run_id) in wanted.runs
+    if kind == _PERMISSION or (kind == _PROTECTION and data["action"] != "bypassed"):
+        return windows.access[0] <= at <= windows.access[1]
+    if kind == _PROTECTION:
+        return windows.bypass[0] <= at <= windows.bypass[1]
+    if kind == ANOMALY_KIND and data["action"] == RAISED:
+        return any((owner, repo, link) in wanted.links for link in _anomaly_links(correlation))
+    return False
+
+
+def _anomaly_links(correlation: dict[str, Any]) -> Iterable[str]:
+    """As :func:`pipeledger.evidence_pack.index._links` files an alert."""
+    if correlation.get("deployment_id"):
+        yield f"deployment:{correlation['deployment_id']}"
+    if correlation.get("run_id"):
+        yield f"run:{correlation['run_id']}"
+
+
+def _review_links(data: dict[str, Any]) -> set[str]:
+    """As :func:`pipeledger.policy.deployment_context._review_links` files a review."""
+    correlation = data.get("correlation") or {}
+    target = data.get("target") or {}
+    links = {
+        f"deployment:{correlation['deployment_id']}" if correlation.get("deployment_id") else "",
+        f"sha:{data['sha']}" if data.get("sha") else "",
+        f"sha:{target['merge_commit_sha']}" if target.get("merge_commit_sha") else "",
+    }
+    links.discard("")
+    return links
+
+
+def _alert_id(data: dict[str, Any]) -> str:
+    """The alert an acknowledgement answers, as the evidence index files it."""
+    return str((data.get("attributes") or {}).get("alert_id"))
+
+
+def _read_reviews(
+    ledger: Ledger, wanted: _Wanted, gone: frozenset[str], kept: dict[int, AuditEvent]
+) -> None:
+    """Reads 3 and 4: the reviews joined to the kept deployments, their pull requests'
+    other reviews, and the acknowledgements of the kept alerts."""
+    links = set(wanted.review_links)
+    alerts: set[str] = set()
+    for event in kept.values():
+        kind = event.kind
+        if kind is EventKind.PIPELINE_RUN and event.sha:
+            # A deployment that records no commit deploys its run's.
+            links.add((event.scope.owner, event.scope.repository, f"sha:{event.sha}"))
+        elif kind is EventKind.ANOMALY and event.action == RAISED:
+            alerts.add(str(event.attributes.get("alert_id")))
+    pulls = _read_linked(ledger, links, alerts, gone, kept)
+    if not pulls:
+        return
+    # Read 4: every review of those pull requests.
+    for stored in ledger.stored_bodies(EventFilter(kinds=(EventKind.CHANGE_REVIEW,))):
+        if stored.seq in kept:
+            continue
+        data = loads(stored.body)
+        if data["id"] in gone:
+            continue
+        pull = (data.get("correlation") or {}).get("pull_request")
+        if pull and (data["scope"]["owner"], data["scope"].get("repository"), pull) in pulls:
+            kept[stored.seq] = event_from_data(stored.seq, data)
+
+
+def _read_linked(
+    ledger: Ledger,
+    links: set[Key],
+    alerts: set[str],
+    gone: frozenset[str],
+    kept: dict[int, AuditEvent],
+) -> set[Key]:
+    """Read 3: the reviews filed under ``links``, and the acknowledgements of ``alerts``;
+    returns the pull requests of the reviews found."""
+    pulls: set[Key] = set()
+    selection = EventFilter(kinds=(EventKind.CHANGE_REVIEW, EventKind.ANOMALY))
+    for stored in ledger.stored_bodies(selection):
+        data = loads(stored.body)
+        if data["id"] in gone:
+            continue
+        scope = data["scope"]
+        owner, repo = scope["owner"], scope.get("repository")
+        if stored.kind == _REVIEW:
+            if not any((owner, repo, link) in links for link in _review_links(data)):
+                continue
+            pull = (data.get("correlation") or {}).get("pull_request")
+            if pull:
+                pulls.add((owner, repo, pull))
+        elif data["action"] == RAISED or _alert_id(data) not in alerts:
+            continue
+        if stored.seq not in kept:
+            kept[stored.seq] = event_from_data(stored.seq, data)
+    return pulls
