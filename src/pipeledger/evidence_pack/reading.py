@@ -36,9 +36,10 @@ ledger files under it. Memory follows the period; time is about two reads of the
 from __future__ import annotations
 
 import sys
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pipeledger.chain import event_from_data
@@ -59,7 +60,6 @@ from pipeledger.period import Period
 from pipeledger.sink import EventFilter, Ledger
 
 Key = tuple[str, str | None, str]  # owner, repository, id (as deployment_context joins)
-Rank = tuple[bool, datetime, int]  # a status's place among its deployment's (head first)
 
 _DEPLOYMENT = EventKind.DEPLOYMENT.value
 _RUN = EventKind.PIPELINE_RUN.value
@@ -70,52 +70,107 @@ _PROTECTION = EventKind.PROTECTION_CHANGE.value
 _GATE = EventKind.GATE_DECISION.value
 
 
-class Deployment:
-    """One deployment's status events, summed up as they arrive in chain order: the head is
-    the first ``created`` status by time (else the first status), as
-    :func:`pipeledger.policy.deployment_context.deployment_context` orders them."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_NONE = 2**63 - 1  # no such time (the summaries keep the earliest)
 
-    __slots__ = (
-        "env_rank",
-        "environment",
-        "failed_at",
-        "head",
-        "in_period",
-        "run_id",
-        "sha",
-        "succeeded_at",
-    )
 
-    def __init__(self, rank: Rank, body: dict[str, Any]) -> None:
-        self.head = rank
-        self.sha: str | None = body.get("sha")
-        self.run_id: str | None = (body.get("correlation") or {}).get("run_id")
-        self.environment: str | None = None
-        self.env_rank: Rank | None = None
-        self.succeeded_at: datetime | None = None
-        self.failed_at: datetime | None = None
-        self.in_period = False
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICROSECOND
 
-    @property
-    def when(self) -> datetime:
-        return self.head[1]
 
-    def add(self, rank: Rank, body: dict[str, Any], period: Period) -> None:
-        self.in_period = self.in_period or period.contains(rank[1])
-        if rank < self.head:
-            self.head = rank
-            self.sha = body.get("sha")
-            self.run_id = (body.get("correlation") or {}).get("run_id")
+def _moment(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+class Deployments:
+    """Each deployment's status events, summed up as they arrive in chain order, in a few
+    numbers each (arrays, one slot per deployment, about 60 bytes beside its key): the head
+    (the first ``created`` status by time, else the first status, as
+    :func:`pipeledger.policy.deployment_context.deployment_context` orders them) as its
+    rank and seq, the environment of the first status in that order that names one, the
+    first success and failure, and whether any status lies in the period. The head's commit
+    and run are read afterwards, for the deployments that need them (:func:`_heads`)."""
+
+    def __init__(self, period: Period) -> None:
+        self.period = period
+        self.index: dict[Key, int] = {}
+        self.head_created = array("b")  # 0 when the head is a ``created`` status
+        self.head_time = array("q")  # microseconds since 1970
+        self.head_seq = array("q")
+        self.env_created = array("b")
+        self.env_time = array("q")
+        self.env_seq = array("q")
+        self.env_name = array("i")  # index into ``names``, -1: none yet
+        self.names: list[str] = []
+        self._name_index: dict[str, int] = {}
+        self.succeeded = array("q")
+        self.failed = array("q")
+        self.in_period = array("b")
+
+    def add(self, key: Key, seq: int, body: dict[str, Any]) -> None:
+        not_created = int(body["action"] != "created")
+        moment = parse_time(body["occurred_at"])
+        at = _micros(moment)
+        slot = self.index.get(key)
+        if slot is None:
+            slot = self.index[key] = len(self.index)
+            self.head_created.append(not_created)
+            self.head_time.append(at)
+            self.head_seq.append(seq)
+            self.env_created.append(1)
+            self.env_time.append(_NONE)
+            self.env_seq.append(_NONE)
+            self.env_name.append(-1)
+            self.succeeded.append(_NONE)
+            self.failed.append(_NONE)
+            self.in_period.append(0)
+        elif (not_created, at, seq) < (
+            self.head_created[slot],
+            self.head_time[slot],
+            self.head_seq[slot],
+        ):
+            self.head_created[slot], self.head_time[slot] = not_created, at
+            self.head_seq[slot] = seq
+        if self.period.contains(moment):
+            self.in_period[slot] = 1
         environment = body["scope"].get("environment")
-        if environment and (self.env_rank is None or rank < self.env_rank):
-            self.env_rank = rank
-            self.environment = sys.intern(environment)
+        if environment and (
+            self.env_name[slot] < 0
+            or (not_created, at, seq)
+            < (self.env_created[slot], self.env_time[slot], self.env_seq[slot])
+        ):
+            self.env_created[slot], self.env_time[slot] = not_created, at
+            self.env_seq[slot] = seq
+            self.env_name[slot] = self._name(environment)
         state = str(body.get("outcome") or body["action"]).lower()
-        moment = rank[1]
-        if state in SUCCESS_STATES and (self.succeeded_at is None or moment < self.succeeded_at):
-            self.succeeded_at = moment
-        if state in FAILURE_STATES and (self.failed_at is None or moment < self.failed_at):
-            self.failed_at = moment
+        if state in SUCCESS_STATES and at < self.succeeded[slot]:
+            self.succeeded[slot] = at
+        if state in FAILURE_STATES and at < self.failed[slot]:
+            self.failed[slot] = at
+
+    def _name(self, environment: str) -> int:
+        found = self._name_index.get(environment)
+        if found is None:
+            found = self._name_index[environment] = len(self.names)
+            self.names.append(environment)
+        return found
+
+    def environment(self, slot: int) -> str | None:
+        name = self.env_name[slot]
+        return self.names[name] if name >= 0 else None
+
+    def time(self, column: array[int], slot: int) -> datetime | None:
+        value = column[slot]
+        return None if value == _NONE else _moment(value)
+
+    def moment(self, slot: int) -> int:
+        """When DORA counts the deployment: first success, else first failure, else its
+        head (:attr:`pipeledger.dora.deploys.ProductionDeploy.moment`)."""
+        for value in (self.succeeded[slot], self.failed[slot]):
+            if value != _NONE:
+                return value
+        return self.head_time[slot]
 
 
 def _interned(value: str | None) -> str | None:
@@ -126,9 +181,8 @@ class ChainPass:
     """Read 1: called with every verified record's parsed body by the chain check."""
 
     def __init__(self, period: Period) -> None:
-        self.period = period
         self.superseded: set[str] = set()
-        self.deployments: dict[Key, Deployment] = {}
+        self.deployments = Deployments(period)
 
     def __call__(self, seq: int, body: dict[str, Any]) -> None:
         replaced = body.get("supersedes")
@@ -144,14 +198,10 @@ class ChainPass:
                 _interned(scope.get("repository")),
                 correlation.get("deployment_id") or body["id"],
             )
-            rank = (body["action"] != "created", parse_time(body["occurred_at"]), seq)
+            self.deployments.add(key, seq, body)
         except (KeyError, TypeError, ValueError, AttributeError):
             event_from_data(seq, body)  # names the record that is not an event
             raise
-        found = self.deployments.get(key)
-        if found is None:
-            found = self.deployments[key] = Deployment(rank, body)
-        found.add(rank, body, self.period)
 
 
 @dataclass
@@ -185,46 +235,71 @@ def dora_settings(options: PackOptions) -> DoraSettings:
     )
 
 
-def _plan(chain: ChainPass, options: PackOptions) -> tuple[_Wanted, list[ProductionSummary]]:
+def _plan(
+    ledger: Ledger, chain: ChainPass, options: PackOptions
+) -> tuple[_Wanted, list[ProductionSummary]]:
+    """Which deployments are kept whole (their keys, for read 2), and the summaries of the
+    other production deployments."""
     period, settings = options.period, dora_settings(options)
-    counted_until = period.end + settings.failure_window
-    wanted, production = _Wanted(), []
-    for (owner, repo, ident), found in chain.deployments.items():
-        is_production = settings.is_production(found.environment)
-        moment = found.succeeded_at or found.failed_at or found.when
+    found = chain.deployments
+    counted = (_micros(period.start), _micros(period.end + settings.failure_window))
+    whole: list[tuple[Key, int]] = []
+    production: list[tuple[Key, int]] = []
+    for key, slot in found.index.items():
         # A status in the period is an event of the period: its deployment is kept whole, or
         # the index would assemble a deployment from part of its statuses.
-        whole = found.in_period or (
-            is_production and (found.sha is None or period.start <= moment <= counted_until)
-        )
-        if whole:
-            wanted.deployments.add((owner, repo, ident))
-            wanted.links.add((owner, repo, f"deployment:{ident}"))
-            wanted.review_links.add((owner, repo, f"deployment:{ident}"))
-            if found.sha:
-                wanted.review_links.add((owner, repo, f"sha:{found.sha}"))
-            if found.run_id:
-                wanted.runs.add((owner, repo, found.run_id))
-                wanted.links.add((owner, repo, f"run:{found.run_id}"))
-        elif is_production:
-            production.append(
-                ProductionSummary(
-                    repository=f"{owner}/{repo}" if repo else owner,
-                    environment=found.environment or "",
-                    deployment_key=ident,
-                    when=found.when,
-                    sha=found.sha,
-                    succeeded_at=found.succeeded_at,
-                    failed_at=found.failed_at,
-                )
+        if found.in_period[slot]:
+            whole.append((key, slot))
+        elif settings.is_production(found.environment(slot)):
+            in_reach = counted[0] <= found.moment(slot) <= counted[1]
+            (whole if in_reach else production).append((key, slot))
+    heads = _heads(ledger, {found.head_seq[slot] for _, slot in (*whole, *production)})
+    wanted, summaries = _Wanted(), []
+    for key, slot in production:
+        sha = heads[found.head_seq[slot]][0]
+        if sha is None:
+            whole.append((key, slot))  # its run names its commit
+            continue
+        owner, repo, ident = key
+        summaries.append(
+            ProductionSummary(
+                repository=sys.intern(f"{owner}/{repo}") if repo else owner,
+                environment=found.environment(slot) or "",
+                deployment_key=ident,
+                when=_moment(found.head_time[slot]),
+                sha=sha,
+                succeeded_at=found.time(found.succeeded, slot),
+                failed_at=found.time(found.failed, slot),
             )
-    chain.deployments.clear()
-    return wanted, production
+        )
+    for (owner, repo, ident), slot in whole:
+        sha, run_id = heads[found.head_seq[slot]]
+        wanted.deployments.add((owner, repo, ident))
+        wanted.links.add((owner, repo, f"deployment:{ident}"))
+        wanted.review_links.add((owner, repo, f"deployment:{ident}"))
+        if sha:
+            wanted.review_links.add((owner, repo, f"sha:{sha}"))
+        if run_id:
+            wanted.runs.add((owner, repo, run_id))
+            wanted.links.add((owner, repo, f"run:{run_id}"))
+    chain.deployments = Deployments(period)
+    return wanted, summaries
+
+
+def _heads(ledger: Ledger, seqs: set[int]) -> dict[int, tuple[str | None, str | None]]:
+    """Read 1b, of the deployment events alone: the commit and run id of the head statuses
+    at ``seqs``."""
+    found: dict[int, tuple[str | None, str | None]] = {}
+    for stored in ledger.stored_bodies(EventFilter(kinds=(EventKind.DEPLOYMENT,))):
+        if stored.seq in seqs:
+            data = loads(stored.body)
+            found[stored.seq] = (data.get("sha"), (data.get("correlation") or {}).get("run_id"))
+    return found
 
 
 def read_period(ledger: Ledger, chain: ChainPass, options: PackOptions) -> PeriodHistory:
     """Reads 2 to 4 (see the module's docstring), after read 1 filled ``chain``."""
-    wanted, production = _plan(chain, options)
+    wanted, production = _plan(ledger, chain, options)
     gone = frozenset(chain.superseded)
     chain.superseded.clear()
     kept: dict[int, AuditEvent] = {}
