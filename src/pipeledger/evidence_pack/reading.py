@@ -3,18 +3,20 @@ The pack is the same, file for file, as one built from every event in memory
 (``tests/core/report/test_pack_reading.py``); only what is held differs.
 
 **Read 1** is the chain check, which reads and verifies every record anyway. From the bodies
-it parses this keeps the ids later facts supersede and, per deployment, a summary of its
-status events (:class:`Deployment`): when it happened (its head status), its environment,
-its first success and failure, its commit and run. From these the deployments the pack needs
-whole are known:
+it parses this keeps the ids later facts supersede and, per deployment, a few numbers summing
+up its status events (:class:`Deployments`): its head status, its environment, its first
+success and failure, whether a status lies in the period. From these the deployments the
+pack needs whole are known:
 
-- those of the period (the pack's list, sample, evidence pages and policy findings);
+- those with a status in the period (the pack's list, sample, evidence pages and findings);
 - the production deployments DORA counts in the period or that went live up to the failure
   window after it (a hotfix after the period's end can blame a deploy inside it), and any
   production deployment that records no commit (its run names it).
 
-Every other production deployment takes part in DORA by its summary alone: which commits
-were deployed before (rollbacks, a commit's first deploy) and when a failure was restored.
+**Read 1b** takes the deployment events alone, for the commit and run of those deployments'
+head statuses and the commit of every other production deployment, which takes part in DORA
+by that summary alone: which commits were deployed before (rollbacks, a commit's first
+deploy) and when a failure was restored.
 
 **Read 2** goes over the whole ledger again, parsing each body but building an event only
 for what the pack uses: events in the period; the status events, runs, approvals and gate
@@ -30,7 +32,8 @@ review of the pull requests found (a review names the commit it saw, not the mer
 
 The kept events are put back in chain order, so the pack's code joins them exactly as it
 joins the whole ledger: every key a lookup of the pack uses holds every event the whole
-ledger files under it. Memory follows the period; time is about two reads of the ledger.
+ledger files under it. Memory follows the period (but for the few numbers per deployment);
+time is about two reads of the ledger.
 """
 
 from __future__ import annotations
