@@ -49,15 +49,35 @@ class FailureCause(StrEnum):
     REVERT_OR_HOTFIX = "revert_or_hotfix"
 
 
+@dataclass(frozen=True, slots=True)
+class ProductionSummary:
+    """A production deployment as far as DORA needs it when it does not count in the period
+    itself: what a reader that does not keep the deployment's events (the evidence pack,
+    :mod:`pipeledger.evidence_pack.reading`) knows of it from its status events."""
+
+    repository: str  # the repository's full name, else the owner
+    environment: str
+    deployment_key: str
+    when: datetime
+    sha: str | None
+    succeeded_at: datetime | None
+    failed_at: datetime | None
+
+
 @dataclass
 class ProductionDeploy:
-    """One production deployment and what the ledger says happened to it."""
+    """One production deployment and what the ledger says happened to it. ``context`` is
+    None for a deployment known by its :class:`ProductionSummary` only: then it does not
+    count in the period, and only its times and commit are used."""
 
-    context: DeploymentContext
+    context: DeploymentContext | None
     repository: str
     environment: str
     succeeded_at: datetime | None
     failed_at: datetime | None
+    deployment_key: str
+    when: datetime
+    sha: str | None
     cause: FailureCause | None = None
     # The failure's start (its failed status, or when the deploy that was later rolled back
     # or fixed went live) and the next successful deploy of the same environment after it.
@@ -67,16 +87,12 @@ class ProductionDeploy:
 
     @property
     def key(self) -> str:
-        return f"{self.repository}#{self.context.deployment_key}"
-
-    @property
-    def sha(self) -> str | None:
-        return self.context.sha
+        return f"{self.repository}#{self.deployment_key}"
 
     @property
     def moment(self) -> datetime:
         """When the deploy counts: when it went live, failed, or (neither) was created."""
-        return self.succeeded_at or self.failed_at or self.context.when
+        return self.succeeded_at or self.failed_at or self.when
 
     @property
     def live(self) -> bool:
@@ -88,10 +104,15 @@ class ProductionDeploy:
 
 
 def production_deploys(
-    contexts: Iterable[DeploymentContext], settings: DoraSettings
+    contexts: Iterable[DeploymentContext],
+    settings: DoraSettings,
+    summaries: Iterable[ProductionSummary] = (),
 ) -> list[ProductionDeploy]:
-    """Every production deployment, in time order, each marked failed or not."""
+    """Every production deployment, in time order, each marked failed or not; ``summaries``
+    are production deployments outside ``contexts`` that the caller knows only by summary
+    (see :class:`ProductionDeploy`)."""
     deploys = [_deploy(ctx) for ctx in contexts if settings.is_production(ctx.environment)]
+    deploys += [_summarized(summary) for summary in summaries]
     deploys.sort(key=lambda d: (d.moment, d.key))
     by_place: dict[tuple[str, str], list[ProductionDeploy]] = defaultdict(list)
     for deploy in deploys:
@@ -109,6 +130,22 @@ def _deploy(ctx: DeploymentContext) -> ProductionDeploy:
         environment=ctx.environment or "",
         succeeded_at=_first_status(ctx, SUCCESS_STATES),
         failed_at=_first_status(ctx, FAILURE_STATES),
+        deployment_key=ctx.deployment_key,
+        when=ctx.when,
+        sha=ctx.sha,
+    )
+
+
+def _summarized(summary: ProductionSummary) -> ProductionDeploy:
+    return ProductionDeploy(
+        context=None,
+        repository=summary.repository,
+        environment=summary.environment,
+        succeeded_at=summary.succeeded_at,
+        failed_at=summary.failed_at,
+        deployment_key=summary.deployment_key,
+        when=summary.when,
+        sha=summary.sha,
     )
 
 
@@ -125,9 +162,11 @@ def _mark_failures(place: Sequence[ProductionDeploy], hotfix: GlobSet, window: t
     live = [d for d in place if d.succeeded_at is not None]
     for index, later in enumerate(live[1:], start=1):
         earlier = live[index - 1]
-        cause = _blame(later, earlier, live[: index - 1], hotfix)
         assert later.succeeded_at is not None and earlier.succeeded_at is not None
-        if cause is None or later.succeeded_at - earlier.succeeded_at > window:
+        if later.succeeded_at - earlier.succeeded_at > window:
+            continue
+        cause = _blame(later, earlier, live[: index - 1], hotfix)
+        if cause is None:
             continue
         earlier.fixes.append(later)
         if earlier.cause is None:
@@ -144,19 +183,21 @@ def _blame(
     before: Sequence[ProductionDeploy],
     hotfix: GlobSet,
 ) -> FailureCause | None:
-    """Why ``later`` says ``earlier`` was a bad change, if it does."""
+    """Why ``later`` says ``earlier`` was a bad change, if it does. A ``later`` known by its
+    summary only went live outside the period and its failure window, so ``earlier`` does
+    not count in the period either: whether ``later`` was a fix is not asked."""
     if later.sha and later.sha != earlier.sha and later.sha in {d.sha for d in before}:
         return FailureCause.ROLLBACK
-    if _is_fix(later, hotfix):
+    if later.context is not None and _is_fix(later.context, hotfix):
         return FailureCause.REVERT_OR_HOTFIX
     return None
 
 
-def _is_fix(deploy: ProductionDeploy, hotfix: GlobSet) -> bool:
-    ref = (deploy.context.ref or "").removeprefix("refs/heads/")
+def _is_fix(context: DeploymentContext, hotfix: GlobSet) -> bool:
+    ref = (context.ref or "").removeprefix("refs/heads/")
     if ref and hotfix.matches(ref):
         return True
-    for review in deploy.context.reviews:
+    for review in context.reviews:
         title = str(review.attributes.get("title") or (review.target or {}).get("title") or "")
         if title.lower().startswith("revert"):
             return True

@@ -9,7 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from pipeledger.dora.definitions import DEFINITIONS
-from pipeledger.dora.deploys import DoraSettings, FailureCause, ProductionDeploy, production_deploys
+from pipeledger.dora.deploys import (
+    DoraSettings,
+    FailureCause,
+    ProductionDeploy,
+    ProductionSummary,
+    production_deploys,
+)
 from pipeledger.dora.stats import summary
 from pipeledger.events import parse_time
 from pipeledger.period import Period
@@ -88,9 +94,16 @@ class DoraMetrics:
 
 
 def compute_metrics(
-    contexts: Iterable[DeploymentContext], period: Period, settings: DoraSettings
+    contexts: Iterable[DeploymentContext],
+    period: Period,
+    settings: DoraSettings,
+    summaries: Iterable[ProductionSummary] = (),
 ) -> DoraMetrics:
-    every = production_deploys(contexts, settings)
+    """``summaries``: production deployments outside ``contexts`` known only by summary (see
+    :class:`pipeledger.dora.deploys.ProductionDeploy`); the result is the same as with their
+    contexts, when the contexts hold every deployment that counts in the period or went live
+    up to the failure window after it."""
+    every = production_deploys(contexts, settings, summaries)
     lead = _lead_times(every, period)
     in_period = [d for d in every if period.contains(d.moment)]
     by_repo: dict[str, list[ProductionDeploy]] = defaultdict(list)
@@ -156,7 +169,7 @@ def _lead_times(deploys: Sequence[ProductionDeploy], period: Period) -> dict[str
 
 
 def lead_time(deploy: ProductionDeploy) -> LeadTime | None:
-    assert deploy.succeeded_at is not None
+    assert deploy.succeeded_at is not None and deploy.context is not None
     start, basis = change_start(deploy.context)
     if start is None or start > deploy.succeeded_at:
         return None

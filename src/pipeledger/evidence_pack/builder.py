@@ -14,14 +14,13 @@ from pipeledger.events import AuditEvent, format_time
 from pipeledger.evidence_pack.controls import ControlMapping
 from pipeledger.evidence_pack.csv_files import csv_files
 from pipeledger.evidence_pack.data import LedgerState, build_data
-from pipeledger.evidence_pack.history import require_history
+from pipeledger.evidence_pack.history import require_facts
 from pipeledger.evidence_pack.manifest import MANIFEST, build_manifest, manifest_text, sha256
 from pipeledger.evidence_pack.options import PackOptions
+from pipeledger.evidence_pack.reading import ChainPass, PeriodHistory, read_period
 from pipeledger.evidence_pack.render import render_pages
 from pipeledger.json_codec import dumps_sorted
-from pipeledger.ledger.chain import event_from_data
 from pipeledger.ledger.chain_check import BodySeen
-from pipeledger.ledger.facts import standing_facts
 from pipeledger.ledger.signing import Signer
 from pipeledger.ledger.verify import verify_ledger
 from pipeledger.policy.audit import collector_paused
@@ -64,9 +63,23 @@ def pack_files(
     controls: ControlMapping,
     ledger: Ledger | None,
     signer: Signer | None,
+    history: PeriodHistory | None = None,
 ) -> dict[str, bytes]:
-    """Every file of the pack by its relative path, the manifest included."""
-    data = build_data(events, state, options, controls, ledger)
+    """Every file of the pack by its relative path, the manifest included: from ``history``
+    (what :func:`read_period` kept, ``events`` being its events), or from ``events`` alone
+    when they are every standing fact of the ledger."""
+    if history is None:
+        data = build_data(events, state, options, controls, ledger)
+    else:
+        data = build_data(
+            events,
+            state,
+            options,
+            controls,
+            ledger,
+            coverage_rows=history.coverage,
+            summaries=history.production,
+        )
     files: dict[str, bytes] = {
         # Compact, by orjson where installed (with indent, json falls back to its pure-Python
         # encoder, ten times slower).
@@ -107,13 +120,14 @@ def _about(
 def build_pack(
     ledger: Ledger, options: PackOptions, controls: ControlMapping, signer: Signer | None
 ) -> dict[str, bytes]:
-    # One read of the ledger: the events are taken from the bodies the chain check parses.
-    stored: list[AuditEvent] = []
+    """The chain check reads and verifies every record, keeping only small summaries; a
+    second read keeps the events the period needs (see :mod:`.reading`)."""
     with collector_paused():
-        state = ledger_state(ledger, lambda seq, body: stored.append(event_from_data(seq, body)))
-        events = standing_facts(stored)
-    require_history(events, options, ledger.display_url)
-    return pack_files(events, state, options, controls, ledger, signer)
+        chain = ChainPass(options.period)
+        state = ledger_state(ledger, chain)
+        history = read_period(ledger, chain, options)
+    require_facts(history.history, options, ledger.display_url)
+    return pack_files(history.events, state, options, controls, ledger, signer, history)
 
 
 def check_folder(folder: Path) -> None:

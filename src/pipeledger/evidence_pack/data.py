@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from pipeledger import __version__
-from pipeledger.dora import DoraSettings, compute_metrics
+from pipeledger.dora import compute_metrics
+from pipeledger.dora.deploys import ProductionSummary
 from pipeledger.events import AuditEvent, EventKind, format_time
 from pipeledger.evidence_pack.controls import ControlMapping
 from pipeledger.evidence_pack.evidence import bypasses_of, evidence_of
@@ -24,6 +25,7 @@ from pipeledger.evidence_pack.index import (
     index_events,
 )
 from pipeledger.evidence_pack.options import PackOptions
+from pipeledger.evidence_pack.reading import dora_settings
 from pipeledger.evidence_pack.sampling import (
     SAMPLING_METHOD,
     Sampled,
@@ -69,7 +71,14 @@ def build_data(
     options: PackOptions,
     controls: ControlMapping,
     ledger: CursorLister | None,
+    *,
+    coverage_rows: list[dict[str, Any]] | None = None,
+    summaries: Sequence[ProductionSummary] = (),
 ) -> dict[str, Any]:
+    """``events``: the whole ledger's standing facts, or what
+    :func:`pipeledger.evidence_pack.reading.read_period` keeps of them with its
+    ``coverage_rows`` (counted over every event) and ``summaries`` (the production
+    deployments DORA knows by summary only)."""
     period = options.period
     index = index_events(events)
     chosen = [c for c in index.contexts if period.contains(c.when) and _selected(c, options)]
@@ -87,7 +96,7 @@ def build_data(
         options.sample_size,
         options.seed,
     )
-    dora = compute_metrics(index.contexts, period, _dora_settings(options))
+    dora = compute_metrics(index.contexts, period, dora_settings(options), summaries)
     production = [c for c in chosen if dora.settings.is_production(c.environment)]
     in_period = [e for e in events if period.contains(e.occurred_at)]
     changes = [
@@ -118,7 +127,7 @@ def build_data(
                 period, chosen, _finding_times(findings, chosen, in_period), anomalies, changes
             ),
         },
-        "coverage": coverage(events, period),
+        "coverage": coverage(events, period) if coverage_rows is None else coverage_rows,
         "dora": dora.to_dict(),
         "controls": {
             "source": controls.source,
@@ -162,16 +171,6 @@ def page_name(ctx: DeploymentContext) -> str:
 def _selected(ctx: DeploymentContext, options: PackOptions) -> bool:
     wanted = options.environment
     return wanted is None or (ctx.environment or "").lower() == wanted.lower()
-
-
-def _dora_settings(options: PackOptions) -> DoraSettings:
-    if options.environment is None:
-        return options.dora
-    return DoraSettings(
-        production=(options.environment,),
-        hotfix_refs=options.dora.hotfix_refs,
-        failure_window=options.dora.failure_window,
-    )
 
 
 def _findings(

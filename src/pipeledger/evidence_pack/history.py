@@ -5,41 +5,69 @@ period to an auditor, so both are refused with what the ledger does hold."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from pipeledger.errors import UsageError
 from pipeledger.events import AuditEvent, EventKind, format_time
 from pipeledger.evidence_pack.options import PackOptions
+from pipeledger.period import Period
 
 LISTED = 12  # environments named in the error, at most
 
 
+@dataclass
+class HistoryFacts:
+    """What the checks below need of the ledger's events, counted one event at a time."""
+
+    events: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    in_period: bool = False
+    environments: set[str] = field(default_factory=set)  # of deployment events
+
+    def add(self, moment: datetime, kind: str, environment: str | None, period: Period) -> None:
+        self.events += 1
+        if self.first is None or moment < self.first:
+            self.first = moment
+        if self.last is None or moment > self.last:
+            self.last = moment
+        self.in_period = self.in_period or period.contains(moment)
+        if kind == EventKind.DEPLOYMENT.value and environment:
+            self.environments.add(environment)
+
+    @classmethod
+    def of(cls, events: Sequence[AuditEvent], period: Period) -> HistoryFacts:
+        found = cls()
+        for event in events:
+            found.add(event.occurred_at, event.kind.value, event.scope.environment, period)
+        return found
+
+
 def require_history(events: Sequence[AuditEvent], options: PackOptions, ledger: str) -> None:
+    require_facts(HistoryFacts.of(events, options.period), options, ledger)
+
+
+def require_facts(facts: HistoryFacts, options: PackOptions, ledger: str) -> None:
     period = options.period
-    if not events:
+    if not facts.events or facts.first is None or facts.last is None:
         raise UsageError(
             f"The ledger {ledger} holds no events, so there is nothing to report.",
             "Collect history first (pipeledger collect), or name the ledger with --sink.",
         )
-    if not any(period.contains(event.occurred_at) for event in events):
-        first = min(event.occurred_at for event in events)
-        last = max(event.occurred_at for event in events)
+    if not facts.in_period:
         raise UsageError(
             f"The ledger {ledger} holds no events in {period.label} ({format_time(period.start)}"
-            f" to {format_time(period.end)}); its events run from {format_time(first)} to"
-            f" {format_time(last)}.",
+            f" to {format_time(period.end)}); its events run from {format_time(facts.first)} to"
+            f" {format_time(facts.last)}.",
             "Choose a --period inside that range, or collect that period first"
             " (pipeledger collect --since).",
         )
     if options.environment is not None:
-        _require_environment(events, options.environment)
+        _require_environment(facts.environments, options.environment)
 
 
-def _require_environment(events: Sequence[AuditEvent], wanted: str) -> None:
-    known = {
-        event.scope.environment
-        for event in events
-        if event.kind is EventKind.DEPLOYMENT and event.scope.environment
-    }
+def _require_environment(known: set[str], wanted: str) -> None:
     if wanted.lower() in {name.lower() for name in known}:
         return
     names = sorted(known, key=str.lower)

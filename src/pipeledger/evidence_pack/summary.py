@@ -97,34 +97,58 @@ def coverage(events: Iterable[AuditEvent], period: Period) -> list[dict[str, Any
     """Per scope (platform, instance, repository or owner): first and last event the ledger
     holds, events in the period, and the gaps of GAP_DAYS or more inside the period with
     none."""
-    days: dict[tuple[str, str, str], set[date]] = defaultdict(set)
-    first: dict[tuple[str, str, str], datetime] = {}
-    last: dict[tuple[str, str, str], datetime] = {}
-    in_period: Counter[tuple[str, str, str]] = Counter()
+    found = ScopeCoverage()
     for event in events:
         scope = event.scope
-        name = scope.full_name or scope.owner
-        key = (event.platform, event.instance, name)
-        moment = event.occurred_at
-        if key not in first or moment < first[key]:
-            first[key] = moment
-        if key not in last or moment > last[key]:
-            last[key] = moment
+        found.add(
+            event.platform, event.instance, scope.owner, scope.repository, event.occurred_at, period
+        )
+    return found.rows(period)
+
+
+class ScopeCoverage:
+    """The coverage table counted one event at a time: per scope two times, a count and the
+    days of the period with events, so a reader that streams the ledger keeps no events."""
+
+    def __init__(self) -> None:
+        self.days: dict[tuple[str, str, str], set[date]] = defaultdict(set)
+        self.first: dict[tuple[str, str, str], datetime] = {}
+        self.last: dict[tuple[str, str, str], datetime] = {}
+        self.in_period: Counter[tuple[str, str, str]] = Counter()
+
+    def add(
+        self,
+        platform: str,
+        instance: str,
+        owner: str,
+        repository: str | None,
+        moment: datetime,
+        period: Period,
+    ) -> None:
+        key = (platform, instance, f"{owner}/{repository}" if repository else owner)
+        first, last = self.first.get(key), self.last.get(key)
+        if first is None or moment < first:
+            self.first[key] = moment
+        if last is None or moment > last:
+            self.last[key] = moment
         if period.contains(moment):
-            in_period[key] += 1
-            days[key].add(moment.date())
-    return [
-        {
-            "platform": key[0],
-            "instance": key[1],
-            "scope": key[2],
-            "first_event": format_time(first[key]),
-            "last_event": format_time(last[key]),
-            "events_in_period": in_period[key],
-            "gaps": _gaps(sorted(days[key]), period, first[key], last[key]),
-        }
-        for key in sorted(first)
-    ]
+            self.in_period[key] += 1
+            self.days[key].add(moment.date())
+
+    def rows(self, period: Period) -> list[dict[str, Any]]:
+        first, last = self.first, self.last
+        return [
+            {
+                "platform": key[0],
+                "instance": key[1],
+                "scope": key[2],
+                "first_event": format_time(first[key]),
+                "last_event": format_time(last[key]),
+                "events_in_period": self.in_period[key],
+                "gaps": _gaps(sorted(self.days[key]), period, first[key], last[key]),
+            }
+            for key in sorted(first)
+        ]
 
 
 def _gaps(
