@@ -38,12 +38,19 @@ from pipeledger_gitlab.client import (
     resolve_api_url,
 )
 from pipeledger_gitlab.collector import GitLabCollector
+from pipeledger_gitlab.config_file import (
+    CONFIG_VARIABLE,
+    USER_FILE,
+    ConfigFileAccess,
+    access_from_config,
+)
 from pipeledger_gitlab.gate_evidence import CiJob, GitLabGate, running_job
 
 DEFAULT_CONCURRENCY = 4
 COLLECT_ACCESS_ADVICE = (
     "Set GITLAB_TOKEN to a personal, group or project access token with the read_api scope"
-    " (Reporter role; Maintainer/Owner and Premium for audit events)."
+    " (Reporter role; Maintainer/Owner and Premium for audit events), or keep it in a"
+    f" python-gitlab configuration ({USER_FILE} or the file {CONFIG_VARIABLE} names)."
 )
 
 
@@ -69,11 +76,14 @@ class GitLabAdapter(Adapter, GateSource):
 
     @classmethod
     def create(cls, settings: AdapterSettings) -> GitLabAdapter:
-        api_url = resolve_api_url(settings.api_url, settings.environ)
         credentials = find_credentials(settings.environ)
-        if credentials is None:
+        if credentials is not None:
+            return cls(settings, resolve_api_url(settings.api_url, settings.environ), credentials)
+        access = access_from_config(settings.environ)
+        if access is None:
             raise UsageError("No GitLab token: GITLAB_TOKEN is not set.", COLLECT_ACCESS_ADVICE)
-        return cls(settings, api_url, credentials)
+        credentials = Credentials(access.source, access.header, access.value, access.verify)
+        return cls(settings, _config_api_url(settings.api_url, access), credentials)
 
     def collect(
         self, request: CollectRequest, cursors: CursorReader, progress: Progress
@@ -173,3 +183,23 @@ def _shape_errors() -> Iterator[None]:
             "Check that --api-url is the API root (https://HOST/api/v4); if it is, please"
             " report this with your GitLab version (GET /version).",
         ) from error
+
+
+def _config_api_url(given: str | None, access: ConfigFileAccess) -> str:
+    """The python-gitlab section's instance; an --api-url may name another root on it (a
+    proxy path) but not another instance, which the section's token does not belong to."""
+    configured = resolve_api_url(access.api_url, {})
+    if not given:
+        return configured
+    chosen = resolve_api_url(given, {})
+    if instance_of(chosen) != instance_of(configured) or _scheme(chosen) != _scheme(configured):
+        raise UsageError(
+            f"--api-url {chosen} is not the instance of {access.source} ({configured}).",
+            "Its token is sent only to that instance: drop --api-url, choose the section for"
+            " this instance (PIPELEDGER_GITLAB_SECTION), or set GITLAB_TOKEN.",
+        )
+    return chosen
+
+
+def _scheme(url: str) -> str:
+    return url.split("://", 1)[0].lower()

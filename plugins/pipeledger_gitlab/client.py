@@ -19,6 +19,7 @@ from pipeledger.plugin import (
     RateLimitHeaders,
     RetryPolicy,
     UsageError,
+    environment_session,
     hold,
     one_line,
 )
@@ -45,15 +46,19 @@ class GitLabNotFound(PlatformError):
 
 @dataclass(frozen=True)
 class Credentials:
-    """Which token is used and how GitLab expects it: a job token has its own header."""
+    """Which token is used and how GitLab expects it: a job token has its own header.
+    ``variable`` names where it came from, for messages; ``verify`` is how the instance's
+    certificate is checked when a python-gitlab configuration says so (False, or a CA
+    bundle's path), None for the environment's settings."""
 
     variable: str
     header: str
     value: str
+    verify: bool | str | None = None
 
     @property
     def is_job_token(self) -> bool:
-        return self.variable == "CI_JOB_TOKEN"
+        return self.header == "JOB-TOKEN"
 
 
 def find_credentials(environ: Mapping[str, str]) -> Credentials | None:
@@ -126,6 +131,10 @@ class GitLabClient:
             extra["sleep"] = sleep
         if clock is not None:
             extra["clock"] = clock
+        if credentials.verify is not None:
+            session = environment_session(self.api_url)
+            session.verify = credentials.verify
+            extra["session"] = session
         self._api = ApiClient(
             self.api_url,
             {credentials.header: credentials.value, "Accept": "application/json"},
@@ -248,7 +257,7 @@ class ErrorTranslator:
 
     def _unauthorized(self, what: str) -> PipeledgerError:
         return PermissionDenied(
-            f"GitLab rejected GITLAB_TOKEN (401 Unauthorized) when reading {what}.",
+            f"GitLab rejected {self._credentials.variable} (401 Unauthorized) when reading {what}.",
             "The token is invalid, expired or revoked, or --api-url points at another"
             f" instance. {READ_API_REMEDY}",
         )
