@@ -30,8 +30,9 @@ API_DEFAULTS = api_defaults(max_wait=None, retries=5)
 QUARANTINE_SHOWN = 5
 # At most this many scopes at once: the HTTP client keeps as many connections open.
 MAX_CONCURRENCY = 32
-# The adapters' scope options (--org, --group, …) join these when the parser is built.
-DEFAULTS: dict[str, Any] = {
+# The options every platform shares; DEFAULTS adds the adapters' scope options (--org,
+# --group, …) each time the parser is built, so it always holds those of the adapters found.
+FIXED_DEFAULTS: dict[str, Any] = {
     "platform": None,
     "since": None,
     "until": None,
@@ -42,6 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "policy": None,
     "concurrency": None,  # the adapter's own default for the instance
 }
+DEFAULTS: dict[str, Any] = dict(FIXED_DEFAULTS)
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -49,6 +51,8 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "collect", help="pull runs, deployments, approvals and reviews into the ledger"
     )
     declared = declared_scope_options()
+    DEFAULTS.clear()
+    DEFAULTS.update(FIXED_DEFAULTS)
     parser.add_argument("--platform", help=f"one of: {', '.join(declared)}")
     parser.set_defaults(declared_scopes=declared)
     add_scope_options(parser, declared)
