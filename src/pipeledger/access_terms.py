@@ -47,9 +47,15 @@ class AccessTerms:
     approver_settings: frozenset[str] = frozenset()
     # Whether those lists name a person by user id (``user:7``) rather than by login.
     approvers_by_id: bool = False
+    # The least rank of a powerful role (one that can change what guards deploys); None: no
+    # role is powerful by rank.
+    powerful_rank: int | None = None
 
     def role_rank(self, role: str | None) -> int:
         return 0 if role is None else self.role_ranks.get(role.lower(), 0)
+
+    def is_powerful(self, role: str | None) -> bool:
+        return self.powerful_rank is not None and self.role_rank(role) >= self.powerful_rank
 
     def ranks_as_a_whole(self, setting: str) -> bool:
         """Whether a setting whose value is a mapping is ranked by these terms as one value

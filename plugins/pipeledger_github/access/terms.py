@@ -53,4 +53,6 @@ ACCESS_TERMS = AccessTerms(
     rule_prefix="rule:",
     # an environment's required reviewers, by login (``user:alice``, ``team:sec``)
     approver_settings=frozenset({"required_reviewers"}),
+    # maintain, a team's maintainer, admin, owner
+    powerful_rank=5,
 )

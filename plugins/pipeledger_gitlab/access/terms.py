@@ -40,4 +40,6 @@ ACCESS_TERMS = AccessTerms(
     # a protected environment's approval rules, naming users by id (``user:7``)
     approver_settings=frozenset({"approval_rules"}),
     approvers_by_id=True,
+    # maintainer, owner, administrators
+    powerful_rank=5,
 )

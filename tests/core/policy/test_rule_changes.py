@@ -183,3 +183,29 @@ def test_deleted_protection_and_allowed_team(drift: LoadedPolicy) -> None:
     deleted = protection({"enforce_admins": True}, None, "release/2.0", action="deleted")
     assert "protection deleted" in messages(judge(drift, [deleted]))[0]
     assert judge(drift, [deleted], {"platform": ["Mallory"]}).findings == []
+
+
+@pytest.mark.parametrize(
+    ("platform", "role", "judged"),
+    [
+        ("github", "maintain", True),
+        ("github", "admin", True),
+        ("github", "write", False),
+        ("gitlab", "maintainer", True),
+        ("gitlab", "owner", True),
+        ("gitlab", "developer", False),
+        # a platform whose plugin declares no terms has no powerful roles by default
+        ("bitbucket", "admin", False),
+    ],
+)
+def test_powerful_roles_are_the_platforms_by_default(
+    permissions: LoadedPolicy, platform: str, role: str, judged: bool
+) -> None:
+    event = replace(grant(role, "reporter"), platform=platform)
+    assert bool(judge(permissions, [event]).findings) is judged
+
+
+def test_roles_named_by_the_rule_replace_the_platforms(tmp_path: Path) -> None:
+    named = policy_from(tmp_path, rule_yaml(PERMISSIONS + "    roles: [write]\n"))
+    assert judge(named, [grant("write", "read")]).findings
+    assert judge(named, [grant("admin", "read")]).findings == []

@@ -1,5 +1,6 @@
-"""``privilege-escalation``: someone is given a powerful role (admin, maintain, owner) or a
-place among an environment's required reviewers with no linked change, and deploys or
+"""``privilege-escalation``: someone is given a powerful role (by default one its platform's
+access terms rank as powerful: maintain or maintainer and above) or a place among an
+environment's required reviewers with no linked change, and deploys or
 approves within hours. The grant's time is the audit log's when there is one, otherwise the
 window between the two snapshots that saw it."""
 
@@ -22,8 +23,7 @@ from pipeledger.anomalies.detectors.base import (
 from pipeledger.anomalies.facts import AccessChange, Approval, Deploy
 from pipeledger.anomalies.history import History
 from pipeledger.anomalies.model import AlertSeverity, AlertSubject, Anomaly, alert_id
-
-DEFAULT_ROLES = ("admin", "maintain", "maintainer", "owner", REVIEWER_ROLE)
+from pipeledger.registry import load_access_terms
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,8 @@ class PrivilegeEscalationDetector(Detector):
     default_severity = AlertSeverity.HIGH
 
     def detect(self, history: History) -> Iterator[Anomaly]:
-        roles = frozenset(self.settings.words("roles", DEFAULT_ROLES))
+        chosen = self.settings.params.get("roles")
+        roles = frozenset(self.settings.words("roles", ())) if chosen is not None else None
         within = timedelta(hours=self.settings.number("within_hours", 24))
         # Only the deploys and approvals of people granted something are looked at.
         grantees = {g.seat_holder() for g in history.access if g.kind == "grant"} - {None}
@@ -56,7 +57,7 @@ class PrivilegeEscalationDetector(Detector):
         for grant in history.access:
             if grant.kind == "revoke":
                 revoked.add(_seat(grant))
-            if grant.kind != "grant" or grant.role not in roles or grant.linked_change:
+            if grant.kind != "grant" or not _powerful(grant, roles) or grant.linked_change:
                 continue
             if grant.seat_holder() is None:
                 continue
@@ -189,3 +190,11 @@ def _act_ids(act: _Act) -> tuple[str, ...]:
 def _grant_link(grant: AccessChange) -> dict[str, str]:
     link = grant.links.get("html")
     return {"grant": link} if link else {}
+
+
+def _powerful(grant: AccessChange, roles: frozenset[str] | None) -> bool:
+    """The roles the policy names (``roles``), else a required reviewer's place or a role
+    the platform's access terms rank as powerful."""
+    if roles is not None:
+        return grant.role in roles
+    return grant.role == REVIEWER_ROLE or load_access_terms(grant.platform).is_powerful(grant.role)

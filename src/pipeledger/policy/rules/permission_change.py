@@ -1,5 +1,6 @@
-"""``permission-change``: grants of powerful roles (admin, owner, maintain) by anyone not
-allowed to grant them, or by nobody anyone can name."""
+"""``permission-change``: grants of powerful roles by anyone not allowed to grant them, or by
+nobody anyone can name. Powerful: the rule's ``roles``, else what the platform's access terms
+rank as powerful (maintain or maintainer and above on GitHub and GitLab)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Any
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.policy.model import RuleSpec, Violation
 from pipeledger.policy.rules.base import EvaluationEnv, PeopleSet, Rule, links_of, who
+from pipeledger.registry import load_access_terms
 
-DEFAULT_ROLES = ("admin", "owner", "maintain", "maintainer")
 _REMOVALS = frozenset({"revoked", "removed", "deleted"})
 
 
@@ -24,7 +25,8 @@ class PermissionChangeRule(Rule):
 
     def __init__(self, spec: RuleSpec) -> None:
         super().__init__(spec)
-        self.roles = frozenset(r.lower() for r in spec.params.get("roles") or DEFAULT_ROLES)
+        chosen = spec.params.get("roles")
+        self.roles = frozenset(r.lower() for r in chosen) if chosen else None
         self.allowed = PeopleSet(spec.params.get("allowed"))
 
     def check_event(self, event: AuditEvent, env: EvaluationEnv) -> Iterable[Violation]:
@@ -32,7 +34,7 @@ class PermissionChangeRule(Rule):
             return ()
         granted = role_name(event.change.get("to"))
         before = role_name(event.change.get("from"))
-        if granted not in self.roles or granted == before:
+        if granted == before or not self._powerful(event.platform, granted):
             return ()
         if self.allowed.allows(event.actor, env):
             return ()
@@ -44,6 +46,11 @@ class PermissionChangeRule(Rule):
                 links=links_of(event),
             )
         ]
+
+    def _powerful(self, platform: str, role: str | None) -> bool:
+        if self.roles is not None:
+            return role in self.roles
+        return load_access_terms(platform).is_powerful(role)
 
 
 def role_name(value: Any) -> str | None:
