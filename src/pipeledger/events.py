@@ -94,7 +94,7 @@ class Scope:
     def full_name(self) -> str | None:
         """``OWNER/NAME`` (a GitLab project path may have more slashes), or None when the
         scope is the owner itself (an organization or group)."""
-        return f"{self.owner}/{self.repository}" if self.repository else None
+        return full_name(self.owner, self.repository)
 
     def to_dict(self) -> JsonObject:
         return _without_none(
@@ -108,6 +108,12 @@ class Scope:
             repository=data.get("repository"),
             environment=data.get("environment"),
         )
+
+
+def full_name(owner: str, repository: str | None) -> str | None:
+    """A repository's ``OWNER/NAME``, the one way every part of pipeledger writes it; None
+    without a repository."""
+    return f"{owner}/{repository}" if repository else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pipeledger.events import AuditEvent
+from pipeledger.events import AuditEvent, full_name
 from pipeledger.facts import without_superseded
 
 
@@ -67,7 +67,7 @@ class Deploy:
 
     @property
     def repository_name(self) -> str:
-        return f"{self.owner}/{self.repository}"
+        return full_name(self.owner, self.repository) or self.owner
 
     @property
     def place(self) -> tuple[str, str, str, str, str]:

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pipeledger.events import format_time
+from pipeledger.events import format_time, full_name
 
 SCHEMA_ID = "pipeledger/anomalies/v1"
 
@@ -68,7 +68,7 @@ class Anomaly:
 
     @property
     def repository_name(self) -> str | None:
-        return f"{self.owner}/{self.repository}" if self.repository else None
+        return full_name(self.owner, self.repository)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -62,9 +62,7 @@ def is_update(action: str) -> bool:
 def summary(event: AuditEvent) -> str:
     """One line a person reads in a SIEM list: who did what where."""
     who = event.actor.login or "an unknown actor"
-    where = event.scope.owner
-    if event.scope.repository:
-        where = f"{where}/{event.scope.repository}"
+    where = event.scope.full_name or event.scope.owner
     if event.scope.environment:
         where = f"{where} ({event.scope.environment})"
     text = f"{who}: {event.kind.value} {event.action} in {where}"

@@ -10,6 +10,7 @@ from pipeledger.anomalies.detectors.base import Detector, links_for, stamp, wher
 from pipeledger.anomalies.facts import Approval, Deploy
 from pipeledger.anomalies.history import History
 from pipeledger.anomalies.model import AlertSeverity, AlertSubject, Anomaly, alert_id
+from pipeledger.events import full_name
 
 # Activity just before the deploy is usually its own run: look past it.
 GRACE = timedelta(days=1)
@@ -81,5 +82,6 @@ def _who(act: Deploy | Approval) -> tuple[str | None, str, datetime]:
 
 def _approved(approval: Approval) -> str:
     env = f" to {approval.environment}" if approval.environment else ""
-    repo = f" of {approval.owner}/{approval.repository}" if approval.repository else ""
+    name = full_name(approval.owner, approval.repository)
+    repo = f" of {name}" if name else ""
     return f"{approval.action} a deploy{repo}{env}"

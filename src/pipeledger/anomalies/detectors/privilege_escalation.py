@@ -23,6 +23,7 @@ from pipeledger.anomalies.detectors.base import (
 from pipeledger.anomalies.facts import AccessChange, Approval, Deploy
 from pipeledger.anomalies.history import History
 from pipeledger.anomalies.model import AlertSeverity, AlertSubject, Anomaly, alert_id
+from pipeledger.events import full_name
 from pipeledger.registry import load_access_terms
 
 
@@ -80,7 +81,7 @@ class PrivilegeEscalationDetector(Detector):
             )
             gap = f"at {clock(act.when)}, within {duration(within)} of that window"
         deed = _deed(act)
-        place = f"{grant.owner}/{grant.repository}" if grant.repository else grant.owner
+        place = full_name(grant.owner, grant.repository) or grant.owner
         grantee = grant.grantee or f"{act.login} (user {grant.grantee_id})"
         message = (
             f"{grantee} was given {grant.role} on {place} {when} with no linked change,"
