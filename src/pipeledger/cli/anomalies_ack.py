@@ -11,7 +11,8 @@ from pipeledger.anomalies.engine import Selection, detect_in_ledger
 from pipeledger.anomalies.history import RAISED
 from pipeledger.anomalies.record import ack_event, alert_event
 from pipeledger.anomalies.settings import AnomalySettings
-from pipeledger.cli.command_context import Context
+from pipeledger.cli.command_context import SINK, Context
+from pipeledger.cli.options import with_suffix
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.json_codec import loads
@@ -34,7 +35,7 @@ def add_ack_parser(actions: Any) -> None:
         action="append",
         metavar="URL",
         default=argparse.SUPPRESS,
-        help="the ledger (as for anomalies); env PIPELEDGER_SINK",
+        help=with_suffix("the ledger, as for anomalies", "sink", SINK),
     )
 
 
