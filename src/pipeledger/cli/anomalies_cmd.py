@@ -17,7 +17,7 @@ from pipeledger.cli.anomalies_ack import add_ack_parser, run_ack
 from pipeledger.cli.anomalies_record import record_alerts, settings_from
 from pipeledger.cli.command_context import Context, add_sink_option
 from pipeledger.cli.findings_output import Target, emit, parse_targets
-from pipeledger.cli.options import add_option
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.errors import ExitCode, SinkError, UsageError
 from pipeledger.report.model import ReportFormat
 from pipeledger.timeutil import parse_when
@@ -54,12 +54,9 @@ def register(commands: Any) -> argparse.ArgumentParser:
         metavar="FILE",
         help="policy file whose anomalies: section tunes detectors",
     )
-    add_option(
+    add_flag(
         parser,
         "--record",
-        default=False,
-        action="store_const",
-        const=True,
         help="append each new alert once as an anomaly event, sent to every sink",
     )
     add_sink_option(parser)

@@ -16,7 +16,7 @@ from pipeledger.cli.findings_output import (
     parse_targets,
     require_policy,
 )
-from pipeledger.cli.options import add_option
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, format_time
 from pipeledger.policy.audit import audit_ledger
@@ -33,21 +33,15 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "audit", help="evaluate recorded history in the ledger against a policy"
     )
     add_policy_options(parser)
-    add_option(
+    add_flag(
         parser,
         "--record",
-        default=False,
-        action="store_const",
-        const=True,
         help="also record one verdict event per subject with findings, sent to every sink",
     )
-    add_option(
+    add_flag(
         parser,
         "--allow-empty",
-        default=False,
         shown_default="exit 2, a pass on no data proves nothing",
-        action="store_const",
-        const=True,
         help="pass a period with nothing to judge",
     )
     add_option(parser, "--since", help="RFC 3339 time, date, or duration such as 30d")

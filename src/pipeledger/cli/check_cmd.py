@@ -21,7 +21,7 @@ from pipeledger.cli.findings_output import (
     parse_targets,
     require_policy,
 )
-from pipeledger.cli.options import add_option
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.collect.adapter import CiJob, GateEvidence, GateSource
 from pipeledger.errors import (
     AwaitingApproval,
@@ -54,12 +54,9 @@ def register(commands: Any) -> argparse.ArgumentParser:
     add_policy_options(parser)
     add_option(parser, "--environment", help="the environment this job deploys to")
     add_option(parser, "--platform", shown_default="detected from the CI", help="adapter to use")
-    add_option(
+    add_flag(
         parser,
         "--fail-open",
-        default=False,
-        action="store_const",
-        const=True,
         help="if the platform cannot be reached, warn and exit 0 instead of failing closed",
     )
     # A gate in a running job should not wait long for the API.

@@ -16,7 +16,7 @@ from pipeledger.cli.api_options import (
 from pipeledger.cli.collect_progress import closing_summary, progress_for
 from pipeledger.cli.color import is_terminal
 from pipeledger.cli.command_context import Context, add_sink_option
-from pipeledger.cli.options import add_option
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.collect.adapter import Adapter, CollectRequest, ScopeOption
 from pipeledger.collect.run import CollectSummary, collect_into
 from pipeledger.config import env_name
@@ -60,12 +60,9 @@ def register(commands: Any) -> argparse.ArgumentParser:
         const=False,
         help="skip the permission and protection snapshots",
     )
-    add_option(
+    add_flag(
         parser,
         "--detect",
-        default=False,
-        action="store_const",
-        const=True,
         help="then run the anomaly detectors over the collected period and record new alerts",
     )
     add_option(

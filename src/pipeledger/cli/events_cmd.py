@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from pipeledger.cli.command_context import Context, add_sink_option
 from pipeledger.cli.event_rows import Table, data_row
-from pipeledger.cli.options import add_option
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.facts import current_records, ledger_superseded_ids
@@ -47,12 +47,9 @@ def register(commands: Any) -> argparse.ArgumentParser:
         help="the events of one deployment (its run, approvals, reviews, statuses, gate"
         " verdicts): platform id, OWNER/REPO#ID, OWNER/REPO@SHA or the run/pipeline URL",
     )
-    add_option(
+    add_flag(
         filters,
         "--all",
-        default=False,
-        action="store_const",
-        const=True,
         help="also show events a later event superseded: one change seen by two sources",
     )
     add_option(filters, "--since", metavar="WHEN", help="RFC 3339 time, date, or e.g. 7d")
@@ -66,14 +63,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
         help="table, json, jsonl (one per line) or csv",
     )
     add_option(output, "--limit", type=int, metavar="N", help="at most N events")
-    add_option(
-        output,
-        "--reverse",
-        default=False,
-        action="store_const",
-        const=True,
-        help="newest first; with --limit, the N newest",
-    )
+    add_flag(output, "--reverse", help="newest first; with --limit, the N newest")
     add_sink_option(parser)
     return parser
 

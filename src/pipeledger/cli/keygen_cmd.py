@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeledger.cli.command_context import Context
-from pipeledger.cli.options import add_option
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.ledger.signing import SIGNING_KEY_ENV, generate_key_pair
 
@@ -25,9 +25,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
         metavar="PREFIX",
         help="write PREFIX.key (private, mode 0600) and PREFIX.pub",
     )
-    add_option(
-        parser, "--force", default=False, action="store_true", help="replace existing key files"
-    )
+    add_flag(parser, "--force", help="replace existing key files")
     return parser
 
 

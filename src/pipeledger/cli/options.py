@@ -53,6 +53,25 @@ def add_option(
     return action
 
 
+def add_flag(
+    container: argparse.ArgumentParser | argparse._ArgumentGroup,
+    *flags: str,
+    help: str,
+    shown_default: str | None = None,
+) -> argparse.Action:
+    """Declare an on/off option, off by default: given, it is True; ``PIPELEDGER_<DEST>=1``
+    turns it on too."""
+    return add_option(
+        container,
+        *flags,
+        default=False,
+        shown_default=shown_default,
+        action="store_const",
+        const=True,
+        help=help,
+    )
+
+
 def with_suffix(text: str | None, dest: str, declared: Declared) -> str:
     """``text (default: …; env PIPELEDGER_…)``: the default when there is one to say, and the
     environment variable (``%`` doubled: argparse formats help strings)."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from pipeledger.cli.command_context import Context, add_sink_option
 from pipeledger.cli.metrics_cmd import add_dora_options, dora_settings
-from pipeledger.cli.options import add_option
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.errors import ExitCode, UsageError, VerificationFailed
 from pipeledger.evidence_pack.builder import build_pack, check_folder, write_pack
 from pipeledger.evidence_pack.controls import load_controls
@@ -64,13 +64,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
     add_option(
         parser, "--signing-key", metavar="FILE", help="Ed25519 private key from pipeledger keygen"
     )
-    add_option(
-        parser,
-        "--unsigned",
-        default=False,
-        action="store_true",
-        help="write an unsigned draft pack",
-    )
+    add_flag(parser, "--unsigned", help="write an unsigned draft pack")
     add_dora_options(parser)
     add_sink_option(parser)
     actions = parser.add_subparsers(dest="report_action", metavar="ACTION", required=False)

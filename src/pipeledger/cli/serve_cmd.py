@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from pipeledger.cli.command_context import Context, add_sink_option
-from pipeledger.cli.options import add_option
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.docs_links import docs_url
 from pipeledger.errors import ExitCode, UsageError
 
@@ -33,13 +33,10 @@ def register(commands: Any) -> argparse.ArgumentParser:
         shown_default="none, the rule is off",
         help="policy the GitHub deployment protection rule evaluates",
     )
-    add_option(
+    add_flag(
         parser,
         "--fail-open",
-        default=False,
         shown_default="reject it",
-        action="store_const",
-        const=True,
         help="approve, with a warning, a deployment the protection rule cannot judge",
     )
     add_option(

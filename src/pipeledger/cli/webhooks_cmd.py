@@ -10,7 +10,7 @@ from typing import Any
 
 from pipeledger import registry
 from pipeledger.cli.command_context import Context
-from pipeledger.cli.options import add_option
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.timeutil import parse_when
 
@@ -23,28 +23,14 @@ def register(commands: Any) -> argparse.ArgumentParser:
     where = parser.add_mutually_exclusive_group()
     add_option(where, "--org", help="every hook of this organization")
     add_option(where, "--repo", metavar="OWNER/NAME", help="every hook of this repository")
-    add_option(
-        where,
-        "--app",
-        default=False,
-        action="store_const",
-        const=True,
-        help="the GitHub App's own webhook",
-    )
+    add_flag(where, "--app", help="the GitHub App's own webhook")
     add_option(
         parser, "--since", default="3d", metavar="WHEN", help="failed since; GitHub keeps 3 days"
     )
     # None: the GitHub plugin's own API root.
     add_option(parser, "--api-url", shown_default="https://api.github.com", help="API root")
     add_option(parser, "--platform", default="github", help=argparse.SUPPRESS)
-    add_option(
-        parser,
-        "--dry-run",
-        default=False,
-        action="store_const",
-        const=True,
-        help="list the failed deliveries only",
-    )
+    add_flag(parser, "--dry-run", help="list the failed deliveries only")
     return parser
 
 
