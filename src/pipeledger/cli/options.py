@@ -72,16 +72,16 @@ def add_flag(
     )
 
 
-def with_suffix(text: str | None, dest: str, declared: Declared) -> str:
+def with_suffix(text: str | None, dest: str, option: Declared) -> str:
     """``text (default: …; env PIPELEDGER_…)``: the default when there is one to say, and the
     environment variable (``%`` doubled: argparse formats help strings)."""
-    shown = declared.shown_default
+    shown = option.shown_default
     if shown is None:
-        shown = shown_value(declared.default)
+        shown = shown_value(option.default)
     env = f"env {env_name(dest)}"
-    if isinstance(declared.default, bool):
-        env += "=0" if declared.default else "=1"
-    elif isinstance(declared.default, list):
+    if isinstance(option.default, bool):
+        env += "=0" if option.default else "=1"
+    elif isinstance(option.default, list):
         env += ", space-separated"
     parts = ([f"default: {shown}"] if shown else []) + [env]
     said = "; ".join(parts).replace("%", "%%")
