@@ -23,7 +23,13 @@ def add_api_options(
     ``max_wait`` of None is decided by the command (collect: by whether anyone watches)."""
     group = parser.add_argument_group("API")
     add_option(group, "--api-url", shown_default="the CI's own variable", help="API root")
-    add_option(group, "--timeout", default=30.0, type=float, help="seconds per HTTP request")
+    add_option(
+        group,
+        "--timeout",
+        default=AdapterSettings.request_timeout,
+        type=float,
+        help="seconds per HTTP request",
+    )
     add_option(
         group,
         "--max-wait",
@@ -38,7 +44,7 @@ def add_api_options(
     add_option(
         group,
         "--backoff",
-        default=1.0,
+        default=AdapterSettings.backoff_base,
         type=float,
         help="first retry delay in seconds, doubled each time",
     )

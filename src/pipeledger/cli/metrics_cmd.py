@@ -11,7 +11,7 @@ from typing import Any
 from pipeledger.cli.command_context import Context, add_sink_option
 from pipeledger.cli.options import add_option
 from pipeledger.dora import DoraSettings, compute_metrics
-from pipeledger.dora.deploys import DEFAULT_HOTFIX_REFS, DEFAULT_PRODUCTION
+from pipeledger.dora.deploys import DEFAULT_FAILURE_WINDOW, DEFAULT_HOTFIX_REFS, DEFAULT_PRODUCTION
 from pipeledger.dora.table import CSV_COLUMNS, as_text, rows
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent
@@ -56,7 +56,7 @@ def add_dora_options(parser: argparse.ArgumentParser) -> None:
     add_option(
         parser,
         "--failure-window",
-        default=24.0,
+        default=DEFAULT_FAILURE_WINDOW.total_seconds() / 3600,
         type=float,
         metavar="HOURS",
         help="how long after a deploy a rollback or hotfix counts it as failed",
