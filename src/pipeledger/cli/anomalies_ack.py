@@ -11,7 +11,8 @@ from pipeledger.anomalies.engine import Selection, detect_in_ledger
 from pipeledger.anomalies.history import RAISED
 from pipeledger.anomalies.record import ack_event, alert_event
 from pipeledger.anomalies.settings import AnomalySettings
-from pipeledger.cli.command_context import Context
+from pipeledger.cli.command_context import SINK, Context
+from pipeledger.cli.options import Declared, with_suffix
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.json_codec import loads
@@ -27,14 +28,20 @@ def add_ack_parser(actions: Any) -> None:
     )
     ack.add_argument("alert_id", metavar="ID", help="the alert's id, as anomalies prints it")
     ack.add_argument("--reason", required=True, help="why the alert is expected (recorded)")
-    ack.add_argument("--by", metavar="LOGIN", help="who acknowledges (default: $GITHUB_ACTOR …)")
+    # Not an option with a config key: PIPELEDGER_BY is the first of the actor variables.
+    ci_user = ", ".join(f"${name}" for name in ACTOR_VARIABLES[1:])
+    ack.add_argument(
+        "--by",
+        metavar="LOGIN",
+        help=with_suffix("who acknowledges", "by", Declared(None, f"the first of {ci_user}")),
+    )
     # Also after the id, as the usage line shows; absent, it leaves `anomalies --sink` alone.
     ack.add_argument(
         "--sink",
         action="append",
         metavar="URL",
         default=argparse.SUPPRESS,
-        help="the ledger (as for anomalies); env PIPELEDGER_SINK",
+        help=with_suffix("the ledger, as for anomalies", "sink", SINK),
     )
 
 

@@ -15,26 +15,14 @@ from pipeledger.anomalies.render import as_report, render_json, render_text
 from pipeledger.anomalies.settings import AnomalySettings
 from pipeledger.cli.anomalies_ack import add_ack_parser, run_ack
 from pipeledger.cli.anomalies_record import record_alerts, settings_from
-from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import Context, add_sink_option
 from pipeledger.cli.findings_output import Target, emit, parse_targets
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.errors import ExitCode, SinkError, UsageError
 from pipeledger.report.model import ReportFormat
 from pipeledger.timeutil import parse_when
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
-
-DEFAULTS: dict[str, Any] = {
-    "policy": None,
-    **SINK_DEFAULTS,
-    "since": None,
-    "until": None,
-    "repository": None,
-    "environment": None,
-    "min_severity": "low",
-    "format": "text",
-    "output": [],
-    "record": False,
-}
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -42,25 +30,33 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "anomalies",
         help="alerts on unusual deploys, approvals and access changes, learned from history",
     )
-    parser.add_argument("--since", help="judge from this time: RFC 3339, date or duration (7d)")
-    parser.add_argument("--until", help="judge until this time (RFC 3339, date or duration)")
-    parser.add_argument("--repository", metavar="OWNER/NAME", help="only this repository")
-    parser.add_argument("--environment", metavar="NAME", help="only this environment")
-    parser.add_argument("--min-severity", help="lowest severity shown: low (default), medium, high")
-    parser.add_argument("--format", help=f"on stdout: {', '.join(FORMATS)} (default text)")
-    parser.add_argument(
+    add_option(
+        parser, "--since", help="judge from this time: RFC 3339, date or duration such as 7d"
+    )
+    add_option(parser, "--until", help="judge until this time: RFC 3339, date or duration")
+    add_option(parser, "--repository", metavar="OWNER/NAME", help="only this repository")
+    add_option(parser, "--environment", metavar="NAME", help="only this environment")
+    add_option(
+        parser, "--min-severity", default="low", help="lowest severity shown: low, medium, high"
+    )
+    add_option(parser, "--format", default="text", help=f"on stdout: {', '.join(FORMATS)}")
+    add_option(
+        parser,
         "--output",
+        default=[],
         action="append",
         metavar="FORMAT=PATH",
-        help="also write a format to a file; repeatable (e.g. sarif=anomalies.sarif)",
+        help="also write a format to a file, e.g. sarif=anomalies.sarif; repeatable",
     )
-    parser.add_argument(
-        "--policy", metavar="FILE", help="policy file whose anomalies: section tunes detectors"
+    add_option(
+        parser,
+        "--policy",
+        metavar="FILE",
+        help="policy file whose anomalies: section tunes detectors",
     )
-    parser.add_argument(
+    add_flag(
+        parser,
         "--record",
-        action="store_const",
-        const=True,
         help="append each new alert once as an anomaly event, sent to every sink",
     )
     add_sink_option(parser)

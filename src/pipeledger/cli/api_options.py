@@ -4,10 +4,10 @@ they make."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
 from urllib.parse import urlsplit
 
 from pipeledger.cli.command_context import Context
+from pipeledger.cli.options import add_option
 from pipeledger.collect.adapter import AdapterSettings
 from pipeledger.collect.progress import SilentProgress
 from pipeledger.errors import UsageError
@@ -16,41 +16,37 @@ from pipeledger.errors import UsageError
 INTERACTIVE_MAX_WAIT = 900.0
 
 
-def api_defaults(*, max_wait: float | None, retries: int) -> dict[str, Any]:
+def add_api_options(
+    parser: argparse.ArgumentParser, *, max_wait: float | None, retries: int
+) -> None:
     """A collection may wait out a rate limit; a gate in a running job should not. A
     ``max_wait`` of None is decided by the command (collect: by whether anyone watches)."""
-    return {
-        "api_url": None,
-        "timeout": 30.0,
-        "max_wait": max_wait,
-        "retries": retries,
-        "backoff": 1.0,
-    }
-
-
-def add_api_options(parser: argparse.ArgumentParser, defaults: dict[str, Any]) -> None:
     group = parser.add_argument_group("API")
-    group.add_argument("--api-url", help="API root (default: the CI's own variable)")
-    group.add_argument("--timeout", type=float, help="seconds per HTTP request")
-    default_wait = defaults["max_wait"]
-    group.add_argument(
-        "--max-wait",
+    add_option(group, "--api-url", shown_default="the CI's own variable", help="API root")
+    add_option(
+        group,
+        "--timeout",
+        default=AdapterSettings.request_timeout,
         type=float,
-        help="longest rate-limit wait in seconds (default "
-        + (
-            f"{default_wait:.0f})"
-            if default_wait is not None
-            else f"{INTERACTIVE_MAX_WAIT:.0f} on a terminal; unattended, until the next"
-            " rate-limit reset)"
-        ),
+        help="seconds per HTTP request",
     )
-    group.add_argument(
-        "--retries",
-        type=int,
-        help=f"retries of a failed request (default {defaults['retries']})",
+    add_option(
+        group,
+        "--max-wait",
+        default=max_wait,
+        shown_default=None
+        if max_wait is not None
+        else f"{INTERACTIVE_MAX_WAIT:g} on a terminal; unattended, until the next rate-limit reset",
+        type=float,
+        help="longest rate-limit wait in seconds",
     )
-    group.add_argument(
-        "--backoff", type=float, help="first retry delay in seconds, doubled each time (default 1)"
+    add_option(group, "--retries", default=retries, type=int, help="retries of a failed request")
+    add_option(
+        group,
+        "--backoff",
+        default=AdapterSettings.backoff_base,
+        type=float,
+        help="first retry delay in seconds, doubled each time",
     )
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pipeledger.anomalies.mentions import alert_notes
-from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import Context, add_sink_option
 from pipeledger.cli.findings_output import (
     add_policy_options,
     emit,
@@ -16,29 +16,16 @@ from pipeledger.cli.findings_output import (
     parse_targets,
     require_policy,
 )
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, format_time
 from pipeledger.policy.audit import audit_ledger
 from pipeledger.policy.engine import Evaluation
 from pipeledger.policy.loader import LoadedPolicy, load_policy
 from pipeledger.policy.record import audit_decisions
-from pipeledger.policy.stream import Window
+from pipeledger.policy.stream import DEFAULT_LOOK_AHEAD, DEFAULT_LOOK_BACK, Window
 from pipeledger.report.model import Report, ReportFormat
 from pipeledger.timeutil import parse_duration, parse_when
-
-DEFAULTS: dict[str, Any] = {
-    "policy": None,
-    **SINK_DEFAULTS,
-    "since": None,
-    "until": None,
-    "format": "text",
-    "output": [],
-    "fail_on": "error",
-    "record": False,
-    "allow_empty": False,
-    "look_back": "90d",
-    "look_ahead": "30d",
-}
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -46,32 +33,32 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "audit", help="evaluate recorded history in the ledger against a policy"
     )
     add_policy_options(parser)
-    parser.add_argument(
+    add_flag(
+        parser,
         "--record",
-        action="store_const",
-        const=True,
         help="also record one verdict event per subject with findings, sent to every sink",
     )
-    parser.add_argument(
+    add_flag(
+        parser,
         "--allow-empty",
-        action="store_const",
-        const=True,
-        help="pass a period with nothing to judge (default: exit 2, a pass on no data proves"
-        " nothing)",
+        shown_default="exit 2, a pass on no data proves nothing",
+        help="pass a period with nothing to judge",
     )
-    parser.add_argument("--since", help="RFC 3339 time, date, or duration such as 30d")
-    parser.add_argument("--until", help="RFC 3339 time, date, or duration")
-    parser.add_argument(
+    add_option(parser, "--since", help="RFC 3339 time, date, or duration such as 30d")
+    add_option(parser, "--until", help="RFC 3339 time, date, or duration")
+    add_option(
+        parser,
         "--look-back",
+        default=f"{DEFAULT_LOOK_BACK.days}d",
         metavar="DURATION",
-        help="how far before a deployment its runs, approvals and reviews are looked for"
-        " (default 90d)",
+        help="how far before a deployment its runs, approvals and reviews are looked for",
     )
-    parser.add_argument(
+    add_option(
+        parser,
         "--look-ahead",
+        default=f"{DEFAULT_LOOK_AHEAD.days}d",
         metavar="DURATION",
-        help="how long after a deployment appears its statuses, run and approvals are"
-        " waited for (default 30d)",
+        help="how long after a deployment appears its statuses, run and approvals are waited for",
     )
     add_sink_option(parser)
     return parser

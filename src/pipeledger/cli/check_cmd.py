@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from pipeledger import registry
-from pipeledger.cli.api_options import adapter_settings, add_api_options, api_defaults
-from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.api_options import adapter_settings, add_api_options
+from pipeledger.cli.command_context import Context, add_sink_option
 from pipeledger.cli.findings_output import (
     Target,
     add_policy_options,
@@ -21,6 +21,7 @@ from pipeledger.cli.findings_output import (
     parse_targets,
     require_policy,
 )
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.collect.adapter import CiJob, GateEvidence, GateSource
 from pipeledger.errors import (
     AwaitingApproval,
@@ -45,37 +46,23 @@ from pipeledger.policy.model import FailOn
 from pipeledger.report.model import Report, ReportFormat
 from pipeledger.timeutil import parse_when
 
-API_DEFAULTS = api_defaults(max_wait=60.0, retries=3)
-DEFAULTS: dict[str, Any] = {
-    "policy": None,
-    "environment": None,
-    "platform": None,
-    **SINK_DEFAULTS,
-    "format": "text",
-    "output": [],
-    "fail_on": "error",
-    "fail_open": False,
-    **API_DEFAULTS,
-    "now": None,
-}
-
 
 def register(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         "check", help="gate the current CI job's deployment against a policy"
     )
     add_policy_options(parser)
-    parser.add_argument("--environment", help="the environment this job deploys to")
-    parser.add_argument("--platform", help="adapter to use (default: detected from the CI)")
-    parser.add_argument(
+    add_option(parser, "--environment", help="the environment this job deploys to")
+    add_option(parser, "--platform", shown_default="detected from the CI", help="adapter to use")
+    add_flag(
+        parser,
         "--fail-open",
-        action="store_const",
-        const=True,
         help="if the platform cannot be reached, warn and exit 0 instead of failing closed",
     )
-    add_api_options(parser, API_DEFAULTS)
+    # A gate in a running job should not wait long for the API.
+    add_api_options(parser, max_wait=60.0, retries=3)
     # For tests and rehearsals only: judge deploy windows at this time instead of now.
-    parser.add_argument("--now", help=argparse.SUPPRESS)
+    add_option(parser, "--now", help=argparse.SUPPRESS)
     add_sink_option(parser)
     return parser
 

@@ -12,11 +12,11 @@ from pipeledger.cli.api_options import (
     INTERACTIVE_MAX_WAIT,
     adapter_settings,
     add_api_options,
-    api_defaults,
 )
 from pipeledger.cli.collect_progress import closing_summary, progress_for
 from pipeledger.cli.color import is_terminal
-from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import Context, add_sink_option
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.collect.adapter import Adapter, CollectRequest, ScopeOption
 from pipeledger.collect.run import CollectSummary, collect_into
 from pipeledger.config import env_name
@@ -25,25 +25,9 @@ from pipeledger.errors import ExitCode, PipeledgerError, UsageError
 from pipeledger.registry import adapter_entries, available_adapters, load_adapter
 from pipeledger.timeutil import parse_when
 
-# --max-wait: INTERACTIVE_MAX_WAIT on a terminal; unattended, until the next reset.
-API_DEFAULTS = api_defaults(max_wait=None, retries=5)
 QUARANTINE_SHOWN = 5
 # At most this many scopes at once: the HTTP client keeps as many connections open.
 MAX_CONCURRENCY = 32
-# The options every platform shares; DEFAULTS adds the adapters' scope options (--org,
-# --group, …) each time the parser is built, so it always holds those of the adapters found.
-FIXED_DEFAULTS: dict[str, Any] = {
-    "platform": None,
-    "since": None,
-    "until": None,
-    **SINK_DEFAULTS,
-    **API_DEFAULTS,
-    "snapshots": True,
-    "detect": False,
-    "policy": None,
-    "concurrency": None,  # the adapter's own default for the instance
-}
-DEFAULTS: dict[str, Any] = dict(FIXED_DEFAULTS)
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -51,36 +35,41 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "collect", help="pull runs, deployments, approvals and reviews into the ledger"
     )
     declared = declared_scope_options()
-    DEFAULTS.clear()
-    DEFAULTS.update(FIXED_DEFAULTS)
-    parser.add_argument("--platform", help=f"one of: {', '.join(declared)}")
+    add_option(parser, "--platform", help=f"one of: {', '.join(declared)}")
     parser.set_defaults(declared_scopes=declared)
     add_scope_options(parser, declared)
-    parser.add_argument("--since", help="RFC 3339 time, date, or duration such as 7d")
-    parser.add_argument("--until", help="RFC 3339 time, date, or duration such as 1h")
-    add_api_options(parser, API_DEFAULTS)
-    parser.add_argument(
+    add_option(parser, "--since", help="RFC 3339 time, date, or duration such as 7d")
+    add_option(parser, "--until", help="RFC 3339 time, date, or duration such as 1h")
+    # --max-wait: INTERACTIVE_MAX_WAIT on a terminal; unattended, until the next reset.
+    add_api_options(parser, max_wait=None, retries=5)
+    add_option(
+        parser,
         "--concurrency",
+        # None: the adapter's own default for the instance.
+        shown_default="1 on github.com, 4 on GitHub Enterprise Server and GitLab",
         type=int,
         metavar="N",
-        help="repositories or projects collected at once, sharing one rate limit (default 1"
-        " on github.com, 4 on GitHub Enterprise Server and GitLab)",
+        help="repositories or projects collected at once, sharing one rate limit",
     )
-    parser.add_argument(
+    add_option(
+        parser,
         "--no-snapshots",
+        default=True,
         dest="snapshots",
         action="store_const",
         const=False,
         help="skip the permission and protection snapshots",
     )
-    parser.add_argument(
+    add_flag(
+        parser,
         "--detect",
-        action="store_const",
-        const=True,
         help="then run the anomaly detectors over the collected period and record new alerts",
     )
-    parser.add_argument(
-        "--policy", metavar="FILE", help="with --detect: the policy whose anomalies: tunes them"
+    add_option(
+        parser,
+        "--policy",
+        metavar="FILE",
+        help="with --detect: the policy whose anomalies: tunes them",
     )
     add_sink_option(parser)
     return parser
@@ -109,14 +98,15 @@ def add_scope_options(
         for option in options:
             if option.flag in parser._option_string_actions:
                 continue
-            group.add_argument(
+            add_option(
+                group,
                 option.flag,
+                default=[],
                 dest=option.dest,
                 action="append",
                 metavar=option.metavar,
                 help=f"{option.help}; repeatable",
             )
-            DEFAULTS[option.dest] = []
 
 
 def build_request(args: argparse.Namespace, adapter_class: type[Adapter]) -> CollectRequest:

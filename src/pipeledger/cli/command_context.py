@@ -8,18 +8,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from pipeledger.cli.color import wants_color
+from pipeledger.cli.options import Declared, add_option
 from pipeledger.errors import UsageError
 from pipeledger.printable import terminal_safe
 from pipeledger.redact import SecretMasker
-from pipeledger.sinks.defaults import DEFAULT_CHECKPOINT_EVERY
+from pipeledger.sinks.defaults import DEFAULT_CHECKPOINT_EVERY, DEFAULT_LEDGER_URL
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from pipeledger.sinks.fanout import SinkSet
 
-# Commands that write through a SinkSet merge these into their DEFAULTS.
-SINK_DEFAULTS: dict[str, object] = {"sink": [], "checkpoint_every": DEFAULT_CHECKPOINT_EVERY}
+# --sink: none given, the default ledger is opened (and the sinks given join it).
+SINK = Declared(default=[], shown_default=DEFAULT_LEDGER_URL)
 
 
 @dataclass
@@ -107,17 +108,21 @@ def checkpoint_every(args: argparse.Namespace) -> int:
 
 def add_sink_option(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("ledger and sinks")
-    group.add_argument(
+    add_option(
+        group,
         "--sink",
+        default=SINK.default,
+        shown_default=SINK.shown_default,
         action="append",
         metavar="URL",
-        help="where events go; repeat to fan out (default sqlite:///pipeledger.db);"
-        " env PIPELEDGER_SINK (space-separated)",
+        help="where events go; repeat to fan out",
     )
-    group.add_argument(
+    add_option(
+        group,
         "--checkpoint-every",
+        default=DEFAULT_CHECKPOINT_EVERY,
         type=int,
         metavar="N",
-        help=f"write a chain checkpoint to every sink each N events and at the end of a run"
-        f" (default {DEFAULT_CHECKPOINT_EVERY}); signed when PIPELEDGER_SIGNING_KEY is set",
+        help="write a chain checkpoint to every sink each N events and at the end of a run,"
+        " signed when PIPELEDGER_SIGNING_KEY is set",
     )

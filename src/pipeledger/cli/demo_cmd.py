@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeledger.cli.command_context import Context
+from pipeledger.cli.options import add_option
 from pipeledger.collect.adapter import AdapterSettings
 from pipeledger.collect.progress import SilentProgress
 from pipeledger.collect.run import collect_into
@@ -27,14 +28,12 @@ from pipeledger.report.text import render as render_text
 from pipeledger.sinks.contract import EventFilter, SinkSettings
 from pipeledger.sinks.fanout import SinkSet
 
-DEFAULTS: dict[str, Any] = {"ledger": None}
-
 
 def register(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         "demo", help="run offline on bundled recorded API responses"
     )
-    parser.add_argument("--ledger", help="SQLite file to write (default: a temporary one)")
+    add_option(parser, "--ledger", shown_default="a temporary one", help="SQLite file to write")
     return parser
 
 

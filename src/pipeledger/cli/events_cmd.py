@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, TextIO
 
-from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import Context, add_sink_option
 from pipeledger.cli.event_rows import Table, data_row
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, EventKind
 from pipeledger.facts import current_records, ledger_superseded_ids
@@ -23,56 +24,46 @@ from pipeledger.sinks.contract import EventFilter, Ledger
 from pipeledger.timeutil import parse_when
 
 FORMATS = ("table", "json", "jsonl", "csv")
-DEFAULTS: dict[str, Any] = {
-    **SINK_DEFAULTS,
-    "kind": [],
-    "actor": None,
-    "repository": None,
-    "environment": None,
-    "deployment": None,
-    "since": None,
-    "until": None,
-    "limit": None,
-    "reverse": False,
-    "format": "table",
-    "all": False,
-}
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser("events", help="query the ledger")
     filters = parser.add_argument_group("filters (combined with AND)")
-    filters.add_argument(
-        "--kind", action="append", metavar="KIND", help="event kind, e.g. deployment; repeatable"
+    add_option(
+        filters,
+        "--kind",
+        default=[],
+        action="append",
+        metavar="KIND",
+        help="event kind, e.g. deployment; repeatable",
     )
-    filters.add_argument("--actor", metavar="LOGIN", help="who did it (platform username)")
-    filters.add_argument("--repository", metavar="OWNER/NAME", help="where it happened")
-    filters.add_argument("--environment", metavar="NAME", help="deployment environment")
-    filters.add_argument(
+    add_option(filters, "--actor", metavar="LOGIN", help="who did it: the platform username")
+    add_option(filters, "--repository", metavar="OWNER/NAME", help="where it happened")
+    add_option(filters, "--environment", metavar="NAME", help="deployment environment")
+    add_option(
+        filters,
         "--deployment",
         metavar="DEPLOYMENT",
         help="the events of one deployment (its run, approvals, reviews, statuses, gate"
         " verdicts): platform id, OWNER/REPO#ID, OWNER/REPO@SHA or the run/pipeline URL",
     )
-    filters.add_argument(
+    add_flag(
+        filters,
         "--all",
-        action="store_const",
-        const=True,
-        help="also show events a later event superseded (one change seen by two sources)",
+        help="also show events a later event superseded: one change seen by two sources",
     )
-    filters.add_argument("--since", metavar="WHEN", help="RFC 3339 time, date, or e.g. 7d")
-    filters.add_argument("--until", metavar="WHEN", help="RFC 3339 time, date, or duration")
+    add_option(filters, "--since", metavar="WHEN", help="RFC 3339 time, date, or e.g. 7d")
+    add_option(filters, "--until", metavar="WHEN", help="RFC 3339 time, date, or duration")
     output = parser.add_argument_group("output")
-    output.add_argument(
-        "--format", choices=FORMATS, help="table (default), json, jsonl (one per line) or csv"
+    add_option(
+        output,
+        "--format",
+        default="table",
+        choices=FORMATS,
+        help="table, json, jsonl (one per line) or csv",
     )
-    output.add_argument("--limit", type=int, metavar="N", help="at most N events")
-    output.add_argument(
-        "--reverse",
-        action="store_const",
-        const=True,
-        help="newest first (with --limit: the N newest)",
-    )
+    add_option(output, "--limit", type=int, metavar="N", help="at most N events")
+    add_flag(output, "--reverse", help="newest first; with --limit, the N newest")
     add_sink_option(parser)
     return parser
 

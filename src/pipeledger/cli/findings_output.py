@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeledger.cli.command_context import Context
+from pipeledger.cli.options import add_option
 from pipeledger.errors import SinkError, UsageError
 from pipeledger.held_secrets import held
 from pipeledger.policy.model import FailOn
@@ -27,16 +28,21 @@ class Target:
 
 def add_policy_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("policy and findings")
-    group.add_argument("--policy", metavar="FILE", help="policy file (YAML)")
-    group.add_argument("--format", help=f"findings format on stdout: {FORMATS} (default text)")
-    group.add_argument(
+    add_option(group, "--policy", metavar="FILE", help="policy file, in YAML")
+    add_option(group, "--format", default="text", help=f"findings format on stdout: {FORMATS}")
+    add_option(
+        group,
         "--output",
+        default=[],
         action="append",
         metavar="FORMAT=PATH",
-        help="also write a format to a file; repeatable (e.g. sarif=results.sarif)",
+        help="also write a format to a file, e.g. sarif=results.sarif; repeatable",
     )
-    group.add_argument(
-        "--fail-on", help="lowest severity that fails: error (default), warning or never"
+    add_option(
+        group,
+        "--fail-on",
+        default="error",
+        help="lowest severity that fails: error, warning or never",
     )
 
 

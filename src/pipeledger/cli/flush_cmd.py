@@ -6,10 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import Context, add_sink_option
 from pipeledger.errors import ExitCode
-
-DEFAULTS: dict[str, Any] = {**SINK_DEFAULTS}
 
 
 def register(commands: Any) -> argparse.ArgumentParser:

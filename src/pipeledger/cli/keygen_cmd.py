@@ -9,24 +9,23 @@ from pathlib import Path
 from typing import Any
 
 from pipeledger.cli.command_context import Context
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.ledger.signing import SIGNING_KEY_ENV, generate_key_pair
-
-DEFAULTS: dict[str, Any] = {"out": "pipeledger-signing", "force": False}
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         "keygen", help="create an Ed25519 key pair for signed checkpoints"
     )
-    parser.add_argument(
+    add_option(
+        parser,
         "--out",
+        default="pipeledger-signing",
         metavar="PREFIX",
-        help="write PREFIX.key (private, mode 0600) and PREFIX.pub (default pipeledger-signing)",
+        help="write PREFIX.key (private, mode 0600) and PREFIX.pub",
     )
-    parser.add_argument(
-        "--force", action="store_true", default=None, help="replace existing key files"
-    )
+    add_flag(parser, "--force", help="replace existing key files")
     return parser
 
 

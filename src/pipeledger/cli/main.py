@@ -23,7 +23,8 @@ from typing import Any, NoReturn, TextIO
 from pipeledger import __version__
 from pipeledger.cli.command_context import Context
 from pipeledger.cli.help_text import COMMAND_HELP, ROOT, CommandHelp, epilog
-from pipeledger.config import load_config_file, resolve
+from pipeledger.cli.options import Declared, option_defaults, with_suffix
+from pipeledger.config import DEFAULT_CONFIG_FILE, load_config_file, resolve
 from pipeledger.errors import ExitCode, InternalError, PipeledgerError, UsageError
 from pipeledger.held_secrets import forget_all
 from pipeledger.redact import SecretMasker
@@ -34,9 +35,11 @@ HELP_WIDTH = 88
 
 
 def command_modules(only: str | None = None) -> list[ModuleType]:
-    """Every ``pipeledger.cli.*_cmd`` module is a subcommand: ``register`` + ``run`` +
-    ``DEFAULTS``. With ``only`` (a command's name), just that command's module: a run imports
-    what its own command uses, not every command's dependencies (the gate starts faster)."""
+    """Every ``pipeledger.cli.*_cmd`` module is a subcommand: ``register(commands)`` adds
+    its parser (options declared with :func:`pipeledger.cli.options.add_option`, each with
+    its default) and returns it; ``run(args, context)`` runs it. With ``only`` (a command's
+    name), just that command's module: a run imports what its own command uses, not every
+    command's dependencies (the gate starts faster)."""
     import pipeledger.cli as package
 
     names = sorted(
@@ -109,14 +112,17 @@ def add_global_options(parser: argparse.ArgumentParser, *, root: bool) -> None:
         help="no colour or live display (also when NO_COLOR is set or output is not a terminal)",
     )
     if root:
-        group.add_argument("--config", help="config file (default ./pipeledger.yml)")
+        # Read before any option is resolved, so not itself an option with a config key.
+        shown = Declared(default=None, shown_default=f"./{DEFAULT_CONFIG_FILE}")
+        group.add_argument("--config", help=with_suffix("config file", "config", shown))
 
 
 def build_parser(
     argv: Sequence[str] = (),
 ) -> tuple[argparse.ArgumentParser, dict[str, dict[str, object]]]:
     """The parser of every command, or only of the command ``argv`` names (an unknown word
-    gets every command, so the error lists them all)."""
+    gets every command, so the error lists them all), and each command's option defaults,
+    read from the options its ``register`` declared."""
     parser = _Parser(prog="pipeledger")
     parser.add_argument("--version", action="version", version=f"pipeledger {__version__}")
     add_global_options(parser, root=True)
@@ -128,7 +134,7 @@ def build_parser(
         sub = module.register(commands)
         sub.set_defaults(run=module.run)
         add_global_options(sub, root=False)
-        defaults[sub.prog.split()[-1]] = module.DEFAULTS
+        defaults[sub.prog.split()[-1]] = option_defaults(sub)
     return parser, defaults
 
 

@@ -8,9 +8,10 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import Context, add_sink_option
+from pipeledger.cli.options import add_option
 from pipeledger.dora import DoraSettings, compute_metrics
-from pipeledger.dora.deploys import DEFAULT_HOTFIX_REFS, DEFAULT_PRODUCTION
+from pipeledger.dora.deploys import DEFAULT_FAILURE_WINDOW, DEFAULT_HOTFIX_REFS, DEFAULT_PRODUCTION
 from pipeledger.dora.table import CSV_COLUMNS, as_text, rows
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent
@@ -18,49 +19,47 @@ from pipeledger.ledger.facts import ledger_facts
 from pipeledger.period import Period, parse_period, whole_span
 from pipeledger.policy.deployment_context import deployment_contexts
 
-DEFAULTS: dict[str, Any] = {
-    **SINK_DEFAULTS,
-    "period": None,
-    "production": [],
-    "hotfix_ref": [],
-    "failure_window": 24.0,
-    "format": "text",
-}
-
 
 def register(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         "metrics", help="DORA metrics (deploy frequency, lead time, failure rate, restore time)"
     )
     add_dora_options(parser)
-    parser.add_argument(
-        "--period", help="2024-Q1, 2024-03, 2024, 2024-01-01..2024-03-31 or 30d (default: all)"
+    add_option(
+        parser,
+        "--period",
+        shown_default="all",
+        help="2024-Q1, 2024-03, 2024, 2024-01-01..2024-03-31 or 30d",
     )
-    parser.add_argument("--format", choices=("text", "json", "csv"))
+    add_option(parser, "--format", default="text", choices=("text", "json", "csv"), help="output")
     add_sink_option(parser)
     return parser
 
 
 def add_dora_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    add_option(
+        parser,
         "--production",
+        default=list(DEFAULT_PRODUCTION),
         action="append",
         metavar="GLOB",
-        help="environment names that are production; repeatable"
-        f" (default {' '.join(DEFAULT_PRODUCTION)})",
+        help="environment names that are production; repeatable",
     )
-    parser.add_argument(
+    add_option(
+        parser,
         "--hotfix-ref",
+        default=list(DEFAULT_HOTFIX_REFS),
         action="append",
         metavar="GLOB",
-        help="branches whose deploy fixes the one before it; repeatable"
-        f" (default {' '.join(DEFAULT_HOTFIX_REFS)})",
+        help="branches whose deploy fixes the one before it; repeatable",
     )
-    parser.add_argument(
+    add_option(
+        parser,
         "--failure-window",
+        default=DEFAULT_FAILURE_WINDOW.total_seconds() / 3600,
         type=float,
         metavar="HOURS",
-        help="how long after a deploy a rollback or hotfix counts it as failed (default 24)",
+        help="how long after a deploy a rollback or hotfix counts it as failed",
     )
 
 

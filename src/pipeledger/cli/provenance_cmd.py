@@ -9,14 +9,14 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import Context, add_sink_option
+from pipeledger.cli.options import add_option
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.events import AuditEvent, format_time
 from pipeledger.facts import without_superseded
 from pipeledger.provenance import Provenance, build
 from pipeledger.sinks.contract import EventFilter
 
-DEFAULTS: dict[str, Any] = {**SINK_DEFAULTS, "format": "text", "days": 7.0}
 PROVENANCE_SCHEMA = "pipeledger/provenance/v1"
 
 
@@ -29,9 +29,9 @@ def register(commands: Any) -> argparse.ArgumentParser:
         help="deployment id, OWNER/REPO#ID, OWNER/REPO@SHA, the run's or pipeline's URL, or"
         " an event id",
     )
-    parser.add_argument("--format", choices=("text", "json"))
-    parser.add_argument(
-        "--days", type=float, help="how far back to look for access changes (default 7)"
+    add_option(parser, "--format", default="text", choices=("text", "json"), help="output")
+    add_option(
+        parser, "--days", default=7.0, type=float, help="how far back to look for access changes"
     )
     add_sink_option(parser)
     return parser

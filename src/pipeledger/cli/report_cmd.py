@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import Context, add_sink_option
 from pipeledger.cli.metrics_cmd import add_dora_options, dora_settings
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.errors import ExitCode, UsageError, VerificationFailed
 from pipeledger.evidence_pack.builder import build_pack, check_folder, write_pack
 from pipeledger.evidence_pack.controls import load_controls
@@ -20,70 +21,68 @@ from pipeledger.ledger.signing import SIGNING_KEY_ENV, Signer, load_public_key, 
 from pipeledger.period import parse_period
 from pipeledger.policy.loader import load_policy
 
-DEFAULTS: dict[str, Any] = {
-    **SINK_DEFAULTS,
-    "period": None,
-    "out": None,
-    "policy": None,
-    "sample": DEFAULT_SAMPLE,
-    "seed": None,
-    "environment": None,
-    "working_hours": "07-20",
-    "timezone": "UTC",
-    "controls": None,
-    "signing_key": None,
-    "unsigned": False,
-    "production": [],
-    "hotfix_ref": [],
-    "failure_window": 24.0,
-    "public_key": None,
-}
-
 
 def register(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         "report", help="write the auditor's signed evidence pack for a period"
     )
-    parser.add_argument("--period", help="2024-Q1, 2024-03, 2024, 2024-01-01..2024-03-31 or 90d")
-    parser.add_argument("--out", metavar="DIR", help="a new (or empty) folder for the pack")
-    parser.add_argument("--policy", metavar="FILE", help="policy whose verdicts the pack shows")
-    parser.add_argument(
+    add_option(parser, "--period", help="2024-Q1, 2024-03, 2024, 2024-01-01..2024-03-31 or 90d")
+    add_option(parser, "--out", metavar="DIR", help="a new (or empty) folder for the pack")
+    add_option(parser, "--policy", metavar="FILE", help="policy whose verdicts the pack shows")
+    add_option(
+        parser,
         "--sample",
+        default=DEFAULT_SAMPLE,
         type=int,
         metavar="N",
-        help=f"random deployments beyond the flagged ones (default {DEFAULT_SAMPLE})",
+        help="random deployments beyond the flagged ones",
     )
-    parser.add_argument(
-        "--seed", type=int, help="seed of the random sample (default: a new one, recorded)"
+    add_option(
+        parser,
+        "--seed",
+        shown_default="a new one, recorded",
+        type=int,
+        help="seed of the random sample",
     )
-    parser.add_argument("--environment", help="only deployments to this environment")
-    parser.add_argument(
+    add_option(parser, "--environment", help="only deployments to this environment")
+    add_option(
+        parser,
         "--working-hours",
+        default="07-20",
         metavar="HH-HH",
-        help="the team's usual hours, Monday to Friday (default 07-20)",
+        help="the team's usual hours, Monday to Friday",
     )
-    parser.add_argument("--timezone", help="time zone of --working-hours (default UTC)")
-    parser.add_argument(
-        "--controls", metavar="FILE", help="control mapping (default: the bundled controls.yml)"
-    )
-    parser.add_argument(
-        "--signing-key",
+    add_option(parser, "--timezone", default="UTC", help="time zone of --working-hours")
+    add_option(
+        parser,
+        "--controls",
+        shown_default="the bundled controls.yml",
         metavar="FILE",
-        help=f"Ed25519 private key from pipeledger keygen (default env {SIGNING_KEY_ENV})",
+        help="control mapping",
     )
-    parser.add_argument(
-        "--unsigned", action="store_true", default=None, help="write an unsigned draft pack"
+    # Its environment twin is the signing key's own variable, PIPELEDGER_SIGNING_KEY.
+    add_option(
+        parser, "--signing-key", metavar="FILE", help="Ed25519 private key from pipeledger keygen"
     )
+    add_flag(parser, "--unsigned", help="write an unsigned draft pack")
     add_dora_options(parser)
     add_sink_option(parser)
     actions = parser.add_subparsers(dest="report_action", metavar="ACTION", required=False)
     verify = actions.add_parser("verify", help="check a pack's files, signature and ledger")
     verify.add_argument("folder", metavar="DIR", help="the pack's folder")
-    verify.add_argument(
-        "--public-key", metavar="FILE", help="the signer's public key (PEM, from pipeledger keygen)"
+    add_option(
+        verify,
+        "--public-key",
+        metavar="FILE",
+        help="the signer's public key, PEM, from pipeledger keygen",
     )
-    verify.add_argument(
-        "--sink", action="append", metavar="URL", help="the ledger the pack must come from"
+    add_option(
+        verify,
+        "--sink",
+        default=[],
+        action="append",
+        metavar="URL",
+        help="the ledger the pack must come from",
     )
     return parser
 

@@ -6,19 +6,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import Context, add_sink_option
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.docs_links import docs_url
 from pipeledger.errors import ExitCode, UsageError
-
-DEFAULTS: dict[str, Any] = {
-    **SINK_DEFAULTS,
-    "listen": "127.0.0.1:8080",
-    "api_url": None,
-    "policy": None,
-    "fail_open": False,
-    "decision_timeout": 60.0,
-    "log_level": "info",
-}
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -27,30 +18,41 @@ def register(commands: Any) -> argparse.ArgumentParser:
         help="receive GitHub webhooks into the ledger in real time; be a GitHub deployment"
         " protection rule",
     )
-    parser.add_argument(
-        "--listen", metavar="HOST:PORT", help="address to listen on (default 127.0.0.1:8080)"
+    add_option(
+        parser,
+        "--listen",
+        default="127.0.0.1:8080",
+        metavar="HOST:PORT",
+        help="address to listen on",
     )
-    parser.add_argument("--api-url", help="GitHub API root, for the instance name and callbacks")
-    parser.add_argument(
+    add_option(parser, "--api-url", help="GitHub API root, for the instance name and callbacks")
+    add_option(
+        parser,
         "--policy",
         metavar="FILE",
-        help="policy the GitHub deployment protection rule evaluates (no policy: the rule is off)",
+        shown_default="none, the rule is off",
+        help="policy the GitHub deployment protection rule evaluates",
     )
-    parser.add_argument(
+    add_flag(
+        parser,
         "--fail-open",
-        action="store_const",
-        const=True,
-        help="approve, with a warning, a deployment the protection rule cannot judge (default:"
-        " reject it)",
+        shown_default="reject it",
+        help="approve, with a warning, a deployment the protection rule cannot judge",
     )
-    parser.add_argument(
+    add_option(
+        parser,
         "--decision-timeout",
+        default=60.0,
         type=float,
         metavar="SECONDS",
-        help="longest time the protection rule spends judging one deployment (default 60)",
+        help="longest time the protection rule spends judging one deployment",
     )
-    parser.add_argument(
-        "--log-level", choices=["debug", "info", "warning", "error"], help="default info"
+    add_option(
+        parser,
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="how much the server logs",
     )
     add_sink_option(parser)
     return parser

@@ -7,15 +7,14 @@ import argparse
 from dataclasses import dataclass
 from typing import Any
 
-from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import Context, add_sink_option
 from pipeledger.errors import ExitCode, PipeledgerError
 from pipeledger.ledger.signing import signer_from_environ
 from pipeledger.redact import redact_url
 from pipeledger.registry import load_sink
 from pipeledger.sinks.contract import Ledger, Sink, SinkSettings
-from pipeledger.sinks.fanout import DEFAULT_LEDGER_URL, open_sink, url_delivery_key
-
-DEFAULTS: dict[str, Any] = {**SINK_DEFAULTS}
+from pipeledger.sinks.defaults import DEFAULT_LEDGER_URL
+from pipeledger.sinks.fanout import open_sink, url_delivery_key
 
 
 def register(commands: Any) -> argparse.ArgumentParser:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pipeledger.cli.command_context import SINK_DEFAULTS, Context, add_sink_option
+from pipeledger.cli.command_context import Context, add_sink_option
+from pipeledger.cli.options import add_option
 from pipeledger.errors import ExitCode, PipeledgerError, UsageError, VerificationFailed
 from pipeledger.ledger.checkpoint_file import (
     is_checkpoint_file,
@@ -19,13 +20,6 @@ from pipeledger.ledger.verify import CopyCheckpoints, Verdict, verify_ledger
 from pipeledger.sinks.contract import ChainCheckpoint, Ledger, SinkSettings
 from pipeledger.sinks.fanout import latest_chained, open_sink
 
-DEFAULTS: dict[str, Any] = {
-    **SINK_DEFAULTS,
-    "public_key": [],
-    "against": [],
-    "export_checkpoint": None,
-}
-
 
 def register(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
@@ -33,21 +27,26 @@ def register(commands: Any) -> argparse.ArgumentParser:
         help="check the ledger's hash chain and checkpoints; exit 4 if anything was altered",
     )
     add_sink_option(parser)
-    parser.add_argument(
+    add_option(
+        parser,
         "--public-key",
+        default=[],
         action="append",
         metavar="FILE",
         help="Ed25519 public key (PEM, from pipeledger keygen): checkpoint signatures must"
         " verify and cover the head; repeat for rotated keys",
     )
-    parser.add_argument(
+    add_option(
+        parser,
         "--against",
+        default=[],
         action="append",
         metavar="URL|FILE",
         help="another copy (a jsonl file or another ledger), or a checkpoint file written by"
         " --export-checkpoint, whose checkpoints of this chain must agree with it; repeatable",
     )
-    parser.add_argument(
+    add_option(
+        parser,
         "--export-checkpoint",
         metavar="FILE",
         help="after a passing verification, write the latest checkpoint (the latest one"

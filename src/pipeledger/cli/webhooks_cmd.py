@@ -10,18 +10,9 @@ from typing import Any
 
 from pipeledger import registry
 from pipeledger.cli.command_context import Context
+from pipeledger.cli.options import add_flag, add_option
 from pipeledger.errors import ExitCode, UsageError
 from pipeledger.timeutil import parse_when
-
-DEFAULTS: dict[str, Any] = {
-    "platform": "github",
-    "org": None,
-    "repo": None,
-    "app": False,
-    "since": "3d",
-    "api_url": None,
-    "dry_run": False,
-}
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -30,19 +21,16 @@ def register(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("action", choices=("redeliver",), help="redeliver: failed deliveries")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--org", help="every hook of this organization")
-    where.add_argument("--repo", metavar="OWNER/NAME", help="every hook of this repository")
-    where.add_argument(
-        "--app", action="store_const", const=True, help="the GitHub App's own webhook"
+    add_option(where, "--org", help="every hook of this organization")
+    add_option(where, "--repo", metavar="OWNER/NAME", help="every hook of this repository")
+    add_flag(where, "--app", help="the GitHub App's own webhook")
+    add_option(
+        parser, "--since", default="3d", metavar="WHEN", help="failed since; GitHub keeps 3 days"
     )
-    parser.add_argument(
-        "--since", metavar="WHEN", help="failed since (default 3d; GitHub keeps 3 days)"
-    )
-    parser.add_argument("--api-url", help="API root (default https://api.github.com)")
-    parser.add_argument("--platform", help=argparse.SUPPRESS)
-    parser.add_argument(
-        "--dry-run", action="store_const", const=True, help="list the failed deliveries only"
-    )
+    # None: the GitHub plugin's own API root.
+    add_option(parser, "--api-url", shown_default="https://api.github.com", help="API root")
+    add_option(parser, "--platform", default="github", help=argparse.SUPPRESS)
+    add_flag(parser, "--dry-run", help="list the failed deliveries only")
     return parser
 
 

@@ -6,3 +6,5 @@ from __future__ import annotations
 
 # A chain checkpoint to every sink each N events and at the end of a run.
 DEFAULT_CHECKPOINT_EVERY = 1000
+# The ledger when no --sink names one.
+DEFAULT_LEDGER_URL = "sqlite:///pipeledger.db"

@@ -29,9 +29,8 @@ from pipeledger.sinks.contract import (
     Sink,
     SinkSettings,
 )
-from pipeledger.sinks.defaults import DEFAULT_CHECKPOINT_EVERY
+from pipeledger.sinks.defaults import DEFAULT_CHECKPOINT_EVERY, DEFAULT_LEDGER_URL
 
-DEFAULT_LEDGER_URL = "sqlite:///pipeledger.db"
 DELIVERY_CHUNK = 1000
 
 
