@@ -12,7 +12,7 @@ verdict looks (ids, numbers of runs and pull requests are far smaller).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 Loads = Callable[[str | bytes], Any]
@@ -94,7 +94,8 @@ PIECE_BYTES = 1 << 16  # pieces are gathered up to about this size before they a
 
 
 def dumps_sorted_chunks(document: Any, *, fast: bool = True) -> Iterator[bytes]:
-    """``dumps_sorted(document)`` in pieces of about PIECE_BYTES, byte for byte: compact JSON
+    """``dumps_sorted(document)`` in pieces of about PIECE_BYTES, byte for byte (a Mapping
+    in it taken as ``dict(mapping)``): compact JSON
     is the concatenation of its parts, so the top-level dict and every large dict or list in
     it is written item by item, and the whole text is never held. ``fast=False``: the
     standard library's encoder throughout (see :class:`EncoderFallback`, raised from the
@@ -131,9 +132,13 @@ def _orjson_option() -> int:
 
 
 def _pieces(value: Any, encode: Dumps, *, top: bool = False) -> Iterator[bytes]:
-    if isinstance(value, dict) and (top or len(value) >= PIECE_ITEMS):
+    # A Mapping that is no dict (one making its values when read) is written item by item
+    # whatever its size: the encoders take dicts only.
+    if isinstance(value, Mapping) and (
+        top or len(value) >= PIECE_ITEMS or not isinstance(value, dict)
+    ):
         if not all(isinstance(key, str) for key in value):
-            yield encode(value)  # keys json would convert: encoded whole, as dumps_sorted does
+            yield encode(dict(value))  # keys json converts: encoded whole, as dumps_sorted does
             return
         yield b"{"
         for number, key in enumerate(sorted(value)):

@@ -111,7 +111,7 @@ def files_of(
     files: dict[str, bytes] = {
         # Compact, by orjson where installed (with indent, json falls back to its pure-Python
         # encoder, ten times slower).
-        "data.json": dumps_sorted(data),
+        "data.json": dumps_sorted({**data, "events": dict(data["events"])}),
         "controls.yml": controls.text.encode("utf-8"),
     }
     for name, text in csv_files(data, rows_from_dict(data["dora"])).items():

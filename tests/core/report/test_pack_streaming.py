@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -120,6 +121,11 @@ def test_data_json_in_pieces_is_dumps_sorted(monkeypatch: pytest.MonkeyPatch) ->
     pieces = list(json_codec.dumps_sorted_chunks(document))
     assert b"".join(pieces) == json_codec.dumps_sorted(document)
     assert len(pieces) > 1
+    # A Mapping that makes its values when read (data["events"]) is written as its dict.
+    made = MappingProxyType({"b": {"y": 2, "x": 1}, "a": [1.5e-05]})
+    assert b"".join(json_codec.dumps_sorted_chunks({"m": made})) == (
+        json_codec.dumps_sorted({"m": dict(made)})
+    )
     # Keys json turns into strings: their dict is encoded whole, by the standard library.
     document["numbers"] = {index: "x" * 100 for index in range(100)}
     assert b"".join(json_codec.dumps_sorted_chunks(document, fast=False)) == (
