@@ -13,7 +13,7 @@ from pipeledger.cli.command_context import Context, add_sink_option
 from pipeledger.cli.metrics_cmd import add_dora_options, dora_settings
 from pipeledger.cli.options import add_flag, add_option
 from pipeledger.errors import ExitCode, UsageError, VerificationFailed
-from pipeledger.evidence_pack.builder import build_pack, check_folder, write_pack
+from pipeledger.evidence_pack.builder import check_folder, read_pack, stream_pack
 from pipeledger.evidence_pack.controls import load_controls
 from pipeledger.evidence_pack.options import DEFAULT_SAMPLE, PackOptions, working_hours
 from pipeledger.evidence_pack.verify import PackVerdict, verify_pack
@@ -97,15 +97,15 @@ def run(args: argparse.Namespace, context: Context) -> int:
     check_folder(folder)
     sinks = context.open_sinks(args, reading=True)
     try:
-        files = build_pack(sinks.ledger, options, controls, signer)
+        data = read_pack(sinks.ledger, options, controls)
     finally:
         sinks.close()
-    write_pack(folder, files)
-    pages = sum(1 for name in files if name.startswith("deployments/"))
+    written = stream_pack(folder, data, options, controls, signer)
     signed = f"signed by key {signer.key_id}" if signer else "UNSIGNED draft"
     context.out(
-        f"pipeledger: wrote the evidence pack {folder} for {options.period.label}: {len(files)}"
-        f" files, {pages} deployment evidence pages, sample seed {options.seed}; {signed}."
+        f"pipeledger: wrote the evidence pack {folder} for {options.period.label}:"
+        f" {written.files} files, {written.pages} deployment evidence pages, sample seed"
+        f" {options.seed}; {signed}."
     )
     if signer is None:
         context.err(

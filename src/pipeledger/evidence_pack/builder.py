@@ -3,7 +3,9 @@ and sign them, and write the folder."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +14,22 @@ from pipeledger.dora.table import rows_from_dict
 from pipeledger.errors import UsageError, VerificationFailed
 from pipeledger.events import AuditEvent, format_time
 from pipeledger.evidence_pack.controls import ControlMapping
-from pipeledger.evidence_pack.csv_files import csv_files
+from pipeledger.evidence_pack.csv_files import csv_files, csv_tables
 from pipeledger.evidence_pack.data import LedgerState, build_data
 from pipeledger.evidence_pack.history import require_facts
-from pipeledger.evidence_pack.manifest import MANIFEST, build_manifest, manifest_text, sha256
+from pipeledger.evidence_pack.manifest import (
+    MANIFEST,
+    FileDigest,
+    build_manifest,
+    manifest_of,
+    manifest_text,
+    sha256,
+)
 from pipeledger.evidence_pack.options import PackOptions
+from pipeledger.evidence_pack.parallel import render_everywhere
 from pipeledger.evidence_pack.reading import ChainPass, PeriodHistory, read_period
-from pipeledger.evidence_pack.render import render_pages
-from pipeledger.json_codec import dumps_sorted
+from pipeledger.evidence_pack.render import Pages, render_pages
+from pipeledger.json_codec import EncoderFallback, dumps_sorted, dumps_sorted_chunks
 from pipeledger.ledger.chain_check import BodySeen
 from pipeledger.ledger.signing import Signer
 from pipeledger.ledger.verify import verify_ledger
@@ -68,22 +78,40 @@ def pack_files(
     """Every file of the pack by its relative path, the manifest included: from ``history``
     (what :func:`read_period` kept, ``events`` being its events), or from ``events`` alone
     when they are every standing fact of the ledger."""
+    data = pack_data(events, state, options, controls, ledger, history)
+    return files_of(data, options, controls, signer)
+
+
+def pack_data(
+    events: list[AuditEvent],
+    state: LedgerState,
+    options: PackOptions,
+    controls: ControlMapping,
+    ledger: Ledger | None,
+    history: PeriodHistory | None = None,
+) -> dict[str, Any]:
+    """``data.json``'s content, which every other file is rendered from."""
     if history is None:
-        data = build_data(events, state, options, controls, ledger)
-    else:
-        data = build_data(
-            events,
-            state,
-            options,
-            controls,
-            ledger,
-            coverage_rows=history.coverage,
-            summaries=history.production,
-        )
+        return build_data(events, state, options, controls, ledger)
+    return build_data(
+        events,
+        state,
+        options,
+        controls,
+        ledger,
+        coverage_rows=history.coverage,
+        summaries=history.production,
+    )
+
+
+def files_of(
+    data: dict[str, Any], options: PackOptions, controls: ControlMapping, signer: Signer | None
+) -> dict[str, bytes]:
+    """Every file of the pack, held in memory (:func:`stream_pack` writes the same bytes)."""
     files: dict[str, bytes] = {
         # Compact, by orjson where installed (with indent, json falls back to its pure-Python
         # encoder, ten times slower).
-        "data.json": dumps_sorted(data),
+        "data.json": dumps_sorted({**data, "events": dict(data["events"])}),
         "controls.yml": controls.text.encode("utf-8"),
     }
     for name, text in csv_files(data, rows_from_dict(data["dora"])).items():
@@ -120,14 +148,20 @@ def _about(
 def build_pack(
     ledger: Ledger, options: PackOptions, controls: ControlMapping, signer: Signer | None
 ) -> dict[str, bytes]:
-    """The chain check reads and verifies every record, keeping only small summaries; a
-    second read keeps the events the period needs (see :mod:`.reading`)."""
+    """Every file of the pack in memory (:func:`read_pack` then :func:`files_of`)."""
+    return files_of(read_pack(ledger, options, controls), options, controls, signer)
+
+
+def read_pack(ledger: Ledger, options: PackOptions, controls: ControlMapping) -> dict[str, Any]:
+    """``data.json``'s content from the ledger. The chain check reads and verifies every
+    record, keeping only small summaries; a second read keeps the events the period needs
+    (see :mod:`.reading`)."""
     with collector_paused():
         chain = ChainPass(options.period)
         state = ledger_state(ledger, chain)
         history = read_period(ledger, chain, options)
     require_facts(history.history, options, ledger.display_url)
-    return pack_files(history.events, state, options, controls, ledger, signer, history)
+    return pack_data(history.events, state, options, controls, ledger, history)
 
 
 def check_folder(folder: Path) -> None:
@@ -148,7 +182,81 @@ def write_pack(folder: Path, files: Mapping[str, bytes]) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
     except OSError as error:
-        raise UsageError(
-            f"Cannot write the evidence pack to {folder}: {error.strerror} ({error.filename}).",
-            "Check that --out names a folder you can write to, with room for the pack.",
-        ) from None
+        raise _unwritable(folder, error) from None
+
+
+def _unwritable(folder: Path, error: OSError) -> UsageError:
+    return UsageError(
+        f"Cannot write the evidence pack to {folder}: {error.strerror} ({error.filename}).",
+        "Check that --out names a folder you can write to, with room for the pack.",
+    )
+
+
+@dataclass(frozen=True)
+class WrittenPack:
+    files: int  # the manifest included
+    pages: int  # deployment evidence pages
+
+
+class PackFolder:
+    """Writes files into the pack's folder as they are made, hashing each as it goes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.digests: dict[str, FileDigest] = {}
+
+    def write(self, name: str, chunks: Iterable[bytes]) -> FileDigest:
+        path = self.folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        with path.open("wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+        self.digests[name] = found = FileDigest(digest.hexdigest(), size)
+        return found
+
+
+def stream_pack(
+    folder: Path,
+    data: dict[str, Any],
+    options: PackOptions,
+    controls: ControlMapping,
+    signer: Signer | None,
+) -> WrittenPack:
+    """Writes the pack :func:`files_of` makes, byte for byte, each file as it is made
+    (``data.json`` and the CSV files in pieces, the evidence pages one by one, in forked
+    workers too), so no file is held whole; the manifest last, from the digests taken while
+    writing, so a folder without one was not finished. Rows of ``data["deployments"]`` are
+    dropped once written (no page shows them)."""
+    pack = PackFolder(folder)
+    try:
+        try:
+            pack.write("data.json", dumps_sorted_chunks(data))
+        except EncoderFallback:  # as dumps_sorted does: the standard library's bytes throughout
+            pack.write("data.json", dumps_sorted_chunks(data, fast=False))
+        pack.write("controls.yml", [controls.text.encode("utf-8")])
+        for name, chunks in csv_tables(data, rows_from_dict(data["dora"])):
+            pack.write(name, (text.encode("utf-8") for text in chunks))
+        data["deployments"] = []
+        pages = Pages(data, signer.key_id if signer else None)
+        pack.write("index.html", [pages.index().encode("utf-8")])
+
+        def write_pages(indexes: Sequence[int]) -> dict[str, FileDigest]:
+            written = {}
+            for index in indexes:
+                name, html = pages.evidence(index)
+                written[name] = pack.write(name, [html.encode("utf-8")])
+            return written
+
+        pack.digests.update(render_everywhere(write_pages, pages.count))
+        manifest = manifest_of(pack.digests, _about(data, options, controls), signer)
+        pack.write(MANIFEST, [manifest_text(manifest).encode("utf-8")])
+    except OSError as error:
+        raise _unwritable(folder, error) from None
+    return WrittenPack(
+        files=len(pack.digests),
+        pages=sum(1 for name in pack.digests if name.startswith("deployments/")),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from pipeledger.dora.table import CSV_COLUMNS as DORA_COLUMNS
@@ -21,25 +21,39 @@ COVERAGE_COLUMNS = ("platform", "instance", "scope", "first_event", "last_event"
                     "events_in_period", "gaps")  # fmt: skip
 
 
+ROWS_PER_CHUNK = 500
+
+
 def csv_files(data: Mapping[str, Any], dora_rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    return {
-        "deployments.csv": _table(DEPLOYMENT_COLUMNS, map(_deployment, data["deployments"])),
-        "findings.csv": _table(FINDING_COLUMNS, map(_finding, data["findings"])),
-        "changes.csv": _table(
-            CHANGE_COLUMNS, (_change(data["events"][event_id]) for event_id in data["changes"])
-        ),
-        "dora.csv": _table(DORA_COLUMNS, dora_rows),
-        "coverage.csv": _table(COVERAGE_COLUMNS, map(_coverage, data["coverage"])),
-    }
+    return {name: "".join(chunks) for name, chunks in csv_tables(data, dora_rows)}
 
 
-def _table(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
+def csv_tables(
+    data: Mapping[str, Any], dora_rows: Sequence[Mapping[str, Any]]
+) -> Iterator[tuple[str, Iterator[str]]]:
+    """Each CSV file's name and its text in pieces of ROWS_PER_CHUNK rows (a pack written as
+    it is made holds one piece at a time)."""
+    yield "deployments.csv", _table(DEPLOYMENT_COLUMNS, map(_deployment, data["deployments"]))
+    yield "findings.csv", _table(FINDING_COLUMNS, map(_finding, data["findings"]))
+    yield (
+        "changes.csv",
+        _table(CHANGE_COLUMNS, (_change(data["events"][event_id]) for event_id in data["changes"])),
+    )
+    yield "dora.csv", _table(DORA_COLUMNS, dora_rows)
+    yield "coverage.csv", _table(COVERAGE_COLUMNS, map(_coverage, data["coverage"]))
+
+
+def _table(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
         writer.writerow({key: _cell(row.get(key)) for key in columns})
-    return out.getvalue()
+        if number % ROWS_PER_CHUNK == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
 def _cell(value: Any) -> Any:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -146,8 +146,27 @@ def build_data(
         "anomalies": [a.id for a in anomalies],
         "acknowledgements": acknowledgements,
         "evidence": evidence,
-        "events": {event_id: event.to_dict() for event_id, event in sorted(cited.items())},
+        "events": EventDicts(dict(sorted(cited.items()))),
     }
+
+
+class EventDicts(Mapping[str, dict[str, Any]]):
+    """``data["events"]``: each cited event as a dict, made when it is read and not held —
+    the cited events are held anyway, and their dicts would be far larger (a year of a
+    1,000,000-event ledger cites some 70,000, 110 MB of dicts). ``dict(...)`` of it is the
+    plain mapping :func:`pipeledger.json_codec.dumps_sorted` takes."""
+
+    def __init__(self, events: dict[str, AuditEvent]) -> None:
+        self._events = events
+
+    def __getitem__(self, event_id: str) -> dict[str, Any]:
+        return self._events[event_id].to_dict()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._events)
+
+    def __len__(self) -> int:
+        return len(self._events)
 
 
 def _acknowledgements(index: EvidenceIndex, cited: dict[str, AuditEvent]) -> dict[str, str]:

@@ -30,15 +30,34 @@ def signed_bytes(manifest: Mapping[str, Any]) -> bytes:
     return SIGNATURE_CONTEXT + canonical_json(unsigned).encode("utf-8")
 
 
+@dataclass(frozen=True)
+class FileDigest:
+    """A written file's SHA-256 and size, as its manifest entry records them."""
+
+    sha256: str
+    size: int
+
+
+def digest_of(data: bytes) -> FileDigest:
+    return FileDigest(sha256(data), len(data))
+
+
 def build_manifest(
     files: Mapping[str, bytes], about: Mapping[str, Any], signer: Signer | None
 ) -> dict[str, Any]:
+    return manifest_of({path: digest_of(data) for path, data in files.items()}, about, signer)
+
+
+def manifest_of(
+    digests: Mapping[str, FileDigest], about: Mapping[str, Any], signer: Signer | None
+) -> dict[str, Any]:
+    """The manifest of files known by their digests (a pack written as it is made)."""
     manifest: dict[str, Any] = {
         "schema": MANIFEST_SCHEMA,
         **about,
         "files": [
-            {"path": path, "sha256": sha256(data), "bytes": len(data)}
-            for path, data in sorted(files.items())
+            {"path": path, "sha256": digest.sha256, "bytes": digest.size}
+            for path, digest in sorted(digests.items())
         ],
         "signature": None,
     }

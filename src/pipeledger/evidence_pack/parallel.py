@@ -10,16 +10,20 @@ import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 PAGES_PER_WORKER = 400  # fewer, and starting a worker costs more than it saves
 
-Render = Callable[[Sequence[int]], dict[str, str]]
-_FORKED: dict[str, Render] = {}  # set before the fork, called in the workers
+T = TypeVar("T")
+Render = Callable[[Sequence[int]], dict[str, T]]
+_FORKED: dict[str, Callable[[Sequence[int]], dict[str, Any]]] = {}  # called in the workers
 
 
-def render_everywhere(render: Render, count: int) -> dict[str, str]:
+def render_everywhere(render: Render[T], count: int) -> dict[str, T]:
     """``render(indexes)`` over range(count), split across the CPUs this process may run on,
-    each process with PAGES_PER_WORKER pages at least."""
+    each process with PAGES_PER_WORKER pages at least. What ``render`` gives back by page
+    comes back from the workers: the pages themselves, or (a pack written as it is made,
+    each worker writing its own pages) their digests."""
     workers = min(usable_cpus(), count // PAGES_PER_WORKER)
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return render(range(count))
@@ -40,7 +44,7 @@ def render_everywhere(render: Render, count: int) -> dict[str, str]:
     return pages
 
 
-def _render_chunk(indexes: Sequence[int]) -> dict[str, str]:
+def _render_chunk(indexes: Sequence[int]) -> dict[str, Any]:
     return _FORKED["render"](indexes)  # only in a worker forked by render_everywhere
 
 

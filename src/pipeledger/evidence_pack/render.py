@@ -44,11 +44,34 @@ def _percent(rate: float | None) -> str:
 
 def render_pages(data: Mapping[str, Any], signed_by: str | None) -> dict[str, str]:
     """Every HTML file of the pack by its path in the folder."""
-    env = _environment()
-    common = {"data": data, "signed": signed_by, "event_table": EventTables(data["events"])}
-    pages = {
-        "index.html": env.get_template("index.html.j2").render(
-            **common,
+    pages = Pages(data, signed_by)
+
+    def render(indexes: Sequence[int]) -> dict[str, str]:
+        return dict(pages.evidence(index) for index in indexes)
+
+    return {"index.html": pages.index(), **render_everywhere(render, pages.count)}
+
+
+class Pages:
+    """The pack's HTML pages, rendered one at a time: ``index.html``, and the evidence page
+    of each sampled deployment by its place in ``data["evidence"]``."""
+
+    def __init__(self, data: Mapping[str, Any], signed_by: str | None) -> None:
+        self._env = _environment()
+        self._data = data
+        self._common = {
+            "data": data,
+            "signed": signed_by,
+            "event_table": EventTables(data["events"]),
+        }
+        self._page = self._env.get_template("deployment.html.j2")
+        self._findings = {finding["id"]: finding for finding in data["findings"]}
+        self.count = len(data["evidence"])
+
+    def index(self) -> str:
+        data = self._data
+        return self._env.get_template("index.html.j2").render(
+            **self._common,
             charts=_charts(data),
             environments=sorted(data["summary"]["by_environment"]),
             dora_scopes=[
@@ -57,21 +80,12 @@ def render_pages(data: Mapping[str, Any], signed_by: str | None) -> dict[str, st
             ],
             gap_days=GAP_DAYS,
         )
-    }
-    page = env.get_template("deployment.html.j2")
-    findings = {finding["id"]: finding for finding in data["findings"]}
-    evidence = data["evidence"]
 
-    def render(indexes: Sequence[int]) -> dict[str, str]:
-        rendered = {}
-        for index in indexes:
-            ev = evidence[index]
-            cited = [findings[i] for i in ev["findings"]]
-            rendered[ev["page"]] = page.render(**common, ev=ev, findings=cited)
-        return rendered
-
-    pages.update(render_everywhere(render, len(evidence)))
-    return pages
+    def evidence(self, index: int) -> tuple[str, str]:
+        """The evidence page's path and HTML."""
+        ev = self._data["evidence"][index]
+        cited = [self._findings[i] for i in ev["findings"]]
+        return ev["page"], self._page.render(**self._common, ev=ev, findings=cited)
 
 
 def _charts(data: Mapping[str, Any]) -> dict[str, Markup]:
