@@ -188,6 +188,11 @@ def _shape_errors() -> Iterator[None]:
 def _config_api_url(given: str | None, access: ConfigFileAccess) -> str:
     """The python-gitlab section's instance; an --api-url may name another root on it (a
     proxy path) but not another instance, which the section's token does not belong to."""
+    if _scheme(access.api_url) not in ("http", "https") or not instance_of(access.api_url):
+        raise UsageError(
+            f"The url of section {access.section} is not an http(s) URL ({access.url}).",
+            "Give the section the instance's address, e.g. url = https://gitlab.example.com.",
+        )
     configured = resolve_api_url(access.api_url, {})
     if not given:
         return configured

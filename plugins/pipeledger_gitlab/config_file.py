@@ -34,7 +34,9 @@ _TOKEN_HEADERS = (
 class ConfigFileAccess:
     """What a python-gitlab section says: where GitLab is and how to authenticate."""
 
+    url: str  # the section's url, as written
     api_url: str
+    section: str  # "[section] in FILE", for messages
     source: str  # "the private_token of [section] in FILE", for messages
     header: str
     value: str
@@ -85,8 +87,11 @@ def access_from_config(environ: Mapping[str, str]) -> ConfigFileAccess | None:
         token = getattr(parsed, field, None)
         if isinstance(token, str) and token.strip():
             hold(token.strip())
+            url = str(parsed.url).strip()
             return ConfigFileAccess(
-                api_url=f"{str(parsed.url).rstrip('/')}/api/v{parsed.api_version}",
+                url=url,
+                api_url=f"{url.rstrip('/')}/api/v{parsed.api_version}",
+                section=f"[{name}] in {where}",
                 source=f"the {field} of [{name}] in {where}",
                 header=header,
                 value=form.format(token.strip()),

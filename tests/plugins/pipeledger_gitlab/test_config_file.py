@@ -143,6 +143,7 @@ def test_another_instance_in_api_url_gets_no_token(fake: FakeGitLab, tmp_path: P
             {},
             "cannot be used",
         ),
+        (section("gitlab.example.com", "private_token = t"), {}, "is not an http(s) URL"),
     ],
 )
 def test_a_configuration_that_cannot_be_used_is_a_usage_error(
