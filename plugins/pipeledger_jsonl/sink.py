@@ -2,7 +2,9 @@
 ``{"checkpoint": {...}}`` lines between them.
 
 The file sink remembers the event ids and checkpoints it holds, so redelivery after a crash
-adds nothing; it can be read back for ``verify --against``.
+adds nothing; it can be read back for ``verify --against``. A last line without its newline
+is a write a killed process did not finish: it is not read as held (its records are sent
+again, as the delivery cursor never moved past them), and the next append cuts it off first.
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ class JsonlSink(Sink):
     def _append(self, text: str) -> None:
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
+            if self._contents.torn_at is not None:
+                os.truncate(self._path, self._contents.torn_at)
+                self._contents.torn_at = None
             with self._path.open("a", encoding="utf-8") as handle:
                 handle.write(text)
                 handle.flush()
@@ -91,16 +96,23 @@ class _Contents:
     ids: set[str] = field(default_factory=set)
     checkpoint_lines: set[str] = field(default_factory=set)
     checkpoints: list[ChainCheckpoint] = field(default_factory=list)
+    # Where an unfinished last line starts (no newline yet): cut before the next append.
+    torn_at: int | None = None
 
 
 def _read(path: Path) -> _Contents:
     contents = _Contents()
     if not path.exists():
         return contents
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                _take_line(contents, line, number, path)
+    offset = 0
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.endswith(b"\n"):  # only the last line can lack it: an unfinished write
+                contents.torn_at = offset
+                break
+            if raw.strip():
+                _take_line(contents, raw.decode("utf-8", errors="replace"), number, path)
+            offset += len(raw)
     return contents
 
 

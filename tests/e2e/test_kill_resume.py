@@ -57,7 +57,9 @@ def fake_api(tmp_path: Path) -> Iterator[str]:
         server.wait(timeout=10)
 
 
-def _collector(api_url: str, db: Path, concurrency: str) -> subprocess.Popen[bytes]:
+def _collector(
+    api_url: str, db: Path, concurrency: str, stderr: int = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -82,7 +84,7 @@ def _collector(api_url: str, db: Path, concurrency: str) -> subprocess.Popen[byt
         cwd=ROOT,
         env={**os.environ, "GITHUB_TOKEN": TOKEN},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
     )
 
 
@@ -125,8 +127,9 @@ def test_sigkill_at_several_points_then_rerun_loses_and_duplicates_nothing(
         if _kill_after(_collector(fake_api, db, concurrency), db, threshold):
             kills += 1
     assert kills >= 2, "the collector finished before it could be killed"
-    final = _collector(fake_api, db, "8")
-    assert final.wait(timeout=120) == 0
+    final = _collector(fake_api, db, "8", stderr=subprocess.PIPE)
+    _, err = final.communicate(timeout=120)
+    assert final.returncode == 0, err.decode(errors="replace")
     org = generate_org(
         repos=SPEC["repos"],
         runs_per_repo=SPEC["runs"],

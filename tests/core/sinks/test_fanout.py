@@ -84,9 +84,30 @@ def test_jsonl_redelivery_after_a_crash_writes_nothing_twice(tmp_path: Path) -> 
     assert _jsonl_ids(path) == [r.event.id for r in records]
 
 
-def test_a_torn_last_line_is_reported_not_ignored(tmp_path: Path) -> None:
+def test_a_line_a_killed_write_left_unfinished_is_cut_and_its_records_sent_again(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL in the middle of an append leaves a last line without its newline; the
+    delivery cursor never moved past those records, so the next run cuts the line off and
+    sends them again — nothing lost, nothing twice."""
     path = tmp_path / "copy.jsonl"
-    path.write_text('{"event": {"id": "a"}}\n{"event": {"id"')
+    ledger = SqliteSink(tmp_path / "l.db")
+    records = ledger.append(make_events(5), {})
+    JsonlSink(path).write(records[:3])
+    whole = records[3].to_json() + "\n" + records[4].to_json() + "\n"
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(whole[: len(whole) // 3])  # the kill lands here
+    before = path.read_bytes()
+    reopened = JsonlSink(path)
+    assert path.read_bytes() == before  # reading (verify --against) changes nothing
+    SinkSet(ledger=ledger, others=[reopened]).deliver()
+    assert _jsonl_ids(path) == [r.event.id for r in records]
+    assert path.read_text(encoding="utf-8").endswith("\n")
+
+
+def test_a_complete_line_that_is_no_record_is_reported_not_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "copy.jsonl"
+    path.write_text('{"event": {"id": "a"}}\n{"event": {"id"\n{"event": {"id": "b"}}\n')
     with pytest.raises(SinkError, match="Line 2"):
         JsonlSink(path)
 
