@@ -18,7 +18,13 @@ PACKAGE = SOURCE / "pipeledger"
 CHECKED = ("src", "plugins", "tests", "bench", "tools")
 # The engine packages grouped by what they are: each public module of these is used
 # from outside its package, and what only the package uses is private.
-GROUPED = ("pipeledger.collect", "pipeledger.http", "pipeledger.ledger", "pipeledger.sinks")
+GROUPED = (
+    "pipeledger.collect",
+    "pipeledger.http",
+    "pipeledger.ledger",
+    "pipeledger.sinks",
+    "pipeledger.policy",
+)
 
 
 def python_files() -> list[Path]:
