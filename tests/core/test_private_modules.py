@@ -25,6 +25,7 @@ GROUPED = (
     "pipeledger.sinks",
     "pipeledger.policy",
     "pipeledger.report",
+    "pipeledger.serve",
 )
 
 
