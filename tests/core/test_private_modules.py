@@ -26,6 +26,7 @@ GROUPED = (
     "pipeledger.policy",
     "pipeledger.report",
     "pipeledger.serve",
+    "pipeledger.formats",
 )
 
 
