@@ -27,6 +27,7 @@ GROUPED = (
     "pipeledger.report",
     "pipeledger.serve",
     "pipeledger.formats",
+    "pipeledger.dora",
 )
 
 
