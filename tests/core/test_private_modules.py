@@ -28,6 +28,7 @@ GROUPED = (
     "pipeledger.serve",
     "pipeledger.formats",
     "pipeledger.dora",
+    "pipeledger.anomalies",
 )
 
 
