@@ -24,6 +24,7 @@ GROUPED = (
     "pipeledger.ledger",
     "pipeledger.sinks",
     "pipeledger.policy",
+    "pipeledger.policy.rules",
     "pipeledger.report",
     "pipeledger.serve",
     "pipeledger.formats",
