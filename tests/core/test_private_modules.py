@@ -30,6 +30,7 @@ GROUPED = (
     "pipeledger.formats",
     "pipeledger.dora",
     "pipeledger.anomalies",
+    "pipeledger.anomalies.detectors",
 )
 
 

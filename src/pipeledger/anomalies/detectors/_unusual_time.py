@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from pipeledger.anomalies._facts import Deploy
 from pipeledger.anomalies._sliding import SlidingCounts
-from pipeledger.anomalies.detectors.base import Detector, clock, deploys_of, where
+from pipeledger.anomalies.detectors._base import Detector, clock, deploys_of, where
 from pipeledger.anomalies.history import History
 from pipeledger.anomalies.model import AlertSeverity, Anomaly
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from pipeledger.anomalies._access import REVIEWER_ROLE
 from pipeledger.anomalies._facts import AccessChange, Approval, Deploy
-from pipeledger.anomalies.detectors.base import (
+from pipeledger.anomalies.detectors._base import (
     Detector,
     clock,
     duration,

@@ -10,7 +10,7 @@ from datetime import timedelta
 from fnmatch import fnmatchcase
 
 from pipeledger.anomalies._facts import AccessChange, Deploy
-from pipeledger.anomalies.detectors.base import Detector, duration, links_for, stamp, where
+from pipeledger.anomalies.detectors._base import Detector, duration, links_for, stamp, where
 from pipeledger.anomalies.history import History
 from pipeledger.anomalies.model import AlertSeverity, AlertSubject, Anomaly, alert_id
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from pipeledger.anomalies._facts import Deploy
 from pipeledger.anomalies._sliding import SlidingCounts
-from pipeledger.anomalies.detectors.base import Detector, duration, names
+from pipeledger.anomalies.detectors._base import Detector, duration, names
 from pipeledger.anomalies.history import History
 from pipeledger.anomalies.model import AlertSeverity, Anomaly
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from pipeledger.anomalies._facts import Deploy
 from pipeledger.anomalies._sliding import SlidingCounts
-from pipeledger.anomalies.detectors.base import Detector, deploys_of, names, where
+from pipeledger.anomalies.detectors._base import Detector, deploys_of, names, where
 from pipeledger.anomalies.history import History
 from pipeledger.anomalies.model import AlertSeverity, Anomaly
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from pipeledger.anomalies._facts import Deploy
 from pipeledger.anomalies._sliding import SlidingCounts
-from pipeledger.anomalies.detectors.base import Detector, deploys_of, duration, where
+from pipeledger.anomalies.detectors._base import Detector, deploys_of, duration, where
 from pipeledger.anomalies.history import History
 from pipeledger.anomalies.model import AlertSeverity, Anomaly
 
