@@ -31,6 +31,7 @@ GROUPED = (
     "pipeledger.dora",
     "pipeledger.anomalies",
     "pipeledger.anomalies.detectors",
+    "pipeledger.evidence_pack",
 )
 
 
