@@ -176,7 +176,7 @@ NOT_BEFORE_THE_FIRST_REQUEST = (
     "pipeledger.ledger.signing",
     "pipeledger_sqlite",
     "jmespath",
-    "pipeledger.policy.rules.expression",
+    "pipeledger.policy.rules._expression",
     "pipeledger.policy.rules.permission_change",
     "pipeledger.policy.rules.protection_drift",
     "jsonschema",

@@ -18,7 +18,21 @@ PACKAGE = SOURCE / "pipeledger"
 CHECKED = ("src", "plugins", "tests", "bench", "tools")
 # The engine packages grouped by what they are: each public module of these is used
 # from outside its package, and what only the package uses is private.
-GROUPED = ("pipeledger.collect", "pipeledger.http", "pipeledger.ledger", "pipeledger.sinks")
+GROUPED = (
+    "pipeledger.collect",
+    "pipeledger.http",
+    "pipeledger.ledger",
+    "pipeledger.sinks",
+    "pipeledger.policy",
+    "pipeledger.policy.rules",
+    "pipeledger.report",
+    "pipeledger.serve",
+    "pipeledger.formats",
+    "pipeledger.dora",
+    "pipeledger.anomalies",
+    "pipeledger.anomalies.detectors",
+    "pipeledger.evidence_pack",
+)
 
 
 def python_files() -> list[Path]:

@@ -12,8 +12,8 @@ from datetime import datetime
 from sys import intern
 from typing import Any, overload
 
-from pipeledger.anomalies.access import access_changes
-from pipeledger.anomalies.facts import AccessChange, Approval, Deploy, visible_events
+from pipeledger.anomalies._access import access_changes
+from pipeledger.anomalies._facts import AccessChange, Approval, Deploy, visible_events
 from pipeledger.events import AuditEvent, EventKind, parse_time
 from pipeledger.json_codec import loads
 from pipeledger.policy.audit import collector_paused

@@ -1,9 +1,9 @@
 """DORA's four keys — deployment frequency, lead time for changes, change failure rate and time
 to restore — computed from the facts in the ledger, each definition written down in
-``definitions.py`` and on the documentation page."""
+``_definitions.py`` and on the documentation page."""
 
+from pipeledger.dora._metrics import DoraMetrics, compute_metrics
 from pipeledger.dora.deploys import DoraSettings, ProductionDeploy, production_deploys
-from pipeledger.dora.metrics import DoraMetrics, compute_metrics
 
 __all__ = [
     "DoraMetrics",

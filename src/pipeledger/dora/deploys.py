@@ -53,7 +53,7 @@ class FailureCause(StrEnum):
 class ProductionSummary:
     """A production deployment as far as DORA needs it when it does not count in the period
     itself: what a reader that does not keep the deployment's events (the evidence pack,
-    :mod:`pipeledger.evidence_pack.reading`) knows of it from its status events."""
+    :mod:`pipeledger.evidence_pack._reading`) knows of it from its status events."""
 
     repository: str  # the repository's full name, else the owner
     environment: str

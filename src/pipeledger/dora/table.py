@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pipeledger.dora._metrics import DoraMetrics
 from pipeledger.dora.deploys import FailureCause
-from pipeledger.dora.metrics import DoraMetrics
 from pipeledger.dora.stats import human
 
 CSV_COLUMNS = (

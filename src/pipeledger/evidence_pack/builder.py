@@ -13,11 +13,8 @@ from pipeledger import __version__
 from pipeledger.dora.table import rows_from_dict
 from pipeledger.errors import UsageError, VerificationFailed
 from pipeledger.events import AuditEvent, format_time
-from pipeledger.evidence_pack.controls import ControlMapping
-from pipeledger.evidence_pack.csv_files import csv_files, csv_tables
-from pipeledger.evidence_pack.data import LedgerState, build_data
-from pipeledger.evidence_pack.history import require_facts
-from pipeledger.evidence_pack.manifest import (
+from pipeledger.evidence_pack._data import LedgerState, build_data
+from pipeledger.evidence_pack._manifest import (
     MANIFEST,
     FileDigest,
     build_manifest,
@@ -25,10 +22,13 @@ from pipeledger.evidence_pack.manifest import (
     manifest_text,
     sha256,
 )
+from pipeledger.evidence_pack._reading import ChainPass, PeriodHistory, read_period
+from pipeledger.evidence_pack._render import Pages, render_pages
+from pipeledger.evidence_pack.controls import ControlMapping
+from pipeledger.evidence_pack.csv_files import csv_files, csv_tables
+from pipeledger.evidence_pack.history import require_facts
 from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.evidence_pack.parallel import render_everywhere
-from pipeledger.evidence_pack.reading import ChainPass, PeriodHistory, read_period
-from pipeledger.evidence_pack.render import Pages, render_pages
 from pipeledger.json_codec import EncoderFallback, dumps_sorted, dumps_sorted_chunks
 from pipeledger.ledger.chain_check import BodySeen
 from pipeledger.ledger.signing import Signer

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeledger.evidence_pack.manifest import (
+from pipeledger.evidence_pack._manifest import (
     MANIFEST,
     MANIFEST_SCHEMA,
     PackProblem,

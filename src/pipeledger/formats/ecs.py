@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, assert_never
 
 from pipeledger.events import AuditEvent, EventKind
-from pipeledger.formats.vocabulary import Outcome, is_removal, outcome_of, summary
+from pipeledger.formats._vocabulary import Outcome, is_removal, outcome_of, summary
 from pipeledger.sinks.contract import LedgerRecord
 
 ECS_VERSION = "8.17.0"

@@ -14,7 +14,7 @@ from typing import Any, assert_never
 
 from pipeledger import __version__
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, format_time
-from pipeledger.formats.vocabulary import Outcome, is_removal, is_update, outcome_of, summary
+from pipeledger.formats._vocabulary import Outcome, is_removal, is_update, outcome_of, summary
 from pipeledger.sinks.contract import LedgerRecord
 
 OCSF_VERSION = "1.8.0"

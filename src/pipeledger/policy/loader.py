@@ -16,12 +16,12 @@ import yaml
 from pipeledger.config import schema_text
 from pipeledger.docs_links import docs_url
 from pipeledger.errors import ConfigError
+from pipeledger.policy._problems import Problem, describe, pointer_of
+from pipeledger.policy._yamlpos import LocatedDocument, load_located
 from pipeledger.policy.globs import glob_problem
 from pipeledger.policy.model import Policy, RuleSpec, Severity
-from pipeledger.policy.problems import Problem, describe, pointer_of
 from pipeledger.policy.rules import RULE_TYPES
 from pipeledger.policy.rules.base import Rule, RuleProblem
-from pipeledger.policy.yamlpos import LocatedDocument, load_located
 from pipeledger.schema_fast import schema_errors
 from pipeledger.yaml_limits import YamlLimitExceeded
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from pipeledger.held_secrets import secret_pieces, single_line_pieces
 from pipeledger.policy.model import Finding, Severity
+from pipeledger.report._paths import repo_relative
 from pipeledger.report.model import Report
-from pipeledger.report.paths import repo_relative
 
 MAX_PER_LEVEL = 10
 MAX_TABLE_ROWS = 200

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from pipeledger.policy.model import Finding, Severity
-from pipeledger.report.json_chunks import LIST_PLACE, dumps_in_chunks
+from pipeledger.report._json_chunks import LIST_PLACE, dumps_in_chunks
+from pipeledger.report._paths import repo_relative
 from pipeledger.report.model import Report
-from pipeledger.report.paths import repo_relative
 
 SEVERITIES = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.NOTICE: "info"}
 

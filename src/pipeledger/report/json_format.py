@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pipeledger.events import format_time
-from pipeledger.report.json_chunks import LIST_PLACE, dumps_in_chunks
+from pipeledger.report._json_chunks import LIST_PLACE, dumps_in_chunks
 from pipeledger.report.model import TOOL_VERSION, Report
 
 SCHEMA_ID = "pipeledger/findings/v1"

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from pipeledger.policy.model import Finding, RuleSpec, Severity
-from pipeledger.report.json_chunks import LIST_PLACE, dumps_in_chunks
+from pipeledger.report._json_chunks import LIST_PLACE, dumps_in_chunks
+from pipeledger.report._paths import repo_relative
 from pipeledger.report.model import TOOL_NAME, TOOL_URI, TOOL_VERSION, Report
-from pipeledger.report.paths import repo_relative
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "pipeledgerFinding/v1"

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pipeledger import registry
 from pipeledger.errors import UsageError
 from pipeledger.events import AuditEvent
-from pipeledger.serve.app import ServeApp
-from pipeledger.serve.metrics import ServeMetrics
+from pipeledger.serve._app import ServeApp
+from pipeledger.serve._metrics import ServeMetrics
+from pipeledger.serve._writer import LedgerWriter, SinkStatus
 from pipeledger.serve.receiver import Receiver, ReceiverSettings
-from pipeledger.serve.writer import LedgerWriter, SinkStatus
 from pipeledger.sinks.fanout import SinkSet
 
 SECRETS_HELP = (

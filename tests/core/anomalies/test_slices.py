@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeledger.anomalies._facts import Approval, Deploy
 from pipeledger.anomalies.engine import (
     Detection,
     Selection,
@@ -18,7 +19,6 @@ from pipeledger.anomalies.engine import (
     detect_in_ledger,
     read_ahead,
 )
-from pipeledger.anomalies.facts import Approval, Deploy
 from pipeledger.anomalies.history import FACT_KINDS, read_history
 from pipeledger.anomalies.settings import AnomalySettings
 from pipeledger.events import AuditEvent

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeledger.report.json_chunks import LIST_PLACE, dumps_in_chunks
+from pipeledger.report._json_chunks import LIST_PLACE, dumps_in_chunks
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.text() | st.floats(allow_nan=False)
 VALUES = st.recursive(

@@ -1,4 +1,4 @@
-"""The pack keeps only what its period needs (evidence_pack/reading.py), and is the same,
+"""The pack keeps only what its period needs (evidence_pack/_reading.py), and is the same,
 byte for byte, as the pack built from every event of the ledger held in memory (the way it
 was built before issue 13; that path lives on here only).
 

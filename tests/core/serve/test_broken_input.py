@@ -13,8 +13,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-from pipeledger.serve.app import ServeApp
-from pipeledger.serve.metrics import ServeMetrics
+from pipeledger.serve._app import ServeApp
+from pipeledger.serve._metrics import ServeMetrics
+from pipeledger.serve._writer import LedgerWriter
 from pipeledger.serve.receiver import (
     Delivery,
     Handling,
@@ -23,7 +24,6 @@ from pipeledger.serve.receiver import (
     ReceiverSettings,
     Route,
 )
-from pipeledger.serve.writer import LedgerWriter
 from pipeledger_gitlab.receiver import STREAM, WEBHOOKS, GitLabReceiver
 from tests.paths import fixture
 

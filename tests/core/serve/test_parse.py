@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from pipeledger.serve.app import _parse
+from pipeledger.serve._app import _parse
 from pipeledger.serve.receiver import MalformedDelivery
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.serve import writer as writer_module
-from pipeledger.serve.metrics import ServeMetrics
+from pipeledger.serve import _writer as writer_module
+from pipeledger.serve._metrics import ServeMetrics
+from pipeledger.serve._writer import LedgerWriter
 from pipeledger.serve.server import SinkHealth
-from pipeledger.serve.writer import LedgerWriter
 from pipeledger.sinks.fanout import SinkSet
 from pipeledger_sqlite.sink import SqliteSink
 from tests.core.factories import make_events

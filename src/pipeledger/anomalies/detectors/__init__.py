@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pipeledger.anomalies.detectors.base import Detector, Judging
-from pipeledger.anomalies.detectors.deploy_burst import DeployBurstDetector
-from pipeledger.anomalies.detectors.dormant_account import DormantAccountDetector
-from pipeledger.anomalies.detectors.first_deployer import FirstDeployerDetector
-from pipeledger.anomalies.detectors.new_approver_pair import NewApproverPairDetector
-from pipeledger.anomalies.detectors.privilege_escalation import PrivilegeEscalationDetector
-from pipeledger.anomalies.detectors.protection_toggle import ProtectionToggleDetector
-from pipeledger.anomalies.detectors.unusual_time import UnusualTimeDetector
+from pipeledger.anomalies.detectors._base import Detector, Judging
+from pipeledger.anomalies.detectors._deploy_burst import DeployBurstDetector
+from pipeledger.anomalies.detectors._dormant_account import DormantAccountDetector
+from pipeledger.anomalies.detectors._first_deployer import FirstDeployerDetector
+from pipeledger.anomalies.detectors._new_approver_pair import NewApproverPairDetector
+from pipeledger.anomalies.detectors._privilege_escalation import PrivilegeEscalationDetector
+from pipeledger.anomalies.detectors._protection_toggle import ProtectionToggleDetector
+from pipeledger.anomalies.detectors._unusual_time import UnusualTimeDetector
 
 DETECTORS: tuple[type[Detector], ...] = (
     FirstDeployerDetector,

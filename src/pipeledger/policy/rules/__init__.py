@@ -9,16 +9,18 @@ from collections.abc import Iterator, Mapping
 
 from pipeledger.policy.rules.base import Rule
 
-# type name: (module under pipeledger.policy.rules, class)
+# type name: (module under pipeledger.policy.rules, class). A type's module is private
+# (_<name>) when only this table loads it; permission_change and protection_drift are
+# public because the anomaly detectors use what they say about roles and protection.
 _WHERE: dict[str, tuple[str, str]] = {
-    "require-approval": ("require_approval", "RequireApprovalRule"),
-    "require-review": ("require_review", "RequireReviewRule"),
-    "allowed-refs": ("allowed_refs", "AllowedRefsRule"),
-    "deploy-window": ("deploy_window", "DeployWindowRule"),
-    "actor": ("actor", "ActorRule"),
+    "require-approval": ("_require_approval", "RequireApprovalRule"),
+    "require-review": ("_require_review", "RequireReviewRule"),
+    "allowed-refs": ("_allowed_refs", "AllowedRefsRule"),
+    "deploy-window": ("_deploy_window", "DeployWindowRule"),
+    "actor": ("_actor", "ActorRule"),
     "permission-change": ("permission_change", "PermissionChangeRule"),
     "protection-drift": ("protection_drift", "ProtectionDriftRule"),
-    "expression": ("expression", "ExpressionRule"),
+    "expression": ("_expression", "ExpressionRule"),
 }
 
 

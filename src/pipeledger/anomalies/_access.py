@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pipeledger.anomalies.facts import AccessChange, Window
+from pipeledger.anomalies._facts import AccessChange, Window
 from pipeledger.events import AuditEvent, EventKind, parse_time
 from pipeledger.policy.rules.permission_change import role_name
 from pipeledger.policy.rules.protection_drift import weakened

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from pipeledger.anomalies.detectors.base import Detector, links_for, stamp, where
-from pipeledger.anomalies.facts import Approval, Deploy
+from pipeledger.anomalies._facts import Approval, Deploy
+from pipeledger.anomalies.detectors._base import Detector, links_for, stamp, where
 from pipeledger.anomalies.history import History
 from pipeledger.anomalies.model import AlertSeverity, AlertSubject, Anomaly, alert_id
 from pipeledger.events import full_name

@@ -15,25 +15,25 @@ from pipeledger import __version__
 from pipeledger.dora import compute_metrics
 from pipeledger.dora.deploys import ProductionSummary
 from pipeledger.events import AuditEvent, EventKind, format_time
-from pipeledger.evidence_pack.controls import ControlMapping
-from pipeledger.evidence_pack.evidence import bypasses_of, evidence_of
-from pipeledger.evidence_pack.index import (
+from pipeledger.evidence_pack._evidence import bypasses_of, evidence_of
+from pipeledger.evidence_pack._index import (
     ANOMALY_KIND,
     EvidenceIndex,
     acknowledgement_of,
     anomalies_of,
     index_events,
 )
-from pipeledger.evidence_pack.options import PackOptions
-from pipeledger.evidence_pack.reading import dora_settings
-from pipeledger.evidence_pack.sampling import (
+from pipeledger.evidence_pack._reading import dora_settings
+from pipeledger.evidence_pack._sampling import (
     SAMPLING_METHOD,
     Sampled,
     context_key,
     draw_sample,
     reasons_for,
 )
-from pipeledger.evidence_pack.summary import approval_coverage, coverage, weekly_rows
+from pipeledger.evidence_pack._summary import approval_coverage, coverage, weekly_rows
+from pipeledger.evidence_pack.controls import ControlMapping
+from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.policy.audit import audit_events
 from pipeledger.policy.deployment_context import DeploymentContext
 from pipeledger.policy.model import Finding
@@ -76,7 +76,7 @@ def build_data(
     summaries: Sequence[ProductionSummary] = (),
 ) -> dict[str, Any]:
     """``events``: the whole ledger's standing facts, or what
-    :func:`pipeledger.evidence_pack.reading.read_period` keeps of them with its
+    :func:`pipeledger.evidence_pack._reading.read_period` keeps of them with its
     ``coverage_rows`` (counted over every event) and ``summaries`` (the production
     deployments DORA knows by summary only)."""
     period = options.period

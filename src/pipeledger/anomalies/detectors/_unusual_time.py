@@ -8,11 +8,11 @@ import math
 from collections import defaultdict
 from collections.abc import Iterator
 
-from pipeledger.anomalies.detectors.base import Detector, clock, deploys_of, where
-from pipeledger.anomalies.facts import Deploy
+from pipeledger.anomalies._facts import Deploy
+from pipeledger.anomalies._sliding import SlidingCounts
+from pipeledger.anomalies.detectors._base import Detector, clock, deploys_of, where
 from pipeledger.anomalies.history import History
 from pipeledger.anomalies.model import AlertSeverity, Anomaly
-from pipeledger.anomalies.sliding import SlidingCounts
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HOUR, WEEKDAY = 0, 1

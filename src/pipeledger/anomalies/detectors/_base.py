@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from pipeledger.anomalies.facts import Deploy
+from pipeledger.anomalies._facts import Deploy
+from pipeledger.anomalies._sliding import SlidingCounts
 from pipeledger.anomalies.history import History
 from pipeledger.anomalies.model import AlertSeverity, AlertSubject, Anomaly, alert_id
 from pipeledger.anomalies.settings import AnomalySettings, DetectorSettings
-from pipeledger.anomalies.sliding import SlidingCounts
 from pipeledger.docs_links import detector_docs_url
 
 # How many days a baseline must span before it judges (``min_days``).

@@ -52,11 +52,11 @@ from pipeledger.dora.deploys import (
     ProductionSummary,
 )
 from pipeledger.events import AuditEvent, EventKind, parse_time
-from pipeledger.evidence_pack.evidence import BYPASS_AFTER, BYPASS_BEFORE
+from pipeledger.evidence_pack._evidence import BYPASS_AFTER, BYPASS_BEFORE
+from pipeledger.evidence_pack._index import ANOMALY_KIND, RAISED
+from pipeledger.evidence_pack._summary import ScopeCoverage
 from pipeledger.evidence_pack.history import HistoryFacts
-from pipeledger.evidence_pack.index import ANOMALY_KIND, RAISED
 from pipeledger.evidence_pack.options import PackOptions
-from pipeledger.evidence_pack.summary import ScopeCoverage
 from pipeledger.json_codec import loads
 from pipeledger.ledger.chain import event_from_data
 from pipeledger.period import Period
@@ -390,7 +390,7 @@ def _wanted(
 
 
 def _anomaly_links(correlation: dict[str, Any]) -> Iterable[str]:
-    """As :func:`pipeledger.evidence_pack.index._links` files an alert."""
+    """As :func:`pipeledger.evidence_pack._index._links` files an alert."""
     if correlation.get("deployment_id"):
         yield f"deployment:{correlation['deployment_id']}"
     if correlation.get("run_id"):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from pipeledger.events import AuditEvent
-from pipeledger.evidence_pack.index import EvidenceIndex, anomalies_of, deployment_place
+from pipeledger.evidence_pack._index import EvidenceIndex, anomalies_of, deployment_place
 from pipeledger.policy.deployment_context import DeploymentContext
 from pipeledger.policy.model import Finding
 from pipeledger.provenance import Provenance, concerns, involved, protections_in_force

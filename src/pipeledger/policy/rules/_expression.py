@@ -15,8 +15,8 @@ import jmespath.exceptions
 from jmespath.parser import ParsedResult
 
 from pipeledger.events import AuditEvent, format_time
+from pipeledger.policy._expression_limits import ConditionProblem, compile_condition
 from pipeledger.policy.deployment_context import DeploymentContext
-from pipeledger.policy.expression_limits import ConditionProblem, compile_condition
 from pipeledger.policy.model import RuleSpec, Violation
 from pipeledger.policy.rules.base import EvaluationEnv, Rule, RuleProblem, links_of
 

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pipeledger.anomalies.access import REVIEWER_ROLE
-from pipeledger.anomalies.detectors.base import (
+from pipeledger.anomalies._access import REVIEWER_ROLE
+from pipeledger.anomalies._facts import AccessChange, Approval, Deploy
+from pipeledger.anomalies.detectors._base import (
     Detector,
     clock,
     duration,
@@ -20,7 +21,6 @@ from pipeledger.anomalies.detectors.base import (
     stamp,
     where,
 )
-from pipeledger.anomalies.facts import AccessChange, Approval, Deploy
 from pipeledger.anomalies.history import History
 from pipeledger.anomalies.model import AlertSeverity, AlertSubject, Anomaly, alert_id
 from pipeledger.events import full_name

@@ -10,10 +10,10 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoes
 from markupsafe import Markup
 
 from pipeledger.dora.stats import human
-from pipeledger.evidence_pack.charts import Series, series_from_rows, stacked_bars
+from pipeledger.evidence_pack._charts import Series, series_from_rows, stacked_bars
+from pipeledger.evidence_pack._summary import GAP_DAYS
+from pipeledger.evidence_pack._tables import EventTables
 from pipeledger.evidence_pack.parallel import render_everywhere
-from pipeledger.evidence_pack.summary import GAP_DAYS
-from pipeledger.evidence_pack.tables import EventTables
 
 
 def _environment() -> Environment:

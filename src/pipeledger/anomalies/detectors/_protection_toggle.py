@@ -9,8 +9,8 @@ from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from fnmatch import fnmatchcase
 
-from pipeledger.anomalies.detectors.base import Detector, duration, links_for, stamp, where
-from pipeledger.anomalies.facts import AccessChange, Deploy
+from pipeledger.anomalies._facts import AccessChange, Deploy
+from pipeledger.anomalies.detectors._base import Detector, duration, links_for, stamp, where
 from pipeledger.anomalies.history import History
 from pipeledger.anomalies.model import AlertSeverity, AlertSubject, Anomaly, alert_id
 

@@ -7,11 +7,11 @@ from collections import defaultdict, deque
 from collections.abc import Iterator
 from datetime import timedelta
 
-from pipeledger.anomalies.detectors.base import Detector, duration, names
-from pipeledger.anomalies.facts import Deploy
+from pipeledger.anomalies._facts import Deploy
+from pipeledger.anomalies._sliding import SlidingCounts
+from pipeledger.anomalies.detectors._base import Detector, duration, names
 from pipeledger.anomalies.history import History
 from pipeledger.anomalies.model import AlertSeverity, Anomaly
-from pipeledger.anomalies.sliding import SlidingCounts
 
 
 class DeployBurstDetector(Detector):

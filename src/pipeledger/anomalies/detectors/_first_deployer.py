@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from pipeledger.anomalies.detectors.base import Detector, deploys_of, names, where
-from pipeledger.anomalies.facts import Deploy
+from pipeledger.anomalies._facts import Deploy
+from pipeledger.anomalies._sliding import SlidingCounts
+from pipeledger.anomalies.detectors._base import Detector, deploys_of, names, where
 from pipeledger.anomalies.history import History
 from pipeledger.anomalies.model import AlertSeverity, Anomaly
-from pipeledger.anomalies.sliding import SlidingCounts
 
 
 class FirstDeployerDetector(Detector):

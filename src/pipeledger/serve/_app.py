@@ -20,7 +20,8 @@ from typing import Any
 
 from pipeledger import json_codec
 from pipeledger.errors import PipeledgerError
-from pipeledger.serve.metrics import CONTENT_TYPE, ServeMetrics
+from pipeledger.serve._metrics import CONTENT_TYPE, ServeMetrics
+from pipeledger.serve._writer import LedgerWriter
 from pipeledger.serve.receiver import (
     Delivery,
     DeliveryRejected,
@@ -29,7 +30,6 @@ from pipeledger.serve.receiver import (
     Receiver,
     Route,
 )
-from pipeledger.serve.writer import LedgerWriter
 
 # GitHub caps webhook payloads at 25 MB; nothing legitimate is larger.
 MAX_BODY = 25 * 1024 * 1024

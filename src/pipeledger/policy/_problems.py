@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pipeledger.policy.yamlpos import escape_token
+from pipeledger.policy._yamlpos import escape_token
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pipeledger.anomalies.detectors.base import Detector, deploys_of, duration, where
-from pipeledger.anomalies.facts import Deploy
+from pipeledger.anomalies._facts import Deploy
+from pipeledger.anomalies._sliding import SlidingCounts
+from pipeledger.anomalies.detectors._base import Detector, deploys_of, duration, where
 from pipeledger.anomalies.history import History
 from pipeledger.anomalies.model import AlertSeverity, Anomaly
-from pipeledger.anomalies.sliding import SlidingCounts
 
 APPROVED = frozenset({"approved", "approve"})
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pipeledger.dora.definitions import DEFINITIONS
+from pipeledger.dora._definitions import DEFINITIONS
 from pipeledger.dora.deploys import (
     DoraSettings,
     FailureCause,
