@@ -38,16 +38,6 @@ class FileDigest:
     size: int
 
 
-def digest_of(data: bytes) -> FileDigest:
-    return FileDigest(sha256(data), len(data))
-
-
-def build_manifest(
-    files: Mapping[str, bytes], about: Mapping[str, Any], signer: Signer | None
-) -> dict[str, Any]:
-    return manifest_of({path: digest_of(data) for path, data in files.items()}, about, signer)
-
-
 def manifest_of(
     digests: Mapping[str, FileDigest], about: Mapping[str, Any], signer: Signer | None
 ) -> dict[str, Any]:

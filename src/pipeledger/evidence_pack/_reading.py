@@ -24,7 +24,7 @@ decisions of the deployments kept whole (joined by deployment id and run id, as
 :mod:`pipeledger.policy.deployment_context` joins them); anomaly alerts that name them;
 permission and protection changes from the access look-back before the period, and
 bypasses from a day before it to an hour after. The coverage table and what
-:mod:`pipeledger.evidence_pack.history` checks are counted on the way, over every event.
+:mod:`pipeledger.evidence_pack._history` checks are counted on the way, over every event.
 
 **Reads 3 and 4** take only the reviews (and anomaly events): those that vouch for the kept
 deployments' commits or deployments and the acknowledgements of the kept alerts, then every
@@ -53,9 +53,9 @@ from pipeledger.dora.deploys import (
 )
 from pipeledger.events import AuditEvent, EventKind, parse_time
 from pipeledger.evidence_pack._evidence import BYPASS_AFTER, BYPASS_BEFORE
+from pipeledger.evidence_pack._history import HistoryFacts
 from pipeledger.evidence_pack._index import ANOMALY_KIND, RAISED
 from pipeledger.evidence_pack._summary import ScopeCoverage
-from pipeledger.evidence_pack.history import HistoryFacts
 from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.json_codec import loads
 from pipeledger.ledger.chain import event_from_data

@@ -3,7 +3,7 @@ the ledger is text, never markup)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
@@ -13,7 +13,6 @@ from pipeledger.dora.stats import human
 from pipeledger.evidence_pack._charts import Series, series_from_rows, stacked_bars
 from pipeledger.evidence_pack._summary import GAP_DAYS
 from pipeledger.evidence_pack._tables import EventTables
-from pipeledger.evidence_pack.parallel import render_everywhere
 
 
 def _environment() -> Environment:
@@ -40,16 +39,6 @@ def _plain(value: Any) -> str:
 
 def _percent(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate:.1%}"
-
-
-def render_pages(data: Mapping[str, Any], signed_by: str | None) -> dict[str, str]:
-    """Every HTML file of the pack by its path in the folder."""
-    pages = Pages(data, signed_by)
-
-    def render(indexes: Sequence[int]) -> dict[str, str]:
-        return dict(pages.evidence(index) for index in indexes)
-
-    return {"index.html": pages.index(), **render_everywhere(render, pages.count)}
 
 
 class Pages:

@@ -13,23 +13,22 @@ from pipeledger import __version__
 from pipeledger.dora.table import rows_from_dict
 from pipeledger.errors import UsageError, VerificationFailed
 from pipeledger.events import AuditEvent, format_time
+from pipeledger.evidence_pack._csv_files import csv_tables
 from pipeledger.evidence_pack._data import LedgerState, build_data
+from pipeledger.evidence_pack._history import require_facts
 from pipeledger.evidence_pack._manifest import (
     MANIFEST,
     FileDigest,
-    build_manifest,
     manifest_of,
     manifest_text,
     sha256,
 )
+from pipeledger.evidence_pack._parallel import render_everywhere
 from pipeledger.evidence_pack._reading import ChainPass, PeriodHistory, read_period
-from pipeledger.evidence_pack._render import Pages, render_pages
+from pipeledger.evidence_pack._render import Pages
 from pipeledger.evidence_pack.controls import ControlMapping
-from pipeledger.evidence_pack.csv_files import csv_files, csv_tables
-from pipeledger.evidence_pack.history import require_facts
 from pipeledger.evidence_pack.options import PackOptions
-from pipeledger.evidence_pack.parallel import render_everywhere
-from pipeledger.json_codec import EncoderFallback, dumps_sorted, dumps_sorted_chunks
+from pipeledger.json_codec import EncoderFallback, dumps_sorted_chunks
 from pipeledger.ledger.chain_check import BodySeen
 from pipeledger.ledger.signing import Signer
 from pipeledger.ledger.verify import verify_ledger
@@ -66,22 +65,6 @@ def latest_checkpoint(checkpoints: list[ChainCheckpoint], head: int) -> ChainChe
     return max(chosen, key=lambda c: (c.seq, c.created_at)) if chosen else None
 
 
-def pack_files(
-    events: list[AuditEvent],
-    state: LedgerState,
-    options: PackOptions,
-    controls: ControlMapping,
-    ledger: Ledger | None,
-    signer: Signer | None,
-    history: PeriodHistory | None = None,
-) -> dict[str, bytes]:
-    """Every file of the pack by its relative path, the manifest included: from ``history``
-    (what :func:`read_period` kept, ``events`` being its events), or from ``events`` alone
-    when they are every standing fact of the ledger."""
-    data = pack_data(events, state, options, controls, ledger, history)
-    return files_of(data, options, controls, signer)
-
-
 def pack_data(
     events: list[AuditEvent],
     state: LedgerState,
@@ -104,26 +87,7 @@ def pack_data(
     )
 
 
-def files_of(
-    data: dict[str, Any], options: PackOptions, controls: ControlMapping, signer: Signer | None
-) -> dict[str, bytes]:
-    """Every file of the pack, held in memory (:func:`stream_pack` writes the same bytes)."""
-    files: dict[str, bytes] = {
-        # Compact, by orjson where installed (with indent, json falls back to its pure-Python
-        # encoder, ten times slower).
-        "data.json": dumps_sorted({**data, "events": dict(data["events"])}),
-        "controls.yml": controls.text.encode("utf-8"),
-    }
-    for name, text in csv_files(data, rows_from_dict(data["dora"])).items():
-        files[name] = text.encode("utf-8")
-    for name, html in render_pages(data, signer.key_id if signer else None).items():
-        files[name] = html.encode("utf-8")
-    manifest = build_manifest(files, _about(data, options, controls), signer)
-    files[MANIFEST] = manifest_text(manifest).encode("utf-8")
-    return files
-
-
-def _about(
+def manifest_about(
     data: Mapping[str, Any], options: PackOptions, controls: ControlMapping
 ) -> dict[str, Any]:
     ledger = data["ledger"]
@@ -143,13 +107,6 @@ def _about(
         "controls_sha256": sha256(controls.text.encode("utf-8")),
         "sampling": {"seed": options.seed, "size": options.sample_size},
     }
-
-
-def build_pack(
-    ledger: Ledger, options: PackOptions, controls: ControlMapping, signer: Signer | None
-) -> dict[str, bytes]:
-    """Every file of the pack in memory (:func:`read_pack` then :func:`files_of`)."""
-    return files_of(read_pack(ledger, options, controls), options, controls, signer)
 
 
 def read_pack(ledger: Ledger, options: PackOptions, controls: ControlMapping) -> dict[str, Any]:
@@ -174,18 +131,7 @@ def check_folder(folder: Path) -> None:
         )
 
 
-def write_pack(folder: Path, files: Mapping[str, bytes]) -> None:
-    """Writes every file; the manifest last, so a folder without one was not finished."""
-    try:
-        for name, data in sorted(files.items(), key=lambda item: item[0] == MANIFEST):
-            path = folder / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-    except OSError as error:
-        raise _unwritable(folder, error) from None
-
-
-def _unwritable(folder: Path, error: OSError) -> UsageError:
+def unwritable(folder: Path, error: OSError) -> UsageError:
     return UsageError(
         f"Cannot write the evidence pack to {folder}: {error.strerror} ({error.filename}).",
         "Check that --out names a folder you can write to, with room for the pack.",
@@ -226,7 +172,7 @@ def stream_pack(
     controls: ControlMapping,
     signer: Signer | None,
 ) -> WrittenPack:
-    """Writes the pack :func:`files_of` makes, byte for byte, each file as it is made
+    """Writes the pack, each file as it is made
     (``data.json`` and the CSV files in pieces, the evidence pages one by one, in forked
     workers too), so no file is held whole; the manifest last, from the digests taken while
     writing, so a folder without one was not finished. Rows of ``data["deployments"]`` are
@@ -252,10 +198,10 @@ def stream_pack(
             return written
 
         pack.digests.update(render_everywhere(write_pages, pages.count))
-        manifest = manifest_of(pack.digests, _about(data, options, controls), signer)
+        manifest = manifest_of(pack.digests, manifest_about(data, options, controls), signer)
         pack.write(MANIFEST, [manifest_text(manifest).encode("utf-8")])
     except OSError as error:
-        raise _unwritable(folder, error) from None
+        raise unwritable(folder, error) from None
     return WrittenPack(
         files=len(pack.digests),
         pages=sum(1 for name in pack.digests if name.startswith("deployments/")),

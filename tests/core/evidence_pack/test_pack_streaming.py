@@ -15,8 +15,8 @@ import pytest
 
 from pipeledger import json_codec
 from pipeledger.errors import UsageError
-from pipeledger.evidence_pack import csv_files, parallel
-from pipeledger.evidence_pack.builder import files_of, read_pack, stream_pack, write_pack
+from pipeledger.evidence_pack import _csv_files, _parallel
+from pipeledger.evidence_pack.builder import read_pack, stream_pack
 from pipeledger.evidence_pack.controls import load_controls
 from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.evidence_pack.verify import verify_pack
@@ -29,8 +29,9 @@ from pipeledger.ledger.signing import (
 )
 from pipeledger.sinks.contract import SinkSettings
 from pipeledger_sqlite.sink import SqliteSink
+from tests.core.evidence_pack.in_memory import files_of, write_pack
+from tests.core.evidence_pack.test_pack_reading import _history, _options
 from tests.core.report.history import write_ledger
-from tests.core.report.test_pack_reading import _history, _options
 
 
 @pytest.fixture(scope="module")
@@ -95,11 +96,11 @@ def test_pages_written_by_workers_and_signed_manifest(
 ) -> None:
     """Forked workers write their pages and send back only the digests; the signed
     manifest covers them, as the in-memory pack's does, and the folder verifies."""
-    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
-    monkeypatch.setattr(parallel, "PAGES_PER_WORKER", 3)
+    monkeypatch.setattr(_parallel, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(_parallel, "PAGES_PER_WORKER", 3)
     # Small pieces: data.json and the CSV files are written in many of them.
     monkeypatch.setattr(json_codec, "PIECE_BYTES", 512)
-    monkeypatch.setattr(csv_files, "ROWS_PER_CHUNK", 3)
+    monkeypatch.setattr(_csv_files, "ROWS_PER_CHUNK", 3)
     signer, public = key_pair
     options = _options("2026-Q1", sample_size=20)
     folder = tmp_path / "pack"

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from pipeledger.evidence_pack import parallel
-from pipeledger.evidence_pack.builder import build_pack
+from pipeledger.evidence_pack import _parallel
 from pipeledger.evidence_pack.controls import load_controls
 from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.period import parse_period
 from pipeledger.sinks.contract import SinkSettings
 from pipeledger_sqlite.sink import SqliteSink
+from tests.core.evidence_pack.in_memory import build_pack
+from tests.core.evidence_pack.test_pack import GENERATED
 from tests.core.report.history import pack_history, write_ledger
-from tests.core.report.test_pack import GENERATED
 
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
 
@@ -27,9 +27,9 @@ def _pids(indexes: Sequence[int]) -> dict[str, str]:
 
 @needs_fork
 def test_the_work_is_split_across_processes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
-    monkeypatch.setattr(parallel, "PAGES_PER_WORKER", 3)
-    pages = parallel.render_everywhere(_pids, 10)
+    monkeypatch.setattr(_parallel, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(_parallel, "PAGES_PER_WORKER", 3)
+    pages = _parallel.render_everywhere(_pids, 10)
     assert sorted(pages) == sorted(f"page-{index}" for index in range(10))
     by = {text.split(" by ")[1] for text in pages.values()}
     assert len(by) == 2
@@ -37,8 +37,8 @@ def test_the_work_is_split_across_processes(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_few_pages_stay_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
-    pages = parallel.render_everywhere(_pids, parallel.PAGES_PER_WORKER + 1)
+    monkeypatch.setattr(_parallel, "usable_cpus", lambda: 2)
+    pages = _parallel.render_everywhere(_pids, _parallel.PAGES_PER_WORKER + 1)
     assert {text.split(" by ")[1] for text in pages.values()} == {str(os.getpid())}
 
 
@@ -51,8 +51,8 @@ def test_a_pack_rendered_in_workers_is_byte_for_byte_the_same(
     ledger = SqliteSink.open(url, SinkSettings(environ={}))
     try:
         alone = build_pack(ledger, options, load_controls(None), None)
-        monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
-        monkeypatch.setattr(parallel, "PAGES_PER_WORKER", 2)
+        monkeypatch.setattr(_parallel, "usable_cpus", lambda: 2)
+        monkeypatch.setattr(_parallel, "PAGES_PER_WORKER", 2)
         shared = build_pack(ledger, options, load_controls(None), None)
     finally:
         ledger.close()

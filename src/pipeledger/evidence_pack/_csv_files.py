@@ -24,10 +24,6 @@ COVERAGE_COLUMNS = ("platform", "instance", "scope", "first_event", "last_event"
 ROWS_PER_CHUNK = 500
 
 
-def csv_files(data: Mapping[str, Any], dora_rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    return {name: "".join(chunks) for name, chunks in csv_tables(data, dora_rows)}
-
-
 def csv_tables(
     data: Mapping[str, Any], dora_rows: Sequence[Mapping[str, Any]]
 ) -> Iterator[tuple[str, Iterator[str]]]:

@@ -23,9 +23,9 @@ import pytest
 from pipeledger.anomalies.record import ack_event
 from pipeledger.errors import UsageError
 from pipeledger.events import AuditEvent, EventKind, Scope
-from pipeledger.evidence_pack.builder import build_pack, ledger_state, pack_files
+from pipeledger.evidence_pack._history import require_history
+from pipeledger.evidence_pack.builder import ledger_state
 from pipeledger.evidence_pack.controls import load_controls
-from pipeledger.evidence_pack.history import require_history
 from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.facts import SNAPSHOT_DIFF, merged
 from pipeledger.ledger.chain import event_from_data
@@ -36,6 +36,7 @@ from pipeledger.policy.loader import load_policy
 from pipeledger.sinks.contract import Ledger, SinkSettings
 from pipeledger_sqlite.sink import SqliteSink
 from tests.conftest import ROOT
+from tests.core.evidence_pack.in_memory import build_pack, pack_files
 from tests.core.report.history import Pull, _review, alert, deploy, event, write_ledger
 
 GENERATED = datetime(2026, 8, 2, 8, 0, tzinfo=UTC)

@@ -15,7 +15,6 @@ import jsonschema
 import pytest
 from markupsafe import escape
 
-from pipeledger.evidence_pack.builder import build_pack
 from pipeledger.evidence_pack.controls import load_controls
 from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.ledger.signing import SIGNING_KEY_ENV, generate_key_pair, signer_from_environ
@@ -24,6 +23,7 @@ from pipeledger.policy.loader import load_policy
 from pipeledger.sinks.contract import SinkSettings
 from pipeledger_sqlite.sink import SqliteSink
 from tests.conftest import ROOT
+from tests.core.evidence_pack.in_memory import build_pack
 from tests.core.report.history import pack_history, write_ledger
 
 POLICY = """\
