@@ -34,10 +34,10 @@ def register(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         "collect", help="pull runs, deployments, approvals and reviews into the ledger"
     )
-    declared = declared_scope_options()
-    add_option(parser, "--platform", help=f"one of: {', '.join(declared)}")
-    parser.set_defaults(declared_scopes=declared)
-    add_scope_options(parser, declared)
+    adapters = installed_adapters()
+    add_option(parser, "--platform", help=f"one of: {', '.join(adapters)}")
+    parser.set_defaults(adapters=adapters)
+    add_scope_options(parser, scope_options(adapters))
     add_option(parser, "--since", help="RFC 3339 time, date, or duration such as 7d")
     add_option(parser, "--until", help="RFC 3339 time, date, or duration such as 1h")
     # --max-wait: INTERACTIVE_MAX_WAIT on a terminal; unattended, until the next reset.
@@ -75,17 +75,29 @@ def register(commands: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def declared_scope_options() -> dict[str, tuple[ScopeOption, ...]]:
-    """Each adapter's options for naming what to collect. An adapter that cannot be imported
-    offers none here; choosing it with --platform says why."""
+# Each installed adapter by platform, or why it cannot be imported (said when it is chosen).
+Installed = Mapping[str, type[Adapter] | UsageError]
+
+
+def installed_adapters() -> dict[str, type[Adapter] | UsageError]:
+    """Every adapter, loaded once for the parser (its scope options) and the run."""
     entries = adapter_entries()
-    declared: dict[str, tuple[ScopeOption, ...]] = {}
+    found: dict[str, type[Adapter] | UsageError] = {}
     for platform in available_adapters(entries):
         try:
-            declared[platform] = load_adapter(platform, entries).scope_options
-        except UsageError:
-            declared[platform] = ()
-    return declared
+            found[platform] = load_adapter(platform, entries)
+        except UsageError as error:
+            found[platform] = error
+    return found
+
+
+def scope_options(adapters: Installed) -> dict[str, tuple[ScopeOption, ...]]:
+    """Each adapter's options for naming what to collect; one that cannot be imported offers
+    none."""
+    return {
+        platform: () if isinstance(adapter, UsageError) else adapter.scope_options
+        for platform, adapter in adapters.items()
+    }
 
 
 def add_scope_options(
@@ -147,8 +159,7 @@ def _refuse_foreign_scopes(
     """--group with --platform github (or PIPELEDGER_GROUP set for a GitHub run) is a
     mistake, not an organization."""
     mine = {option.dest for option in own}
-    declared: Mapping[str, tuple[ScopeOption, ...]] = getattr(args, "declared_scopes", {})
-    for other, options in declared.items():
+    for other, options in scope_options(args.adapters).items():
         for option in options:
             if option.dest not in mine and getattr(args, option.dest, None):
                 raise UsageError(
@@ -161,11 +172,12 @@ def _refuse_foreign_scopes(
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
+    installed: Installed = args.adapters
     if not args.platform:
-        raise UsageError(
-            "collect needs --platform.", f"Use one of: {', '.join(available_adapters())}."
-        )
-    adapter_class = load_adapter(args.platform)
+        raise UsageError("collect needs --platform.", f"Use one of: {', '.join(installed)}.")
+    adapter_class = installed.get(args.platform) or load_adapter(args.platform)
+    if isinstance(adapter_class, UsageError):
+        raise adapter_class
     request = build_request(args, adapter_class)
     concurrency = _whole_number(args.concurrency, "--concurrency", MAX_CONCURRENCY)
     args.max_wait, unattended = max_wait_policy(args.max_wait, context)
