@@ -82,8 +82,7 @@ class GitLabAdapter(Adapter, GateSource):
         access = access_from_config(settings.environ)
         if access is None:
             raise UsageError("No GitLab token: GITLAB_TOKEN is not set.", COLLECT_ACCESS_ADVICE)
-        credentials = Credentials(access.source, access.header, access.value, access.verify)
-        return cls(settings, _config_api_url(settings.api_url, access), credentials)
+        return cls(settings, _config_api_url(settings.api_url, access), access.credentials)
 
     def collect(
         self, request: CollectRequest, cursors: CursorReader, progress: Progress
@@ -199,7 +198,8 @@ def _config_api_url(given: str | None, access: ConfigFileAccess) -> str:
     chosen = resolve_api_url(given, {})
     if instance_of(chosen) != instance_of(configured) or _scheme(chosen) != _scheme(configured):
         raise UsageError(
-            f"--api-url {chosen} is not the instance of {access.source} ({configured}).",
+            f"--api-url {chosen} is not the instance of {access.credentials.variable}"
+            f" ({configured}).",
             "Its token is sent only to that instance: drop --api-url, choose the section for"
             " this instance (PIPELEDGER_GITLAB_SECTION), or set GITLAB_TOKEN.",
         )

@@ -35,6 +35,11 @@ READ_API_REMEDY = (
     " (read_repository or read_user are not enough)."
 )
 
+# How GitLab takes each kind of token: a job token has a header of its own.
+BEARER = "Authorization"
+JOB_TOKEN_HEADER = "JOB-TOKEN"  # noqa: S105 (a header name, not a secret)
+PRIVATE_TOKEN_HEADER = "PRIVATE-TOKEN"  # noqa: S105 (a header name, not a secret)
+
 JsonObject = dict[str, Any]
 JsonItem = Mapping[str, Any]
 Params = Mapping[str, str]
@@ -58,7 +63,7 @@ class Credentials:
 
     @property
     def is_job_token(self) -> bool:
-        return self.header == "JOB-TOKEN"
+        return self.header == JOB_TOKEN_HEADER
 
 
 def find_credentials(environ: Mapping[str, str]) -> Credentials | None:
@@ -66,7 +71,7 @@ def find_credentials(environ: Mapping[str, str]) -> Credentials | None:
     token = environ.get("GITLAB_TOKEN", "").strip()
     hold(token)
     if token:
-        return Credentials("GITLAB_TOKEN", "Authorization", f"Bearer {token}")
+        return Credentials("GITLAB_TOKEN", BEARER, f"Bearer {token}")
     return job_token_credentials(environ)
 
 
@@ -74,7 +79,7 @@ def job_token_credentials(environ: Mapping[str, str]) -> Credentials | None:
     """The running job's own token, which alone can say which job is running (GET /job)."""
     job_token = environ.get("CI_JOB_TOKEN", "").strip()
     hold(job_token)
-    return Credentials("CI_JOB_TOKEN", "JOB-TOKEN", job_token) if job_token else None
+    return Credentials("CI_JOB_TOKEN", JOB_TOKEN_HEADER, job_token) if job_token else None
 
 
 def resolve_api_url(api_url: str | None, environ: Mapping[str, str]) -> str:

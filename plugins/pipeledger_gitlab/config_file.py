@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeledger.plugin import UsageError, hold, one_line
+from pipeledger_gitlab.client import BEARER, JOB_TOKEN_HEADER, PRIVATE_TOKEN_HEADER, Credentials
 
 CONFIG_VARIABLE = "PYTHON_GITLAB_CFG"
 SECTION_VARIABLE = "PIPELEDGER_GITLAB_SECTION"
@@ -24,23 +25,21 @@ SYSTEM_FILE = "/etc/python-gitlab.cfg"
 USER_FILE = ".python-gitlab.cfg"
 # How each kind of token in a section is sent.
 _TOKEN_HEADERS = (
-    ("private_token", "PRIVATE-TOKEN", "{}"),
-    ("oauth_token", "Authorization", "Bearer {}"),
-    ("job_token", "JOB-TOKEN", "{}"),
+    ("private_token", PRIVATE_TOKEN_HEADER, "{}"),
+    ("oauth_token", BEARER, "Bearer {}"),
+    ("job_token", JOB_TOKEN_HEADER, "{}"),
 )
 
 
 @dataclass(frozen=True)
 class ConfigFileAccess:
-    """What a python-gitlab section says: where GitLab is and how to authenticate."""
+    """What a python-gitlab section says: where GitLab is and how to authenticate (the
+    credentials name their source, "the private_token of [section] in FILE")."""
 
     url: str  # the section's url, as written
     api_url: str
     section: str  # "[section] in FILE", for messages
-    source: str  # "the private_token of [section] in FILE", for messages
-    header: str
-    value: str
-    verify: bool | str
+    credentials: Credentials
 
 
 def config_files(environ: Mapping[str, str]) -> list[str]:
@@ -92,10 +91,12 @@ def access_from_config(environ: Mapping[str, str]) -> ConfigFileAccess | None:
                 url=url,
                 api_url=f"{url.rstrip('/')}/api/v{parsed.api_version}",
                 section=f"[{name}] in {where}",
-                source=f"the {field} of [{name}] in {where}",
-                header=header,
-                value=form.format(token.strip()),
-                verify=parsed.ssl_verify,
+                credentials=Credentials(
+                    f"the {field} of [{name}] in {where}",
+                    header,
+                    form.format(token.strip()),
+                    parsed.ssl_verify,
+                ),
             )
     raise UsageError(
         f"Section [{name}] of {where} has no token.",
