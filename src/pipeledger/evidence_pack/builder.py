@@ -12,7 +12,7 @@ from typing import Any
 from pipeledger import __version__
 from pipeledger.dora.table import rows_from_dict
 from pipeledger.errors import UsageError, VerificationFailed
-from pipeledger.events import AuditEvent, format_time
+from pipeledger.events import format_time
 from pipeledger.evidence_pack._csv_files import csv_tables
 from pipeledger.evidence_pack._data import LedgerState, build_data
 from pipeledger.evidence_pack._history import require_facts
@@ -24,7 +24,7 @@ from pipeledger.evidence_pack._manifest import (
     sha256,
 )
 from pipeledger.evidence_pack._parallel import render_everywhere
-from pipeledger.evidence_pack._reading import ChainPass, PeriodHistory, read_period
+from pipeledger.evidence_pack._reading import ChainPass, read_period
 from pipeledger.evidence_pack._render import Pages
 from pipeledger.evidence_pack.controls import ControlMapping
 from pipeledger.evidence_pack.options import PackOptions
@@ -65,28 +65,6 @@ def latest_checkpoint(checkpoints: list[ChainCheckpoint], head: int) -> ChainChe
     return max(chosen, key=lambda c: (c.seq, c.created_at)) if chosen else None
 
 
-def pack_data(
-    events: list[AuditEvent],
-    state: LedgerState,
-    options: PackOptions,
-    controls: ControlMapping,
-    ledger: Ledger | None,
-    history: PeriodHistory | None = None,
-) -> dict[str, Any]:
-    """``data.json``'s content, which every other file is rendered from."""
-    if history is None:
-        return build_data(events, state, options, controls, ledger)
-    return build_data(
-        events,
-        state,
-        options,
-        controls,
-        ledger,
-        coverage_rows=history.coverage,
-        summaries=history.production,
-    )
-
-
 def manifest_about(
     data: Mapping[str, Any], options: PackOptions, controls: ControlMapping
 ) -> dict[str, Any]:
@@ -118,7 +96,15 @@ def read_pack(ledger: Ledger, options: PackOptions, controls: ControlMapping) ->
         state = ledger_state(ledger, chain)
         history = read_period(ledger, chain, options)
     require_facts(history.history, options, ledger.display_url)
-    return pack_data(history.events, state, options, controls, ledger, history)
+    return build_data(
+        history.events,
+        state,
+        options,
+        controls,
+        ledger,
+        coverage_rows=history.coverage,
+        summaries=history.production,
+    )
 
 
 def check_folder(folder: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from pipeledger.dora.table import rows_from_dict
 from pipeledger.events import AuditEvent
 from pipeledger.evidence_pack._csv_files import csv_tables
-from pipeledger.evidence_pack._data import LedgerState
+from pipeledger.evidence_pack._data import LedgerState, build_data
 from pipeledger.evidence_pack._manifest import (
     MANIFEST,
     FileDigest,
@@ -22,7 +22,7 @@ from pipeledger.evidence_pack._manifest import (
 )
 from pipeledger.evidence_pack._parallel import render_everywhere
 from pipeledger.evidence_pack._render import Pages
-from pipeledger.evidence_pack.builder import manifest_about, pack_data, read_pack, unwritable
+from pipeledger.evidence_pack.builder import manifest_about, read_pack, unwritable
 from pipeledger.evidence_pack.controls import ControlMapping
 from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.json_codec import dumps_sorted
@@ -47,7 +47,7 @@ def pack_files(
 ) -> dict[str, bytes]:
     """Every file of the pack made from ``events``: every standing fact of the ledger (the
     whole-ledger build the period's reads are held to)."""
-    data = pack_data(events, state, options, controls, ledger)
+    data = build_data(events, state, options, controls, ledger)
     return files_of(data, options, controls, signer)
 
 
