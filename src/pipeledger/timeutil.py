@@ -8,6 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from pipeledger.errors import UsageError
 from pipeledger.events import parse_time
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -41,3 +44,15 @@ def parse_duration(text: str, *, option: str) -> timedelta:
         )
     amount, unit = int(duration.group(1)), duration.group(2)
     return timedelta(**{_UNITS[unit]: amount})
+
+
+def epoch_micros(when: datetime) -> int:
+    """A time as microseconds since 1970 UTC, for keeping many of them in an ``array``; a
+    naive time is read as UTC (naive times only ever meet each other)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - _EPOCH) // _MICROSECOND
+
+
+def from_epoch_micros(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)

@@ -42,7 +42,7 @@ import sys
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pipeledger.dora.deploys import (
@@ -60,7 +60,9 @@ from pipeledger.evidence_pack.options import PackOptions
 from pipeledger.json_codec import loads
 from pipeledger.ledger.chain import event_from_data
 from pipeledger.period import Period
+from pipeledger.policy.deployment_context import interned
 from pipeledger.sinks.contract import EventFilter, Ledger
+from pipeledger.timeutil import epoch_micros, from_epoch_micros
 
 Key = tuple[str, str | None, str]  # owner, repository, id (as deployment_context joins)
 
@@ -73,17 +75,7 @@ _PROTECTION = EventKind.PROTECTION_CHANGE.value
 _GATE = EventKind.GATE_DECISION.value
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 _NONE = 2**63 - 1  # no such time (the summaries keep the earliest)
-
-
-def _micros(moment: datetime) -> int:
-    return (moment - _EPOCH) // _MICROSECOND
-
-
-def _moment(micros: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=micros)
 
 
 class Deployments:
@@ -114,7 +106,7 @@ class Deployments:
     def add(self, key: Key, seq: int, body: dict[str, Any]) -> None:
         not_created = int(body["action"] != "created")
         moment = parse_time(body["occurred_at"])
-        at = _micros(moment)
+        at = epoch_micros(moment)
         slot = self.index.get(key)
         if slot is None:
             slot = self.index[key] = len(self.index)
@@ -165,7 +157,7 @@ class Deployments:
 
     def time(self, column: array[int], slot: int) -> datetime | None:
         value = column[slot]
-        return None if value == _NONE else _moment(value)
+        return None if value == _NONE else from_epoch_micros(value)
 
     def moment(self, slot: int) -> int:
         """When DORA counts the deployment: first success, else first failure, else its
@@ -174,10 +166,6 @@ class Deployments:
             if value != _NONE:
                 return value
         return self.head_time[slot]
-
-
-def _interned(value: str | None) -> str | None:
-    return sys.intern(value) if value is not None else None
 
 
 class ChainPass:
@@ -198,7 +186,7 @@ class ChainPass:
             correlation = body.get("correlation") or {}
             key = (
                 sys.intern(scope["owner"]),
-                _interned(scope.get("repository")),
+                interned(scope.get("repository")),
                 correlation.get("deployment_id") or body["id"],
             )
             self.deployments.add(key, seq, body)
@@ -245,7 +233,7 @@ def _plan(
     other production deployments."""
     period, settings = options.period, dora_settings(options)
     found = chain.deployments
-    counted = (_micros(period.start), _micros(period.end + settings.failure_window))
+    counted = (epoch_micros(period.start), epoch_micros(period.end + settings.failure_window))
     whole: list[tuple[Key, int]] = []
     production: list[tuple[Key, int]] = []
     for key, slot in found.index.items():
@@ -269,7 +257,7 @@ def _plan(
                 repository=sys.intern(f"{owner}/{repo}") if repo else owner,
                 environment=found.environment(slot) or "",
                 deployment_key=ident,
-                when=_moment(found.head_time[slot]),
+                when=from_epoch_micros(found.head_time[slot]),
                 sha=sha,
                 succeeded_at=found.time(found.succeeded, slot),
                 failed_at=found.time(found.failed, slot),

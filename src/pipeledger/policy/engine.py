@@ -7,7 +7,6 @@ import sys
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pipeledger.events import AuditEvent
@@ -15,6 +14,7 @@ from pipeledger.policy.deployment_context import DeploymentContext, interned, re
 from pipeledger.policy.loader import LoadedPolicy
 from pipeledger.policy.model import FailOn, Finding, RuleSpec, Subject, Violation
 from pipeledger.policy.rules.base import EvaluationEnv, Rule
+from pipeledger.timeutil import epoch_micros
 
 T = TypeVar("T")
 
@@ -129,10 +129,6 @@ class Judge:
         return Evaluation(results=self.results, deployments=self.deployments, events=events)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
 class _Places:
     """The places of a result's items, one per item, in 24 bytes each rather than a tuple
     (with its datetime and int) per judged subject: the time in microseconds and the seq in
@@ -150,7 +146,7 @@ class _Places:
             return
         if place[0] == 0:  # a deployment: (0, when, key, first_seq)
             _, when, key, seq = place
-            micros = _micros(when)
+            micros = epoch_micros(when)
         else:  # a single event: (1, seq)
             micros, key, seq = 0, None, place[1]
         self.whens.extend([micros] * count)
@@ -167,12 +163,6 @@ class _Places:
             return (key is None, whens[index], key or "", seqs[index])
 
         return sorted(range(len(keys)), key=place_of)
-
-
-def _micros(when: datetime) -> int:
-    if when.tzinfo is None:  # naive times only ever meet each other: read them as UTC
-        when = when.replace(tzinfo=UTC)
-    return (when - _EPOCH) // _MICROSECOND
 
 
 def _in_place(items: list[T], places: _Places) -> list[T]:
