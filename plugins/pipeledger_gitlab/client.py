@@ -1,12 +1,13 @@
-"""GitLab REST v4 over the core's ApiClient: token headers, GitLab's refusals turned into
-errors that name the missing scope, and both of GitLab's pagination styles."""
+"""GitLab REST v4 through python-gitlab on the core's ApiClient (:mod:`.transport`): token
+headers, GitLab's refusals turned into errors that name the missing scope, and both of
+GitLab's pagination styles."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote, urlsplit
 
 from pipeledger.plugin import (
     ApiClient,
@@ -23,6 +24,10 @@ from pipeledger.plugin import (
     hold,
     one_line,
 )
+from pipeledger_gitlab.transport import NO_RETRIES
+
+if TYPE_CHECKING:
+    import gitlab
 
 DEFAULT_API_URL = "https://gitlab.com/api/v4"
 # GitLab serves GraphQL at /api/graphql, beside the REST root /api/v4.
@@ -116,8 +121,9 @@ def graphql_root(api_url: str) -> str | None:
 
 
 class GitLabClient:
-    """GET requests against one GitLab API root, and read-only GraphQL queries beside it;
-    every failure leaves as a pipeledger error."""
+    """GET requests against one GitLab API root, made by python-gitlab and sent by the core's
+    client, and read-only GraphQL queries beside it; every failure leaves as a pipeledger
+    error."""
 
     def __init__(
         self,
@@ -149,6 +155,7 @@ class GitLabClient:
             progress=progress,
             **extra,
         )
+        self._gitlab = _python_gitlab(self.api_url, self._api)
         # A job token cannot use GraphQL; it stays on REST.
         root = None if credentials.is_job_token else graphql_root(self.api_url)
         self._graphql = self._api.sibling(root) if root else None
@@ -170,54 +177,83 @@ class GitLabClient:
 
     def page(self, path: str, params: Params | None = None) -> list[JsonItem]:
         """One page of a list at per_page=100 (the caller decides what comes next)."""
-        query = {**(params or {}), "per_page": str(PER_PAGE)}
-        return _items(self._api.get(path, query), path)
+        listing = self._gitlab.http_list(
+            self._url(path), _per_page(params), get_all=False, **NO_RETRIES
+        )
+        return _items(listing, path)
 
     def get_object(self, path: str, params: Params | None = None) -> JsonObject:
-        body = self._api.get(path, params).body
+        answer = self._gitlab.http_request(
+            "get", self._url(path), query_data=dict(params or {}), **NO_RETRIES
+        )
+        body = answer.json()
         if not isinstance(body, dict):
             raise _malformed(path, "an object")
         return body
 
     def pages(self, path: str, params: Params | None = None) -> Iterator[list[JsonItem]]:
-        """Every page of a list: ``Link: rel="next"`` (offset and keyset alike), else
-        ``X-Next-Page`` when a proxy dropped the Link header."""
-        query = {**(params or {}), "per_page": str(PER_PAGE)}
-        response = self._api.get(path, query)
-        while True:
-            yield _items(response, path)
-            target = self._next_request(response, path, query)
-            if target is None:
-                return
-            response = self._api.get(*target)
+        """Every item of a list in pages of 100, as python-gitlab walks it: ``Link:
+        rel="next"`` (offset and keyset alike), else ``X-Next-Page`` when a proxy dropped the
+        Link header. Each page is yielded before the next is asked for."""
+        listing = self._gitlab.http_list(
+            self._url(path), _per_page(params), iterator=True, **NO_RETRIES
+        )
+        page: list[JsonItem] = []
+        for item in _checked(listing, path):
+            page.append(item)
+            if len(page) == PER_PAGE:
+                yield page
+                page = []
+        if page:
+            yield page
 
     def list_all(self, path: str, params: Params | None = None) -> list[JsonItem]:
-        return [item for page in self.pages(path, params) for item in page]
+        listing = self._gitlab.http_list(
+            self._url(path), _per_page(params), iterator=True, **NO_RETRIES
+        )
+        return _items(listing, path)
 
-    def _next_request(
-        self, response: ApiResponse, path: str, query: dict[str, str]
-    ) -> tuple[str, Params | None] | None:
-        link = response.next_url()
-        if link:
-            return self._same_origin(link), None
-        next_page = response.headers.get("x-next-page", "").strip()
-        if next_page.isdigit():
-            return path, {**query, "page": next_page}
-        return None
-
-    def _same_origin(self, link: str) -> str:
-        """Follow a next link only on the API's own origin, so the token never travels to a
-        host GitLab's proxy configuration happened to write into the header."""
-        base = urlsplit(self.api_url)
-        parts = urlsplit(link)
-        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+    def _url(self, path: str) -> str:
+        """The whole URL, so python-gitlab adds no root of its own (the API root may be a
+        proxy's path); a URL GitLab gave is passed on, and the core's client refuses it
+        unless it lies under the API root."""
+        return path if "://" in path else f"{self.api_url}{path}"
 
 
-def _items(response: ApiResponse, path: str) -> list[JsonItem]:
-    body = response.body
-    if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
-        raise _malformed(path, "a list of objects")
-    return body
+def _python_gitlab(api_url: str, api: ApiClient) -> gitlab.Gitlab:
+    """python-gitlab for this API root, talking through the core's client. Imported here, so
+    only a GitLab run pays for it."""
+    import gitlab
+
+    from pipeledger_gitlab.transport import AccountedSession
+
+    instance = api_url.removesuffix("/api/v4")
+    return gitlab.Gitlab(
+        instance,
+        session=AccountedSession(api),
+        keep_base_url=True,
+        retry_transient_errors=False,
+    )
+
+
+def _per_page(params: Params | None) -> dict[str, Any]:
+    return {**(params or {}), "per_page": str(PER_PAGE)}
+
+
+def _checked(listing: Iterable[Any], path: str) -> Iterator[JsonItem]:
+    """The items of a list as python-gitlab walks it, each an object; a page that is not a
+    list (python-gitlab indexes it) is malformed."""
+    try:
+        for item in listing:
+            if not isinstance(item, dict):
+                raise _malformed(path, "a list of objects")
+            yield item
+    except (KeyError, TypeError):
+        raise _malformed(path, "a list of objects") from None
+
+
+def _items(listing: Iterable[Any], path: str) -> list[JsonItem]:
+    return list(_checked(listing, path))
 
 
 def _malformed(path: str, expected: str) -> MalformedResponse:

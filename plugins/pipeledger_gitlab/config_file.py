@@ -6,8 +6,8 @@ read by python-gitlab's own parser (its ``[global] default`` section, or the one
 The section's ``url`` is the GitLab instance, its ``private_token``, ``oauth_token`` or
 ``job_token`` the credentials (sent, like any token here, only to that instance) and its
 ``ssl_verify`` (``false`` or a CA bundle's path) how the instance's certificate is checked.
-It is used only when neither ``GITLAB_TOKEN`` nor ``CI_JOB_TOKEN`` is set. Requests still go
-through the core's client, not python-gitlab's: see docs/gitlab/collect.md.
+It is used only when neither ``GITLAB_TOKEN`` nor ``CI_JOB_TOKEN`` is set. The token is held
+by the core's HTTP client, which python-gitlab's requests go through (:mod:`.transport`).
 """
 
 from __future__ import annotations

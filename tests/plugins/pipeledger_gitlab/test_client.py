@@ -115,15 +115,41 @@ def test_x_next_page_is_enough_when_a_proxy_drops_link(clock: Clock) -> None:
 def test_keyset_cursor_from_link(clock: Clock) -> None:
     url = f"{API}/projects/1/audit_events"
     nxt = f"{url}?cursor=eyJpZCI6IjIifQ%3D%3D&order_by=id&pagination=keyset&per_page=100"
+    full = [{"id": n} for n in range(1, 101)]
     responses.get(
         url,
-        json=[{"id": 1}],
+        json=full,
         headers={"Link": f'<{nxt}>; rel="next"'},
         match=[matchers.query_param_matcher({"pagination": "keyset", "per_page": "100"})],
     )
-    responses.get(nxt, json=[{"id": 2}])
-    pages = list(_client(clock).pages("/projects/1/audit_events", {"pagination": "keyset"}))
-    assert pages == [[{"id": 1}], [{"id": 2}]]
+    responses.get(nxt, json=[{"id": 101}])
+    pages = _client(clock).pages("/projects/1/audit_events", {"pagination": "keyset"})
+    assert next(pages) == full
+    assert len(responses.calls) == 1  # a page is handed on before the next is asked for
+    assert list(pages) == [[{"id": 101}]]
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_a_list_that_is_not_a_list_of_objects_is_malformed(clock: Clock) -> None:
+    for body in ({"message": "not a list"}, [1, 2], "text"):
+        responses.get(f"{API}/projects/1/deployments", json=body)
+        with pytest.raises(MalformedResponse, match="not a list of objects"):
+            _client(clock).list_all("/projects/1/deployments")
+        responses.reset()
+
+
+@responses.activate
+def test_requests_go_through_python_gitlab_and_the_core_client(clock: Clock) -> None:
+    import gitlab
+
+    responses.get(f"{API}/projects/1", json={"id": 1})
+    client = _client(clock)
+    assert isinstance(client._gitlab, gitlab.Gitlab)
+    assert client.get_object("/projects/1") == {"id": 1}
+    assert client.requests_made == 1
+    sent = responses.calls[0].request.headers
+    assert sent["User-Agent"].startswith("pipeledger/")
 
 
 @responses.activate
@@ -270,3 +296,12 @@ def test_job_token_refusals_all_ask_for_gitlab_token(clock: Clock, status: int) 
         f"CI_JOB_TOKEN for /projects/1/merge_requests/2/approvals ({status})"
         in caught.value.message
     )
+
+
+@responses.activate
+def test_python_gitlab_cannot_send_anything_but_a_get(clock: Clock) -> None:
+    client = _client(clock)
+    with pytest.raises(ValueError, match="does not send POST"):
+        client._gitlab.http_post("/projects/1/pipelines")
+    assert len(responses.calls) == 0
+    assert client.requests_made == 0
