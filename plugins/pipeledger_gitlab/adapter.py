@@ -17,6 +17,7 @@ from pipeledger.plugin import (
     CollectScope,
     CursorReader,
     DemoScenario,
+    EnvironmentOption,
     GateEvidence,
     GateSource,
     MalformedResponse,
@@ -39,7 +40,10 @@ from pipeledger_gitlab.client import (
 )
 from pipeledger_gitlab.collector import GitLabCollector
 from pipeledger_gitlab.config_file import (
+    CONFIG_OPTION,
     CONFIG_VARIABLE,
+    SECTION_OPTION,
+    SECTION_VARIABLE,
     USER_FILE,
     ConfigFileAccess,
     access_from_config,
@@ -50,7 +54,8 @@ DEFAULT_CONCURRENCY = 4
 COLLECT_ACCESS_ADVICE = (
     "Set GITLAB_TOKEN to a personal, group or project access token with the read_api scope"
     " (Reporter role; Maintainer/Owner and Premium for audit events), or keep it in a"
-    f" python-gitlab configuration ({USER_FILE} or the file {CONFIG_VARIABLE} names)."
+    f" python-gitlab configuration ({USER_FILE}, or the file {CONFIG_OPTION} or"
+    f" {CONFIG_VARIABLE} names)."
 )
 
 
@@ -59,6 +64,21 @@ class GitLabAdapter(Adapter, GateSource):
     scope_options = (
         ScopeOption("--group", "owners", "PATH", "every project of this group and its subgroups"),
         ScopeOption("--project", "repositories", "PATH", "one project (its full path)"),
+    )
+    environment_options = (
+        EnvironmentOption(
+            CONFIG_OPTION,
+            CONFIG_VARIABLE,
+            "FILE",
+            "python-gitlab configuration file with the instance and token, read when"
+            f" GITLAB_TOKEN is not set; wins over python-gitlab's {CONFIG_VARIABLE}",
+        ),
+        EnvironmentOption(
+            SECTION_OPTION,
+            SECTION_VARIABLE,
+            "NAME",
+            "its section to use, in place of the one its global section chooses",
+        ),
     )
 
     def __init__(
@@ -201,7 +221,7 @@ def _config_api_url(given: str | None, access: ConfigFileAccess) -> str:
             f"--api-url {chosen} is not the instance of {access.credentials.variable}"
             f" ({configured}).",
             "Its token is sent only to that instance: drop --api-url, choose the section for"
-            " this instance (PIPELEDGER_GITLAB_SECTION), or set GITLAB_TOKEN.",
+            f" this instance ({SECTION_OPTION}), or set GITLAB_TOKEN.",
         )
     return chosen
 

@@ -1,7 +1,9 @@
 """A python-gitlab configuration, for those who already keep one: the file that
-``PYTHON_GITLAB_CFG`` names, else ``/etc/python-gitlab.cfg`` and ``~/.python-gitlab.cfg``,
-read by python-gitlab's own parser (its ``[global] default`` section, or the one
-``PIPELEDGER_GITLAB_SECTION`` names; ``helper:`` commands run as python-gitlab runs them).
+``collect --gitlab-config`` or ``PYTHON_GITLAB_CFG`` names, else ``/etc/python-gitlab.cfg`` and
+``~/.python-gitlab.cfg``, read by python-gitlab's own parser (its ``[global] default`` section,
+or the one ``--gitlab-section`` or ``PIPELEDGER_GITLAB_SECTION`` names; ``helper:`` commands
+run as python-gitlab runs them). The options reach this module as the variables they set
+(``GitLabAdapter.environment_options``).
 
 The section's ``url`` is the GitLab instance, its ``private_token``, ``oauth_token`` or
 ``job_token`` the credentials (sent, like any token here, only to that instance) and its
@@ -21,6 +23,9 @@ from pipeledger_gitlab.client import BEARER, JOB_TOKEN_HEADER, PRIVATE_TOKEN_HEA
 
 CONFIG_VARIABLE = "PYTHON_GITLAB_CFG"
 SECTION_VARIABLE = "PIPELEDGER_GITLAB_SECTION"
+# collect's options that set them (GitLabAdapter.environment_options).
+CONFIG_OPTION = "--gitlab-config"
+SECTION_OPTION = "--gitlab-section"
 SYSTEM_FILE = "/etc/python-gitlab.cfg"
 USER_FILE = ".python-gitlab.cfg"
 # How each kind of token in a section is sent.
@@ -43,14 +48,15 @@ class ConfigFileAccess:
 
 
 def config_files(environ: Mapping[str, str]) -> list[str]:
-    """The files python-gitlab would read: the one PYTHON_GITLAB_CFG names (it must exist),
-    else those of the system and the user that exist."""
+    """The files python-gitlab would read: the one PYTHON_GITLAB_CFG (or --gitlab-config)
+    names (it must exist), else those of the system and the user that exist."""
     named = environ.get(CONFIG_VARIABLE, "").strip()
     if named:
         if not Path(named).is_file():
             raise UsageError(
-                f"{CONFIG_VARIABLE}={named!r} names no file.",
-                f"Point {CONFIG_VARIABLE} at your python-gitlab configuration, or unset it.",
+                f"{CONFIG_OPTION} / {CONFIG_VARIABLE} {named!r} names no file.",
+                f"Give {CONFIG_OPTION} (or {CONFIG_VARIABLE}) the path of your python-gitlab"
+                f" configuration, or leave both unset ({SYSTEM_FILE} and ~/{USER_FILE} are read).",
             )
         return [named]
     home = environ.get("HOME", "").strip()
@@ -72,8 +78,8 @@ def access_from_config(environ: Mapping[str, str]) -> ConfigFileAccess | None:
     except (python_gitlab.ConfigError, OSError) as error:  # OSError: a helper that won't run
         raise UsageError(
             f"The python-gitlab configuration in {where} cannot be used: {one_line(str(error))}.",
-            f"Fix it (name its section with {SECTION_VARIABLE} or [global] default), or set"
-            " GITLAB_TOKEN instead.",
+            f"Fix it (name its section with {SECTION_OPTION}, {SECTION_VARIABLE} or"
+            " [global] default), or set GITLAB_TOKEN instead.",
         ) from None
     name = parsed.gitlab_id or "?"
     if parsed.http_username:

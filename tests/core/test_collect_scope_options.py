@@ -1,5 +1,7 @@
 """What ``collect`` collects is named in each platform's words, declared by its adapter
-(``Adapter.scope_options``): the core knows no ``--org`` or ``--group``."""
+(``Adapter.scope_options``): the core knows no ``--org`` or ``--group``. Likewise the options
+that set a variable of the environment an adapter reads (``Adapter.environment_options``:
+``--gitlab-config`` sets ``PYTHON_GITLAB_CFG``)."""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ import pytest
 from pipeledger import registry
 from pipeledger.cli.collect_cmd import build_request
 from pipeledger.cli.main import build_parser, main
-from pipeledger.collect.adapter import Adapter, AdapterSettings, ScopeOption
+from pipeledger.collect.adapter import Adapter, AdapterSettings, EnvironmentOption, ScopeOption
 from pipeledger.config import resolve
+from pipeledger.errors import UsageError
 
 THIS = __name__
 
@@ -27,10 +30,14 @@ class SpaceAdapter(Adapter):
         ScopeOption("--space", "owners", "KEY", "every repository of this space"),
         ScopeOption("--repo", "repositories", "KEY/NAME", "one repository"),  # shares GitHub's
     )
+    environment_options = (
+        EnvironmentOption("--spaces-config", "SPACES_CONFIG", "FILE", "the spaces CLI's file"),
+    )
 
     @classmethod
     def create(cls, settings: AdapterSettings) -> Adapter:
-        raise NotImplementedError
+        """Says what its environment holds, so a test sees what collect handed it."""
+        raise UsageError(f"spaces read SPACES_CONFIG={settings.environ.get('SPACES_CONFIG')}.")
 
     def collect(self, *args: object) -> Iterator[object]:  # type: ignore[override]
         raise NotImplementedError
@@ -72,11 +79,22 @@ def collect_help() -> str:
 
 def test_each_adapter_declares_its_scope_options() -> None:
     text = collect_help()
-    github = text.index("What to collect with --platform github:")
-    gitlab = text.index("What to collect with --platform gitlab:")
+    github = text.index("With --platform github:")
+    gitlab = text.index("With --platform gitlab:")
     assert github < text.index("  --org ORG", github) < text.index("  --repo OWNER/NAME", github)
     assert text.index("  --repo OWNER/NAME", github) < gitlab
     assert gitlab < text.index("  --group PATH", gitlab) < text.index("  --project PATH", gitlab)
+
+
+def test_gitlab_declares_its_configuration_options_in_its_group() -> None:
+    text = collect_help()
+    gitlab = text.index("With --platform gitlab:")
+    config = text.index("  --gitlab-config FILE", gitlab)
+    section = text.index("  --gitlab-section NAME", gitlab)
+    assert text.index("  --project PATH", gitlab) < config < section < text.index("API:", gitlab)
+    said = " ".join(text[config:section].split())
+    assert "wins over python-gitlab's PYTHON_GITLAB_CFG (env PIPELEDGER_GITLAB_CONFIG)" in said
+    assert "(env PIPELEDGER_GITLAB_SECTION)" in text[section : text.index("API:", gitlab)]
 
 
 def test_the_chosen_platforms_options_make_the_request() -> None:
@@ -109,6 +127,44 @@ def test_another_platforms_scopes_or_none_is_a_usage_error(
     assert code == 2
     assert said in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ"),
+    [
+        (["--gitlab-config", "/etc/python-gitlab.cfg"], {}),
+        (["--gitlab-section", "work"], {"PIPELEDGER_GITLAB_SECTION": "home"}),
+    ],
+)
+def test_gitlabs_configuration_options_are_refused_for_github(
+    argv: list[str], environ: dict[str, str]
+) -> None:
+    code, err = run(["--platform", "github", "--org", "acme", *argv], environ)
+    assert code == 2
+    assert f"{argv[0]} is an option of --platform gitlab, not github." in err
+    assert "Traceback" not in err
+
+
+def test_an_environment_options_variable_exported_for_another_platform_is_left_alone() -> None:
+    """PIPELEDGER_GITLAB_SECTION, exported for GitLab runs, is no mistake on a GitHub run:
+    GitHub's adapter runs (and asks for its token), as with PYTHON_GITLAB_CFG set."""
+    environ = {"PIPELEDGER_GITLAB_SECTION": "work", "PIPELEDGER_GITLAB_CONFIG": "/no/such.cfg"}
+    code, err = run(["--platform", "github", "--org", "acme"], environ)
+    assert code == 2
+    assert "GITHUB_TOKEN" in err and "gitlab" not in err.lower()
+
+
+@pytest.mark.usefixtures("with_spaces")
+def test_an_environment_option_sets_the_adapters_variable_over_the_environments() -> None:
+    code, err = run(["--platform", "spaces", "--space", "K"], {"SPACES_CONFIG": "mine.cfg"})
+    assert code == 2 and "spaces read SPACES_CONFIG=mine.cfg." in err
+    argv = ["--platform", "spaces", "--space", "K", "--spaces-config", "given.cfg"]
+    code, err = run(argv, {"SPACES_CONFIG": "mine.cfg"})
+    assert code == 2 and "spaces read SPACES_CONFIG=given.cfg." in err
+    code, err = run(["--platform", "spaces", "--space", "K"], {"PIPELEDGER_SPACES_CONFIG": "t.cfg"})
+    assert code == 2 and "spaces read SPACES_CONFIG=t.cfg." in err
+    code, err = run(["--platform", "gitlab", "--group", "g", "--spaces-config", "given.cfg"])
+    assert code == 2 and "--spaces-config is an option of --platform spaces, not gitlab." in err
 
 
 @pytest.mark.usefixtures("with_spaces")

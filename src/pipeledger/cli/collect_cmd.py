@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +18,13 @@ from pipeledger.cli.collect_progress import closing_summary, progress_for
 from pipeledger.cli.color import is_terminal
 from pipeledger.cli.command_context import Context, add_sink_option
 from pipeledger.cli.options import add_flag, add_option
-from pipeledger.collect.adapter import Adapter, CollectRequest, ScopeOption
+from pipeledger.collect.adapter import (
+    Adapter,
+    AdapterSettings,
+    CollectRequest,
+    EnvironmentOption,
+    ScopeOption,
+)
 from pipeledger.collect.run import CollectSummary, collect_into
 from pipeledger.config import env_name
 from pipeledger.docs_links import docs_url
@@ -37,7 +44,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
     adapters = installed_adapters()
     add_option(parser, "--platform", help=f"one of: {', '.join(adapters)}")
     parser.set_defaults(adapters=adapters)
-    add_scope_options(parser, scope_options(adapters))
+    add_platform_options(parser, adapters)
     add_option(parser, "--since", help="RFC 3339 time, date, or duration such as 7d")
     add_option(parser, "--until", help="RFC 3339 time, date, or duration such as 1h")
     # --max-wait: INTERACTIVE_MAX_WAIT on a terminal; unattended, until the next reset.
@@ -91,39 +98,44 @@ def installed_adapters() -> dict[str, type[Adapter] | UsageError]:
     return found
 
 
-def scope_options(adapters: Installed) -> dict[str, tuple[ScopeOption, ...]]:
-    """Each adapter's options for naming what to collect; one that cannot be imported offers
-    none."""
-    return {
-        platform: () if isinstance(adapter, UsageError) else adapter.scope_options
-        for platform, adapter in adapters.items()
-    }
+# An option an adapter declares for collect.
+PlatformOption = ScopeOption | EnvironmentOption
 
 
-def add_scope_options(
-    parser: argparse.ArgumentParser, declared: Mapping[str, tuple[ScopeOption, ...]]
-) -> None:
+def platform_options(adapter: type[Adapter] | UsageError) -> tuple[PlatformOption, ...]:
+    """An adapter's collect options: how it names what to collect, then the variables of its
+    environment it lets the command line set. One that cannot be imported offers none."""
+    if isinstance(adapter, UsageError):
+        return ()
+    return (*adapter.scope_options, *adapter.environment_options)
+
+
+def add_platform_options(parser: argparse.ArgumentParser, adapters: Installed) -> None:
     """One group of options per platform, each option once (two adapters may share a flag);
     a flag the command has already is left to the command."""
-    for platform, options in declared.items():
-        group = parser.add_argument_group(f"what to collect with --platform {platform}")
-        for option in options:
+    for platform, adapter in adapters.items():
+        group = parser.add_argument_group(f"with --platform {platform}")
+        for option in platform_options(adapter):
             if option.flag in parser._option_string_actions:
                 continue
-            add_option(
-                group,
-                option.flag,
-                default=[],
-                dest=option.dest,
-                action="append",
-                metavar=option.metavar,
-                help=f"{option.help}; repeatable",
-            )
+            if isinstance(option, ScopeOption):
+                add_option(
+                    group,
+                    option.flag,
+                    default=[],
+                    dest=option.dest,
+                    action="append",
+                    metavar=option.metavar,
+                    help=f"{option.help}; repeatable",
+                )
+            else:
+                add_option(
+                    group, option.flag, dest=option.dest, metavar=option.metavar, help=option.help
+                )
 
 
 def build_request(args: argparse.Namespace, adapter_class: type[Adapter]) -> CollectRequest:
     own = adapter_class.scope_options
-    _refuse_foreign_scopes(args, adapter_class.platform, own)
     owners = _values(args, own, "owners")
     repositories = _values(args, own, "repositories")
     if not owners and not repositories:
@@ -153,22 +165,52 @@ def _values(
     return tuple(value for values in given for value in values)
 
 
-def _refuse_foreign_scopes(
-    args: argparse.Namespace, platform: str, own: tuple[ScopeOption, ...]
+def _refuse_foreign_options(
+    args: argparse.Namespace, adapter_class: type[Adapter], environ: Mapping[str, str]
 ) -> None:
-    """--group with --platform github (or PIPELEDGER_GROUP set for a GitHub run) is a
-    mistake, not an organization."""
-    mine = {option.dest for option in own}
-    for other, options in scope_options(args.adapters).items():
-        for option in options:
-            if option.dest not in mine and getattr(args, option.dest, None):
+    """An option another platform declares is a mistake: --group with --platform github (or
+    PIPELEDGER_GROUP set for a GitHub run) is not an organization, and --gitlab-config
+    configures nothing there. Only an environment option whose value is its environment
+    twin's is left alone (PIPELEDGER_GITLAB_SECTION exported for GitLab runs): the
+    environment is every platform's, as GITLAB_TOKEN is."""
+    platform = adapter_class.platform
+    mine = {option.dest for option in platform_options(adapter_class)}
+    for other, adapter in args.adapters.items():
+        for option in platform_options(adapter):
+            value = getattr(args, option.dest, None)
+            if option.dest in mine or not value:
+                continue
+            if isinstance(option, EnvironmentOption):
+                if value == environ.get(env_name(option.dest)):
+                    continue
                 raise UsageError(
-                    f"{option.flag} names what to collect on {other}, not on {platform}.",
-                    f"With --platform {platform}, use "
-                    + (" or ".join(o.flag for o in own) or "the options its plugin declares")
-                    + f" (an environment variable {env_name(option.dest)} or a config key"
-                    f" {option.dest}: counts too).",
+                    f"{option.flag} is an option of --platform {other}, not {platform}.",
+                    f"Drop it when collecting from {platform} (a config key {option.dest}:"
+                    " counts too).",
                 )
+            own = adapter_class.scope_options
+            raise UsageError(
+                f"{option.flag} names what to collect on {other}, not on {platform}.",
+                f"With --platform {platform}, use "
+                + (" or ".join(o.flag for o in own) or "the options its plugin declares")
+                + f" (an environment variable {env_name(option.dest)} or a config key"
+                f" {option.dest}: counts too).",
+            )
+
+
+def _with_environment_options(
+    args: argparse.Namespace, adapter_class: type[Adapter], settings: AdapterSettings
+) -> AdapterSettings:
+    """The adapter's environment with the variables its environment options set: given
+    (--gitlab-config FILE), an option wins over the variable already set (PYTHON_GITLAB_CFG)."""
+    given = {
+        option.variable: str(value)
+        for option in adapter_class.environment_options
+        if (value := getattr(args, option.dest, None))
+    }
+    if not given:
+        return settings
+    return dataclasses.replace(settings, environ={**settings.environ, **given})
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
@@ -178,11 +220,12 @@ def run(args: argparse.Namespace, context: Context) -> int:
     adapter_class = installed.get(args.platform) or load_adapter(args.platform)
     if isinstance(adapter_class, UsageError):
         raise adapter_class
+    _refuse_foreign_options(args, adapter_class, context.environ)
     request = build_request(args, adapter_class)
     concurrency = _whole_number(args.concurrency, "--concurrency", MAX_CONCURRENCY)
     args.max_wait, unattended = max_wait_policy(args.max_wait, context)
     settings = adapter_settings(args, context, wait_through_reset=unattended)
-    adapter = adapter_class.create(settings)
+    adapter = adapter_class.create(_with_environment_options(args, adapter_class, settings))
     concurrency = concurrency or adapter.default_concurrency()
     sinks = context.open_sinks(args)
     progress = progress_for(context)

@@ -140,13 +140,38 @@ class ScopeOption:
 
     @property
     def dest(self) -> str:
-        return self.flag.removeprefix("--").replace("-", "_")
+        return _dest(self.flag)
+
+
+@dataclass(frozen=True)
+class EnvironmentOption:
+    """A ``collect`` option an adapter declares that sets a variable of the environment the
+    adapter reads (its :attr:`AdapterSettings.environ`), e.g. a file the platform's own tools
+    find through an environment variable: ``--gitlab-config FILE`` sets ``PYTHON_GITLAB_CFG``.
+    Given, it wins over that variable; it has an environment and config twin like every
+    option (``PIPELEDGER_GITLAB_CONFIG``, ``gitlab_config:``)."""
+
+    flag: str
+    variable: str
+    metavar: str
+    help: str
+
+    @property
+    def dest(self) -> str:
+        return _dest(self.flag)
+
+
+def _dest(flag: str) -> str:
+    """Where argparse keeps a declared option: ``--gitlab-config`` in ``gitlab_config``."""
+    return flag.removeprefix("--").replace("-", "_")
 
 
 class Adapter(ABC):
     platform: ClassVar[str]
     # How ``collect`` names this platform's scopes on the command line.
     scope_options: ClassVar[tuple[ScopeOption, ...]] = ()
+    # ``collect`` options that set variables of the environment the adapter reads.
+    environment_options: ClassVar[tuple[EnvironmentOption, ...]] = ()
 
     @classmethod
     @abstractmethod

@@ -16,6 +16,7 @@ from pipeledger.cli.main import main
 from pipeledger.plugin import RetryPolicy
 from pipeledger_gitlab.client import Credentials, GitLabClient
 from tests.fakes.gitlab_api import DEFAULT_TOKEN, FakeGitLab
+from tests.fakes.gitlab_generate import generate_group
 from tests.plugins.pipeledger_gitlab.helpers import Run, collect, ledger_events, records
 
 pytestmark = pytest.mark.e2e
@@ -160,6 +161,76 @@ def test_a_named_file_that_is_missing_is_a_usage_error(tmp_path: Path) -> None:
     run = collect_with(tmp_path / "l.db", {"PYTHON_GITLAB_CFG": str(tmp_path / "none.cfg")})
     assert run.code == 2
     assert "PYTHON_GITLAB_CFG" in run.err and "names no file" in run.err
+
+
+def test_gitlab_config_and_section_choose_the_file_and_its_token(
+    fake: FakeGitLab, tmp_path: Path
+) -> None:
+    """--gitlab-config wins over PYTHON_GITLAB_CFG, --gitlab-section over [global] default:
+    only the token of the chosen section reaches GitLab, and only its instance is asked."""
+    fake.token = "glpat-of-the-chosen-section"
+    with FakeGitLab(generate_group(), token="glpat-of-the-environment") as decoy:
+        environment_file = config(
+            tmp_path, section(base_url(decoy), "private_token = glpat-of-the-environment")
+        )
+        chosen = tmp_path / "chosen.cfg"
+        chosen.write_text(
+            f"{section(base_url(decoy), 'private_token = glpat-of-the-default')}\n"
+            f"[fake]\nurl = {base_url(fake)}\nprivate_token = {fake.token}\n",
+            encoding="utf-8",
+        )
+        env = {"PYTHON_GITLAB_CFG": str(environment_file)}
+        options = ("--gitlab-config", str(chosen), "--gitlab-section", "fake")
+        run = collect_with(tmp_path / "l.db", env, *options)
+        assert run.code == 0, run.err
+        assert len(ledger_events(tmp_path / "l.db")) > 10
+        assert fake.requests > 0 and decoy.requests == 0
+    assert fake.token not in run.out + run.err
+
+
+@pytest.mark.parametrize("twin", ["environment", "pipeledger.yml"])
+def test_the_options_twins_choose_the_file_too(fake: FakeGitLab, tmp_path: Path, twin: str) -> None:
+    cfg = config(
+        tmp_path,
+        section("https://gitlab.invalid", "private_token = not-this-one")
+        + f"\n[fake]\nurl = {base_url(fake)}\nprivate_token = {DEFAULT_TOKEN}\n",
+    )
+    env = {"PIPELEDGER_GITLAB_CONFIG": str(cfg), "PIPELEDGER_GITLAB_SECTION": "fake"}
+    if twin == "pipeledger.yml":
+        settings = tmp_path / "pipeledger.yml"
+        settings.write_text(f"gitlab-config: {cfg}\ngitlab_section: fake\n", encoding="utf-8")
+        env = {"PIPELEDGER_CONFIG": str(settings)}
+    run = collect_with(tmp_path / "l.db", env)
+    assert run.code == 0, run.err
+
+
+def test_gitlab_token_still_wins_over_gitlab_config(fake: FakeGitLab, tmp_path: Path) -> None:
+    cfg = config(tmp_path, section(base_url(fake), "private_token = stale"))
+    env = {"GITLAB_TOKEN": DEFAULT_TOKEN}
+    run = collect_with(
+        tmp_path / "l.db", env, "--api-url", fake.api_url, "--gitlab-config", str(cfg)
+    )
+    assert run.code == 0, run.err
+
+
+def test_a_gitlab_config_that_is_missing_is_a_usage_error(tmp_path: Path) -> None:
+    missing = tmp_path / "none.cfg"
+    present = config(tmp_path, section("https://gitlab.example.com", "private_token = glpat-x"))
+    env = {"PYTHON_GITLAB_CFG": str(present)}
+    run = collect_with(tmp_path / "l.db", env, "--gitlab-config", str(missing))
+    assert run.code == 2
+    assert f"--gitlab-config / PYTHON_GITLAB_CFG {str(missing)!r} names no file" in run.err
+    assert "glpat-x" not in run.err and "Traceback" not in run.err
+
+
+def test_gitlab_section_names_a_section_the_file_lacks(tmp_path: Path) -> None:
+    cfg = config(tmp_path, section("https://gitlab.example.com", "private_token = glpat-x"))
+    run = collect_with(
+        tmp_path / "l.db", {}, "--gitlab-config", str(cfg), "--gitlab-section", "nope"
+    )
+    assert run.code == 2
+    assert "no config section found" in run.err and str(cfg) in run.err
+    assert "--gitlab-section" in run.err and "glpat-x" not in run.err
 
 
 def test_ssl_verify_of_the_section_checks_the_instances_certificate(tmp_path: Path) -> None:
