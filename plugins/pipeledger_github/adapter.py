@@ -123,6 +123,10 @@ class GitHubAdapter(Adapter, GateSource):
         return 1 if self.instance == PUBLIC_INSTANCE else ENTERPRISE_CONCURRENCY
 
     @classmethod
+    def default_concurrency_said(cls) -> str:
+        return f"1 on github.com, {ENTERPRISE_CONCURRENCY} on GitHub Enterprise Server"
+
+    @classmethod
     def demo_scenario(cls) -> DemoScenario:
         from pipeledger_github.demo import scenario
 

@@ -127,6 +127,10 @@ class GitLabAdapter(Adapter, GateSource):
         return DEFAULT_CONCURRENCY
 
     @classmethod
+    def default_concurrency_said(cls) -> str:
+        return str(DEFAULT_CONCURRENCY)
+
+    @classmethod
     def detects_ci(cls, environ: Mapping[str, str]) -> bool:
         return environ.get("GITLAB_CI") == "true"
 

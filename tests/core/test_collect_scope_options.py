@@ -183,3 +183,17 @@ def test_an_adapter_that_cannot_be_imported_offers_no_options_until_chosen() -> 
     code, err = run(["--platform", "broken", "--org", "acme"])
     assert code == 2
     assert "could not be imported" in err and "no_such_module_anywhere" in err
+
+
+@pytest.mark.usefixtures("with_spaces")
+def test_concurrency_help_gives_each_adapters_own_default() -> None:
+    from pipeledger_github.adapter import ENTERPRISE_CONCURRENCY
+    from pipeledger_gitlab.adapter import DEFAULT_CONCURRENCY
+
+    text = collect_help()
+    start = text.index("  --concurrency N")
+    said = " ".join(text[start : text.index("  --", start + 5)].split())
+    assert (
+        f"(default: github: 1 on github.com, {ENTERPRISE_CONCURRENCY} on GitHub Enterprise"
+        f" Server; gitlab: {DEFAULT_CONCURRENCY}; spaces: 1; env PIPELEDGER_CONCURRENCY)"
+    ) in said

@@ -53,7 +53,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
         parser,
         "--concurrency",
         # None: the adapter's own default for the instance.
-        shown_default="1 on github.com, 4 on GitHub Enterprise Server and GitLab",
+        shown_default=concurrency_defaults(adapters),
         type=int,
         metavar="N",
         help="repositories or projects collected at once, sharing one rate limit",
@@ -100,6 +100,17 @@ def installed_adapters() -> dict[str, type[Adapter] | UsageError]:
 
 # An option an adapter declares for collect.
 PlatformOption = ScopeOption | EnvironmentOption
+
+
+def concurrency_defaults(adapters: Installed) -> str:
+    """Each installed adapter's own default for --concurrency: "github: 1 on github.com, …;
+    gitlab: 4"."""
+    said = [
+        f"{platform}: {adapter.default_concurrency_said()}"
+        for platform, adapter in adapters.items()
+        if not isinstance(adapter, UsageError)
+    ]
+    return "; ".join(said) or "1"
 
 
 def platform_options(adapter: type[Adapter] | UsageError) -> tuple[PlatformOption, ...]:

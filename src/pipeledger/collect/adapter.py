@@ -200,6 +200,12 @@ class Adapter(ABC):
         return 1
 
     @classmethod
+    def default_concurrency_said(cls) -> str:
+        """``default_concurrency`` in words, for ``collect --help`` (which has no instance
+        yet): the number, or where it differs, e.g. "1 on github.com, 4 elsewhere"."""
+        return "1"
+
+    @classmethod
     def demo_scenario(cls) -> DemoScenario | None:
         """Bundled recorded responses for ``pipeledger demo``; None if the plugin has none."""
         return None
