@@ -32,7 +32,12 @@ from rich.text import Text
 from pipeledger.cli.color import is_terminal
 from pipeledger.cli.command_context import Context
 from pipeledger.cli.console import make_console
-from pipeledger.collect.progress import SilentProgress, StreamProgress, finish_text
+from pipeledger.collect.progress import (
+    ProgressTally,
+    SilentProgress,
+    StreamProgress,
+    finish_text,
+)
 
 
 class _Display(RichProgress):
@@ -71,14 +76,7 @@ class LiveProgress:
             refresh_per_second=8,
         )
         self._task: TaskID = self._display.add_task("listing", total=None)
-        self._seen: set[str] = set()
-        self._current: str | None = None
-        self.pages = 0
-        self.events = 0
-        self.rate_remaining: int | None = None
-        self.rate_reset: float | None = None
-        self.finish_at: float | None = None
-        self.listing_page: tuple[int, int] | None = None
+        self.tally = ProgressTally()
         self._display.start()
 
     def update(
@@ -89,16 +87,15 @@ class LiveProgress:
         events: int = 0,
         rate_remaining: int | None = None,
     ) -> None:
-        if repository is not None and repository != self._current:
-            self._current = repository
-            self._seen.add(repository)
-            self.listing_page = None
-            done = max(len(self._seen) - 1, 0)
-            self._display.update(self._task, description=self._safe(repository), completed=done)
-        self.pages += pages
-        self.events += events
-        if rate_remaining is not None:
-            self.rate_remaining = rate_remaining
+        tally = self.tally
+        before = tally.current
+        tally.update(
+            repository=repository, pages=pages, events=events, rate_remaining=rate_remaining
+        )
+        if tally.current != before and tally.current is not None:
+            done = max(tally.repositories - 1, 0)
+            description = self._safe(tally.current)
+            self._display.update(self._task, description=description, completed=done)
         self._refresh_detail()
 
     def expect(
@@ -109,17 +106,14 @@ class LiveProgress:
         rate_reset: float | None = None,
         finish_at: float | None = None,
     ) -> None:
+        self.tally.expect(
+            repositories=repositories,
+            listing_page=listing_page,
+            rate_reset=rate_reset,
+            finish_at=finish_at,
+        )
         if repositories is not None:
-            self._seen.clear()
-            self._current = None
             self._display.reset(self._task, total=repositories, description="starting")
-            self.finish_at = None
-        if finish_at is not None:
-            self.finish_at = finish_at
-        if listing_page is not None:
-            self.listing_page = listing_page
-        if rate_reset is not None:
-            self.rate_reset = rate_reset
         self._refresh_detail()
 
     def notice(self, message: str) -> None:
@@ -128,7 +122,7 @@ class LiveProgress:
 
     @property
     def repositories_seen(self) -> int:
-        return len(self._seen)
+        return self.tally.repositories
 
     def finish(self, *, complete: bool = True) -> None:
         if complete:
@@ -142,17 +136,18 @@ class LiveProgress:
         self._display.detail = Text(self.detail_line(), style="pl.dim")
 
     def detail_line(self) -> str:
-        parts = [f"pages {self.pages}", f"events {self.events} new"]
-        if self.listing_page is not None:
-            parts.append(f"listing page {self.listing_page[0]}/{self.listing_page[1]}")
-        if self.rate_remaining is not None:
-            rate = f"rate limit {self.rate_remaining} left"
-            if self.rate_reset is not None:
-                reset = datetime.fromtimestamp(self.rate_reset, UTC)
+        tally = self.tally
+        parts = [f"pages {tally.pages}", f"events {tally.events} new"]
+        if tally.listing_page is not None:
+            parts.append(f"listing page {tally.listing_page[0]}/{tally.listing_page[1]}")
+        if tally.rate_remaining is not None:
+            rate = f"rate limit {tally.rate_remaining} left"
+            if tally.rate_reset is not None:
+                reset = datetime.fromtimestamp(tally.rate_reset, UTC)
                 rate += f", resets {reset:%H:%M:%S} UTC"
             parts.append(rate)
-        if self.finish_at is not None:
-            parts.append(finish_text(self.finish_at))
+        if tally.finish_at is not None:
+            parts.append(finish_text(tally.finish_at))
         return "  ·  ".join(parts)
 
     def __enter__(self) -> LiveProgress:
@@ -177,7 +172,7 @@ class PlainProgress(StreamProgress):
 
     @property
     def repositories_seen(self) -> int:
-        return self.repositories
+        return self.tally.repositories
 
     def finish(self, *, complete: bool = True) -> None:
         return None

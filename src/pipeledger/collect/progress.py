@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, TextIO
 
@@ -105,6 +106,70 @@ class ProgressRelay:
         )
 
 
+@dataclass
+class ProgressTally:
+    """What a collection has reported so far — the one count every display draws from (the
+    log lines below, the live display of ``pipeledger.cli.collect_progress``). With
+    ``--concurrency`` several repositories report in turn: each is counted once."""
+
+    repositories_total: int | None = None
+    pages: int = 0
+    events: int = 0
+    rate_remaining: int | None = None
+    rate_reset: float | None = None
+    finish_at: float | None = None
+    listing_page: tuple[int, int] | None = None
+    current: str | None = None  # the repository that reported last
+    seen: set[str] = field(default_factory=set)
+
+    @property
+    def repositories(self) -> int:
+        return len(self.seen)
+
+    def update(
+        self,
+        *,
+        repository: str | None = None,
+        pages: int = 0,
+        events: int = 0,
+        rate_remaining: int | None = None,
+    ) -> bool:
+        """Count one report; True when it names a repository not seen before."""
+        first = False
+        if repository is not None and repository != self.current:
+            self.current = repository
+            self.listing_page = None  # a listing belongs to the repository being read
+            first = repository not in self.seen
+            self.seen.add(repository)
+        self.pages += pages
+        self.events += events
+        if rate_remaining is not None:
+            self.rate_remaining = rate_remaining
+        return first
+
+    def expect(
+        self,
+        *,
+        repositories: int | None = None,
+        listing_page: tuple[int, int] | None = None,
+        rate_reset: float | None = None,
+        finish_at: float | None = None,
+    ) -> None:
+        if repositories is not None:
+            # Counting starts over: what came before (an organization's own records) is
+            # not one of the repositories announced.
+            self.repositories_total = repositories
+            self.seen.clear()
+            self.current = None
+            self.finish_at = None
+        if finish_at is not None:
+            self.finish_at = finish_at
+        if listing_page is not None:
+            self.listing_page = listing_page
+        if rate_reset is not None:
+            self.rate_reset = rate_reset
+
+
 class StreamProgress:
     """Writes to stderr: one redrawn line on a TTY, a line per repository otherwise (a CI
     log), numbered once the total is known: ``collecting acme/web (3/12)``."""
@@ -121,14 +186,7 @@ class StreamProgress:
         self._tty = self._stream.isatty()
         self._interval = interval
         self._last_draw = 0.0
-        self.repositories = 0
-        self.repositories_total: int | None = None
-        self.pages = 0
-        self.events = 0
-        self.rate_remaining: int | None = None
-        self.finish_at: float | None = None
-        self._repository: str | None = None
-        self._seen: set[str] = set()
+        self.tally = ProgressTally()
 
     def update(
         self,
@@ -138,19 +196,12 @@ class StreamProgress:
         events: int = 0,
         rate_remaining: int | None = None,
     ) -> None:
-        if repository is not None and repository != self._repository:
-            self._repository = repository
-        if repository is not None and repository not in self._seen:
-            # Counted once: with --concurrency several repositories report in turn.
-            self._seen.add(repository)
-            self.repositories += 1
-            if not self._tty:
-                line = f"pipeledger: collecting {repository}{self._count()}{self._finish()}"
-                self._stream.write(self._safe(line) + "\n")
-        self.pages += pages
-        self.events += events
-        if rate_remaining is not None:
-            self.rate_remaining = rate_remaining
+        first = self.tally.update(
+            repository=repository, pages=pages, events=events, rate_remaining=rate_remaining
+        )
+        if first and not self._tty:
+            line = f"pipeledger: collecting {repository}{self._count()}{self._finish()}"
+            self._stream.write(self._safe(line) + "\n")
         if self._tty:
             self._draw()
 
@@ -162,24 +213,22 @@ class StreamProgress:
         rate_reset: float | None = None,
         finish_at: float | None = None,
     ) -> None:
-        if repositories is not None:
-            # Counting starts over: what came before (an organization's own records) is
-            # not one of the repositories announced.
-            self.repositories_total = repositories
-            self.repositories = 0
-            self._repository = None
-            self._seen.clear()
-            self.finish_at = None
-        if finish_at is not None:
-            self.finish_at = finish_at
+        self.tally.expect(
+            repositories=repositories,
+            listing_page=listing_page,
+            rate_reset=rate_reset,
+            finish_at=finish_at,
+        )
 
     def _count(self) -> str:
-        if self.repositories_total is None:
+        tally = self.tally
+        if tally.repositories_total is None:
             return ""
-        return f" ({self.repositories}/{self.repositories_total})"
+        return f" ({tally.repositories}/{tally.repositories_total})"
 
     def _finish(self) -> str:
-        return "" if self.finish_at is None else f", {finish_text(self.finish_at)}"
+        finish_at = self.tally.finish_at
+        return "" if finish_at is None else f", {finish_text(finish_at)}"
 
     def notice(self, message: str) -> None:
         if self._tty:
@@ -198,11 +247,12 @@ class StreamProgress:
         if not force and now - self._last_draw < self._interval:
             return
         self._last_draw = now
-        rate = "?" if self.rate_remaining is None else str(self.rate_remaining)
+        tally = self.tally
+        rate = "?" if tally.rate_remaining is None else str(tally.rate_remaining)
         line = (
-            f"repositories {self.repositories}{self._count()}  pages {self.pages}"
-            f"  events {self.events}  rate limit left {rate}{self._finish()}"
-            f"  {self._repository or ''}"
+            f"repositories {tally.repositories}{self._count()}  pages {tally.pages}"
+            f"  events {tally.events}  rate limit left {rate}{self._finish()}"
+            f"  {tally.current or ''}"
         )
         line = self._safe(line)
         self._stream.write("\r\x1b[2K" + line[:160])
