@@ -23,7 +23,6 @@ from pipeledger.evidence_pack._index import (
     anomalies_of,
     index_events,
 )
-from pipeledger.evidence_pack._reading import dora_settings
 from pipeledger.evidence_pack._sampling import (
     SAMPLING_METHOD,
     Sampled,
@@ -96,7 +95,7 @@ def build_data(
         options.sample_size,
         options.seed,
     )
-    dora = compute_metrics(index.contexts, period, dora_settings(options), summaries)
+    dora = compute_metrics(index.contexts, period, options.dora_settings, summaries)
     production = [c for c in chosen if dora.settings.is_production(c.environment)]
     in_period = [e for e in events if period.contains(e.occurred_at)]
     changes = [

@@ -48,7 +48,6 @@ from typing import Any
 from pipeledger.dora.deploys import (
     FAILURE_STATES,
     SUCCESS_STATES,
-    DoraSettings,
     ProductionSummary,
 )
 from pipeledger.events import AuditEvent, EventKind, parse_time
@@ -216,22 +215,12 @@ class PeriodHistory:
     history: HistoryFacts
 
 
-def dora_settings(options: PackOptions) -> DoraSettings:
-    if options.environment is None:
-        return options.dora
-    return DoraSettings(
-        production=(options.environment,),
-        hotfix_refs=options.dora.hotfix_refs,
-        failure_window=options.dora.failure_window,
-    )
-
-
 def _plan(
     ledger: Ledger, chain: ChainPass, options: PackOptions
 ) -> tuple[_Wanted, list[ProductionSummary]]:
     """Which deployments are kept whole (their keys, for read 2), and the summaries of the
     other production deployments."""
-    period, settings = options.period, dora_settings(options)
+    period, settings = options.period, options.dora_settings
     found = chain.deployments
     counted = (epoch_micros(period.start), epoch_micros(period.end + settings.failure_window))
     whole: list[tuple[Key, int]] = []

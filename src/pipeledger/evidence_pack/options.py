@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -62,3 +62,10 @@ class PackOptions:
     dora: DoraSettings = field(default_factory=DoraSettings)
     policy: LoadedPolicy | None = None
     lookback: timedelta = DEFAULT_LOOKBACK
+
+    @property
+    def dora_settings(self) -> DoraSettings:
+        """The DORA settings the pack counts with: ``--environment`` names production."""
+        if self.environment is None:
+            return self.dora
+        return replace(self.dora, production=(self.environment,))
