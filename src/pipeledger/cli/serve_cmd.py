@@ -10,13 +10,15 @@ from pipeledger.cli.command_context import Context, add_sink_option
 from pipeledger.cli.options import add_flag, add_option
 from pipeledger.docs_links import docs_url
 from pipeledger.errors import ExitCode, UsageError
+from pipeledger.registry import available_receivers
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         "serve",
-        help="receive GitHub webhooks into the ledger in real time; be a GitHub deployment"
-        " protection rule",
+        help="receive webhooks into the ledger in real time (receivers: "
+        + (", ".join(available_receivers()) or "none installed")
+        + "); answer deployment protection rules where the platform has them",
     )
     add_option(
         parser,
@@ -25,13 +27,15 @@ def register(commands: Any) -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="address to listen on",
     )
-    add_option(parser, "--api-url", help="GitHub API root, for the instance name and callbacks")
+    add_option(
+        parser, "--api-url", help="the API root of the receiver that calls back (its instance)"
+    )
     add_option(
         parser,
         "--policy",
         metavar="FILE",
         shown_default="none, the rule is off",
-        help="policy the GitHub deployment protection rule evaluates",
+        help="policy the deployment protection rule evaluates",
     )
     add_flag(
         parser,
