@@ -19,6 +19,7 @@ from tests.fakes.gitlab_generate import Size, expected_records, generate_group
 from tests.plugins.pipeledger_gitlab.helpers import ledger_events
 
 from pipeledger.cli.main import main as cli_main
+from pipeledger_gitlab.deployment_details import BATCH as DEPLOYMENT_BATCH
 from pipeledger_gitlab.pipeline_details import BATCH
 
 SIZE = Size(subgroups=3, projects_per_group=3, pipelines=120, deployments=30, audit_events=8)
@@ -28,17 +29,18 @@ def _pages(count: int) -> int:
     return max(1, math.ceil(count / 100))
 
 
-def _detail_queries(count: int) -> int:
-    """GraphQL queries for the details of ``count`` listed pipelines: per list page of 100,
-    one query per ``BATCH`` pipelines of that page."""
+def _detail_queries(count: int, batch: int = BATCH) -> int:
+    """GraphQL queries for the details of ``count`` listed items: per list page of 100, one
+    query per ``batch`` items of that page."""
     full, rest = divmod(count, 100)
-    return full * math.ceil(100 / BATCH) + math.ceil(rest / BATCH)
+    return full * math.ceil(100 / batch) + math.ceil(rest / batch)
 
 
 def minimum_requests(instance: FakeInstance, free_tier: bool = False) -> dict[str, int]:
     """The fewest requests that return this data: every list page at per_page=100, plus what
     lists leave out (a pipeline's user, tag and times: one GraphQL query per ``BATCH``
-    pipelines of a page; a deployment's approvals: one GET each),
+    pipelines of a page; a deployment's approvals: one GraphQL query per
+    ``DEPLOYMENT_BATCH`` deployments of a page),
     the merge requests of each deployed commit and their approvals, the login of each
     audit event author and membership target, and the snapshot lists (members of each
     project and group, protected environments and branches of each project)."""
@@ -59,7 +61,7 @@ def minimum_requests(instance: FakeInstance, free_tier: bool = False) -> dict[st
         need["pipeline lists"] += _pages(len(project.pipelines))
         need["pipeline details"] += _detail_queries(len(project.pipelines))
         need["deployment lists"] += _pages(len(project.deployments))
-        need["deployment details"] += 0 if free_tier else len(project.deployments)
+        need["deployment details"] += _detail_queries(len(project.deployments), DEPLOYMENT_BATCH)
         shas = {d.sha for d in project.deployments}
         need["commit merge requests"] += len(shas)
         need["merge request approvals"] += len(
@@ -78,7 +80,7 @@ def minimum_requests(instance: FakeInstance, free_tier: bool = False) -> dict[st
         chain = [group, *instance.ancestors(group)]
         need["snapshot lists"] += _pages(_distinct([g.members for g in chain]))
     need["audit users"] = len(authors)
-    if free_tier:  # one deployment without approval fields, one refused audit list say it all
+    if free_tier:  # one page of deployments without approvals, one refused audit list say it all
         need["deployment details"], need["audit lists"], need["audit users"] = 1, 1, 0
     return need
 

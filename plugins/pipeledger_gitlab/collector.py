@@ -184,6 +184,7 @@ class GitLabCollector:
         path = f"/projects/{project.id}/deployments"
         for fresh, mark in self._walk(path, key, cursors, window):
             events: list[AuditEvent] = []
+            self._evidence.read_ahead(project, fresh)
             for deployment in fresh:
                 made = self._held.guard(
                     lambda d=deployment: self._evidence.events(project, d),  # type: ignore[misc]

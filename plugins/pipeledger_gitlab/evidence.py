@@ -1,13 +1,17 @@
 """A deployment's evidence, shared by collect and the gate: the deployment with its approvals
-and the merge request approvals of its commit, each fetched once per run."""
+and the merge request approvals of its commit, each fetched once per run. Collect reads the
+approvals of a page of deployments ahead, in batches over GraphQL (``read_ahead``); what that
+did not answer is read over REST, one deployment at a time."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pipeledger.plugin import AuditEvent, PermissionDenied, Progress
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound
+from pipeledger_gitlab.deployment_details import DeploymentDetails
 from pipeledger_gitlab.normalize.pipelines import (
     Origin,
     ProjectRef,
@@ -40,6 +44,30 @@ class DeploymentEvidence:
         self._with_approvals: set[str] = set()
         self._without_approvals: set[str] = set()
         self._asked: set[str] = set()
+        self._asking = threading.Lock()
+        self._details = DeploymentDetails(client)
+        # (project id, deployment id) -> the detail read ahead, None for one deleted since it
+        # was listed; each taken by ``detail`` (a project's deployments are read by one thread).
+        self._read: dict[tuple[int, int], Json | None] = {}
+
+    def read_ahead(self, project: ProjectRef, listed: Sequence[Json]) -> None:
+        """The approvals of a page of listed deployments, in batches over GraphQL; ``detail``
+        then reads over REST only those not answered. GraphQL's answer does not say whether
+        the namespace has approvals (GitLab.com's Free answers an empty list): an approval
+        in it shows it has; otherwise the protected environments API is asked, once per
+        namespace, after the first batch, as over REST; on Free the rest is not asked."""
+        namespace = _top_namespace(project)
+        wanted = [item for item in listed if not has_approval_data(item)]
+        if not wanted or not self._details.on or namespace in self._without_approvals:
+            return
+        for read in self._details.batches(project, wanted):
+            if any(detail and detail.get("approvals") for detail in read.values()):
+                self._with_approvals.add(namespace)
+            elif read and namespace not in self._with_approvals and namespace not in self._asked:
+                self._ask_tier(project, namespace)
+            if namespace in self._without_approvals:
+                return  # Free: no more queries, and the listed deployments are all there is
+            self._read.update(((project.id, ident), detail) for ident, detail in read.items())
 
     def events(self, project: ProjectRef, deployment: Json) -> list[AuditEvent]:
         """Creation and status events, approvals, and the review of the deployed commit."""
@@ -74,6 +102,12 @@ class DeploymentEvidence:
             return deployment
         if namespace in self._without_approvals:
             return deployment
+        key = (project.id, deployment.get("id"))
+        if key in self._read:
+            read = self._read.pop(key)
+            if read is None:
+                raise GitLabNotFound(f"GitLab has no deployment {key[1]} any more (GraphQL).")
+            return read
         detail = self._client.get_object(f"/projects/{project.id}/deployments/{deployment['id']}")
         if has_approval_data(detail):
             self._with_approvals.add(namespace)
@@ -83,8 +117,12 @@ class DeploymentEvidence:
 
     def _ask_tier(self, project: ProjectRef, namespace: str) -> None:
         """GitLab Free has no protected environments API (404); Premium lists them. A
-        refusal (403: the token's role) says nothing, so every deployment stays asked."""
-        self._asked.add(namespace)
+        refusal (403: the token's role) says nothing, so every deployment stays asked. Asked
+        once: projects collected side by side do not each ask."""
+        with self._asking:
+            if namespace in self._asked:
+                return
+            self._asked.add(namespace)
         try:
             self._client.page(f"/projects/{project.id}/protected_environments")
         except GitLabNotFound:

@@ -60,11 +60,11 @@ class PipelineDetails:
         return details
 
     def _by_graphql(self, project: ProjectRef, batch: Sequence[Json]) -> list[Json] | None:
-        iids = [_iid(item) for item in batch]
+        iids = [listed_iid(item) for item in batch]
         if not self._graphql or None in iids:
             return None
         query = pipelines_query([iid for iid in iids if iid is not None])
-        found = _project_of(self._client.graphql(query, {"path": project.full_path}))
+        found = project_of(self._client.graphql(query, {"path": project.full_path}))
         if found is None:
             self._graphql = False
             return None
@@ -87,12 +87,12 @@ class PipelineDetails:
                 continue  # deleted since it was listed
 
 
-def _iid(item: Json) -> int | None:
+def listed_iid(item: Json) -> int | None:
     iid = item.get("iid")
     return iid if isinstance(iid, int) and not isinstance(iid, bool) and iid > 0 else None
 
 
-def _project_of(answer: Json | None) -> Json | None:
+def project_of(answer: Json | None) -> Json | None:
     """The ``project`` of an answer with no errors, else None (REST answers instead)."""
     if answer is None or answer.get("errors"):
         return None
@@ -110,19 +110,19 @@ def _detail(item: Json, node: Any) -> Json | None:
     if not all(isinstance(value, _TIME) for value in (started, finished, ref_path)):
         return None
     user = node.get("user")
-    rest_user = None if user is None else _rest_user(user)
-    if user is not None and rest_user is None:
+    as_rest = None if user is None else rest_user(user)
+    if user is not None and as_rest is None:
         return None
     return {
         **item,
-        "user": rest_user,
+        "user": as_rest,
         "tag": isinstance(ref_path, str) and ref_path.startswith("refs/tags/"),
         "started_at": started,
         "finished_at": finished,
     }
 
 
-def _rest_user(user: Any) -> dict[str, Any] | None:
+def rest_user(user: Any) -> dict[str, Any] | None:
     """``{id: "gid://gitlab/User/7", username, name}`` as REST shows it: ``{id: 7, ...}``."""
     if not isinstance(user, Mapping):
         return None

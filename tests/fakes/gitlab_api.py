@@ -98,6 +98,8 @@ class FakeGitLab:
     graphql_answer: Any = None
     # Pipelines deleted after they were listed: GraphQL answers null for them.
     gone_pipelines: set[int] = field(default_factory=set)
+    # Deployments deleted after they were listed: GraphQL answers null for them.
+    gone_deployments: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -234,7 +236,13 @@ class FakeGitLab:
         except ValueError:
             raise HttpError(400, {"errors": [{"message": "Invalid JSON"}]}) from None
         with self.lock:
-            answer = execute(self.instance, document, self.gone_pipelines)
+            answer = execute(
+                self.instance,
+                document,
+                self.gone_pipelines,
+                self.gone_deployments,
+                free_tier=self.free_tier,
+            )
         return 200, {}, answer if self.graphql_answer is None else self.graphql_answer
 
     def _dispatch(

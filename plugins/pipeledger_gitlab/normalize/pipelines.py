@@ -197,7 +197,9 @@ def has_approval_data(deployment: Json) -> bool:
 
 
 def deployment_approval_events(origin: Origin, deployment: Json) -> list[AuditEvent]:
-    """Approvals from the unified list and from each rule of ``approval_summary``, once each."""
+    """Approvals from the unified list and from each rule of ``approval_summary``, once each;
+    each dated to the second: GitLab's GraphQL gives approval times in whole seconds, REST in
+    milliseconds, so one approval read either way is one and the same event."""
     events: dict[str, AuditEvent] = {}
     for approval, rule in _approvals(deployment):
         event = _approval_event(origin, deployment, approval, rule)
@@ -226,7 +228,7 @@ def _approval_event(
         DEPLOYMENT_ENDPOINT,
         f"{deployment['id']}/approval/{user.get('id')}/{status}",
         action=status,
-        occurred_at=_time(approval["created_at"]),
+        occurred_at=_time(approval["created_at"]).replace(microsecond=0),
         actor=actor_from_user(user),
         environment=_environment_name(deployment),
         ref=full_ref(deployment.get("ref"), _mapping(deployment.get("deployable")).get("tag")),

@@ -55,10 +55,11 @@ def test_a_first_deployment_to_an_unprotected_environment_drops_nothing(
     assert approvals_in(db) == expected_approvals(premium.instance) > 0
 
 
-def test_free_says_so_once_and_stops_asking_for_details(tmp_path: Path) -> None:
+@pytest.mark.parametrize("graphql", [True, False], ids=["graphql", "rest"])
+def test_free_says_so_once_and_stops_asking_for_details(tmp_path: Path, graphql: bool) -> None:
     instance = two_projects()
     deployments = sum(len(p.deployments) for p in instance.projects)
-    with FakeGitLab(instance, free_tier=True) as free:
+    with FakeGitLab(instance, free_tier=True, graphql=graphql) as free:
         # Serial: with --concurrency N, up to N projects ask before the first answer is in.
         run = collect(
             free, tmp_path / "l.db", "--group", "acme", "--no-snapshots", "--concurrency", "1"
@@ -68,7 +69,19 @@ def test_free_says_so_once_and_stops_asking_for_details(tmp_path: Path) -> None:
     assert run.code == 0, run.err
     assert run.err.count(NOTICE) == 1
     assert approvals_in(tmp_path / "l.db") == 0
-    # One detail, then one question to the protected environments API for the namespace.
-    assert counts["projects.deployment"] == 1 < deployments
-    first_detail = routes.index("projects.deployment")
-    assert routes[first_detail + 1] == "projects.protected_environments"
+    first_list = routes.index("projects.deployments")
+    if graphql:
+        # One query for the first page (GitLab.com's Free answers empty approvals, which
+        # proves nothing), then one question to the protected environments API; no more.
+        assert counts["projects.deployment"] == 0
+        assert routes[first_list + 1 : first_list + 3] == [
+            "graphql",
+            "projects.protected_environments",
+        ]
+        pipeline_queries = sum(-(-len(p.pipelines) // 20) for p in instance.projects)
+        assert counts["graphql"] == pipeline_queries + 1  # the one deployment query
+    else:
+        # One detail, then one question to the protected environments API for the namespace.
+        assert counts["projects.deployment"] == 1 < deployments
+        first_detail = routes.index("projects.deployment")
+        assert routes[first_detail + 1] == "projects.protected_environments"

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipeledger.events import format_time
+from pipeledger_gitlab.deployment_details import BATCH as DEPLOYMENT_BATCH
+from pipeledger_gitlab.pipeline_details import BATCH as PIPELINE_BATCH
 from tests.fakes.gitlab_api import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.gitlab_data import FakeInstance, FakePipeline
 from tests.fakes.gitlab_generate import Size, expected_records, generate_group
@@ -37,8 +39,9 @@ def test_rerun_adds_nothing_and_fetches_no_details(fake: FakeGitLab, tmp_path: P
     run = collect(fake, tmp_path / "l.db", "--group", "acme")
     assert (run.code, "0 new" in run.out) == (0, True)
     after = fake.counts()
-    for detail in ("graphql", "projects.deployment", "users.get"):
+    for detail in ("graphql", "users.get"):
         assert after[detail] == before[detail] > 0
+    assert after["projects.deployment"] == before["projects.deployment"]  # 0: over GraphQL
     rerun_requests = fake.requests - first
     projects, groups = len(fake.instance.projects), len(fake.instance.groups)
     # resolve the group (3 lists) + per project 3 lists and 3 snapshot lists (members,
@@ -116,7 +119,10 @@ def test_free_tier_says_so_once_and_collects_the_rest(tmp_path: Path) -> None:
         assert held == expected_records(fake.instance, free_tier=True)
         counts = fake.counts()
         assert counts["projects.audit_events"] + counts["groups.audit_events"] == 1
-        assert counts["projects.deployment"] == 1
+        # One GraphQL query for the first page of deployments, then no more deployment details.
+        pipelines = [len(p.pipelines) for p in fake.instance.projects]
+        pipeline_queries = sum(-(-count // PIPELINE_BATCH) for count in pipelines)  # one page each
+        assert (counts["graphql"], counts["projects.deployment"]) == (pipeline_queries + 1, 0)
 
 
 def test_one_project_within_a_window(fake: FakeGitLab, tmp_path: Path) -> None:
@@ -210,8 +216,15 @@ def test_more_items_at_one_instant_than_a_page_holds(tmp_path: Path) -> None:
         assert collect(fake, tmp_path / "l.db", "--project", project.full_path).code == 0
         events = ledger_events(tmp_path / "l.db")
         assert records(events) == expected_records(_only_projects(instance))
-        # Each detail asked once: pages of 100, 100 and 50 new pipelines, 20 per GraphQL query.
-        assert (fake.counts()["graphql"], fake.counts()["projects.pipeline"]) == (5 + 5 + 3, 0)
+        # Each detail asked once: pages of 100, 100 and 50 new pipelines, 20 per GraphQL query;
+        # the project's deployments (one page), DEPLOYMENT_BATCH per query.
+        deployment_queries = -(-len(project.deployments) // DEPLOYMENT_BATCH)
+        counts = fake.counts()
+        assert (counts["graphql"], counts["projects.pipeline"], counts["projects.deployment"]) == (
+            5 + 5 + 3 + deployment_queries,
+            0,
+            0,
+        )
 
 
 @pytest.mark.parametrize("graphql", [True, False], ids=["graphql", "rest"])
@@ -222,6 +235,7 @@ def test_pipeline_or_deployment_deleted_after_listing_is_skipped(
     pipeline, deployment = project.pipelines[2], project.deployments[1]
     fake.graphql = graphql
     fake.gone_pipelines.add(pipeline.id)  # GraphQL: the pipeline is null
+    fake.gone_deployments.add(deployment.id)  # and the deployment
     fake.fail_next(1, 404, f"/pipelines/{pipeline.id}", retry_after=None)  # REST: 404
     fake.fail_next(1, 404, f"/deployments/{deployment.id}", retry_after=None)
     run = collect(fake, tmp_path / "l.db", "--group", "acme")

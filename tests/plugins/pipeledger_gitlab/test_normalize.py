@@ -161,7 +161,8 @@ def test_unified_approval_by_a_project_bot() -> None:
     assert (event.actor.login, event.actor.type) == ("project_6_bot", ActorType.BOT)
     assert event.action == "approved"
     assert event.attributes == {"comment": "Looks good to me"}
-    assert event.occurred_at.isoformat() == "2022-02-24T20:22:30.097000+00:00"
+    # created_at 2022-02-24T20:22:30.097Z, to the second as GraphQL gives it
+    assert event.occurred_at.isoformat() == "2022-02-24T20:22:30+00:00"
     assert event.scope.environment == "production"
     assert event.correlation == {"deployment_id": "42", "pipeline_id": "42", "run_id": "42"}
     assert event.source.native_id == "42/approval/49/approved"
