@@ -282,7 +282,8 @@ class ApiClient:
             except ValueError:
                 if raw.status_code < 300:
                     self._give_up_malformed(raw.url, failures)
-                    self._sleep(self._backoff(failures))
+                    what = f"{_host(raw.url)} answered with a body that is not JSON"
+                    self._wait(self._backoff(failures), self._retry_reason(what, failures))
                     return None
                 body = {"message": raw.text[:200]}
         return ApiResponse(status=raw.status_code, url=raw.url, headers=headers, body=body)

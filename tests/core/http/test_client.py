@@ -6,6 +6,7 @@ import pytest
 import requests
 import responses
 
+from pipeledger.collect.progress import SilentProgress
 from pipeledger.errors import MalformedResponse, PlatformError, RateLimitStop
 from pipeledger.http.client import (
     ApiClient,
@@ -159,6 +160,32 @@ def test_malformed_json_is_retried_then_reported() -> None:
         responses.get(f"{BASE}/x", body='{"workflow_runs": [', content_type="application/json")
     with pytest.raises(MalformedResponse, match="not valid JSON"):
         make_client(Clock(), max_retries=1).get("/x")
+
+
+@responses.activate
+def test_a_body_that_is_not_json_is_retried_with_a_notice_then_read() -> None:
+    responses.get(f"{BASE}/x", body="<html>502 Bad Gateway</html>", content_type="text/html")
+    responses.get(f"{BASE}/x", json={"ok": True})
+    notices: list[str] = []
+
+    class Notices(SilentProgress):
+        def notice(self, message: str) -> None:
+            notices.append(message)
+
+    clock = Clock()
+    client = ApiClient(
+        BASE,
+        {},
+        rate_headers=RATE,
+        translate_error=_translate,
+        policy=RetryPolicy(backoff_base=2.0),
+        progress=Notices(),
+        sleep=clock.sleep,
+        clock=clock.time,
+    )
+    assert client.get("/x").body == {"ok": True}
+    assert clock.slept == [2.0]
+    assert notices == ["api.forge.test answered with a body that is not JSON, retry 1/5 in 2 s"]
 
 
 @responses.activate

@@ -15,6 +15,8 @@ from tests.fakes.gitlab_api import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.gitlab_generate import Record
 
 ENV = {"GITLAB_TOKEN": DEFAULT_TOKEN}
+# Retries a test does not want to wait for: one, after 10 ms.
+QUICK_RETRIES = ("--retries", "1", "--backoff", "0.01")
 
 
 @dataclass

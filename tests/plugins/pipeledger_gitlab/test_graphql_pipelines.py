@@ -16,7 +16,7 @@ from pipeledger_gitlab.deployment_details import BATCH as DEPLOYMENT_BATCH
 from pipeledger_gitlab.pipeline_details import BATCH, pipelines_query
 from tests.fakes.gitlab_api import FakeGitLab
 from tests.fakes.gitlab_graphql import schema
-from tests.plugins.pipeledger_gitlab.helpers import collect, ledger_events
+from tests.plugins.pipeledger_gitlab.helpers import QUICK_RETRIES, collect, ledger_events
 
 pytestmark = pytest.mark.e2e
 # GitLab's limit for an authenticated request; each field scores 1 (doc/api/graphql/_index.md).
@@ -93,7 +93,8 @@ def test_an_answer_that_is_not_what_was_asked_falls_back_to_rest(
     assert collect(fake, tmp_path / "rest.db", "--group", "acme").code == 0
     fake.graphql, fake.graphql_answer = True, answer
     before = fake.counts()
-    run = collect(fake, tmp_path / "hostile.db", "--group", "acme")
+    # Quick retries: a body that is not JSON (the html case) is retried like any GET.
+    run = collect(fake, tmp_path / "hostile.db", "--group", "acme", *QUICK_RETRIES)
     assert run.code == 0, run.err
     assert ledger_events(tmp_path / "hostile.db") == ledger_events(tmp_path / "rest.db")
     pipelines = sum(len(p.pipelines) for p in fake.instance.projects)
