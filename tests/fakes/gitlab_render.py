@@ -325,7 +325,15 @@ def render_mr_approvals(mr: FakeMergeRequest) -> JSON:
             "updated_at": iso(mr.merged_at),
             "approvals_required": 1,
             "approvals_left": max(0, 1 - len(mr.approvers)),
-            "approved_by": [{"user": render_user_basic(u)} for u in mr.approvers],
+            # Current GitLab dates each approval (approved_at, GitLab issue 335669); the
+            # documentation's older example has only the user.
+            "approved_by": [
+                {
+                    "user": render_user_basic(u),
+                    "approved_at": iso(mr.merged_at - timedelta(minutes=30 - index)),
+                }
+                for index, u in enumerate(mr.approvers)
+            ],
         },
     )
 

@@ -33,6 +33,24 @@ def test_group_collect_equals_the_fake_data(fake: FakeGitLab, tmp_path: Path) ->
     assert DEFAULT_TOKEN not in run.out + run.err
 
 
+def test_a_review_is_dated_when_its_approver_approved(fake: FakeGitLab, tmp_path: Path) -> None:
+    # GitLab's approvals list dates each approval (approved_at); the fake renders each
+    # approver 30, 29, … minutes before the merge.
+    assert collect(fake, tmp_path / "l.db", "--group", "acme").code == 0
+    approved = {
+        (mr.project_id, mr.iid, user.username): mr.merged_at - timedelta(minutes=30 - index)
+        for project in fake.instance.projects
+        for mr in project.merge_requests
+        for index, user in enumerate(mr.approvers)
+    }
+    reviews = [e for e in ledger_events(tmp_path / "l.db") if e.kind.value == "change.review"]
+    assert reviews
+    for event in reviews:
+        project_id = int(event.source.native_id.split("!", 1)[0])
+        key = (project_id, event.target["number"], event.actor.login)  # type: ignore[index]
+        assert format_time(event.occurred_at) == format_time(approved[key])
+
+
 def test_rerun_adds_nothing_and_fetches_no_details(fake: FakeGitLab, tmp_path: Path) -> None:
     assert collect(fake, tmp_path / "l.db", "--group", "acme").code == 0
     first, before = fake.requests, fake.counts()
