@@ -177,10 +177,7 @@ class GitLabClient:
 
     def page(self, path: str, params: Params | None = None) -> list[JsonItem]:
         """One page of a list at per_page=100 (the caller decides what comes next)."""
-        listing = self._gitlab.http_list(
-            self._url(path), _per_page(params), get_all=False, **NO_RETRIES
-        )
-        return _items(listing, path)
+        return _items(self._listing(path, params, get_all=False), path)
 
     def get_object(self, path: str, params: Params | None = None) -> JsonObject:
         answer = self._gitlab.http_request(
@@ -195,11 +192,8 @@ class GitLabClient:
         """Every item of a list in pages of 100, as python-gitlab walks it: ``Link:
         rel="next"`` (offset and keyset alike), else ``X-Next-Page`` when a proxy dropped the
         Link header. Each page is yielded before the next is asked for."""
-        listing = self._gitlab.http_list(
-            self._url(path), _per_page(params), iterator=True, **NO_RETRIES
-        )
         page: list[JsonItem] = []
-        for item in _checked(listing, path):
+        for item in _checked(self._listing(path, params, iterator=True), path):
             page.append(item)
             if len(page) == PER_PAGE:
                 yield page
@@ -208,10 +202,13 @@ class GitLabClient:
             yield page
 
     def list_all(self, path: str, params: Params | None = None) -> list[JsonItem]:
-        listing = self._gitlab.http_list(
-            self._url(path), _per_page(params), iterator=True, **NO_RETRIES
-        )
-        return _items(listing, path)
+        return _items(self._listing(path, params, iterator=True), path)
+
+    def _listing(self, path: str, params: Params | None, **how: Any) -> Iterable[Any]:
+        """python-gitlab's list at per_page=100: ``iterator=True`` walks every page,
+        ``get_all=False`` reads the first only."""
+        query = {**(params or {}), "per_page": str(PER_PAGE)}
+        return self._gitlab.http_list(self._url(path), query, **how, **NO_RETRIES)
 
     def _url(self, path: str) -> str:
         """The whole URL, so python-gitlab adds no root of its own (the API root may be a
@@ -234,10 +231,6 @@ def _python_gitlab(api_url: str, api: ApiClient) -> gitlab.Gitlab:
         keep_base_url=True,
         retry_transient_errors=False,
     )
-
-
-def _per_page(params: Params | None) -> dict[str, Any]:
-    return {**(params or {}), "per_page": str(PER_PAGE)}
 
 
 def _checked(listing: Iterable[Any], path: str) -> Iterator[JsonItem]:
