@@ -33,9 +33,9 @@ from pipeledger.cli.color import is_terminal
 from pipeledger.cli.command_context import Context
 from pipeledger.cli.console import make_console
 from pipeledger.collect.progress import (
-    ProgressTally,
     SilentProgress,
     StreamProgress,
+    TalliedProgress,
     finish_text,
 )
 
@@ -51,7 +51,7 @@ class _Display(RichProgress):
             yield self.detail
 
 
-class LiveProgress:
+class LiveProgress(TalliedProgress):
     """The terminal display. ``finish`` (or leaving the ``with`` block) stops it and leaves
     its last state on screen."""
 
@@ -61,6 +61,7 @@ class LiveProgress:
         clock: Callable[[], float] = time.time,
         safe: Callable[[str], str] = lambda text: text,
     ) -> None:
+        super().__init__()
         self._clock = clock
         self._safe = safe  # masks secrets, neutralises control characters (Context.safe_text)
         self._display = _Display(
@@ -76,53 +77,24 @@ class LiveProgress:
             refresh_per_second=8,
         )
         self._task: TaskID = self._display.add_task("listing", total=None)
-        self.tally = ProgressTally()
         self._display.start()
 
-    def update(
-        self,
-        *,
-        repository: str | None = None,
-        pages: int = 0,
-        events: int = 0,
-        rate_remaining: int | None = None,
-    ) -> None:
-        tally = self.tally
-        before = tally.current
-        tally.update(
-            repository=repository, pages=pages, events=events, rate_remaining=rate_remaining
-        )
-        if tally.current != before and tally.current is not None:
-            done = max(tally.repositories - 1, 0)
-            description = self._safe(tally.current)
+    def _updated(self, *, first: bool, moved: bool) -> None:
+        if moved and self.tally.current is not None:
+            done = max(self.tally.repositories - 1, 0)
+            description = self._safe(self.tally.current)
             self._display.update(self._task, description=description, completed=done)
         self._refresh_detail()
 
-    def expect(
-        self,
-        *,
-        repositories: int | None = None,
-        listing_page: tuple[int, int] | None = None,
-        rate_reset: float | None = None,
-        finish_at: float | None = None,
-    ) -> None:
-        self.tally.expect(
-            repositories=repositories,
-            listing_page=listing_page,
-            rate_reset=rate_reset,
-            finish_at=finish_at,
-        )
-        if repositories is not None:
-            self._display.reset(self._task, total=repositories, description="starting")
+    def _expected(self, *, restarted: bool) -> None:
+        if restarted:
+            total = self.tally.repositories_total
+            self._display.reset(self._task, total=total, description="starting")
         self._refresh_detail()
 
     def notice(self, message: str) -> None:
         line = self._safe(f"pipeledger: {message}")
         self._display.console.print(line, markup=False, highlight=False)
-
-    @property
-    def repositories_seen(self) -> int:
-        return self.tally.repositories
 
     def finish(self, *, complete: bool = True) -> None:
         if complete:
@@ -169,10 +141,6 @@ class PlainProgress(StreamProgress):
     def __init__(self, stream: TextIO, safe: Callable[[str], str] = lambda text: text) -> None:
         super().__init__(stream, safe=safe)
         self._tty = False
-
-    @property
-    def repositories_seen(self) -> int:
-        return self.tally.repositories
 
     def finish(self, *, complete: bool = True) -> None:
         return None

@@ -170,23 +170,16 @@ class ProgressTally:
             self.rate_reset = rate_reset
 
 
-class StreamProgress:
-    """Writes to stderr: one redrawn line on a TTY, a line per repository otherwise (a CI
-    log), numbered once the total is known: ``collecting acme/web (3/12)``."""
+class TalliedProgress:
+    """A display that counts every report in one :class:`ProgressTally` and then shows what
+    changed: subclasses say how (``_updated``, ``_expected``)."""
 
-    def __init__(
-        self,
-        stream: TextIO | None = None,
-        interval: float = 0.2,
-        safe: Callable[[str], str] = lambda text: text,
-    ) -> None:
-        # ``safe`` masks secrets and neutralises control characters in what servers named.
-        self._safe = safe
-        self._stream = stream or sys.stderr
-        self._tty = self._stream.isatty()
-        self._interval = interval
-        self._last_draw = 0.0
+    def __init__(self) -> None:
         self.tally = ProgressTally()
+
+    @property
+    def repositories_seen(self) -> int:
+        return self.tally.repositories
 
     def update(
         self,
@@ -196,14 +189,11 @@ class StreamProgress:
         events: int = 0,
         rate_remaining: int | None = None,
     ) -> None:
+        before = self.tally.current
         first = self.tally.update(
             repository=repository, pages=pages, events=events, rate_remaining=rate_remaining
         )
-        if first and not self._tty:
-            line = f"pipeledger: collecting {repository}{self._count()}{self._finish()}"
-            self._stream.write(self._safe(line) + "\n")
-        if self._tty:
-            self._draw()
+        self._updated(first=first, moved=self.tally.current != before)
 
     def expect(
         self,
@@ -219,6 +209,40 @@ class StreamProgress:
             rate_reset=rate_reset,
             finish_at=finish_at,
         )
+        self._expected(restarted=repositories is not None)
+
+    def _updated(self, *, first: bool, moved: bool) -> None:
+        """After a report: ``first`` when it named a repository not seen before, ``moved``
+        when another repository than the last one reported."""
+
+    def _expected(self, *, restarted: bool) -> None:
+        """After news of what lies ahead: ``restarted`` when the count started over."""
+
+
+class StreamProgress(TalliedProgress):
+    """Writes to stderr: one redrawn line on a TTY, a line per repository otherwise (a CI
+    log), numbered once the total is known: ``collecting acme/web (3/12)``."""
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        interval: float = 0.2,
+        safe: Callable[[str], str] = lambda text: text,
+    ) -> None:
+        super().__init__()
+        # ``safe`` masks secrets and neutralises control characters in what servers named.
+        self._safe = safe
+        self._stream = stream or sys.stderr
+        self._tty = self._stream.isatty()
+        self._interval = interval
+        self._last_draw = 0.0
+
+    def _updated(self, *, first: bool, moved: bool) -> None:
+        if first and not self._tty:
+            line = f"pipeledger: collecting {self.tally.current}{self._count()}{self._finish()}"
+            self._stream.write(self._safe(line) + "\n")
+        if self._tty:
+            self._draw()
 
     def _count(self) -> str:
         tally = self.tally
