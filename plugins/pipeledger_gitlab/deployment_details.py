@@ -24,15 +24,20 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pipeledger_gitlab.client import GitLabClient
+from pipeledger_gitlab.graphql_batch import (
+    aliased_query,
+    positive_int,
+    project_of,
+    read_nodes,
+    rest_user,
+)
 from pipeledger_gitlab.normalize.pipelines import ProjectRef
-from pipeledger_gitlab.pipeline_details import listed_iid, project_of, rest_user
 
 Json = Mapping[str, Any]
 
-# GitLab scores a query one point per field, at most 250 per request (authenticated): each
-# deployment below costs 10 (deployment, iid, approvals, status, comment, createdAt, user and
-# its three fields; a plain list is not multiplied like a connection), so 18 cost 181 with
-# the project — the same room to spare as pipeline details.
+# Each deployment below costs 10 points (deployment, iid, approvals, status, comment,
+# createdAt, user and its three fields; a plain list is not multiplied like a connection), so
+# 18 cost 181 with the project (see graphql_batch).
 BATCH = 18
 FRAGMENT = (
     "fragment Approvals on Deployment {"
@@ -43,10 +48,7 @@ _STATUSES = {"APPROVED": "approved", "REJECTED": "rejected"}
 
 def deployments_query(iids: Sequence[int]) -> str:
     """One aliased ``deployment(iid:)`` per deployment of a project, ``d0`` … ``dN``."""
-    fields = " ".join(
-        f'd{index}: deployment(iid: "{iid}") {{ ...Approvals }}' for index, iid in enumerate(iids)
-    )
-    return f"query($path: ID!) {{ project(fullPath: $path) {{ {fields} }} }} {FRAGMENT}"
+    return aliased_query("deployment", "d", FRAGMENT, iids)
 
 
 class DeploymentDetails:
@@ -73,7 +75,7 @@ class DeploymentDetails:
     ) -> Iterator[dict[int, Json | None]]:
         """``read``, one query's answer at a time (the caller may stop early); an empty
         answer for a batch REST reads."""
-        askable = [item for item in listed if listed_iid(item) is not None and _id(item)]
+        askable = [item for item in listed if positive_int(item.get("iid")) and _id(item)]
         for start in range(0, len(askable), BATCH):
             if not self._graphql:
                 return
@@ -85,22 +87,15 @@ class DeploymentDetails:
         if found is None:
             self._graphql = False
             return {}
-        read: dict[int, Json | None] = {}
-        for index, item in enumerate(batch):
-            node = found.get(f"d{index}", False)
-            if node is None:
-                read[_id(item)] = None  # deleted since it was listed
-                continue
-            detail = _detail(item, node)
-            if detail is None:
-                return {}  # not what was asked: REST reads this batch
-            read[_id(item)] = detail
-        return read
+        details = read_nodes(found, "d", batch, _detail)
+        if details is None:
+            return {}  # not what was asked: REST reads this batch
+        # None: deleted since it was listed.
+        return {_id(item): detail for item, detail in zip(batch, details, strict=True)}
 
 
 def _id(item: Json) -> int:
-    ident = item.get("id")
-    return ident if isinstance(ident, int) and not isinstance(ident, bool) and ident > 0 else 0
+    return positive_int(item.get("id")) or 0
 
 
 def _detail(item: Json, node: Any) -> Json | None:

@@ -12,32 +12,33 @@ do not depend on time, so a pipeline read both ways is still one event.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pipeledger_gitlab.client import GitLabClient, GitLabNotFound
+from pipeledger_gitlab.graphql_batch import (
+    aliased_query,
+    positive_int,
+    project_of,
+    read_nodes,
+    rest_user,
+)
 from pipeledger_gitlab.normalize.pipelines import ProjectRef
 
 Json = Mapping[str, Any]
 
-# GitLab scores a query one point per field, at most 250 per request (authenticated): each
-# pipeline below costs 9 (pipeline, iid, startedAt, finishedAt, refPath, user and its three
-# fields), so 20 cost 181 with the project — room to spare for arguments GitLab may charge.
+# Each pipeline below costs 9 points (pipeline, iid, startedAt, finishedAt, refPath, user and
+# its three fields), so 20 cost 181 with the project (see graphql_batch).
 BATCH = 20
 FRAGMENT = (
     "fragment Detail on Pipeline { iid startedAt finishedAt refPath user { id username name } }"
 )
-_USER_GID = re.compile(r"gid://gitlab/User/(\d+)")
 _TIME = (str, type(None))
 
 
 def pipelines_query(iids: Sequence[int]) -> str:
     """One aliased ``pipeline(iid:)`` per pipeline of a project, ``p0`` … ``pN``."""
-    fields = " ".join(
-        f'p{index}: pipeline(iid: "{iid}") {{ ...Detail }}' for index, iid in enumerate(iids)
-    )
-    return f"query($path: ID!) {{ project(fullPath: $path) {{ {fields} }} }} {FRAGMENT}"
+    return aliased_query("pipeline", "p", FRAGMENT, iids)
 
 
 class PipelineDetails:
@@ -60,7 +61,7 @@ class PipelineDetails:
         return details
 
     def _by_graphql(self, project: ProjectRef, batch: Sequence[Json]) -> list[Json] | None:
-        iids = [listed_iid(item) for item in batch]
+        iids = [positive_int(item.get("iid")) for item in batch]
         if not self._graphql or None in iids:
             return None
         query = pipelines_query([iid for iid in iids if iid is not None])
@@ -68,16 +69,9 @@ class PipelineDetails:
         if found is None:
             self._graphql = False
             return None
-        details: list[Json] = []
-        for index, item in enumerate(batch):
-            node = found.get(f"p{index}", False)
-            if node is None:
-                continue  # deleted since it was listed (pipeline retention, a user)
-            detail = _detail(item, node)
-            if detail is None:
-                return None
-            details.append(detail)
-        return details
+        details = read_nodes(found, "p", batch, _detail)
+        # A pipeline deleted since it was listed (retention, a user) is left out.
+        return None if details is None else [d for d in details if d is not None]
 
     def _by_rest(self, path: str, batch: Sequence[Json]) -> Iterator[Json]:
         for item in batch:
@@ -85,20 +79,6 @@ class PipelineDetails:
                 yield self._client.get_object(f"{path}/{item['id']}")
             except GitLabNotFound:
                 continue  # deleted since it was listed
-
-
-def listed_iid(item: Json) -> int | None:
-    iid = item.get("iid")
-    return iid if isinstance(iid, int) and not isinstance(iid, bool) and iid > 0 else None
-
-
-def project_of(answer: Json | None) -> Json | None:
-    """The ``project`` of an answer with no errors, else None (REST answers instead)."""
-    if answer is None or answer.get("errors"):
-        return None
-    data = answer.get("data")
-    found = data.get("project") if isinstance(data, Mapping) else None
-    return found if isinstance(found, Mapping) else None
 
 
 def _detail(item: Json, node: Any) -> Json | None:
@@ -120,14 +100,3 @@ def _detail(item: Json, node: Any) -> Json | None:
         "started_at": started,
         "finished_at": finished,
     }
-
-
-def rest_user(user: Any) -> dict[str, Any] | None:
-    """``{id: "gid://gitlab/User/7", username, name}`` as REST shows it: ``{id: 7, ...}``."""
-    if not isinstance(user, Mapping):
-        return None
-    match = _USER_GID.fullmatch(str(user.get("id")))
-    username, name = user.get("username"), user.get("name")
-    if match is None or not isinstance(username, str) or not isinstance(name, str):
-        return None
-    return {"id": int(match.group(1)), "username": username, "name": name}
