@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipeledger.cli.main import main
 from pipeledger.events import AuditEvent
@@ -52,3 +54,18 @@ def ledger_events(db: Path) -> list[AuditEvent]:
 
 def records(events: list[AuditEvent]) -> set[Record]:
     return {(e.kind.value, e.source.native_id, e.actor.login or "", e.action) for e in events}
+
+
+def requests_under_hostile_graphql(fake: FakeGitLab, tmp_path: Path, answer: Any) -> Counter[str]:
+    """Collects the fake's group over REST alone, then again with GraphQL answering
+    ``answer`` to every query (quick retries: an html answer is retried like any GET);
+    asserts both runs succeed with the same ledger, and returns what the second run asked
+    for, by route."""
+    fake.graphql = False
+    assert collect(fake, tmp_path / "rest.db", "--group", "acme").code == 0
+    fake.graphql, fake.graphql_answer = True, answer
+    before = fake.counts()
+    run = collect(fake, tmp_path / "hostile.db", "--group", "acme", *QUICK_RETRIES)
+    assert run.code == 0, run.err
+    assert ledger_events(tmp_path / "hostile.db") == ledger_events(tmp_path / "rest.db")
+    return fake.counts() - before

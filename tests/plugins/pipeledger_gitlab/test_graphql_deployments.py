@@ -19,7 +19,11 @@ from pipeledger_gitlab.normalize.pipelines import ProjectRef
 from tests.fakes.gitlab_api import FakeGitLab
 from tests.fakes.gitlab_graphql import render_deployment_node, schema
 from tests.fakes.gitlab_render import render_deployment
-from tests.plugins.pipeledger_gitlab.helpers import QUICK_RETRIES, collect, ledger_events
+from tests.plugins.pipeledger_gitlab.helpers import (
+    collect,
+    ledger_events,
+    requests_under_hostile_graphql,
+)
 from tests.plugins.pipeledger_gitlab.test_graphql_pipelines import MAX_COMPLEXITY, _fields
 
 pytestmark = pytest.mark.e2e
@@ -83,16 +87,9 @@ def test_graphql_and_rest_store_the_same_approvals_with_fewer_requests(
 def test_an_answer_that_is_not_what_was_asked_falls_back_to_rest(
     fake: FakeGitLab, tmp_path: Path, answer: Any
 ) -> None:
-    fake.graphql = False
-    assert collect(fake, tmp_path / "rest.db", "--group", "acme").code == 0
-    fake.graphql, fake.graphql_answer = True, answer
-    before = fake.counts()
-    # Quick retries: a body that is not JSON (the html case) is retried like any GET.
-    run = collect(fake, tmp_path / "hostile.db", "--group", "acme", *QUICK_RETRIES)
-    assert run.code == 0, run.err
-    assert ledger_events(tmp_path / "hostile.db") == ledger_events(tmp_path / "rest.db")
+    asked = requests_under_hostile_graphql(fake, tmp_path, answer)
     deployments = sum(len(p.deployments) for p in fake.instance.projects)
-    assert (fake.counts() - before)["projects.deployment"] == deployments
+    assert asked["projects.deployment"] == deployments
 
 
 class _Client:

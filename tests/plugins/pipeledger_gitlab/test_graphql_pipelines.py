@@ -16,7 +16,11 @@ from pipeledger_gitlab.deployment_details import BATCH as DEPLOYMENT_BATCH
 from pipeledger_gitlab.pipeline_details import BATCH, pipelines_query
 from tests.fakes.gitlab_api import FakeGitLab
 from tests.fakes.gitlab_graphql import schema
-from tests.plugins.pipeledger_gitlab.helpers import QUICK_RETRIES, collect, ledger_events
+from tests.plugins.pipeledger_gitlab.helpers import (
+    collect,
+    ledger_events,
+    requests_under_hostile_graphql,
+)
 
 pytestmark = pytest.mark.e2e
 # GitLab's limit for an authenticated request; each field scores 1 (doc/api/graphql/_index.md).
@@ -89,16 +93,9 @@ def test_graphql_and_rest_store_the_same_events(fake: FakeGitLab, tmp_path: Path
 def test_an_answer_that_is_not_what_was_asked_falls_back_to_rest(
     fake: FakeGitLab, tmp_path: Path, answer: Any
 ) -> None:
-    fake.graphql = False
-    assert collect(fake, tmp_path / "rest.db", "--group", "acme").code == 0
-    fake.graphql, fake.graphql_answer = True, answer
-    before = fake.counts()
-    # Quick retries: a body that is not JSON (the html case) is retried like any GET.
-    run = collect(fake, tmp_path / "hostile.db", "--group", "acme", *QUICK_RETRIES)
-    assert run.code == 0, run.err
-    assert ledger_events(tmp_path / "hostile.db") == ledger_events(tmp_path / "rest.db")
+    asked = requests_under_hostile_graphql(fake, tmp_path, answer)
     pipelines = sum(len(p.pipelines) for p in fake.instance.projects)
-    assert (fake.counts() - before)["projects.pipeline"] == pipelines
+    assert asked["projects.pipeline"] == pipelines
 
 
 def test_a_user_that_is_not_a_gitlab_user_id_falls_back(fake: FakeGitLab, tmp_path: Path) -> None:
