@@ -22,8 +22,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(VENV)/.installed
 	$(BIN)/pipeledger demo
 
+# The suite on every core (at most four workers): a test file stays on one worker, so its
+# module-scoped fixtures are built once. `$(BIN)/python -m pytest FILE` runs one file serially.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check src plugins tests bench tools
