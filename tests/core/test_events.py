@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import jsonschema
@@ -20,6 +20,24 @@ def test_round_trip_keeps_every_field() -> None:
     event = make_event(7, attributes={"workflow": "deploy"}, links={"html": "https://x.test/1"})
     again = AuditEvent.from_dict(json.loads(event.canonical_json()))
     assert again == event
+
+
+def test_round_trip_keeps_every_field_when_each_is_set() -> None:
+    """``from_dict`` sets each slot itself: one it forgot or mixed up shows here."""
+    event = make_event(
+        8,
+        target={"login": "bob"},
+        change={"from": "read", "to": "admin"},
+        links={"html": "https://x.test/8"},
+        attributes={"workflow": "deploy"},
+        observed_at=datetime(2026, 2, 1, 12, 30, tzinfo=UTC),
+        supersedes=("a" * 32, "b" * 32),
+        scope=Scope(owner="acme", repository="web", environment="production"),
+    )
+    again = AuditEvent.from_dict(json.loads(event.canonical_json()))
+    for name in AuditEvent.__slots__:
+        assert getattr(again, name) == getattr(event, name), name
+    assert again.source is not event.source and again.source == event.source
 
 
 def test_serialized_event_matches_the_public_schema() -> None:

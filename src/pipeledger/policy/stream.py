@@ -66,6 +66,7 @@ class DeploymentStream:
 
     def __init__(self, window: Window, on_deployment: OnDeployment) -> None:
         self._window = window
+        self._reach = window.reach  # read for every event: a property adds two timedeltas
         self._on_deployment = on_deployment
         self._index = EventIndex()
         self._seqs: dict[str, int] = {}  # id -> seq of every event held
@@ -85,8 +86,8 @@ class DeploymentStream:
         opened, held = self._opened, self._held
         if opened and opened[0].due < now:
             self._judge_until(now)
-        if held and held[0][0].occurred_at < now - self._window.reach:
-            self._release_until(now - self._window.reach)
+        if held and held[0][0].occurred_at < now - self._reach:
+            self._release_until(now - self._reach)
         self._seqs[event.id] = seq
         if event.kind is EventKind.DEPLOYMENT:
             self._add_status(event, seq)
