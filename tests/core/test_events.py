@@ -40,6 +40,18 @@ def test_round_trip_keeps_every_field_when_each_is_set() -> None:
     assert again.source is not event.source and again.source == event.source
 
 
+def test_names_that_repeat_across_parsed_events_are_kept_once() -> None:
+    first, second = (json.loads(make_event(n).canonical_json()) for n in (1, 2))
+    assert first["action"] is not second["action"]  # each parsed body brings its own copy
+    one, two = AuditEvent.from_dict(first), AuditEvent.from_dict(second)
+    for name in ("action", "platform", "instance", "ref"):
+        assert getattr(one, name) is getattr(two, name), name
+    assert one.source.endpoint is two.source.endpoint
+    assert one.id is not two.id and one.sha == two.sha  # ids and commits are not shared
+    odd = AuditEvent.from_dict({**first, "ref": 7})  # not a ledger's event: left as it is
+    assert odd.ref == 7
+
+
 def test_serialized_event_matches_the_public_schema() -> None:
     errors = [e.message for e in VALIDATOR.iter_errors(make_event(3).to_dict())]
     assert errors == []
