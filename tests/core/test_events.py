@@ -48,6 +48,7 @@ def test_names_that_repeat_across_parsed_events_are_kept_once() -> None:
         assert getattr(one, name) is getattr(two, name), name
     assert one.source.endpoint is two.source.endpoint
     assert one.id is not two.id and one.sha == two.sha  # ids and commits are not shared
+    assert one.links == {} and one.links is two.links is two.attributes  # one empty mapping
     odd = AuditEvent.from_dict({**first, "ref": 7})  # not a ledger's event: left as it is
     assert odd.ref == 7
 
