@@ -265,6 +265,7 @@ def _source(data: Mapping[str, Any]) -> Source:
 _ACTORS: dict[tuple[Any, ...], Actor] = {}
 _SCOPES: dict[tuple[Any, ...], Scope] = {}
 _NAMES: dict[str, str] = {}
+_NAME_LIMIT = 256  # characters; a ref or an endpoint template is far shorter
 # What a parsed event without correlation, links or attributes holds: one empty dict shared
 # by all of them instead of 64 bytes each (the fields are read-only Mappings).
 _NOTHING: dict[str, Any] = {}
@@ -292,8 +293,9 @@ def _shared(
 def _name(value: Any) -> Any:
     """One shared copy of a name that repeats across events (platform, instance, action,
     endpoint, ref): each parsed body brings its own, about 60 bytes apiece. Anything but a
-    string is left as it is."""
-    if type(value) is not str:
+    short string is left as it is: the table must not keep a hostile ledger's long values
+    alive after their events are gone."""
+    if type(value) is not str or len(value) > _NAME_LIMIT:
         return value
     found = _NAMES.get(value)
     if found is None:

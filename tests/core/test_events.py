@@ -51,6 +51,9 @@ def test_names_that_repeat_across_parsed_events_are_kept_once() -> None:
     assert one.links == {} and one.links is two.links is two.attributes  # one empty mapping
     odd = AuditEvent.from_dict({**first, "ref": 7})  # not a ledger's event: left as it is
     assert odd.ref == 7
+    long_refs = [json.loads(json.dumps({**first, "ref": "r" * 5000})) for _ in range(2)]
+    kept = [AuditEvent.from_dict(data).ref for data in long_refs]
+    assert kept[0] == kept[1] and kept[0] is not kept[1]  # too long to be kept in the table
 
 
 def test_serialized_event_matches_the_public_schema() -> None:
