@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.figures import at_least, figure
 from pipeledger.events import Actor, ActorType, AuditEvent, EventKind, Scope, Source, event_id
 from pipeledger.policy.audit import audit_events, audit_ledger, collector_paused
 from pipeledger.policy.loader import LoadedPolicy, load_policy
@@ -19,6 +20,7 @@ from pipeledger.sinks.contract import EventFilter
 from pipeledger_sqlite.sink import SqliteSink
 
 TOTAL = 100_000
+AUDIT_TARGET = 80_000  # events/s on one core (issue 13; an earlier issue asked for 50,000)
 START = datetime(2026, 1, 5, tzinfo=UTC)
 PEOPLE = [f"dev{n}" for n in range(40)]
 BUILTIN_RULES = """
@@ -232,6 +234,12 @@ def report(name: str, figures: dict[str, float]) -> None:
         f" {figures['events'] / total_cpu:,.0f} events/s/core (wall {figures['wall']:.2f} s)\n"
         f"  assemble + evaluate only: {figures['eval_cpu']:.2f} s CPU,"
         f" {figures['events'] / figures['eval_cpu']:,.0f} events/s/core"
+    )
+    figure(
+        f"audit, {figures['events']:,.0f} events, {name}",
+        figures["events"] / total_cpu,
+        "events/s/core",
+        at_least(AUDIT_TARGET),
     )
 
 

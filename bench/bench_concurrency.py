@@ -26,6 +26,8 @@ from tests.fakes.github_data import generate_org
 from tests.fakes.gitlab_api import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.gitlab_generate import Size, generate_group
 
+from bench.figures import at_least, at_most, figure
+
 ROOT = Path(__file__).resolve().parents[1]
 GITHUB_TOKEN = "ghp_bench_concurrency_token"  # noqa: S105 (the fake's own)
 REPOS, RUNS = 20, 200
@@ -132,6 +134,12 @@ def _compare(
         )
         if not same:
             raise SystemExit(f"{forge}: the concurrent ledger differs from the serial one")
+        at = f"{forge} at {latency * 1000:.0f} ms"
+        if forge == "GitLab" and not latency:  # the 20 x 200 scenario
+            figure(f"{forge}, {REPOS} x {RUNS}: requests", serial.requests, "", at_most(1_500))
+        figure(f"{at}: serial wall", serial.wall, "s")
+        figure(f"{at}: --concurrency {WORKERS} wall", concurrent.wall, "s")
+        figure(f"{at}: speed-up", speedup, "x", at_least(TARGET) if latency else None)
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from tests.e2e.test_github_check import TOKEN, case_org, job_environ
 from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import fake_sha
 
+from bench.figures import at_most, figure
 from pipeledger.collect.adapter import AdapterSettings, GateEvidence
 from pipeledger.collect.progress import SilentProgress
 from pipeledger_github import gate_evidence
@@ -79,10 +80,10 @@ def _timed(server: FakeGitHubServer) -> Iterator[list[tuple[float, float]]]:
     lock = threading.Lock()
     handle = server.handle
 
-    def timed(method: str, target: str, headers: Any) -> Any:
+    def timed(method: str, target: str, headers: Any, body: bytes = b"") -> Any:
         start = time.monotonic()
         try:
-            return handle(method, target, headers)
+            return handle(method, target, headers, body)
         finally:
             with lock:
                 spans.append((start, time.monotonic()))
@@ -156,6 +157,8 @@ def main() -> None:
             )
             if not same:
                 raise SystemExit("the evidence in rounds differs from one call at a time")
+            limit = at_most(TARGET) if env is environ else None
+            figure(f"gate, {label}: sequential round trips", after.round_trips, "", limit)
 
 
 if __name__ == "__main__":

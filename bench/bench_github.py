@@ -22,6 +22,7 @@ from typing import Any
 from tests.fakes.github_access import AccessState, protected_branches
 from tests.fakes.github_data import FakeOrg, generate_org
 
+from bench.figures import at_most, figure
 from bench.github_procs import (
     ORG,
     ROOT,
@@ -250,6 +251,9 @@ def report_requests(minimum: Minimum, snapshots: SnapshotMinimum, first: Collect
         made,
         minimum.core + minimum.review_calls + snapshots.total,
     )
+    least = minimum.core + minimum.review_calls + snapshots.total
+    figure("GitHub first collect: requests", made, "requests")
+    figure("GitHub first collect: requests / minimum", made / least, "x", at_most(1.1))
     _report_process("  collector (best of 2)", first.process, first.events)
     print(f"  fake server CPU for these requests: {first.server['cpu_seconds']:.2f} s")
 
@@ -283,6 +287,7 @@ def report_rerun(rerun: Collected) -> None:
         f" by endpoint {_endpoints(server['by_endpoint'])}"
     )
     _report_process("  collector", rerun.process, rerun.events)
+    figure("GitHub rerun with no new data: unconditional requests", unconditional, "", at_most(0))
 
 
 def report_naive(

@@ -18,6 +18,7 @@ from tests.fakes.gitlab_data import FakeAuditEvent, FakeInstance, FakeUser
 from tests.fakes.gitlab_generate import Size, expected_records, generate_group
 from tests.plugins.pipeledger_gitlab.helpers import ledger_events
 
+from bench.figures import figure
 from pipeledger.cli.main import main as cli_main
 from pipeledger_gitlab.deployment_details import BATCH as DEPLOYMENT_BATCH
 from pipeledger_gitlab.pipeline_details import BATCH
@@ -147,6 +148,10 @@ def _run(free_tier: bool) -> None:
     print(f"   over REST alone (no GraphQL): {over_rest} requests, {rest_elapsed:.2f} s;"
           f" the same events: {same}")  # fmt: skip
     print(f"   at GitLab.com's 2,000 requests/min per user: at least {made / 2000:.1f} min")
+    tier_name = "Free" if free_tier else "Premium"
+    figure(f"GitLab {tier_name} first collect: requests", made, "requests")
+    figure(f"GitLab {tier_name} first collect: requests / minimum", made / floor, "x")
+    figure(f"GitLab {tier_name} rerun with nothing new: requests", rerun, "requests")
 
 
 def _ties() -> None:

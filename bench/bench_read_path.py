@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.bench_audit import BUILTIN_RULES, fill, policy
+from bench.figures import at_least, at_most, figure
 from pipeledger import json_codec
 from pipeledger.cli.main import main as cli_main
 from pipeledger_sqlite.sink import SqliteSink
@@ -70,6 +71,8 @@ def report(name: str, size: int, run: Run) -> None:
         f" {size / run.cpu:,.0f} events/s for the whole process",
         flush=True,
     )
+    limit = at_most(RSS_LIMIT_MB) if size >= 1_000_000 else None
+    figure(f"{name}, {size:,} events: peak RSS", run.peak_mb, "MB", limit)
 
 
 def best_of(args: list[str], times: int) -> Run:
@@ -122,6 +125,7 @@ def measure(folder: Path, sizes: list[int]) -> None:
             f" (target >= {TARGETS[name]:,})",
             flush=True,
         )
+        figure(f"{name}, {size:,} events", size / cpu, "events/s/core", at_least(TARGETS[name]))
 
 
 def command_cpu(args: list[str]) -> float:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.bench_audit import START, TOTAL, policy, stories
+from bench.figures import at_most, figure
 from pipeledger.dora import DoraSettings, compute_metrics
 from pipeledger.events import AuditEvent
 from pipeledger.evidence_pack.builder import read_pack, stream_pack
@@ -111,6 +112,8 @@ def measure(name: str, clock: Callable[[datetime], datetime], period: Period) ->
             f" (data.json {best['data_json'] / 1e6:.1f} MB); {verdict} the"
             f" {TARGET_SECONDS:.0f} s target"
         )
+        limit = at_most(TARGET_SECONDS, "issue 12")
+        figure(f"evidence pack of a year, {name}: wall", best["wall"], "s", limit)
         walls = ", ".join(f"{r['wall']:.2f} s" for r in runs)
         print(f"  all runs: {walls}")
         metrics = min(metrics_once(ledger, period) for _ in range(3))

@@ -1,4 +1,6 @@
-"""Runs every ``bench/bench_*.py`` module's ``main()``; each prints its own figures.
+"""Runs every ``bench/bench_*.py`` module's ``main()``; each prints its own figures, its
+headline figures next to the previous run's and their limits (:mod:`bench.figures`), which
+are recorded in ``bench/figures.json`` after each module.
 
 ``python -m bench.run NAME ...`` runs only the named ones (``github``, ``audit``, …).
 """
@@ -10,6 +12,8 @@ import pkgutil
 import sys
 from pathlib import Path
 
+from bench import figures
+
 
 def main(argv: list[str]) -> int:
     here = Path(__file__).parent
@@ -19,6 +23,7 @@ def main(argv: list[str]) -> int:
         print(f"\n=== {name}", flush=True)
         module = importlib.import_module(f"bench.{name}")
         module.main()
+        figures.save()
     return 0
 
 

@@ -16,6 +16,15 @@ BENCH_HEAD = """# Benchmarks
 Measured with `make bench` on the project's 2-core machine. Each section says how it was
 measured; figures from a machine shared with other work vary by tens of percent.
 
+`make bench` prints each headline figure on a `[figure]` line next to the figure of the
+previous recorded run (with when it was taken and the load then) and to the limit it is
+measured against, met or not — requests and their ratio to the minimum for both forges,
+unconditional requests on a rerun, wall time serial and concurrent and the speed-up, peak
+RSS of `audit` and `anomalies` at 10k/100k/1M events, `audit`/`events`/`verify` events/s, the
+gate's round trips and cold start. Each run writes its figures over the previous ones in
+`bench/figures.json` (`bench/figures.py`); the committed file holds the figures behind the
+tables below, so the next run compares against them.
+
 """
 
 
