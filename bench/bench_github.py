@@ -252,6 +252,13 @@ def report_requests(minimum: Minimum, snapshots: SnapshotMinimum, first: Collect
         minimum.core + minimum.review_calls + snapshots.total,
     )
     least = minimum.core + minimum.review_calls + snapshots.total
+    queries, points = by_endpoint.get("graphql", 0), first.server["graphql_points"]
+    print(
+        f"  rate-limit cost: {made - queries:,} REST requests of the 5,000 an hour;"
+        f" {queries:,} GraphQL queries charged {points:,} points of the 5,000 an hour"
+        " (rateLimit { cost } as GitHub computes it, tests/fakes/github_graphql_cost.py)"
+    )
+    figure("GitHub first collect: GraphQL rate-limit points", points, "points")
     figure("GitHub first collect: requests", made, "requests")
     figure("GitHub first collect: requests / minimum", made / least, "x", at_most(1.1))
     _report_process("  collector (best of 2)", first.process, first.events)

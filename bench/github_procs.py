@@ -177,6 +177,7 @@ def delta(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
         "requests": after["requests"] - before["requests"],
         "conditional": after["conditional"] - before["conditional"],
         "not_modified": after["not_modified"] - before["not_modified"],
+        "graphql_points": after["graphql_points"] - before["graphql_points"],
         "cpu_seconds": after["cpu_seconds"] - before["cpu_seconds"],
         "by_endpoint": {
             name: count - before["by_endpoint"].get(name, 0)

@@ -354,6 +354,7 @@ def test_stats_endpoint_totals_the_log(fresh: FakeGitHubServer) -> None:
         "requests": 4,
         "conditional": 1,
         "not_modified": 1,
+        "graphql_points": 0,  # no GraphQL query was asked
         "by_status": {"200": 2, "304": 1, "404": 1},
         "by_endpoint": {"reviews": 2, "deployments": 1, "other": 1},
     }

@@ -69,7 +69,8 @@ from tests.fakes.github_data import (
     render_team_membership,
     scenario_org,
 )
-from tests.fakes.github_graphql import execute
+from tests.fakes.github_graphql import execute, schema
+from tests.fakes.github_graphql_cost import query_cost
 
 DOCS = "https://docs.github.com/rest"
 RATE_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
@@ -275,6 +276,8 @@ class FakeGitHubServer:
         self.graphql = graphql
         # Replaces the whole GraphQL answer, for tests of hostile or broken answers.
         self.graphql_answer: Any = None
+        # What GitHub's GraphQL rate limit would have charged the queries answered so far.
+        self.graphql_points = 0
         self.access = access if access is not None else AccessState()
         self.token = token
         self.per_page_max = per_page_max
@@ -420,6 +423,7 @@ class FakeGitHubServer:
             "requests": len(records),
             "conditional": sum(1 for rec in records if rec.had_if_none_match),
             "not_modified": by_status.get("304", 0),
+            "graphql_points": self.graphql_points,
             "by_status": by_status,
             "by_endpoint": by_endpoint,
             "cpu_seconds": time.process_time(),
@@ -494,6 +498,11 @@ class FakeGitHubServer:
             return Response(400, error_body(400, "Problems parsing JSON"))
         with self.org.lock:
             answer = execute(self.org, document)
+            if "data" in answer:  # a query GitHub ran, so one it charged for
+                variables = document.get("variables")
+                self.graphql_points += query_cost(
+                    schema(), document["query"], variables if isinstance(variables, dict) else None
+                )
         if self.graphql_answer is not None:
             answer = self.graphql_answer
         return Response(200, dumps(answer).encode())

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graphql import FieldNode, InlineFragmentNode, IntValueNode, SelectionSetNode, parse, validate
+from graphql import parse, validate
 
 from pipeledger.http.client import ApiClient
 from pipeledger.sinks.contract import EventFilter
@@ -20,6 +20,7 @@ from tests.e2e.github_expect import collected, expected, github_collect_argv, ru
 from tests.fakes.github_api import FakeGitHubServer
 from tests.fakes.github_data import generate_org
 from tests.fakes.github_graphql import schema
+from tests.fakes.github_graphql_cost import query_cost
 
 pytestmark = pytest.mark.e2e
 TOKEN = "ghp_graphql_reviews_token"
@@ -33,30 +34,13 @@ def test_the_query_is_valid_against_githubs_schema() -> None:
 
 
 def test_a_full_query_costs_three_points() -> None:
-    """GitHub's formula: each connection costs one request per parent node that may hold
-    it; the sum over 100, rounded, is the cost in points (at least 1)."""
-    document = parse(commits_query([f"{index:040x}" for index in range(COMMITS_PER_QUERY)]))
-    fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}
-
-    def requests(selections: SelectionSetNode | None, parents: int) -> int:
-        total = 0
-        for node in selections.selections if selections else ():
-            if isinstance(node, InlineFragmentNode):
-                total += requests(node.selection_set, parents)
-            elif isinstance(node, FieldNode):
-                arguments = node.arguments or ()
-                first = next((a.value for a in arguments if a.name.value == "first"), None)
-                size = int(first.value) if isinstance(first, IntValueNode) else 1
-                total += parents if first is not None else 0
-                total += requests(node.selection_set, parents * size)
-            else:
-                total += requests(fragments[node.name.value].selection_set, parents)
-        return total
-
-    operation = next(d for d in document.definitions if d.kind == "operation_definition")
-    cost = requests(operation.selection_set, 1)
-    assert cost == COMMITS_PER_QUERY * (1 + 5)  # pull requests, and their reviews
-    assert max(1, round(cost / 100)) == 3
+    """GitHub's formula (tests/fakes/github_graphql_cost.py): 50 commits x (1 pull request
+    list + 5 review lists) / 100, through the aliased objects, the inline fragment and the
+    named fragment the query uses; a short query costs the least, one point."""
+    shas = [f"{index:040x}" for index in range(COMMITS_PER_QUERY)]
+    names = {"owner": "o", "name": "r"}
+    assert query_cost(schema(), commits_query(shas), names) == 3
+    assert query_cost(schema(), commits_query(shas[:10]), names) == 1
 
 
 def _collect(server: FakeGitHubServer, db: Path) -> None:
@@ -86,6 +70,7 @@ def test_graphql_and_rest_store_the_same_events(org: Any, tmp_path: Path) -> Non
         _collect(server, tmp_path / "graphql.db")
         graphql = (server.count(pulls), server.count(reviews))
         queries = server.count(r"^/graphql$")
+        points = server.stats()["graphql_points"]  # what GitHub would charge them
         server.graphql = False
         _collect(server, tmp_path / "rest.db")
         rest = (server.count(pulls) - graphql[0], server.count(reviews) - graphql[1])
@@ -93,6 +78,7 @@ def test_graphql_and_rest_store_the_same_events(org: Any, tmp_path: Path) -> Non
     assert _events(tmp_path / "graphql.db") == _events(tmp_path / "rest.db")  # every field
     assert graphql == (0, 0) and rest[0] > 0 and rest[1] > 0
     assert 0 < queries <= sum(rest) / 10
+    assert queries <= points <= 3 * queries  # 1 to 3 points a query, as computed above
 
 
 NO_AUTHOR = {
