@@ -93,9 +93,10 @@ def _repository_name(event: AuditEvent) -> str | None:
     return event.scope.full_name
 
 
-@dataclass(frozen=True)
-class StoredRow:
-    """A ledger row exactly as stored, for verification: nothing is trusted or parsed yet."""
+class StoredRow(NamedTuple):
+    """A ledger row exactly as stored, for verification: nothing is trusted or parsed yet.
+    A named tuple, as ``StoredBody``: ``verify`` makes one per record, at half the cost of a
+    frozen dataclass."""
 
     seq: int
     event_id: str
