@@ -135,17 +135,18 @@ def _index_problem(row: StoredRow, each_body: BodySeen | None = None) -> str | N
 def _indexed_values(body: dict[str, object]) -> dict[str, str | None]:
     actor = body.get("actor")
     scope = body.get("scope")
-    lookups = {
-        "kind": body.get("kind"),
-        "occurred_at": body.get("occurred_at"),
-        "actor": actor.get("login") if isinstance(actor, dict) else None,
-        "repository": _scope_repository(scope),
-        "environment": scope.get("environment") if isinstance(scope, dict) else None,
-    }
     return {
-        column: value if isinstance(value, str) or value is None else str(value)
-        for column, value in lookups.items()
+        "kind": _text(body.get("kind")),
+        "occurred_at": _text(body.get("occurred_at")),
+        "actor": _text(actor.get("login")) if isinstance(actor, dict) else None,
+        "repository": _scope_repository(scope),
+        "environment": _text(scope.get("environment")) if isinstance(scope, dict) else None,
     }
+
+
+def _text(value: object) -> str | None:
+    """A column's value as the store keeps it: text, or NULL."""
+    return value if type(value) is str or value is None else str(value)
 
 
 def _scope_repository(scope: object) -> str | None:
