@@ -128,7 +128,11 @@ class Source:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Source:
-        return cls(endpoint=data["endpoint"], native_id=data["native_id"])
+        """Built without the frozen ``__init__``: reading a ledger makes one per event."""
+        source = _new(cls)
+        _set_endpoint(source, _name(data["endpoint"]))
+        _set_native_id(source, data["native_id"])
+        return source
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +206,7 @@ class AuditEvent:
         _set_instance(event, _name(data["instance"]))
         _set_actor(event, _shared(_ACTORS, data["actor"], Actor.from_dict))
         _set_scope(event, _shared(_SCOPES, data["scope"], Scope.from_dict))
-        _set_source(event, _source(data["source"]))
+        _set_source(event, Source.from_dict(data["source"]))
         _set_target(event, get("target"))
         _set_change(event, get("change"))
         _set_ref(event, _name(get("ref")))
@@ -250,14 +254,6 @@ _set_observed_at = _setter(AuditEvent, "observed_at")
 _set_supersedes = _setter(AuditEvent, "supersedes")
 _set_endpoint = _setter(Source, "endpoint")
 _set_native_id = _setter(Source, "native_id")
-
-
-def _source(data: Mapping[str, Any]) -> Source:
-    """``Source.from_dict`` without the frozen ``__init__`` (every event has its own)."""
-    source = _new(Source)
-    _set_endpoint(source, _name(data["endpoint"]))
-    _set_native_id(source, data["native_id"])
-    return source
 
 
 # Actors and scopes repeat across a ledger (a few hundred people, repositories and
