@@ -15,6 +15,7 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +75,14 @@ def figure(key: str, value: float, unit: str, limit: Limit | None = None) -> Non
 
 
 def previous(record: Path | None = None) -> dict[str, dict[str, Any]]:
-    """The recorded figures by key; none when the record is missing or unreadable."""
-    path = record or RECORD
+    """The recorded figures by key as they stood when this run first looked (read once: a
+    figure is compared with the previous run's, not with one this run saved)."""
+    return _recorded(record or RECORD)
+
+
+@cache
+def _recorded(path: Path) -> dict[str, dict[str, Any]]:
+    """The figures in the record; none when it is missing or unreadable."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
