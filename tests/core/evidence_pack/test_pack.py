@@ -24,18 +24,8 @@ from pipeledger.sinks.contract import SinkSettings
 from pipeledger_sqlite.sink import SqliteSink
 from tests.conftest import ROOT
 from tests.core.evidence_pack.in_memory import build_pack
-from tests.core.report.history import pack_history, write_ledger
+from tests.core.report.history import PACK_POLICY, pack_history, write_ledger
 
-POLICY = """\
-version: 1
-rules:
-  - id: prod-approval
-    type: require-approval
-    severity: error
-    match:
-      environments: ["prod*"]
-    min_approvals: 1
-"""
 GENERATED = datetime(2026, 4, 2, 8, 0, tzinfo=UTC)
 SEED = 7
 SAMPLE = 3
@@ -49,7 +39,7 @@ def _schema(name: str) -> dict[str, Any]:
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     folder = tmp_path_factory.mktemp("pack")
     url = write_ledger(folder / "ledger.db", pack_history())
-    (folder / "policy.yml").write_text(POLICY, encoding="utf-8")
+    (folder / "policy.yml").write_text(PACK_POLICY, encoding="utf-8")
     private, _public, _key_id = generate_key_pair()
     options = PackOptions(
         period=parse_period("2026-03"),

@@ -19,20 +19,10 @@ from typing import Any
 import pytest
 
 from pipeledger.events import EventKind, Scope
-from tests.core.report.history import at, event, pack_history, run_cli, write_ledger
+from tests.core.report.history import PACK_POLICY, at, event, pack_history, run_cli, write_ledger
 from tests.sandbox import ARTIFACTS_ENV
 
 HOSTILE = '<img src="https://evil.example/x.png" onerror="console.error(1)">'
-POLICY = """\
-version: 1
-rules:
-  - id: prod-approval
-    type: require-approval
-    severity: error
-    match:
-      environments: ["prod*"]
-    min_approvals: 1
-"""
 
 
 def _browser() -> tuple[Any, str]:
@@ -65,7 +55,7 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
         change={"from": 2, "to": 0},
     )
     url = write_ledger(root / "ledger.db", [*pack_history(), hostile])
-    (root / "policy.yml").write_text(POLICY, encoding="utf-8")
+    (root / "policy.yml").write_text(PACK_POLICY, encoding="utf-8")
     code, _, err = run_cli(
         ["report", "--period", "2026-03", "--out", str(root / "pack"), "--sink", url,
          "--policy", str(root / "policy.yml"), "--seed", "3", "--unsigned"]

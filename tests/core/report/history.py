@@ -253,6 +253,19 @@ def anomaly_history() -> list[AuditEvent]:
     ]
 
 
+# The policy the evidence pack tests judge pack_history() with.
+PACK_POLICY = """\
+version: 1
+rules:
+  - id: prod-approval
+    type: require-approval
+    severity: error
+    match:
+      environments: ["prod*"]
+    min_approvals: 1
+"""
+
+
 def pack_history() -> list[AuditEvent]:
     """march_history() with an admin grant, a bypass, a weakened protection rule and two
     anomaly alerts (one acknowledged)."""
