@@ -18,13 +18,13 @@ from pipeledger_gitlab.deployment_details import BATCH, DeploymentDetails, deplo
 from pipeledger_gitlab.normalize.pipelines import ProjectRef
 from tests.fakes.gitlab_api import FakeGitLab
 from tests.fakes.gitlab_graphql import render_deployment_node, schema
+from tests.fakes.gitlab_graphql_cost import MAX_COMPLEXITY, query_complexity
 from tests.fakes.gitlab_render import render_deployment
 from tests.plugins.pipeledger_gitlab.helpers import (
     collect,
     ledger_events,
     requests_under_hostile_graphql,
 )
-from tests.plugins.pipeledger_gitlab.test_graphql_pipelines import MAX_COMPLEXITY, _fields
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +40,7 @@ def test_the_query_is_valid_against_gitlabs_schema() -> None:
 def test_a_full_batch_stays_within_gitlabs_complexity_limit() -> None:
     query = deployments_query(list(range(1, BATCH + 1)))
     assert len(query) < 10_000  # GitLab's query size limit
-    score = _fields(parse(query))
+    score = query_complexity(query)
     assert score == 1 + BATCH * 10
     assert score <= MAX_COMPLEXITY - 50  # room for arguments GitLab may charge
 

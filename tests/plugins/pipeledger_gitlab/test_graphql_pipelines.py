@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graphql import FieldNode, FragmentSpreadNode, SelectionSetNode, parse, validate
+from graphql import parse, validate
 
 from pipeledger.http.client import RetryPolicy
 from pipeledger_gitlab.client import Credentials, GitLabClient, graphql_root
@@ -16,6 +16,7 @@ from pipeledger_gitlab.deployment_details import BATCH as DEPLOYMENT_BATCH
 from pipeledger_gitlab.pipeline_details import BATCH, pipelines_query
 from tests.fakes.gitlab_api import FakeGitLab
 from tests.fakes.gitlab_graphql import schema
+from tests.fakes.gitlab_graphql_cost import MAX_COMPLEXITY, query_complexity
 from tests.plugins.pipeledger_gitlab.helpers import (
     collect,
     ledger_events,
@@ -23,8 +24,6 @@ from tests.plugins.pipeledger_gitlab.helpers import (
 )
 
 pytestmark = pytest.mark.e2e
-# GitLab's limit for an authenticated request; each field scores 1 (doc/api/graphql/_index.md).
-MAX_COMPLEXITY = 250
 
 
 def test_the_query_is_valid_against_gitlabs_schema() -> None:
@@ -36,26 +35,9 @@ def test_the_query_is_valid_against_gitlabs_schema() -> None:
 def test_a_full_batch_stays_within_gitlabs_complexity_limit() -> None:
     query = pipelines_query(list(range(1, BATCH + 1)))
     assert len(query) < 10_000  # GitLab's query size limit
-    score = _fields(parse(query))
+    score = query_complexity(query)
     assert score == 1 + BATCH * 9
     assert score <= MAX_COMPLEXITY - 50  # room for arguments GitLab may charge
-
-
-def _fields(document: Any) -> int:
-    """GitLab's base score: one per field, fragments expanded where they are spread."""
-    fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}
-
-    def count(selections: SelectionSetNode | None) -> int:
-        total = 0
-        for node in selections.selections if selections else ():
-            if isinstance(node, FieldNode):
-                total += 1 + count(node.selection_set)
-            elif isinstance(node, FragmentSpreadNode):
-                total += count(fragments[node.name.value].selection_set)
-        return total
-
-    operation = next(d for d in document.definitions if d.kind == "operation_definition")
-    return count(operation.selection_set)
 
 
 def test_graphql_and_rest_store_the_same_events(fake: FakeGitLab, tmp_path: Path) -> None:
